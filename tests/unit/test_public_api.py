@@ -1,0 +1,33 @@
+"""The exported names are the public API: pin them."""
+
+import evomachine
+
+EXPECTED = {
+    "__version__", "parse_machine", "format_machine", "DSLError", "MachineData",
+    "MachineExecutor", "StepResult", "TaskResult", "EvolutionaryExecutor",
+    "LLMRequest", "LLMResponse", "LLMError", "SimulatedLLM", "create_storage",
+    "MemoryStorage", "LocalStorageBackend", "IndexedDBStorage", "SQLiteStorage",
+    "MachinePersistence", "PatternLibrary", "Pattern",
+}
+
+
+def test_exported_names_are_pinned():
+    assert set(evomachine.__all__) == EXPECTED
+
+
+def test_version_is_a_string():
+    assert isinstance(evomachine.__version__, str) and evomachine.__version__
+
+
+def test_unknown_name_raises_attribute_error():
+    try:
+        evomachine.does_not_exist  # noqa: B018
+    except AttributeError as error:
+        assert "does_not_exist" in str(error)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+async def test_async_tests_run():
+    import asyncio
+    await asyncio.sleep(0)
