@@ -1,0 +1,290 @@
+"""``MachineExecutor``: runs a machine step by step, asking an LLM for every task.
+
+Everything a step needs is prepared once in the constructor (node and edge
+indexes, compiled prompts, output schemas), so a step does no parsing,
+template compilation or storage round trip.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from evomachine.executor._types import (
+    ExecutionError,
+    StepResult,
+    TaskResult,
+    TaskSpec,
+    choose_edge,
+)
+from evomachine.history import ExecutionRecord, TaskHistory
+from evomachine.llm.answers import AnswerError, parse_answer
+from evomachine.llm.base import LLMError, LLMRequest, LLMResponse
+from evomachine.model import Edge, MachineData, Node
+from evomachine.prompts import PromptError
+
+_PASS_THROUGH = {"state", "context", "output", "note"}
+_UNSET: Any = object()
+
+
+def slugify(title: str) -> str:
+    """``"Ticket triage"`` → ``"ticket-triage"`` (lower case; other characters become ``-``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug or "machine"
+
+
+def find_start(machine: MachineData) -> str | None:
+    """The first Input node, else the first node with no incoming edge, else the first node."""
+    nodes = list(machine.iter_nodes())
+    if not nodes:
+        return None
+    for node in nodes:
+        if node.kind == "input":
+            return node.name
+    targets = {edge.target for edge in machine.edges}
+    for node in nodes:
+        if node.name not in targets:
+            return node.name
+    return nodes[0].name
+
+
+class LLMAnswer:
+    """What one LLM call produced for a task: a validated output or a failure reason."""
+
+    __slots__ = ("error", "latency_ms", "ok", "output", "response")
+
+    def __init__(self, output: Any, ok: bool, error: str | None, latency_ms: float,
+                 response: LLMResponse | None):
+        self.output = output
+        self.ok = ok
+        self.error = error
+        self.latency_ms = latency_ms
+        self.response = response
+
+
+class MachineExecutor:
+    """Runs a machine: ``step()``, ``run(max_steps)`` and ``execute_task(name, input)``.
+
+    A failed task execution (LLM error, invalid answer, prompt error) is
+    recorded and never raises: the step returns it with ``error`` set and the
+    machine follows an edge labelled ``error`` if the task has one, else goes
+    back to the Input node it last read from (dropping that record), else
+    halts. A machine-definition problem (no edge fits an output) raises
+    :class:`ExecutionError` and leaves the machine where it was.
+    """
+
+    stage_name = "llm_only"
+
+    def __init__(
+        self,
+        machine: MachineData,
+        context: dict[str, Any] | None = None,
+        storage: Any = None,
+        *,
+        llm: Any = None,
+        inputs: Iterable[dict[str, Any]] | None = None,
+        machine_id: str | None = None,
+        history_limit: int = 2000,
+    ):
+        self.machine = machine
+        self.context: dict[str, Any] = dict(context) if context else {}
+        self.storage = storage
+        self.llm = llm
+        self.machine_id = machine_id or slugify(machine.title)
+        self.history_limit = history_limit
+        self._nodes: dict[str, Node] = {n.name: n for n in machine.iter_nodes()}
+        self._edges: dict[str, list[Edge]] = {name: [] for name in self._nodes}
+        for edge in machine.edges:
+            self._edges.setdefault(edge.source, []).append(edge)
+        self._specs: dict[str, TaskSpec] = {n.name: TaskSpec.from_node(n) for n in machine.tasks()}
+        self.histories: dict[str, TaskHistory] = {
+            name: TaskHistory(limit=history_limit) for name in self._specs
+        }
+        self.current_node: str | None = find_start(machine)
+        self.halted = self.current_node is None
+        self.input: Any = None
+        self.outputs: dict[str, Any] = {}
+        self.input_cursor = 0
+        self.step_count = 0
+        self._pending_expected: Any = None
+        self._last_input_node: str | None = None
+        self._inputs: Iterator[dict[str, Any]] = iter(())
+        self.set_inputs(inputs)
+
+    # --- inputs -----------------------------------------------------------------
+
+    def set_inputs(self, inputs: Iterable[dict[str, Any]] | None, *, skip: int = 0) -> None:
+        """Use ``inputs`` as the record source from now on (skipping ``skip`` records).
+
+        A machine halted on an exhausted Input node starts again from it.
+        """
+        self._inputs = iter(inputs if inputs is not None else ())
+        for _ in range(skip):
+            if next(self._inputs, _UNSET) is _UNSET:
+                break
+        node = self._nodes.get(self.current_node or "")
+        if self.halted and node is not None and node.kind == "input":
+            self.halted = False
+
+    # --- stepping -----------------------------------------------------------------
+
+    async def step(self) -> StepResult | None:
+        """Run the current node and move on; ``None`` once the machine has halted."""
+        if self.halted or self.current_node is None:
+            return None
+        node = self._nodes.get(self.current_node)
+        if node is None:
+            raise ExecutionError(self.current_node, f"unknown node {self.current_node!r}")
+        kind = node.kind
+        error: str | None = None
+        if kind == "input":
+            record = next(self._inputs, _UNSET)
+            if record is _UNSET:
+                self.halted = True
+                self._after_step()
+                return None
+            self.input_cursor += 1
+            self._last_input_node = node.name
+            output = self._take_input(node, record)
+            edge = choose_edge(node, self._edges[node.name], None)
+        elif kind == "task":
+            result = await self.execute_task(node.name, self.input, expected=self._pending_expected)
+            self._pending_expected = None
+            output = result.output
+            if result.success:
+                self.outputs[node.name] = output
+                edge = choose_edge(node, self._edges[node.name], output)
+            else:
+                error = result.error
+                edge = self._failure_edge(node)
+        else:
+            output = self.input if kind in _PASS_THROUGH else None
+            edge = choose_edge(node, self._edges[node.name], None)
+        if edge is None:
+            self.current_node = None
+            self.halted = True
+        else:
+            self.current_node = edge.target
+        self.step_count += 1
+        self._after_step()
+        return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
+                          error=error)
+
+    async def run(self, max_steps: int = 500) -> list[StepResult]:
+        """Step until the machine halts or ``max_steps`` steps ran; the steps taken."""
+        if max_steps < 0:
+            raise ValueError(f"max_steps must be >= 0, got {max_steps}")
+        results: list[StepResult] = []
+        for _ in range(max_steps):
+            result = await self.step()
+            if result is None:
+                break
+            results.append(result)
+            if self.halted:
+                break
+        return results
+
+    def _take_input(self, node: Node, record: Any) -> Any:
+        truth_field = node.attr("ground_truth")
+        if truth_field is not None and isinstance(record, dict) and truth_field in record:
+            record = dict(record)
+            self._pending_expected = record.pop(truth_field)
+        else:
+            self._pending_expected = None
+        self.input = record
+        return record
+
+    def _failure_edge(self, node: Node) -> Edge | None:
+        for edge in self._edges[node.name]:
+            if edge.label == "error":
+                return edge
+        if self._last_input_node is not None:
+            return Edge(source=node.name, target=self._last_input_node)
+        return None
+
+    def _after_step(self) -> None:
+        """Hook run after every step (the evolutionary executor persists from here)."""
+
+    # --- tasks --------------------------------------------------------------------
+
+    def task_spec(self, name: str) -> TaskSpec:
+        spec = self._specs.get(name)
+        if spec is None:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise ExecutionError(name, f"unknown task {name!r} (tasks: {known})")
+        return spec
+
+    async def execute_task(self, name: str, input: Any, *, expected: Any = None) -> TaskResult:
+        """Run task ``name`` on ``input`` and record it; ``expected`` is ground truth, if known."""
+        spec = self.task_spec(name)
+        record, used_llm = await self._execute(spec, input)
+        record.expected = expected
+        self.histories[name].add(record)
+        self._after_execution(spec, record)
+        return TaskResult(
+            output=record.output,
+            confidence=record.confidence if record.answered_by == "code" else None,
+            used_llm=used_llm,
+            stage=record.stage,
+            latency_ms=record.latency_ms,
+            cost=record.cost,
+            success=record.success,
+            error=record.error,
+        )
+
+    async def _execute(self, spec: TaskSpec, input: Any) -> tuple[ExecutionRecord, bool]:
+        """One run of ``spec``: its record and whether the LLM was called (always, here)."""
+        answer = await self.ask_llm(spec, input)
+        return self._llm_record(spec, input, answer, stage=self.stage_name), self.llm is not None
+
+    def _after_execution(self, spec: TaskSpec, record: ExecutionRecord) -> None:
+        """Hook run after every task execution (metrics and evolution live here)."""
+
+    async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:
+        """Render the prompt, call the LLM, validate the answer; a failed call never raises."""
+        started = time.perf_counter()
+        if self.llm is None:
+            return LLMAnswer(None, False, f"task {spec.name!r} needs an LLM but none was given "
+                             "(pass llm=... to the executor)", 0.0, None)
+        try:
+            prompt = spec.prompt.render(input, self.context, {"outputs": self.outputs})
+        except PromptError as error:
+            return LLMAnswer(None, False, str(error), _elapsed(started), None)
+        request = LLMRequest(prompt=prompt, task=spec.name, purpose="task", input=input,
+                             output_schema=spec.schema, model=spec.model,
+                             max_tokens=spec.max_tokens)
+        try:
+            response = await self.llm.complete(request)
+        except LLMError as error:
+            reason = f"LLM call failed: {error.reason}"
+            return LLMAnswer(None, False, reason, _elapsed(started), None)
+        latency = max(_elapsed(started), float(response.latency_ms or 0.0))
+        try:
+            output = parse_answer(response.text, spec.schema)
+        except AnswerError as error:
+            return LLMAnswer(None, False, f"invalid answer: {error.reason}", latency, response)
+        return LLMAnswer(output, True, None, latency, response)
+
+    def _llm_record(self, spec: TaskSpec, input: Any, answer: LLMAnswer, *, stage: str,
+                    extra_latency: float = 0.0) -> ExecutionRecord:
+        response = answer.response
+        return ExecutionRecord(
+            task=spec.name,
+            input=input,
+            output=answer.output,
+            answered_by="llm" if answer.ok else "none",
+            stage=stage,
+            success=answer.ok,
+            error=answer.error,
+            latency_ms=answer.latency_ms + extra_latency,
+            input_tokens=response.input_tokens if response else 0,
+            output_tokens=response.output_tokens if response else 0,
+            cost=response.cost if response else 0.0,
+            llm_output=answer.output if answer.ok else None,
+        )
+
+
+def _elapsed(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
