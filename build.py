@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""EvoMachine's one entry point: ``build`` (default), ``serve [--port N]``, ``test [pytest args]``.
+
+Standard library only, so it runs on a fresh machine before anything is
+installed. It makes ``.venv``, fetches pinned artifacts (Pyodide from npm,
+wheels from PyPI) into a cache checked against pinned hashes, and writes
+``dist/`` in one swap, so a failed build never leaves a half-written ``dist/``.
+A second build finds everything in the cache and needs no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+DIST = ROOT / "dist"
+CACHE = Path(os.environ.get("EVOMACHINE_CACHE", Path.home() / ".cache" / "evomachine"))
+
+PYODIDE_VERSION = "314.0.7"
+PYODIDE_INTEGRITY = (
+    "sha512-0YvXxEhfEdpLfb/XkM2BFAeMROq0iMUX2bzzH9pOttyMcWkwq+HbE5uyuGD82LN7y2q+SNvi/6V5JEsOlD2R1A=="
+)
+PYODIDE_FILES = (
+    "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+    "pyodide-lock.json", "package.json",
+)
+
+# (requirement, wheel file name, sha256, group). "engine" wheels ship in the page;
+# "test" wheels only serve the Pyodide test layer.
+EMSCRIPTEN_PLATFORM = "pyemscripten_2026_0_wasm32"
+PINNED_WHEELS: tuple[tuple[str, str, str, str], ...] = (
+    ("pydantic-core==2.50.5", f"pydantic_core-2.50.5-cp314-cp314-{EMSCRIPTEN_PLATFORM}.whl",
+     "b2910ec0fa5aeb9bef70156f2b79f4783978fdcfaa7b2f1b5d1814458d2e79a1", "engine"),
+    ("pydantic==2.14.4", "pydantic-2.14.4-py3-none-any.whl",
+     "653a2ad9f6d8858529c77c72717d0ea991d6c6837fe683246b2f4b2bbfc3fadc", "engine"),
+    ("typing-extensions==4.16.0", "typing_extensions-4.16.0-py3-none-any.whl",
+     "481caa481374e813c1b176ada14e97f1f67a4539ce9cfeb3f350d78d6370c2e8", "engine"),
+    ("annotated-types==0.8.0", "annotated_types-0.8.0-py3-none-any.whl",
+     "f072f4d804ea359e4eaf198b1af7a8b0943881a87f31bb764f8bf219bb9419e0", "engine"),
+    ("typing-inspection==0.4.5", "typing_inspection-0.4.5-py3-none-any.whl",
+     "bc210535442b39e1bf2805e0c7a17dfd6a4ace760c84c7f7d16245d23a6b1c39", "engine"),
+    ("jinja2==3.1.6", "jinja2-3.1.6-py3-none-any.whl",
+     "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67", "engine"),
+    ("restrictedpython==9.0", "restrictedpython-9.0-py3-none-any.whl",
+     "77df98181cf8f20810038b492ca4760b12712c9aa572f6fb5b8f2b02cfd5fc7e", "engine"),
+    ("pytest==9.2.0", "pytest-9.2.0-py3-none-any.whl",
+     "07acdcf88ec174f907dc01af70bf52d49b014bbab03faeeade31c96b18c2e588", "test"),
+    ("pluggy==1.7.0", "pluggy-1.7.0-py3-none-any.whl",
+     "7dd7b0d8832ba3cb632c306926ded123429211b83641b35dc5c41ad2d34f9bec", "test"),
+    ("iniconfig==2.3.1", "iniconfig-2.3.1-py3-none-any.whl",
+     "9121e2c1fdb355232495be3194c8dfe87ccc2d5dee45947b78e68f499790d7a7", "test"),
+    ("packaging==26.4", "packaging-26.4-py3-none-any.whl",
+     "81383611a09c1bc0b08b76e0fd5829d7c6824c65b27a6aee339da133f4233ea2", "test"),
+    ("pygments==2.21.0", "pygments-2.21.0-py3-none-any.whl",
+     "2363c69b61c4a97c838da3b130dcd6468f4848992b21a82f2a63ec34377137d9", "test"),
+    ("hypothesis==6.155.7", "hypothesis-6.155.7-py3-none-any.whl",
+     "9f634bdb1f9e9b8ab6ba09431cf2deedb750c96978125a6fb3c5a0f6c6db4131", "test"),
+    ("sortedcontainers==2.4.0", "sortedcontainers-2.4.0-py2.py3-none-any.whl",
+     "a163dcaede0f1c021485e957a39245190e74249897e2ae4b2aa38595db237ee0", "test"),
+)
+MARKUPSAFE_SDIST = ("markupsafe==3.0.3", "markupsafe-3.0.3.tar.gz",
+                    "722695808f4b6457b320fdc131280796bdceb04ab50fe1795cd540799ebe1698")
+MARKUPSAFE_WHEEL = "markupsafe-3.0.3-py3-none-any.whl"
+
+# Fixed zip timestamp so wheels we build are byte-for-byte reproducible.
+ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what happened and what to do."""
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run(cmd: list[str], *, what: str, cwd: Path | None = None, quiet: bool = True) -> None:
+    try:
+        result = subprocess.run(cmd, cwd=cwd, capture_output=quiet, text=True)
+    except FileNotFoundError as error:
+        raise BuildError(f"{what}: '{cmd[0]}' is not installed ({error})") from error
+    if result.returncode != 0:
+        output = ((result.stdout or "") + (result.stderr or "")).strip()[-3000:]
+        raise BuildError(f"{what} failed (exit {result.returncode}):\n{output}")
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+# ---------------------------------------------------------------- .venv
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its test extra, once per pyproject change."""
+    if not venv_python().exists():
+        log("creating .venv")
+        run([sys.executable, "-m", "venv", str(VENV)], what="creating .venv")
+    stamp = VENV / ".evomachine-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    log("installing the project and its test extra into .venv (needs PyPI once)")
+    run([str(venv_python()), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"],
+        what="pip install -e .[test]",
+        )
+    stamp.write_text(wanted)
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def fetch_pyodide() -> Path:
+    """The Pyodide npm tarball, from the cache or npm, checked against its integrity hash."""
+    tarball = CACHE / f"pyodide-{PYODIDE_VERSION}.tgz"
+    if not tarball.exists():
+        if shutil.which("npm") is None:
+            raise BuildError(
+                "npm is not installed, and Pyodide comes from npm. Install Node.js 20+ with npm "
+                "(Debian: apt-get install nodejs npm) and run the build again."
+            )
+        log(f"fetching pyodide@{PYODIDE_VERSION} from npm")
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--silent"], cwd=Path(tmp),
+                what=f"npm pack pyodide@{PYODIDE_VERSION} (is the npm registry reachable?)")
+            (Path(tmp) / f"pyodide-{PYODIDE_VERSION}.tgz").replace(tarball)
+    algorithm, expected = PYODIDE_INTEGRITY.split("-", 1)
+    actual = base64.b64encode(hashlib.new(algorithm, tarball.read_bytes()).digest()).decode()
+    if actual != expected:
+        tarball.unlink()
+        raise BuildError(
+            f"checksum mismatch for {tarball.name}: expected {algorithm}-{expected}, got "
+            f"{algorithm}-{actual}. The file was removed from the cache; run the build again. "
+            "If it fails again, the registry serves a different file: do not use it."
+        )
+    return tarball
+
+
+def fetch_pinned(requirement: str, filename: str, sha256: str, *, sdist: bool = False) -> Path:
+    """A pinned PyPI file in the cache, downloaded with pip when missing, hash-checked."""
+    target = CACHE / "wheels" / filename
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        log(f"fetching {filename} from PyPI")
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                   "--disable-pip-version-check", "-d", tmp, requirement]
+            if sdist:
+                cmd[4:4] = ["--no-binary", ":all:"]
+            elif EMSCRIPTEN_PLATFORM in filename:
+                cmd[4:4] = ["--only-binary", ":all:", "--platform", EMSCRIPTEN_PLATFORM,
+                            "--python-version", "3.14"]
+            else:
+                cmd[4:4] = ["--only-binary", ":all:", "--platform", "any",
+                            "--python-version", "3.14"]
+            run(cmd, what=f"downloading {requirement} from PyPI (is PyPI reachable?)")
+            downloaded = Path(tmp) / filename
+            if not downloaded.exists():
+                found = ", ".join(p.name for p in Path(tmp).iterdir()) or "nothing"
+                raise BuildError(f"pip downloaded {found} for {requirement}, expected {filename}")
+            downloaded.replace(target)
+    actual = sha256_of(target)
+    if actual != sha256:
+        target.unlink()
+        raise BuildError(
+            f"checksum mismatch for {filename}: expected sha256 {sha256}, got {actual}. "
+            "The file was removed from the cache; run the build again."
+        )
+    return target
+
+
+# ---------------------------------------------------------------- wheels we build
+
+
+def write_wheel(path: Path, name: str, version: str, files: dict[str, bytes]) -> None:
+    """Write a pure-Python wheel holding ``files`` (archive path -> content), reproducibly."""
+    dist_info = f"{name}-{version}.dist-info"
+    entries = dict(sorted(files.items()))
+    entries[f"{dist_info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").encode()
+    entries[f"{dist_info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: evomachine-build\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n")
+    record_lines = []
+    for archive_path, content in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+        record_lines.append(f"{archive_path},sha256={digest},{len(content)}")
+    record_lines.append(f"{dist_info}/RECORD,,")
+    entries[f"{dist_info}/RECORD"] = ("\n".join(record_lines) + "\n").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for archive_path, content in entries.items():
+            info = zipfile.ZipInfo(archive_path, ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, content)
+
+
+def build_markupsafe_wheel(sdist: Path, out: Path) -> None:
+    """markupsafe's pure-Python wheel from its sdist (the C speedups are optional)."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(sdist) as archive:
+        for member in archive.getmembers():
+            parts = member.name.split("/")
+            if member.isfile() and parts[1:3] == ["src", "markupsafe"] and not member.name.endswith(".c"):
+                handle = archive.extractfile(member)
+                assert handle is not None
+                files["/".join(parts[2:])] = handle.read()
+    if "markupsafe/__init__.py" not in files:
+        raise BuildError(f"{sdist.name} does not look like markupsafe's sdist")
+    write_wheel(out, "markupsafe", "3.0.3", files)
+
+
+def project_version() -> str:
+    for line in (ROOT / "pyproject.toml").read_text().splitlines():
+        if line.startswith("version ="):
+            return line.split("=", 1)[1].strip().strip('"')
+    raise BuildError("pyproject.toml has no version line")
+
+
+def build_engine_wheel(out_dir: Path) -> Path:
+    package = ROOT / "py_src" / "evomachine"
+    files = {}
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            files[path.relative_to(package.parent).as_posix()] = path.read_bytes()
+    version = project_version()
+    wheel = out_dir / f"evomachine-{version}-py3-none-any.whl"
+    write_wheel(wheel, "evomachine", version, files)
+    return wheel
+
+
+# ---------------------------------------------------------------- dist
+
+
+def build_dist() -> Path:
+    """Write dist/ into a temporary folder, then swap it in whole."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    tarball = fetch_pyodide()
+    wheels = [(fetch_pinned(req, name, sha), group) for req, name, sha, group in PINNED_WHEELS]
+    sdist = fetch_pinned(*MARKUPSAFE_SDIST, sdist=True)
+
+    staging = Path(tempfile.mkdtemp(prefix="dist.", dir=ROOT))
+    staging.chmod(0o755)
+    try:
+        (staging / "pyodide").mkdir()
+        with tarfile.open(tarball) as archive:
+            for name in PYODIDE_FILES:
+                member = archive.extractfile(f"package/{name}")
+                if member is None:
+                    raise BuildError(f"{tarball.name} has no {name}")
+                (staging / "pyodide" / name).write_bytes(member.read())
+        wheel_dir = staging / "wheels"
+        wheel_dir.mkdir()
+        manifest_wheels = []
+        for path, group in wheels:
+            shutil.copy2(path, wheel_dir / path.name)
+            manifest_wheels.append((path.name, group))
+        build_markupsafe_wheel(sdist, wheel_dir / MARKUPSAFE_WHEEL)
+        manifest_wheels.append((MARKUPSAFE_WHEEL, "engine"))
+        engine = build_engine_wheel(wheel_dir)
+        manifest_wheels.append((engine.name, "engine"))
+
+        shutil.copy2(ROOT / "index.html", staging / "index.html")
+        shutil.copytree(ROOT / "web", staging / "web")
+        if (ROOT / "examples").is_dir():
+            shutil.copytree(ROOT / "examples", staging / "examples",
+                            ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        manifest = {
+            "version": project_version(),
+            "pyodide": PYODIDE_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "wheels": [
+                {"file": name, "group": group, "sha256": sha256_of(wheel_dir / name),
+                 "size": (wheel_dir / name).stat().st_size}
+                for name, group in manifest_wheels
+            ],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+        previous = ROOT / f".dist-old-{os.getpid()}"
+        if DIST.exists():
+            DIST.replace(previous)
+        staging.replace(DIST)
+        shutil.rmtree(previous, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(f"dist/ written in {time.perf_counter() - started:.1f} s")
+    return DIST
+
+
+def build() -> None:
+    ensure_venv()
+    build_dist()
+
+
+# ---------------------------------------------------------------- serve
+
+
+class DistHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves dist/ with the MIME types Pyodide needs and no caching surprises."""
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".whl": "application/zip",
+        ".json": "application/json",
+        ".jsonl": "application/x-ndjson",
+        ".machine": "text/plain; charset=utf-8",
+        ".zip": "application/zip",
+    }
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        if os.environ.get("EVOMACHINE_HTTP_LOG"):
+            super().log_message(format, *args)
+
+
+def make_server(port: int, directory: Path = DIST) -> http.server.ThreadingHTTPServer:
+    handler = lambda *a, **kw: DistHandler(*a, directory=str(directory), **kw)  # noqa: E731
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def serve(port: int) -> None:
+    build()
+    try:
+        server = make_server(port)
+    except OSError as error:
+        raise BuildError(f"cannot listen on 127.0.0.1:{port} ({error}); try --port N") from error
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    log(f"serving dist/ at {url}  (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log("stopped")
+
+
+# ---------------------------------------------------------------- test
+
+
+def ensure_chromium() -> None:
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Debian's chromium with apt-get (for the e2e layer)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise BuildError(f"{' '.join(cmd)} failed:\n{result.stderr[-2000:]}")
+        return
+    raise BuildError(
+        "the e2e tests need Chromium at /usr/bin/chromium. Install it as root with "
+        "'apt-get install chromium' (Debian/Ubuntu), then run 'python3 build.py test' again."
+    )
+
+
+def test(pytest_args: list[str]) -> int:
+    build()
+    ensure_chromium()
+    if shutil.which("node") is None:
+        raise BuildError("node is not installed; the Pyodide test layer runs under Node.js 20+")
+    cmd = [str(venv_python()), "-m", "pytest", *(pytest_args or ["tests"])]
+    log("running " + " ".join(cmd[2:]))
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("build", help="build dist/ (default)")
+    serve_parser = sub.add_parser("serve", help="build, then serve dist/ on 127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    test_parser = sub.add_parser("test", help="build, then run every test layer")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(args.port)
+        elif args.command == "test":
+            return test(args.pytest_args)
+        else:
+            build()
+    except BuildError as error:
+        print(f"[build] error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+// Boots Pyodide and the engine from this origin only, showing each phase and its time.
+// Exposes window.evomachine: { ready, version, bootTimings, pyodide } for users' scripts and tests.
+
+const phases = ["runtime", "packages", "engine"];
+const bootTimings = {};
+
+function setProgress(fraction) {
+  const bar = document.querySelector(".progress");
+  const fill = document.getElementById("boot-fill");
+  const percent = Math.round(fraction * 100);
+  if (bar) bar.setAttribute("aria-valuenow", String(percent));
+  if (fill) fill.style.width = `${percent}%`;
+}
+
+function markPhase(name, state, ms) {
+  const item = document.querySelector(`#boot-phases [data-phase="${name}"]`);
+  if (!item) return;
+  item.dataset.state = state;
+  if (ms !== undefined) item.querySelector(".phase-time").textContent = `${(ms / 1000).toFixed(2)} s`;
+}
+
+async function timed(name, index, work) {
+  markPhase(name, "running");
+  const started = performance.now();
+  const result = await work();
+  const ms = performance.now() - started;
+  bootTimings[name] = ms;
+  markPhase(name, "done", ms);
+  setProgress((index + 1) / phases.length);
+  return result;
+}
+
+function showError(error) {
+  const box = document.getElementById("boot-error");
+  const running = document.querySelector('#boot-phases [data-state="running"]');
+  const phase = running ? running.dataset.phase : "boot";
+  if (running) running.dataset.state = "failed";
+  const message = String(error && error.message ? error.message : error);
+  box.hidden = false;
+  box.replaceChildren();
+  const title = document.createElement("strong");
+  title.textContent = `The ${phase} phase failed.`;
+  const detail = document.createElement("pre");
+  detail.textContent = message;
+  const help = document.createElement("p");
+  help.textContent =
+    "Serve the page with 'python3 build.py serve' (it must come over http://, not file://), " +
+    "then reload. If the error persists, rebuild with 'python3 build.py build' and check the " +
+    "browser console. Your saved state is kept in this browser and is not affected.";
+  box.append(title, detail, help);
+}
+
+async function boot() {
+  const base = new URL(".", document.baseURI);
+  const manifest = await fetch(new URL("manifest.json", base)).then((r) => {
+    if (!r.ok) throw new Error(`manifest.json: HTTP ${r.status}; run 'python3 build.py' to build dist/`);
+    return r.json();
+  });
+  const pyodide = await timed("runtime", 0, async () => {
+    const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
+    return loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
+  });
+  await timed("packages", 1, async () => {
+    const urls = manifest.wheels
+      .filter((w) => w.group === "engine")
+      .map((w) => new URL(`wheels/${w.file}`, base).href);
+    await pyodide.loadPackage(urls, { messageCallback: () => {}, checkIntegrity: false });
+  });
+  const version = await timed("engine", 2, async () => {
+    const module = pyodide.pyimport("evomachine");
+    return module.__version__;
+  });
+  Object.assign(window.evomachine, { version, pyodide, manifest });
+  document.getElementById("engine-version").textContent = `engine ${version}`;
+  document.getElementById("boot-title").textContent = "Engine ready";
+  document.body.dataset.ready = "true";
+  return window.evomachine;
+}
+
+window.evomachine = { version: null, bootTimings };
+window.evomachine.ready = boot().catch((error) => {
+  showError(error);
+  document.body.dataset.ready = "failed";
+  throw error;
+});
