@@ -1,0 +1,54 @@
+"""Serializers turn values into text and back; stores only ever see text.
+
+Kept apart from the stores (as langgraph keeps ``serde`` apart from its
+checkpointers) so every backend reads back exactly what another wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from .errors import SerializationError
+
+
+class Serializer(Protocol):
+    """Turns a value into text (``dumps``) and text back into a value (``loads``)."""
+
+    def dumps(self, value: Any) -> str: ...
+
+    def loads(self, text: str) -> Any: ...
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class JsonSerializer:
+    """JSON with unicode kept as is; pydantic models are stored as their JSON dump.
+
+    JSON values (``None``, bools, ints, floats, strings, lists, dicts with string
+    keys) read back equal and of the same type: ``0``, ``0.0``, ``False``, ``""``
+    and ``[]`` stay distinct. Tuples read back as lists, models as dicts.
+    """
+
+    def dumps(self, value: Any) -> str:
+        try:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+        except (TypeError, ValueError) as error:
+            raise SerializationError(
+                f"cannot store {type(value).__name__}: {error}; store JSON values "
+                "(dict, list, str, int, float, bool, None) or a pydantic model"
+            ) from error
+
+    def loads(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise SerializationError(f"stored text is not JSON ({error}): {text[:80]!r}") from error
