@@ -1,0 +1,68 @@
+"""CPython transport: urllib in a worker thread (``asyncio.to_thread``), bounded by a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from evomachine.llm.transport import TransportError, TransportResult
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class UrllibTransport:
+    """POST JSON with the stdlib; proxies from the environment apply except to loopback hosts."""
+
+    async def post_json(
+        self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
+    ) -> TransportResult:
+        data = json.dumps(body).encode("utf-8")
+        call = asyncio.to_thread(_post, url, dict(headers), data, timeout_s)
+        try:
+            return await asyncio.wait_for(call, timeout_s)
+        except TimeoutError:
+            raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
+
+    def __repr__(self) -> str:
+        return "UrllibTransport()"
+
+
+def _post(url: str, headers: dict[str, str], data: bytes, timeout_s: float) -> TransportResult:
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    opener = _opener_for(url)
+    try:
+        with opener.open(request, timeout=timeout_s) as response:
+            return response.status, _lower(response.headers), _text(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, _lower(error.headers), _text(error.read())
+    except TimeoutError:
+        raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
+        raise TransportError(f"cannot connect: {error.reason}") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise TransportError(f"connection failed: {type(error).__name__}: {error}") from None
+
+
+def _opener_for(url: str) -> urllib.request.OpenerDirector:
+    if urlsplit(url).hostname in _LOOPBACK:
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener()
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()} if headers else {}
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
