@@ -226,7 +226,8 @@ def build_markupsafe_wheel(sdist: Path, out: Path) -> None:
     with tarfile.open(sdist) as archive:
         for member in archive.getmembers():
             parts = member.name.split("/")
-            if member.isfile() and parts[1:3] == ["src", "markupsafe"] and not member.name.endswith(".c"):
+            wanted = parts[1:3] == ["src", "markupsafe"] and not member.name.endswith(".c")
+            if member.isfile() and wanted:
                 handle = archive.extractfile(member)
                 assert handle is not None
                 files["/".join(parts[2:])] = handle.read()
@@ -326,7 +327,7 @@ def build() -> None:
 class DistHandler(http.server.SimpleHTTPRequestHandler):
     """Serves dist/ with the MIME types Pyodide needs and no caching surprises."""
 
-    extensions_map = {
+    extensions_map = {  # noqa: RUF012 (the base class defines it as a plain dict)
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".mjs": "text/javascript",
         ".js": "text/javascript",
@@ -342,7 +343,7 @@ class DistHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         if os.environ.get("EVOMACHINE_HTTP_LOG"):
             super().log_message(format, *args)
 

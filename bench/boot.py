@@ -46,7 +46,8 @@ def dist_sizes(dist: Path) -> list[list[str]]:
     manifest = json.loads((dist / "manifest.json").read_text())
     groups: dict[str, int] = {}
     for wheel in manifest["wheels"]:
-        groups[f"wheels ({wheel['group']})"] = groups.get(f"wheels ({wheel['group']})", 0) + wheel["size"]
+        key = f"wheels ({wheel['group']})"
+        groups[key] = groups.get(key, 0) + wheel["size"]
     rows = [[f"pyodide/{p.name}", f"{p.stat().st_size / 1e6:.2f} MB"]
             for p in sorted((dist / "pyodide").iterdir())]
     rows += [[name, f"{size / 1e6:.2f} MB"] for name, size in groups.items()]
@@ -72,7 +73,7 @@ def main() -> None:
             ours.append(ready_at)
             for name in phases:
                 phases[name].append(timings[name])
-    share = [o - b for o, b in zip(ours, bare)]
+    share = [o - b for o, b in zip(ours, bare, strict=True)]
     rows = [
         ["EvoMachine ready", *(f"{v / 1000:.2f} s" for v in summary(ours))],
         ["bare Pyodide", *(f"{v / 1000:.2f} s" for v in summary(bare))],

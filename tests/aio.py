@@ -24,7 +24,9 @@ def drive(coro: Coroutine[Any, Any, Any]) -> Any:
             yielded = coro.send(None)
             if yielded is not None:
                 coro.close()
-                raise RuntimeError(f"coroutine awaited a real future ({yielded!r}); mark the test needs_event_loop")
+                raise RuntimeError(
+                    f"coroutine awaited a real future ({yielded!r}); mark the test needs_event_loop"
+                )
     except StopIteration as stop:
         return stop.value
 

@@ -17,8 +17,10 @@ from aio import IN_PYODIDE, run  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "needs_event_loop: needs a real asyncio loop (skipped in Pyodide)")
-    config.addinivalue_line("markers", "cpython_only: uses something Pyodide lacks (sockets, sqlite3, threads)")
+    config.addinivalue_line(
+        "markers", "needs_event_loop: needs a real asyncio loop (skipped in Pyodide)")
+    config.addinivalue_line(
+        "markers", "cpython_only: uses something Pyodide lacks (sockets, sqlite3, threads)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

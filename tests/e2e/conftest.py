@@ -74,8 +74,9 @@ class RequestLog:
 
     def foreign(self) -> list[str]:
         allowed = {"127.0.0.1"}
-        return [u for u in self.urls
-                if urlparse(u).scheme not in ("data", "blob") and urlparse(u).hostname not in allowed]
+        return [url for url in self.urls
+                if urlparse(url).scheme not in ("data", "blob")
+                and urlparse(url).hostname not in allowed]
 
 
 def guard_requests(context) -> RequestLog:

@@ -29,7 +29,8 @@ def run_in_pyodide(*pytest_args: str, timeout: float = 900) -> dict:
         pytest.fail("dist/ is missing: run 'python3 build.py' first")
     completed = subprocess.run(
         ["node", str(RUNNER), str(DIST), str(ROOT), *pytest_args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, "NODE_NO_WARNINGS": "1"},
+        capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "NODE_NO_WARNINGS": "1"},
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith(MARKER)]
     if not lines:
@@ -44,7 +45,8 @@ def run_in_pyodide(*pytest_args: str, timeout: float = 900) -> dict:
 
 def test_unit_suite_passes_inside_pyodide():
     result = run_in_pyodide("tests/unit")
-    summary = {k: result[k] for k in ("passed", "failed", "errors", "skipped", "python", "platform")}
+    keys = ("passed", "failed", "errors", "skipped", "python", "platform")
+    summary = {key: result[key] for key in keys}
     print(f"\nPyodide layer: {summary}")
     assert result["platform"] == "emscripten"
     assert result["python"].startswith("3.14")

@@ -1,0 +1,93 @@
+"""build.py: reproducible wheels, hash checks, atomic dist/, offline rebuilds (CPython only)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def build(monkeypatch):
+    spec = importlib.util.spec_from_file_location("build_under_test", ROOT / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_under_test"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_written_wheels_are_reproducible_and_carry_a_correct_record(build, tmp_path):
+    files = {"pkg/__init__.py": b"VALUE = 1\n", "pkg/data.txt": "é".encode()}
+    first, second = tmp_path / "a.whl", tmp_path / "b.whl"
+    build.write_wheel(first, "pkg", "1.0", files)
+    build.write_wheel(second, "pkg", "1.0", files)
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        record = archive.read("pkg-1.0.dist-info/RECORD").decode().splitlines()
+        assert "Tag: py3-none-any" in archive.read("pkg-1.0.dist-info/WHEEL").decode()
+        for line in record[:-1]:
+            name, digest, size = line.split(",")
+            content = archive.read(name)
+            assert int(size) == len(content)
+            assert digest.startswith("sha256=")
+
+
+def test_engine_wheel_contains_the_package(build, tmp_path):
+    wheel = build.build_engine_wheel(tmp_path)
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "evomachine/__init__.py" in names
+    assert not any("__pycache__" in n for n in names)
+
+
+def test_a_cached_file_with_the_wrong_hash_is_rejected_and_removed(build, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    (tmp_path / "wheels").mkdir()
+    bogus = tmp_path / "wheels" / "thing-1.0-py3-none-any.whl"
+    bogus.write_bytes(b"not the real file")
+    with pytest.raises(build.BuildError, match="checksum mismatch"):
+        build.fetch_pinned("thing==1.0", bogus.name, "0" * 64)
+    assert not bogus.exists()
+
+
+def test_a_cached_file_with_the_right_hash_needs_no_download(build, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    (tmp_path / "wheels").mkdir()
+    good = tmp_path / "wheels" / "thing-1.0-py3-none-any.whl"
+    good.write_bytes(b"payload")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a cached, verified file must not be downloaded again")
+
+    monkeypatch.setattr(build, "run", no_network)
+    digest = hashlib.sha256(b"payload").hexdigest()
+    assert build.fetch_pinned("thing==1.0", good.name, digest) == good
+
+
+def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_path, monkeypatch):
+    if not (build.CACHE / f"pyodide-{build.PYODIDE_VERSION}.tgz").exists():
+        pytest.skip("needs a warm artifact cache: run 'python3 build.py' once")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the warm build tried to run a download tool")
+
+    monkeypatch.setattr(build, "run", no_network)
+    monkeypatch.setattr(build, "DIST", tmp_path / "dist")
+    build.build_dist()
+    manifest = (tmp_path / "dist" / "manifest.json").read_text()
+    assert "evomachine-" in manifest
+
+    def broken(*args, **kwargs):
+        raise build.BuildError("simulated failure while building a wheel")
+
+    monkeypatch.setattr(build, "build_markupsafe_wheel", broken)
+    with pytest.raises(build.BuildError):
+        build.build_dist()
+    assert (tmp_path / "dist" / "manifest.json").read_text() == manifest
+    assert not list(ROOT.glob("dist.*")), "a staging folder was left behind"
