@@ -1,0 +1,504 @@
+"""Recursive-descent parser: tokens to :class:`MachineData`, with error recovery.
+
+Grammar (informal)::
+
+    program    := 'machine' STRING ';'? statement*
+    statement  := annotation* (node | edge | attribute) | ';'
+    node       := IDENT? IDENT STRING? (';' | '{' statement* '}')   # no type: State
+    attribute  := IDENT ('<' type '>')? (':' value)? ';'           # only inside a block
+    edge       := group (connector group)+ ';'
+    group      := IDENT (',' IDENT)*
+    connector  := ARROW | '-' section ('->' | '-->' | '=>') | '<-' section '-->'
+    section    := item (';' item)* ';'?    item := IDENT | STRING | attribute-without-';'
+    annotation := '@' IDENT ('(' STRING ')')?
+
+A bare word or string in an edge section is the edge's label; ``name: value``
+items are edge attributes and never become the label, so ``a -timeout: 5;-> b``
+has no label and ``a -spam; timeout: 5;-> b`` has both. Edges written inside a
+node block are ordinary machine edges. On a syntax error the parser records a
+:class:`Problem`, skips to the next ``;`` or closing ``}`` and goes on, so one
+pass reports every independent mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Annotation, Attribute, Edge, Identifier, MachineData, Node, TypeRef
+from .errors import DSLError, LineIndex
+from .lexer import ARROWS, Token, tokenize
+
+#: Deepest nesting of blocks, lists and objects accepted (keeps recursion bounded).
+MAX_DEPTH = 64
+
+_EDGE_OPENERS = frozenset((*ARROWS, "-", "<-"))
+Position = tuple[int, int]
+
+
+@dataclass
+class NodeSpan:
+    """Where a node and its attributes were written (line, column pairs)."""
+
+    name: str
+    position: Position
+    attributes: dict[str, Position] = field(default_factory=dict)
+
+
+@dataclass
+class EdgeSpan:
+    source: Position
+    target: Position
+
+
+@dataclass
+class SourceMap:
+    """Source positions kept beside the model so ``==`` on models is unaffected.
+
+    ``nodes`` follows :meth:`MachineData.iter_nodes` order; ``edges`` follows
+    ``machine.edges``.
+    """
+
+    nodes: list[NodeSpan] = field(default_factory=list)
+    edges: list[EdgeSpan] = field(default_factory=list)
+
+
+class _Sync(Exception):
+    """Unwinds to the statement loop, which skips to a safe point."""
+
+
+def parse_document(text: str) -> tuple[MachineData, SourceMap]:
+    """Parse ``text`` without semantic validation; raise :class:`DSLError` on syntax errors."""
+    parser = _Parser(text)
+    machine = parser.parse()
+    if parser.problems:
+        raise DSLError(parser.problems, source=text)
+    return machine, parser.source_map
+
+
+def parse_machine(text: str, *, validate: bool = True) -> MachineData:
+    """Parse DSL text into a machine; raise :class:`DSLError` listing every problem found.
+
+    Validation (unknown endpoints, duplicate names, bad stages, thresholds,
+    templates, output types) runs only once the text is free of syntax errors.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_machine expects str, not {type(text).__name__}")
+    machine, source_map = parse_document(text)
+    if validate:
+        from .validate import validate_machine
+
+        problems = validate_machine(machine, source_map)
+        if problems:
+            raise DSLError(problems, source=text)
+    return machine
+
+
+def _describe(token: Token) -> str:
+    if token.kind == "eof":
+        return "end of input"
+    if token.kind == "string":
+        text = str(token.value)
+        return f"string {text[:30]!r}" + ("..." if len(text) > 30 else "")
+    if token.kind == "number":
+        return f"number {token.value}"
+    return f"'{token.value}'"
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.index = LineIndex(text)
+        self.tokens, self.problems = tokenize(text, self.index)
+        self.pos = 0
+        self.depth = 0
+        self.edges: list[Edge] = []
+        self.source_map = SourceMap()
+
+    # -- token helpers -------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        if token.kind != "eof":
+            self.pos += 1
+        return token
+
+    def at(self, kind: str) -> bool:
+        return self.tokens[self.pos].kind == kind
+
+    def where(self, token: Token) -> Position:
+        return self.index.position(token.start)
+
+    def report(self, offset: int, message: str, token: Token | None = None) -> None:
+        if token is not None and token.kind == "error":
+            return  # the lexer already reported this spot
+        self.problems.append(self.index.problem(offset, message))
+
+    def fail(self, token: Token, message: str) -> _Sync:
+        self.report(token.start, message, token)
+        return _Sync()
+
+    def expect_ident(self, what: str) -> Token:
+        if not self.at("ident"):
+            raise self.fail(self.tok, f"expected {what}, found {_describe(self.tok)}")
+        return self.advance()
+
+    def expect_end(self, what: str) -> None:
+        """Consume a statement's ';'; a missing one at a line end is reported and forgiven."""
+        if self.at(";"):
+            self.advance()
+            return
+        previous = self.tokens[self.pos - 1]
+        current = self.tok
+        if previous.kind == "error":
+            return
+        self.report(previous.end, f"missing ';' after {what}, found {_describe(current)}", current)
+        later_line = self.index.position(current.start)[0] > self.index.position(previous.end)[0]
+        if not (later_line or current.kind in ("}", "eof")):
+            raise _Sync()
+
+    def synchronize(self) -> None:
+        """Skip to just after the next ';' (or a balanced block), or to a closing '}'."""
+        depth = 0
+        while True:
+            kind = self.tok.kind
+            if kind == "eof":
+                return
+            if kind == "{":
+                depth += 1
+            elif kind == "}":
+                if depth == 0:
+                    return
+                depth -= 1
+                if depth == 0:
+                    self.advance()
+                    return
+            elif kind == ";" and depth == 0:
+                self.advance()
+                return
+            self.advance()
+
+    # -- program and statements ----------------------------------------------------------
+    def parse(self) -> MachineData:
+        title = self.header()
+        nodes: list[Node] = []
+        while not self.at("eof"):
+            if self.at("}"):
+                token = self.advance()
+                self.report(token.start, "unmatched '}': no block is open here", token)
+                continue
+            self.statement_or_recover(None, None, nodes)
+        return MachineData.model_construct(title=title, nodes=nodes, edges=self.edges)
+
+    def header(self) -> str:
+        token = self.tok
+        if token.kind == "ident" and token.value == "machine":
+            self.advance()
+            if self.at("string"):
+                title = str(self.advance().value)
+                if self.at(";"):
+                    self.advance()
+                return title
+            self.report(
+                self.tok.start, 'expected the title after machine: machine "Title"', self.tok
+            )
+            return ""
+        self.report(token.start, 'a program starts with machine "Title"', token)
+        return ""
+
+    def statement_or_recover(
+        self, owner: Node | None, span: NodeSpan | None, nodes: list[Node]
+    ) -> None:
+        if self.at(";"):
+            self.advance()
+            return
+        start = self.pos
+        try:
+            self.statement(owner, span, nodes)
+        except _Sync:
+            self.synchronize()
+            if self.pos == start:  # always make progress
+                self.advance()
+
+    def statement(self, owner: Node | None, span: NodeSpan | None, nodes: list[Node]) -> None:
+        annotations = self.annotations()
+        token = self.tok
+        if token.kind != "ident":
+            raise self.fail(
+                token, f"expected a node, an edge or an attribute, found {_describe(token)}"
+            )
+        following = self.peek().kind
+        if following in _EDGE_OPENERS or following == ",":
+            self.edge_statement(annotations)
+        elif following in (":", "<"):
+            if owner is None or span is None:
+                raise self.fail(
+                    token, f"attribute '{token.value}' must be inside a node block {{ ... }}"
+                )
+            if annotations:
+                raise self.fail(
+                    token, f"annotations apply to nodes and edges, not to attribute '{token.value}'"
+                )
+            self.attribute_statement(owner, span)
+        elif following in ("ident", "string", ";", "{", "}", "eof", "@"):
+            nodes.append(self.node(annotations))
+        else:
+            nxt = self.peek()
+            raise self.fail(nxt, f"unexpected {_describe(nxt)} after '{token.value}'")
+
+    def annotations(self) -> list[Annotation]:
+        found: list[Annotation] = []
+        while self.at("@"):
+            self.advance()
+            name = str(self.expect_ident("an annotation name after '@'").value)
+            value = None
+            if self.at("("):
+                self.advance()
+                if not self.at("string"):
+                    raise self.fail(
+                        self.tok, f"expected a string in @{name}(...), found {_describe(self.tok)}"
+                    )
+                value = str(self.advance().value)
+                if not self.at(")"):
+                    raise self.fail(self.tok, f"expected ')' to close @{name}(...)")
+                self.advance()
+            found.append(Annotation(name=name, value=value))
+        return found
+
+    # -- nodes and attributes --------------------------------------------------------------
+    def node(self, annotations: list[Annotation]) -> Node:
+        first = self.advance()
+        if self.at("ident"):
+            node_type, name_token = str(first.value), self.advance()
+        else:
+            node_type, name_token = "State", first
+        name = str(name_token.value)
+        title = str(self.advance().value) if self.at("string") else None
+        node = Node(name=name, type=node_type, title=title, annotations=annotations)
+        span = NodeSpan(name, self.where(name_token))
+        self.source_map.nodes.append(span)
+        if self.at("{"):
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(self.tok, f"blocks nested deeper than {MAX_DEPTH} levels")
+            self.block(node, span)
+        else:
+            self.expect_end(f"node '{name}' (end it with ';' or give it a {{ ... }} block)")
+        return node
+
+    def block(self, node: Node, span: NodeSpan) -> None:
+        opening = self.advance()
+        self.depth += 1
+        try:
+            while not self.at("}"):
+                if self.at("eof"):
+                    self.report(
+                        opening.start, f"the block of node '{node.name}' is never closed: add '}}'"
+                    )
+                    return
+                self.statement_or_recover(node, span, node.children)
+            self.advance()
+        finally:
+            self.depth -= 1
+
+    def attribute_statement(self, owner: Node, span: NodeSpan) -> None:
+        name_token, attribute, value_token = self.attribute()
+        if attribute.name in owner.attributes:
+            self.report(
+                name_token.start,
+                f"attribute '{attribute.name}' is set twice in node '{owner.name}'",
+            )
+        else:
+            owner.attributes[attribute.name] = attribute
+            span.attributes[attribute.name] = self.where(value_token or name_token)
+        self.expect_end(f"attribute '{attribute.name}'")
+
+    def attribute(self) -> tuple[Token, Attribute, Token | None]:
+        name_token = self.advance()
+        type_ref = self.type_ref() if self.at("<") else None
+        value = None
+        value_token = None
+        if self.at(":"):
+            self.advance()
+            value_token = self.tok
+            value = self.value()
+        elif type_ref is None:
+            raise self.fail(self.tok, f"expected ':' after attribute '{name_token.value}'")
+        return (
+            name_token,
+            Attribute(name=str(name_token.value), type=type_ref, value=value),
+            value_token,
+        )
+
+    def type_ref(self) -> TypeRef:
+        self.advance()
+        parts: list[tuple[str, str]] = []
+        while True:
+            token = self.tok
+            if token.kind == "string":
+                parts.append(("literal", str(token.value)))
+            elif token.kind == "ident":
+                parts.append(("name", str(token.value)))
+            else:
+                raise self.fail(
+                    token, f'expected a type name or a "literal" in <...>, found {_describe(token)}'
+                )
+            self.advance()
+            if self.at("|"):
+                self.advance()
+            elif self.at(">"):
+                self.advance()
+                return TypeRef(parts=parts)
+            else:
+                raise self.fail(
+                    self.tok, f"expected '|' or '>' in the type, found {_describe(self.tok)}"
+                )
+
+    def value(self) -> object:
+        token = self.tok
+        kind = token.kind
+        if kind in ("string", "number"):
+            self.advance()
+            return token.value
+        if kind == "ident":
+            self.advance()
+            if token.value in ("true", "false"):
+                return token.value == "true"
+            return Identifier(name=str(token.value))
+        if kind == "error":
+            self.advance()
+            return Identifier(name="?")
+        if kind in ("[", "{"):
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    raise self.fail(token, f"values nested deeper than {MAX_DEPTH} levels")
+                return self.list_value() if kind == "[" else self.object_value()
+            finally:
+                self.depth -= 1
+        raise self.fail(
+            token,
+            "expected a value (a string, number, true/false, name, [list] or { object }), "
+            f"found {_describe(token)}",
+        )
+
+    def list_value(self) -> list[object]:
+        self.advance()
+        items: list[object] = []
+        while not self.at("]"):
+            items.append(self.value())
+            if self.at(","):
+                self.advance()
+            elif not self.at("]"):
+                raise self.fail(
+                    self.tok, f"expected ',' or ']' in the list, found {_describe(self.tok)}"
+                )
+        self.advance()
+        return items
+
+    def object_value(self) -> dict[str, object]:
+        self.advance()
+        entries: dict[str, object] = {}
+        while not self.at("}"):
+            key_token = self.tok
+            if key_token.kind not in ("ident", "string"):
+                raise self.fail(
+                    key_token, f"expected a key in the object, found {_describe(key_token)}"
+                )
+            self.advance()
+            if not self.at(":"):
+                raise self.fail(self.tok, f"expected ':' after key {key_token.value!r}")
+            self.advance()
+            key = str(key_token.value)
+            if key in entries:
+                self.report(key_token.start, f"key {key!r} appears twice in the object")
+            entries[key] = self.value()
+            if self.at(",") or self.at(";"):
+                self.advance()
+            elif not self.at("}"):
+                raise self.fail(
+                    self.tok, f"expected ',' or '}}' in the object, found {_describe(self.tok)}"
+                )
+        self.advance()
+        return entries
+
+    # -- edges -----------------------------------------------------------------------------
+    def edge_statement(self, annotations: list[Annotation]) -> None:
+        sources = self.group()
+        connected = False
+        while self.tok.kind in _EDGE_OPENERS:
+            arrow, label, attributes = self.connector()
+            targets = self.group()
+            for source, source_pos in sources:
+                for target, target_pos in targets:
+                    self.edges.append(
+                        Edge(
+                            source=source,
+                            target=target,
+                            arrow=arrow,
+                            label=label,
+                            attributes=dict(attributes),
+                            annotations=[a.model_copy() for a in annotations],
+                        )
+                    )
+                    self.source_map.edges.append(EdgeSpan(source_pos, target_pos))
+            sources = targets
+            connected = True
+        if not connected:
+            raise self.fail(
+                self.tok, f"expected an arrow such as '->', found {_describe(self.tok)}"
+            )
+        self.expect_end("the edge")
+
+    def group(self) -> list[tuple[str, Position]]:
+        names = []
+        while True:
+            token = self.expect_ident("a node name")
+            names.append((str(token.value), self.where(token)))
+            if not self.at(","):
+                return names
+            self.advance()
+
+    def connector(self) -> tuple[str, str | None, dict[str, Attribute]]:
+        opener = self.advance()
+        if opener.kind in ARROWS:
+            return opener.kind, None, {}
+        label: str | None = None
+        attributes: dict[str, Attribute] = {}
+        while self.tok.kind not in ARROWS:
+            token = self.tok
+            if token.kind == "ident" and self.peek().kind in (":", "<"):
+                _, attribute, _ = self.attribute()
+                if attribute.name in attributes:
+                    self.report(token.start, f"edge attribute '{attribute.name}' is set twice")
+                attributes[attribute.name] = attribute
+            elif token.kind in ("ident", "string"):
+                if label is not None:
+                    self.report(token.start, f"the edge already has the label {label!r}")
+                label = str(self.advance().value)
+            else:
+                raise self.fail(
+                    token, f"expected an edge label, an attribute or '->', found {_describe(token)}"
+                )
+            if self.at(";"):
+                self.advance()
+            elif self.tok.kind not in ARROWS:
+                raise self.fail(
+                    self.tok,
+                    f"expected ';' or '->' after the edge label, found {_describe(self.tok)}",
+                )
+        closing = self.advance()
+        if label is None and not attributes:
+            self.report(closing.start, "empty edge label: write 'a -> b' or 'a -label-> b'")
+        if opener.kind == "<-":
+            if closing.kind != "-->":
+                self.report(
+                    closing.start, "a label opened with '<-' closes with '-->': a <-label--> b"
+                )
+            return "<-->", label, attributes
+        if closing.kind == "<-->":
+            self.report(closing.start, "a label opened with '-' closes with '->', '-->' or '=>'")
+        return closing.kind, label, attributes
