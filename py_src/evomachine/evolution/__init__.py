@@ -1,0 +1,1 @@
+"""Task evolution: stages, policy, code synthesis and the evolutionary executor."""

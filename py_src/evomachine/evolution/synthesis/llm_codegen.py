@@ -1,0 +1,158 @@
+"""Code written by the LLM: ask, extract, wrap, load through the sandbox.
+
+The request (``purpose="codegen"``) carries instructions, the task prompt, the
+exact signature ``def solve(input: dict) -> <type>`` and about twenty
+training examples. The answer's code (fenced or plain) becomes the body of
+a module like any other candidate's; anything that goes wrong (the call,
+the extraction, a reserved name, the sandbox) yields a ``CodegenFailure``
+with the reason, and synthesis drops the candidate.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from evomachine.evolution.synthesis.dataset import Example, label_key
+from evomachine.evolution.synthesis.runtime import canonical
+from evomachine.llm.base import LLMClient, LLMRequest
+
+ALLOWED_IMPORTS = (
+    "re", "math", "json", "string", "collections", "itertools", "functools", "unicodedata",
+)
+# Names the module template and runtime define: the LLM's code may not rebind them.
+RESERVED = frozenset({
+    "TASK", "VERSION", "SYNTHESIZER", "OUTPUT_VALUES", "OUTPUT_TYPE", "RESULT_FIELDS",
+    "TRAINED_ON", "HELDOUT_AGREEMENT", "CALIBRATION", "predict", "get_confidence", "execute",
+    "canonical", "text_of", "normalise", "sorted_tokens", "features", "lookup_predict",
+    "nb_predict", "calibrate",
+})
+FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+class CodegenFailure(Exception):
+    """The LLM's code cannot be a candidate; ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class LLMCodeModel:
+    """The LLM's ``solve`` function; ``predict`` runs the loaded module in the sandbox."""
+
+    code: str
+    model: str = ""
+    module: Any = None
+    synthesizer: str = "llm_code"
+    errors: list[str] = field(default_factory=list)
+
+    def predict(self, input: Any) -> tuple[Any, float]:
+        result = self.module.execute(input, {})
+        return result["output"], float(result["metadata"]["raw_score"])
+
+    def body_template(self) -> str:
+        return "llm_code.py.j2"
+
+    def body_context(self) -> dict[str, Any]:
+        return {"code": self.code, "model": self.model}
+
+
+def pick_examples(train: list[Example], count: int, seed: int) -> list[Example]:
+    """Up to ``count`` examples, round-robin over labels so every class shows up."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[Example]] = {}
+    for example in train:
+        by_label.setdefault(label_key(example.label), []).append(example)
+    pools = [by_label[key] for key in sorted(by_label)]
+    for pool in pools:
+        rng.shuffle(pool)
+    chosen: list[Example] = []
+    while len(chosen) < count and any(pools):
+        for pool in pools:
+            if pool and len(chosen) < count:
+                chosen.append(pool.pop())
+    return chosen
+
+
+def signature(output_type: str) -> str:
+    return f"def solve(input: dict) -> {output_type}:"
+
+
+def build_prompt(task_prompt: str, output_values: list[Any] | None, output_type: str,
+                 examples: list[Example]) -> str:
+    """Instructions, the task's prompt, the exact signature and worked examples."""
+    allowed = ", ".join(ALLOWED_IMPORTS)
+    lines = [
+        "Write a Python function that does this task the way the examples show.",
+        "",
+        "Task prompt (a jinja2 template over `input`):",
+        task_prompt.strip() or "(none)",
+        "",
+        "Exact signature:",
+        f"    {signature(output_type)}",
+    ]
+    if output_values is not None:
+        lines.append(f"It must return one of: {json.dumps(output_values, ensure_ascii=False)}.")
+    lines += [
+        "",
+        "Rules: plain Python 3.11; imports only from: " + allowed + ".",
+        "No names or attributes that start with an underscore, no typing module, no I/O,",
+        "no eval/exec/open. Keep it deterministic and fast. Answer with one ```python block.",
+        "",
+        "Examples (input -> output, as JSON):",
+    ]
+    lines += [f"{canonical(example.input)} -> {canonical(example.label)}" for example in examples]
+    return "\n".join(lines) + "\n"
+
+
+def extract_code(text: str) -> str:
+    """The fenced block that defines ``solve``, else the whole answer if it defines it."""
+    blocks = FENCE.findall(text)
+    for block in blocks:
+        if re.search(r"^def solve\(", block, re.MULTILINE):
+            return block.strip() + "\n"
+    if re.search(r"^def solve\(", text, re.MULTILINE):
+        return text.strip() + "\n"
+    raise CodegenFailure("the answer has no top-level `def solve(` (fenced or plain)")
+
+
+def check_names(code: str) -> None:
+    """Refuse code that does not parse or redefines a name the module relies on."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as error:
+        raise CodegenFailure(f"syntax error at line {error.lineno}: {error.msg}") from error
+    for node in tree.body:
+        targets: list[str] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            targets = [node.name]
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found = [item for target in nodes for item in ast.walk(target)]
+            targets = [item.id for item in found if isinstance(item, ast.Name)]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            targets = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+        clash = sorted(set(targets) & RESERVED)
+        if clash:
+            raise CodegenFailure(f"the code redefines reserved name(s) {', '.join(clash)}")
+
+
+async def ask_for_code(
+    llm: LLMClient, *, task: str, prompt: str, output_schema: dict[str, Any] | None, examples: int
+) -> tuple[str, str]:
+    """Send the codegen request; return ``(code, model name)`` or raise ``CodegenFailure``."""
+    request = LLMRequest(prompt=prompt, task=task, purpose="codegen", output_schema=output_schema,
+                         metadata={"examples": examples})
+    try:
+        response = await llm.complete(request)
+    except Exception as error:  # a user's client may raise anything; the candidate is dropped
+        raise CodegenFailure(f"the codegen call failed: {type(error).__name__}: {error}") from error
+    code = extract_code(response.text)
+    check_names(code)
+    return code, response.model

@@ -1,0 +1,104 @@
+"""Prediction helpers shared by the synthesizers and the modules they emit.
+
+Everything below the ``BEGIN EMITTED`` marker is copied verbatim into every
+generated module, and the synthesizers call the very same functions in
+process. So the emitted module computes exactly what was scored on held-out
+data: same features, same summation order, same tie-breaking.
+
+That text runs inside the sandbox, hence its rules: only allow-listed
+imports, no names or attributes starting with an underscore, no ``typing``,
+no augmented assignment to items, annotations with bare builtin types.
+"""
+
+# BEGIN EMITTED
+import json
+import unicodedata
+
+
+def canonical(value: object) -> str:
+    """The canonical JSON text of a value: sorted keys, no spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def text_of(input: object) -> str:
+    """The text a task input carries: a string as is, a mapping's values in key order."""
+    if isinstance(input, str):
+        return input
+    if isinstance(input, dict):
+        parts = []
+        for key in sorted(input, key=str):
+            value = input[key]
+            parts.append(value if isinstance(value, str) else canonical(value))
+        return " ".join(parts)
+    return canonical(input)
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, punctuation and symbols turned to spaces, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    chars = []
+    for char in text:
+        category = unicodedata.category(char)
+        chars.append(" " if category[0] in "PSZC" else char)
+    return " ".join("".join(chars).split())
+
+
+def sorted_tokens(text: str) -> str:
+    """The normalised text's distinct words, sorted: word order and repeats no longer count."""
+    return " ".join(sorted(set(text.split())))
+
+
+def features(text: str) -> list:
+    """Distinct word uni-/bigrams and character 3-5-grams of normalised text, first seen first."""
+    words = text.split()
+    found = {}
+    for word in words:
+        found["w " + word] = 1
+    for index in range(1, len(words)):
+        found["b " + words[index - 1] + " " + words[index]] = 1
+    padded = " " + text + " "
+    for size in (3, 4, 5):
+        for start in range(len(padded) - size + 1):
+            found["c " + padded[start : start + size]] = 1
+    return list(found)
+
+
+def lookup_predict(table: dict, key: str, default: int) -> tuple:
+    """``(label index, vote share)`` for a key in a lookup table, ``(default, -1.0)`` on a miss."""
+    entry = table.get(key)
+    if entry is None:
+        return (default, -1.0)
+    return (entry[0], entry[1])
+
+
+def nb_predict(feats: list, weights: dict, priors: tuple) -> tuple:
+    """``(class index, log-odds margin over the runner-up)``; ties go to the first class."""
+    scores = list(priors)
+    count = len(scores)
+    for feat in feats:
+        row = weights.get(feat)
+        if row is not None:
+            for index in range(count):
+                scores[index] = scores[index] + row[index]
+    best = 0
+    for index in range(1, count):
+        if scores[index] > scores[best]:
+            best = index
+    second = None
+    for index in range(count):
+        if index != best and (second is None or scores[index] > second):
+            second = scores[index]
+    if second is None:
+        return (best, 0.0)
+    return (best, scores[best] - second)
+
+
+def calibrate(raw: float, table: tuple) -> float:
+    """The calibrated confidence of a raw score: the last bin starting at or below it."""
+    if not table:
+        return min(1.0, max(0.0, raw))
+    value = table[0][1]
+    for start, confidence in table:
+        if raw >= start:
+            value = confidence
+    return value

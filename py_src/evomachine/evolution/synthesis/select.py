@@ -1,0 +1,226 @@
+"""``synthesize``: fit every candidate on train, score it on held-out, emit the winner.
+
+The winner has the best held-out agreement with the LLM (ties go to the
+simpler synthesizer, see ``base.SIMPLICITY``). Its confidence table is fitted
+on its held-out raw scores; then it is refitted on all examples, rendered,
+checked, loaded through the sandbox and spot-checked against the in-process
+model before the code is returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from evomachine.evolution.synthesis.base import SIMPLICITY, FittedModel
+from evomachine.evolution.synthesis.calibration import apply, cross_fitted_ece, fit_calibration
+from evomachine.evolution.synthesis.classifier import fit_naive_bayes
+from evomachine.evolution.synthesis.dataset import Example, examples_from_records, label_key, split
+from evomachine.evolution.synthesis.llm_codegen import (
+    CodegenFailure,
+    LLMCodeModel,
+    ask_for_code,
+    build_prompt,
+    pick_examples,
+)
+from evomachine.evolution.synthesis.lookup import all_labels, fit_exact, fit_normalized
+from evomachine.evolution.synthesis.render import (
+    check_module,
+    load_checked,
+    output_type,
+    render_module,
+)
+from evomachine.evolution.synthesis.spec import SynthesisError, SynthesisResult, TaskSpec
+from evomachine.history import ExecutionRecord
+from evomachine.llm.base import LLMClient
+
+MIN_EXAMPLES = 4
+Fitter = Callable[[list[Example], list[Any]], FittedModel]
+
+
+class Evaluation:
+    """A candidate's held-out answers: (raw score, agreed) pairs, errors and hits."""
+
+    def __init__(self, model: FittedModel, heldout: Sequence[Example]):
+        self.model = model
+        self.pairs: list[tuple[float, bool]] = []
+        self.errors: list[str] = []
+        covered = 0
+        for example in heldout:
+            try:
+                output, raw = model.predict(example.input)
+            except Exception as error:  # generated code failing is a failed answer, not a crash
+                self.errors.append(f"{type(error).__name__}: {error}")
+                continue
+            self.pairs.append((raw, output == example.label))
+            covered += raw > 0
+        total = len(heldout)
+        self.agreement = sum(ok for _, ok in self.pairs) / total if total else 0.0
+        self.coverage = covered / total if total else 0.0
+
+    def score(self, n_train: int, fit_ms: float) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "heldout_agreement": round(self.agreement, 4),
+            "coverage": round(self.coverage, 4),
+            "n_train": n_train,
+            "n_heldout": len(self.pairs) + len(self.errors),
+            "calibration_error": cross_fitted_ece(self.pairs),
+            "fit_ms": round(fit_ms, 1),
+        }
+        if self.errors:
+            result["errors"] = len(self.errors)
+            result["first_error"] = self.errors[0]
+        return result
+
+
+def ordered_labels(spec: TaskSpec, examples: list[Example]) -> list[Any]:
+    """Labels the examples carry, in the schema's order first, then as first seen."""
+    seen = all_labels(examples)
+    keys = {label_key(label) for label in seen}
+    schema = [value for value in spec.output_values or [] if label_key(value) in keys]
+    schema_keys = {label_key(value) for value in schema}
+    return schema + [label for label in seen if label_key(label) not in schema_keys]
+
+
+def fitters(max_features: int) -> dict[str, Fitter]:
+    return {
+        "exact_lookup": fit_exact,
+        "normalized_lookup": fit_normalized,
+        "naive_bayes": lambda examples, labels: fit_naive_bayes(
+            examples, labels, max_features=max_features
+        ),
+    }
+
+
+def code_path_hint(spec: TaskSpec, version: str) -> str:
+    return f"generated/{spec.name}_{version}.py"
+
+
+async def llm_candidate(spec: TaskSpec, llm: LLMClient, train: list[Example], *, examples: int,
+                        seed: int, filename: str, budget: Any) -> LLMCodeModel:
+    """Ask the LLM for code and load it (uncalibrated) through the sandbox."""
+    shown = pick_examples(train, examples, seed)
+    prompt = build_prompt(spec.prompt, spec.output_values, output_type(spec), shown)
+    code, model_name = await ask_for_code(llm, task=spec.name, prompt=prompt,
+                                          output_schema=spec.output_schema, examples=len(shown))
+    model = LLMCodeModel(code, model_name)
+    source = render_module(spec, model, version="candidate", calibration=[], trained_on=len(train),
+                           heldout_agreement=0.0, heldout_size=0)
+    try:
+        model.module = load_checked(source, filename, budget)
+    except Exception as error:  # SandboxError, SynthesisError or anything the loader raises
+        reason = f"the sandbox refused the code: {type(error).__name__}: {error}"
+        raise CodegenFailure(reason) from error
+    return model
+
+
+def verify(code: str, filename: str, model: FittedModel, inputs: Iterable[Any],
+           calibration: Any, budget: Any) -> None:
+    """Load the rendered module and check it answers exactly like the in-process model."""
+    module = load_checked(code, filename, budget)
+    for input in inputs:
+        output, raw = model.predict(input)
+        result = module.execute(input, {})
+        if result["output"] != output or result["confidence"] != apply(calibration, raw):
+            raise SynthesisError(
+                f"{filename}: the generated module answers {result['output']!r} "
+                f"(confidence {result['confidence']}) for {input!r}, the in-process model "
+                f"{output!r} (confidence {apply(calibration, raw)}): a synthesizer template bug"
+            )
+
+
+async def synthesize(
+    spec: TaskSpec,
+    records: Iterable[ExecutionRecord],
+    llm: LLMClient | None = None,
+    *,
+    version: str = "v1",
+    holdout_fraction: float = 0.25,
+    seed: int = 0,
+    synthesizers: Iterable[str] | None = None,
+    max_features: int = 2500,
+    codegen_examples: int = 20,
+    verify_inputs: int = 25,
+    budget: Any = None,
+) -> SynthesisResult:
+    """Synthesize the task's code from the LLM's successful answers in ``records``.
+
+    ``synthesizers`` limits the candidates (names in ``base.SIMPLICITY``); the
+    LLM candidate runs only when ``llm`` is given. Raises ``SynthesisError``
+    when there are fewer than four usable records or no candidate survives.
+    """
+    started = time.perf_counter()
+    examples = examples_from_records(records)
+    if len(examples) < MIN_EXAMPLES:
+        raise SynthesisError(
+            f"task {spec.name!r}: need at least {MIN_EXAMPLES} successful records with an "
+            f"LLM answer to synthesize code, got {len(examples)}"
+        )
+    wanted = set(SIMPLICITY if synthesizers is None else synthesizers)
+    unknown = wanted - set(SIMPLICITY)
+    if unknown:
+        raise ValueError(
+            f"unknown synthesizer(s) {sorted(unknown)}; choose from {list(SIMPLICITY)}"
+        )
+    train, heldout = split(examples, holdout_fraction, seed)
+    labels = ordered_labels(spec, train)
+    filename = code_path_hint(spec, version)
+    scores: dict[str, dict[str, Any]] = {}
+    evaluations: dict[str, Evaluation] = {}
+    for name, fit in fitters(max_features).items():
+        if name in wanted:
+            fit_started = time.perf_counter()
+            model = fit(train, labels)
+            fit_ms = (time.perf_counter() - fit_started) * 1000
+            evaluations[name] = Evaluation(model, heldout)
+            scores[name] = evaluations[name].score(len(train), fit_ms)
+    if llm is not None and "llm_code" in wanted:
+        fit_started = time.perf_counter()
+        try:
+            model = await llm_candidate(spec, llm, train, examples=codegen_examples, seed=seed,
+                                        filename=filename, budget=budget)
+        except CodegenFailure as failure:
+            scores["llm_code"] = {"dropped": failure.reason}
+        else:
+            evaluation = Evaluation(model, heldout)
+            score = evaluation.score(len(train), (time.perf_counter() - fit_started) * 1000)
+            if evaluation.pairs:
+                evaluations["llm_code"] = evaluation
+                scores["llm_code"] = score
+            else:
+                reason = f"failed on every held-out input: {evaluation.errors[0]}"
+                scores["llm_code"] = {**score, "dropped": reason}
+    if not evaluations:
+        raise SynthesisError(f"task {spec.name!r}: no candidate survived: {scores}")
+    winner = max(
+        evaluations, key=lambda name: (evaluations[name].agreement, -SIMPLICITY.index(name))
+    )
+    chosen = evaluations[winner]
+    calibration = fit_calibration(chosen.pairs)
+    final = chosen.model
+    if winner in fitters(max_features):
+        final = fitters(max_features)[winner](examples, ordered_labels(spec, examples))
+    code = render_module(
+        spec, final, version=version, calibration=calibration, trained_on=len(examples),
+        heldout_agreement=chosen.agreement, heldout_size=len(heldout),
+    )
+    check_module(code, filename)
+    if verify_inputs:
+        inputs = [example.input for example in heldout[:verify_inputs]]
+        verify(code, filename, final, inputs, calibration, budget)
+    for name in scores:
+        scores[name]["selected"] = name == winner
+    return SynthesisResult(
+        task=spec.name,
+        version=version,
+        code=code,
+        synthesizer=winner,
+        scores=scores,
+        calibration=calibration,
+        heldout_agreement=round(chosen.agreement, 4),
+        train_size=len(train),
+        heldout_size=len(heldout),
+        code_path_hint=filename,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
