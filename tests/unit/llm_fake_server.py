@@ -26,7 +26,7 @@ class FakeLLMServer(ThreadingHTTPServer):
         self.requests: list[tuple[str, dict[str, str], Any]] = []
         self.release = threading.Event()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def base_url(self) -> str:
