@@ -297,3 +297,26 @@ def test_lazy_exports_and_unknown_name():
     assert llm.AnthropicClient is AnthropicClient
     with pytest.raises(AttributeError, match="nothing"):
         llm.nothing  # noqa: B018
+
+
+def test_keys_are_stripped_and_header_unsafe_keys_rejected_without_echo():
+    client = OpenAICompatibleClient("https://x/v1", "m", api_key=f"  {KEY}\n",
+                                    transport=FakeTransport())
+    assert client._key() == KEY
+    assert not OpenAICompatibleClient("https://x/v1", "m", api_key="  ",
+                                      transport=FakeTransport()).has_api_key
+    with pytest.raises(ValueError, match="paste it again") as caught:
+        AnthropicClient("sk-ant-ünïcode-SECRET", "m", transport=FakeTransport())
+    assert "SECRET" not in str(caught.value)
+
+
+class BrokenTransport:
+    async def post_json(self, url, headers, body, timeout_s):
+        raise RuntimeError(f"bug while sending {headers['x-api-key']}")
+
+
+async def test_a_broken_transport_becomes_an_llm_error_without_the_key():
+    client = AnthropicClient(KEY, "claude-sonnet-4", transport=BrokenTransport())
+    with pytest.raises(LLMError, match="transport failed: RuntimeError") as caught:
+        await client.complete(ENUM_REQUEST)
+    assert KEY not in str(caught.value) and not caught.value.retryable

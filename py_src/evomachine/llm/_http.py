@@ -62,7 +62,7 @@ class HTTPProvider:
             raise ValueError("timeout_s and max_tokens must be > 0 and max_retries >= 0")
         self.model = model
         self.base_url = base_url.rstrip("/")
-        self._api_key = SecretStr(api_key) if api_key else None
+        self._api_key = _checked_key(api_key)
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.timeout_s = timeout_s
@@ -126,6 +126,9 @@ class HTTPProvider:
             except TransportError as error:
                 failure = LLMError(self._scrub(f"{self._where(url)}: {error.reason}"),
                                    retryable=True)
+            except Exception as error:  # a transport bug must not crash the executor
+                reason = f"{self._where(url)}: transport failed: {type(error).__name__}: {error}"
+                raise LLMError(self._scrub(reason)) from None
             else:
                 if 200 <= status < 300:
                     return self._response(text, status, url, request, start)
@@ -201,6 +204,19 @@ class HTTPProvider:
     def _scrub(self, text: str) -> str:
         key = self._key()
         return text.replace(key, "***") if key else text
+
+
+def _checked_key(api_key: str | None) -> SecretStr | None:
+    """The key as a SecretStr, stripped; printable ASCII only (it goes into an HTTP header)."""
+    if api_key is None or not api_key.strip():
+        return None
+    key = api_key.strip()
+    if not all(33 <= ord(c) < 127 for c in key):
+        raise ValueError(
+            "the API key contains spaces, control or non-ASCII characters; paste it again "
+            "(the key is not shown here on purpose)"
+        )
+    return SecretStr(key)
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -50,7 +50,7 @@ def _post(url: str, headers: dict[str, str], data: bytes, timeout_s: float) -> T
         if isinstance(error.reason, TimeoutError):
             raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
         raise TransportError(f"cannot connect: {error.reason}") from None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException, ValueError) as error:
         raise TransportError(f"connection failed: {type(error).__name__}: {error}") from None
 
 
