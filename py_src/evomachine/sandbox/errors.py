@@ -1,0 +1,43 @@
+"""Errors the sandbox raises to the host, and the signals it raises inside generated code.
+
+Every failure the host sees is a :class:`SandboxError` subclass with a short
+``reason``. Inside the sandbox, budget and policy trips are raised as
+:class:`Trip`, a ``BaseException`` the generated code cannot name (so it cannot
+catch it: bare ``except:`` and ``BaseException`` are rejected statically).
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Base class: generated code failed to load or run. ``reason`` is one short line."""
+
+    def __init__(self, reason: str, *, filename: str | None = None, line: int | None = None):
+        self.reason = reason
+        self.filename = filename
+        self.line = line
+        where = filename or "<generated>"
+        if line is not None:
+            where = f"{where}, line {line}"
+        super().__init__(f"{where}: {reason}")
+
+
+class SandboxViolation(SandboxError):
+    """The code does something the policy forbids (found statically or at run time)."""
+
+
+class BudgetExceeded(SandboxError):
+    """The code used more CPU ticks, wall-clock time, memory, recursion or output than allowed."""
+
+
+class GeneratedCodeError(SandboxError):
+    """The code raised an exception or returned a result of the wrong shape."""
+
+
+class Trip(BaseException):
+    """Raised inside the sandbox when a budget or policy is tripped; mapped to a SandboxError."""
+
+    def __init__(self, kind: type[SandboxError], reason: str):
+        self.kind = kind
+        self.reason = reason
+        super().__init__(reason)
