@@ -94,14 +94,8 @@ class MachineExecutor:
         self.llm = llm
         self.machine_id = machine_id or slugify(machine.title)
         self.history_limit = history_limit
-        self._nodes: dict[str, Node] = {n.name: n for n in machine.iter_nodes()}
-        self._edges: dict[str, list[Edge]] = {name: [] for name in self._nodes}
-        for edge in machine.edges:
-            self._edges.setdefault(edge.source, []).append(edge)
-        self._specs: dict[str, TaskSpec] = {n.name: TaskSpec.from_node(n) for n in machine.tasks()}
-        self.histories: dict[str, TaskHistory] = {
-            name: TaskHistory(limit=history_limit) for name in self._specs
-        }
+        self.histories: dict[str, TaskHistory] = {}
+        self._load_machine(machine)
         self.current_node: str | None = find_start(machine)
         self.halted = self.current_node is None
         self.input: Any = None
@@ -112,6 +106,19 @@ class MachineExecutor:
         self._last_input_node: str | None = None
         self._inputs: Iterator[dict[str, Any]] = iter(())
         self.set_inputs(inputs)
+
+    def _load_machine(self, machine: MachineData) -> None:
+        """Index ``machine`` (nodes, edges, compiled task setups); keep histories of kept tasks."""
+        self.machine = machine
+        self._nodes: dict[str, Node] = {n.name: n for n in machine.iter_nodes()}
+        self._edges: dict[str, list[Edge]] = {name: [] for name in self._nodes}
+        for edge in machine.edges:
+            self._edges.setdefault(edge.source, []).append(edge)
+        self._specs: dict[str, TaskSpec] = {n.name: TaskSpec.from_node(n) for n in machine.tasks()}
+        self.histories = {
+            name: self.histories.get(name) or TaskHistory(limit=self.history_limit)
+            for name in self._specs
+        }
 
     # --- inputs -----------------------------------------------------------------
 
@@ -143,7 +150,6 @@ class MachineExecutor:
             record = next(self._inputs, _UNSET)
             if record is _UNSET:
                 self.halted = True
-                self._after_step()
                 return None
             self.input_cursor += 1
             self._last_input_node = node.name
@@ -168,7 +174,6 @@ class MachineExecutor:
         else:
             self.current_node = edge.target
         self.step_count += 1
-        self._after_step()
         return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
                           error=error)
 
@@ -204,9 +209,6 @@ class MachineExecutor:
             return Edge(source=node.name, target=self._last_input_node)
         return None
 
-    def _after_step(self) -> None:
-        """Hook run after every step (the evolutionary executor persists from here)."""
-
     # --- tasks --------------------------------------------------------------------
 
     def task_spec(self, name: str) -> TaskSpec:
@@ -222,7 +224,7 @@ class MachineExecutor:
         record, used_llm = await self._execute(spec, input)
         record.expected = expected
         self.histories[name].add(record)
-        self._after_execution(spec, record)
+        self._after_execution(spec, record, used_llm)
         return TaskResult(
             output=record.output,
             confidence=record.confidence if record.answered_by == "code" else None,
@@ -239,7 +241,7 @@ class MachineExecutor:
         answer = await self.ask_llm(spec, input)
         return self._llm_record(spec, input, answer, stage=self.stage_name), self.llm is not None
 
-    def _after_execution(self, spec: TaskSpec, record: ExecutionRecord) -> None:
+    def _after_execution(self, spec: TaskSpec, record: ExecutionRecord, used_llm: bool) -> None:
         """Hook run after every task execution (metrics and evolution live here)."""
 
     async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:

@@ -1,0 +1,150 @@
+"""Per-task metrics kept incrementally: one update per execution, no history scans.
+
+Counters and sums give rates and means; a bounded window of latencies gives
+the p95; a bounded window of shadow-check outcomes gives the measured
+agreement with the LLM. Everything exports to JSON and back exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from evomachine.evolution.stages import same_answer
+from evomachine.history import ExecutionRecord
+
+LATENCY_WINDOW = 1000
+
+
+class TaskMetrics:
+    """Running totals for one task."""
+
+    _COUNTERS = (
+        "execution_count", "success_count", "llm_calls", "code_answers", "code_errors",
+        "shadow_checks", "shadow_agreements", "expected_known", "expected_correct",
+        "stage_executions", "llm_cost_calls",
+    )
+    _SUMS = ("total_latency_ms", "total_cost", "llm_cost")
+
+    def __init__(self, agreement_window: int = 200):
+        self.execution_count = 0
+        self.success_count = 0
+        self.llm_calls = 0
+        self.code_answers = 0
+        self.code_errors = 0
+        self.shadow_checks = 0
+        self.shadow_agreements = 0
+        self.expected_known = 0
+        self.expected_correct = 0
+        self.stage_executions = 0
+        self.total_latency_ms = 0.0
+        self.total_cost = 0.0
+        self.llm_cost = 0.0
+        self.llm_cost_calls = 0
+        self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.agreement: deque[bool] = deque(maxlen=agreement_window)
+
+    def observe(self, record: ExecutionRecord, llm_called: bool) -> None:
+        """Count one execution."""
+        self.execution_count += 1
+        self.stage_executions += 1
+        if record.success:
+            self.success_count += 1
+        if llm_called:
+            self.llm_calls += 1
+            if record.cost:
+                self.llm_cost += record.cost
+                self.llm_cost_calls += 1
+        if record.answered_by == "code":
+            self.code_answers += 1
+        self.total_latency_ms += record.latency_ms
+        self.total_cost += record.cost
+        self.latencies.append(record.latency_ms)
+        if record.expected is not None:
+            self.expected_known += 1
+            if record.success and same_answer(record.output, record.expected):
+                self.expected_correct += 1
+
+    def add_check(self, agreed: bool, *, shadow: bool = True) -> None:
+        """One measured comparison of the code with the LLM (or a code failure: ``False``)."""
+        self.agreement.append(agreed)
+        if shadow:
+            self.shadow_checks += 1
+            self.shadow_agreements += int(agreed)
+        else:
+            self.code_errors += 1
+
+    def reset_stage(self) -> None:
+        """A new stage or new code: measured agreement starts again."""
+        self.agreement.clear()
+        self.stage_executions = 0
+
+    def agreement_rate(self, last: int | None = None) -> tuple[float | None, int]:
+        """``(rate, checks)`` over the window, or over its ``last`` checks."""
+        window = list(self.agreement)[-last:] if last else self.agreement
+        if not window:
+            return None, 0
+        return sum(window) / len(window), len(window)
+
+    @property
+    def success_rate(self) -> float:
+        return self.success_count / self.execution_count if self.execution_count else 0.0
+
+    @property
+    def mean_llm_cost(self) -> float | None:
+        """Measured mean cost of one priced LLM call, ``None`` before any."""
+        return self.llm_cost / self.llm_cost_calls if self.llm_cost_calls else None
+
+    def report(self, stage: str, code_version: str | None,
+               synthesizer: str | None) -> dict[str, Any]:
+        """The public metrics dict of ``get_task_metrics()``."""
+        count = self.execution_count
+        latencies = sorted(self.latencies)
+        p95 = latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)] if latencies else 0.0
+        rate, checks = self.agreement_rate()
+        mean_cost = self.mean_llm_cost
+        llm_only_cost = mean_cost * count if mean_cost is not None else None
+        return {
+            "stage": stage,
+            "execution_count": count,
+            "success_rate": self.success_rate,
+            "performance_metrics": {
+                "avg_execution_time_ms": self.total_latency_ms / count if count else 0.0,
+                "p95_execution_time_ms": p95,
+                "cost_per_execution": self.total_cost / count if count else 0.0,
+                "total_cost": self.total_cost,
+            },
+            "llm_calls": self.llm_calls,
+            "llm_call_rate": self.llm_calls / count if count else 0.0,
+            "code_answers": self.code_answers,
+            "code_errors": self.code_errors,
+            "agreement_rate": rate,
+            "agreement_checks": checks,
+            "shadow_checks": self.shadow_checks,
+            "accuracy": (self.expected_correct / self.expected_known
+                         if self.expected_known else None),
+            "llm_only_cost_estimate": llm_only_cost,
+            "cost_saved": (llm_only_cost - self.total_cost) if llm_only_cost is not None else None,
+            "code_version": code_version,
+            "synthesizer": synthesizer,
+        }
+
+    def export(self) -> dict[str, Any]:
+        names = (*self._COUNTERS, *self._SUMS)
+        data: dict[str, Any] = {name: getattr(self, name) for name in names}
+        data["latencies"] = list(self.latencies)
+        data["agreement"] = list(self.agreement)
+        data["agreement_window"] = self.agreement.maxlen
+        return data
+
+    @classmethod
+    def from_export(cls, data: dict[str, Any]) -> TaskMetrics:
+        metrics = cls(agreement_window=int(data.get("agreement_window") or 200))
+        for name in cls._COUNTERS:
+            setattr(metrics, name, int(data.get(name, 0)))
+        for name in cls._SUMS:
+            setattr(metrics, name, float(data.get(name, 0.0)))
+        metrics.latencies.extend(float(v) for v in data.get("latencies", []))
+        metrics.agreement.extend(bool(v) for v in data.get("agreement", []))
+        return metrics

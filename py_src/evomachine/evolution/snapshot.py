@@ -1,0 +1,196 @@
+"""Executor state to JSON and back, and the write-behind layout in storage.
+
+``export_state`` is the whole executor as one JSON-safe dict. In storage it is
+split so a flush writes only what changed: namespace ``state`` holds one
+document per machine (everything but history records, which it lists by
+sequence number) and namespace ``history`` holds one key per live record,
+``<machine_id>/<task>/<seq>``; records that left the bounded history are
+deleted in the same batch. Generated code also goes to ``storage.save_code``
+when it is installed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from evomachine.evolution.metrics import TaskMetrics
+from evomachine.history import ExecutionRecord, TaskHistory
+from evomachine.model import MachineData
+
+if TYPE_CHECKING:
+    from evomachine.evolution.executor import EvolutionaryExecutor, TaskState
+
+FORMAT = 1
+STATE_NAMESPACE = "state"
+HISTORY_NAMESPACE = "history"
+
+
+@dataclass
+class PersistedKeys:
+    """What this executor knows is already in storage."""
+
+    history: set[str] = field(default_factory=set)
+    code_paths: set[str] = field(default_factory=set)
+    synced: bool = False
+
+
+def history_key(machine_id: str, task: str, seq: int) -> str:
+    return f"{machine_id}/{task}/{seq:010d}"
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_rng(rng: random.Random, saved: list[Any]) -> None:
+    rng.setstate((saved[0], tuple(saved[1]), saved[2]))
+
+
+def _task_state(state: TaskState) -> dict[str, Any]:
+    return {
+        "stage": state.stage, "code": state.code, "code_path": state.code_path,
+        "code_version": state.code_version, "synthesizer": state.synthesizer,
+        "heldout_agreement": state.heldout_agreement, "since_check": state.since_check,
+        "train_from_seq": state.train_from_seq, "next_synthesis_at": state.next_synthesis_at,
+        "code_load_tried": state.code_load_tried, "last_synthesis": state.last_synthesis,
+        "rng": _rng_state(state.rng), "metrics": state.metrics.export(),
+    }
+
+
+def _history_index(history: TaskHistory) -> dict[str, Any]:
+    return {"limit": history.limit, "sample_size": history.sample_size, "seen": history.seen,
+            "seed": history.seed, "recent": [r.seq for r in history.recent],
+            "sample": [r.seq for r in history.sample]}
+
+
+def export_state(ex: EvolutionaryExecutor, *, inline_history: bool) -> dict[str, Any]:
+    """The executor as JSON-safe data; histories inline or as sequence-number indexes."""
+    histories = {
+        name: history.model_dump(mode="json") if inline_history else _history_index(history)
+        for name, history in ex.histories.items()
+    }
+    return {
+        "format": FORMAT,
+        "machine_id": ex.machine_id,
+        "machine": ex.machine.model_dump(mode="json"),
+        "context": dict(ex.context),
+        "policy": ex.policy.model_dump(mode="json"),
+        "seed": ex.seed,
+        "history_limit": ex.history_limit,
+        "persist_every": ex.persist_every,
+        "tasks": {name: _task_state(state) for name, state in ex.tasks.items()},
+        "histories": histories,
+        "mutations": [dict(m) for m in ex.mutations],
+        "run": {
+            "current_node": ex.current_node, "halted": ex.halted, "input": ex.input,
+            "outputs": dict(ex.outputs), "input_cursor": ex.input_cursor,
+            "step_count": ex.step_count,
+            "pending_expected": ex._pending_expected, "last_input_node": ex._last_input_node,
+        },
+    }
+
+
+def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
+    """Make ``ex`` the executor that ``state`` (``export_state``, histories inline) describes."""
+    if state.get("format") != FORMAT:
+        raise ValueError(f"cannot import executor state of format {state.get('format')!r} "
+                         f"(this engine reads format {FORMAT})")
+    from evomachine.evolution.policy import EvolutionPolicy
+
+    ex.policy = EvolutionPolicy.build(state["policy"])
+    ex.context = dict(state.get("context") or {})
+    ex.history_limit = int(state.get("history_limit", ex.history_limit))
+    ex.persist_every = int(state.get("persist_every", ex.persist_every))
+    ex.seed = state.get("seed", ex.seed)
+    ex.histories = {name: TaskHistory.model_validate(data)
+                    for name, data in state.get("histories", {}).items()}
+    ex.tasks = {}
+    ex._load_machine(MachineData.model_validate(state["machine"]))
+    for name, saved in state.get("tasks", {}).items():
+        task = ex.tasks.get(name)
+        if task is None:
+            continue
+        task.stage = saved["stage"]
+        task.code, task.code_path = saved["code"], saved["code_path"]
+        task.code_version, task.synthesizer = saved["code_version"], saved["synthesizer"]
+        task.heldout_agreement = saved["heldout_agreement"]
+        task.since_check, task.train_from_seq = saved["since_check"], saved["train_from_seq"]
+        task.next_synthesis_at = saved["next_synthesis_at"]
+        task.code_load_tried = saved["code_load_tried"]
+        task.last_synthesis = saved.get("last_synthesis")
+        _set_rng(task.rng, saved["rng"])
+        task.metrics = TaskMetrics.from_export(saved["metrics"])
+        task.module = ex.module_loader(task.code, task.code_path) if task.code else None
+    ex.mutations = [dict(m) for m in state.get("mutations", [])]
+    run = state.get("run", {})
+    ex.current_node = run.get("current_node")
+    ex.halted = bool(run.get("halted", ex.current_node is None))
+    ex.input = run.get("input")
+    ex.outputs = dict(run.get("outputs") or {})
+    ex.input_cursor = int(run.get("input_cursor", 0))
+    ex.step_count = int(run.get("step_count", 0))
+    ex._pending_expected = run.get("pending_expected")
+    ex._last_input_node = run.get("last_input_node")
+
+
+async def flush(ex: EvolutionaryExecutor) -> None:
+    """Write the state document and the history records that changed, in one batch."""
+    storage = ex.storage
+    if storage is None:
+        return
+    from evomachine.storage.base import DELETE
+
+    persisted = ex.persisted
+    if not persisted.synced:
+        persisted.history = set(await storage.keys(HISTORY_NAMESPACE, f"{ex.machine_id}/"))
+        persisted.synced = True
+    live: dict[str, ExecutionRecord] = {}
+    for name, history in ex.histories.items():
+        for record in (*history.recent, *history.sample):
+            live[history_key(ex.machine_id, name, record.seq)] = record
+    ops: list[tuple[str, str, Any]] = [
+        (HISTORY_NAMESPACE, key, live[key].model_dump(mode="json"))
+        for key in sorted(live.keys() - persisted.history)
+    ]
+    ops += [(HISTORY_NAMESPACE, key, DELETE) for key in sorted(persisted.history - live.keys())]
+    ops.append((STATE_NAMESPACE, ex.machine_id, export_state(ex, inline_history=False)))
+    await storage.write_batch(ops)
+    persisted.history = set(live)
+
+
+async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str, *,
+                  llm: Any = None, inputs: Any = None, **options: Any) -> EvolutionaryExecutor:
+    """Rebuild the executor last flushed under ``machine_id``."""
+    doc = await storage.get(STATE_NAMESPACE, machine_id)
+    if doc is None:
+        raise LookupError(f"no saved executor {machine_id!r} in {type(storage).__name__}; "
+                          "run one with this storage and flush() it first")
+    records = dict(await storage.items(HISTORY_NAMESPACE, f"{machine_id}/"))
+    histories = {}
+    for name, index in doc["histories"].items():
+        def record(seq: int, task: str = name) -> dict[str, Any]:
+            key = history_key(machine_id, task, seq)
+            if key not in records:
+                raise LookupError(f"saved executor {machine_id!r} is missing history record {key}")
+            return records[key]
+
+        histories[name] = {
+            "limit": index["limit"], "sample_size": index["sample_size"], "seen": index["seen"],
+            "seed": index["seed"], "recent": [record(s) for s in index["recent"]],
+            "sample": [record(s) for s in index["sample"]],
+        }
+    state = {**doc, "histories": histories}
+    options.setdefault("persist_every", doc.get("persist_every", 100))
+    ex = cls(MachineData.model_validate(doc["machine"]), doc.get("context"), storage, llm=llm,
+             machine_id=machine_id, policy=doc["policy"], seed=doc["seed"],
+             history_limit=doc.get("history_limit", 2000), **options)
+    ex.import_state(state)
+    ex.persisted.history = set(records)
+    ex.persisted.synced = True
+    ex.persisted.code_paths = {t.code_path for t in ex.tasks.values() if t.code_path}
+    if inputs is not None:
+        ex.set_inputs(inputs, skip=ex.input_cursor)
+    return ex

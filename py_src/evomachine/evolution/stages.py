@@ -1,0 +1,116 @@
+"""The four stages and running a task's generated code once.
+
+``llm_only`` → ``hybrid`` → ``code_first`` → ``code_only``. Generated code is
+a sandboxed module with ``execute(input, context) -> {output, confidence,
+metadata}``; :func:`run_code` turns anything it does wrong (an exception, a
+sandbox violation, a malformed result, an output the task does not allow)
+into a :class:`CodeOutcome` with an error, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+STAGES: tuple[str, ...] = ("llm_only", "hybrid", "code_first", "code_only")
+
+
+class EvolutionError(RuntimeError):
+    """A stage change cannot happen (already at the last stage, no code can be made)."""
+
+
+def check_stage(stage: Any, where: str = "") -> str:
+    """``stage`` if it is one of :data:`STAGES`, else a clear ``ValueError``."""
+    if stage not in STAGES:
+        place = f" {where}" if where else ""
+        raise ValueError(
+            f"unknown evolution_stage {stage!r}{place}; use one of {', '.join(STAGES)}")
+    return stage
+
+
+def next_stage(stage: str) -> str | None:
+    index = STAGES.index(stage)
+    return STAGES[index + 1] if index + 1 < len(STAGES) else None
+
+
+def previous_stage(stage: str) -> str | None:
+    index = STAGES.index(stage)
+    return STAGES[index - 1] if index > 0 else None
+
+
+def same_answer(a: Any, b: Any) -> bool:
+    """Whether two answers agree (as JSON: ``1`` equals ``1.0``, key order does not count)."""
+    if a == b:
+        return True
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(slots=True)
+class CodeOutcome:
+    """What the task's code said for one input: an output and confidence, or an error."""
+
+    output: Any = None
+    confidence: float = 0.0
+    error: str | None = None
+    latency_ms: float = 0.0
+
+
+def run_code(module: Any, input: Any, context: dict[str, Any],
+             schema: dict[str, Any] | None) -> CodeOutcome:
+    """Call ``module.execute(input, context)`` and check its result; never raises."""
+    started = time.perf_counter()
+    try:
+        result = module.execute(input, context)
+    except Exception as error:  # sandbox violation, budget exceeded, bug in generated code
+        return CodeOutcome(error=f"code failed: {type(error).__name__}: {error}",
+                           latency_ms=_ms(started))
+    latency = _ms(started)
+    if not isinstance(result, dict) or "output" not in result:
+        return CodeOutcome(error=f"code returned {type(result).__name__}, not a dict with 'output'",
+                           latency_ms=latency)
+    confidence = result.get("confidence", 0.0)
+    if (isinstance(confidence, bool) or not isinstance(confidence, int | float)
+            or not math.isfinite(confidence)):
+        return CodeOutcome(error=f"code returned confidence {confidence!r}, not a number",
+                           latency_ms=latency)
+    output = result["output"]
+    problem = output_problem(output, schema)
+    if problem:
+        return CodeOutcome(output=output, error=f"code answered {output!r}: {problem}",
+                           latency_ms=latency)
+    return CodeOutcome(output=output, confidence=min(1.0, max(0.0, float(confidence))),
+                       latency_ms=latency)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
+    "object": (dict,), "array": (list,),
+}
+
+
+def output_problem(output: Any, schema: dict[str, Any] | None) -> str | None:
+    """Why ``output`` does not fit ``schema`` (enum, type or anyOf of those), or ``None``."""
+    if not schema:
+        return None
+    if "anyOf" in schema:
+        problems = [output_problem(output, branch) for branch in schema["anyOf"]]
+        return None if any(p is None for p in problems) else "; ".join(p for p in problems if p)
+    if "enum" in schema:
+        return None if any(same_answer(output, v) for v in schema["enum"]) else \
+            f"not one of {schema['enum']!r}"
+    kinds = _TYPES.get(schema.get("type", ""))
+    if kinds is None:
+        return None
+    if isinstance(output, bool) and bool not in kinds:
+        return f"expected {schema['type']}, got a boolean"
+    return None if isinstance(output, kinds) else f"expected {schema['type']}"
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0

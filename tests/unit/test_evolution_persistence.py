@@ -1,0 +1,120 @@
+"""Write-behind persistence: batches, bounded history in storage, exact restore."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from test_evolution_stages import MAPPING, TRIAGE, FakeModule, MappingLLM, records
+
+from evomachine.dsl import parse_machine
+from evomachine.evolution import EvolutionaryExecutor
+from evomachine.storage import MemoryStorage
+
+MODULES = {"fake": FakeModule(lambda i: (MAPPING[i["text"]], 0.9))}
+
+
+def loader(code: str, path: str) -> Any:
+    return MODULES[code]
+
+
+class CountingStorage(MemoryStorage):
+    """Memory storage that counts batch writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    async def write_batch(self, ops):
+        self.batches += 1
+        await super().write_batch(ops)
+
+
+def make(storage, **options: Any) -> EvolutionaryExecutor:
+    options.setdefault("inputs", records(400))
+    return EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), {"team": "ops"}, storage,
+                                llm=MappingLLM(MAPPING), module_loader=loader, seed=7, **options)
+
+
+async def test_state_is_written_behind_in_batches():
+    storage = CountingStorage()
+    ex = make(storage, persist_every=50, history_limit=40)
+    await ex.run(max_steps=149)
+    assert storage.batches == 2  # steps 50 and 100, nothing per step
+    assert await storage.get("state", "ticket-triage") is not None
+    await ex.flush()
+    assert storage.batches == 3
+    keys = await storage.keys("history", "ticket-triage/")
+    history = ex.histories["route"]
+    live = {r.seq for r in (*history.recent, *history.sample)}
+    assert len(keys) == len(live) and len(history.recent) == 40
+
+
+async def test_history_beyond_the_bound_is_deleted_from_storage():
+    storage = MemoryStorage()
+    ex = make(storage, persist_every=10_000, history_limit=5)
+    ex.histories["route"].sample_size = 3
+    await ex.run(max_steps=60)
+    await ex.flush()
+    await ex.run(max_steps=60)
+    await ex.flush()
+    history = ex.histories["route"]
+    live = {r.seq for r in (*history.recent, *history.sample)}
+    assert len(await storage.keys("history", "ticket-triage/")) == len(live) <= 8
+
+
+async def test_restore_rebuilds_exactly_the_saved_executor():
+    storage = MemoryStorage()
+    ex = make(storage, persist_every=25, shadow_rate=0.5)
+    await ex.run(max_steps=120)
+    await ex.install_code("route", "fake", "hybrid", "test")
+    await ex.run(max_steps=101)
+    await ex.flush()
+    saved = ex.export_state()
+    json.dumps(saved)  # JSON-safe
+    back = await EvolutionaryExecutor.restore(storage, "ticket-triage", llm=MappingLLM(MAPPING),
+                                              module_loader=loader, inputs=records(400))
+    assert back.export_state() == saved
+    assert back.get_task_metrics() == ex.get_task_metrics()
+    assert back.current_node == ex.current_node and back.input_cursor == ex.input_cursor
+    # both continue identically: same inputs, same shadow-check draws
+    await ex.run(max_steps=90)
+    await back.run(max_steps=90)
+    after, restored_after = ex.export_state(), back.export_state()
+    for state in (after, restored_after):
+        state.pop("mutations")
+    assert _without_timestamps(after) == _without_timestamps(restored_after)
+    assert await storage.load_code("generated/ticket-triage/route_v1.py") == "fake"
+
+
+async def test_restore_of_unknown_machine_is_a_clear_error():
+    with pytest.raises(LookupError, match="no saved executor 'nope'"):
+        await EvolutionaryExecutor.restore(MemoryStorage(), "nope")
+
+
+async def test_import_state_round_trips_without_storage():
+    ex = make(None, persist_every=5)
+    await ex.run(max_steps=30)
+    other = make(None)
+    other.import_state(ex.export_state())
+    assert other.export_state() == ex.export_state()
+    with pytest.raises(ValueError, match="format"):
+        other.import_state({"format": 99})
+
+
+async def test_flush_without_storage_is_a_no_op():
+    ex = make(None)
+    await ex.run(max_steps=3)
+    await ex.flush()
+
+
+def _without_timestamps(state: dict[str, Any]) -> dict[str, Any]:
+    for history in state["histories"].values():
+        for record in (*history["recent"], *history["sample"]):
+            record.pop("timestamp")
+            record.pop("latency_ms")
+    for task in state["tasks"].values():
+        task["metrics"].pop("latencies")
+        task["metrics"].pop("total_latency_ms")
+    return state

@@ -1,0 +1,255 @@
+"""EvolutionaryExecutor stages, shadow checks, drift, mutations, policy (fake code modules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evomachine.dsl import parse_machine
+from evomachine.evolution import EvolutionaryExecutor, EvolutionError, EvolutionPolicy, PolicyError
+from evomachine.evolution.stages import output_problem, run_code, same_answer
+from evomachine.llm.base import LLMRequest, LLMResponse
+
+TRIAGE = """machine "Ticket triage"
+Input ticket { ground_truth: "label"; }
+Task route {
+    prompt: "Route: {{ input.text }}";
+    output<"billing" | "tech" | "sales">;
+    evolution_stage: "%s";
+}
+State billing; State tech; State sales;
+ticket -> route;
+route -billing-> billing;
+route -tech-> tech;
+route -sales-> sales;
+billing -> ticket; tech -> ticket; sales -> ticket;
+"""
+
+
+class FakeModule:
+    """Generated-code stand-in: ``rule(input) -> (output, confidence)`` or raises."""
+
+    def __init__(self, rule):
+        self.rule = rule
+        self.calls = 0
+
+    def execute(self, input: Any, context: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        output, confidence = self.rule(input)
+        return {"output": output, "confidence": confidence, "metadata": {}}
+
+
+class MappingLLM:
+    """Answers ``mapping[input["text"]]``; the mapping can change mid-run (drift)."""
+
+    def __init__(self, mapping: dict[str, str], cost: float = 0.001):
+        self.mapping = mapping
+        self.cost = cost
+        self.calls = 0
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        self.calls += 1
+        return LLMResponse(text=self.mapping[request.input["text"]], input_tokens=20,
+                           output_tokens=1, cost=self.cost, latency_ms=100.0)
+
+
+MAPPING = {"invoice": "billing", "crash": "tech", "seats": "sales"}
+
+
+def records(n: int) -> list[dict[str, str]]:
+    texts = list(MAPPING)
+    return [{"text": texts[i % 3], "label": MAPPING[texts[i % 3]]} for i in range(n)]
+
+
+def executor(stage: str, rule=None, *, llm=None, **options: Any):
+    modules = {"fake": FakeModule(rule or (lambda i: (MAPPING[i["text"]], 0.9)))}
+    ex = EvolutionaryExecutor(parse_machine(TRIAGE % stage), llm=llm or MappingLLM(dict(MAPPING)),
+                              module_loader=lambda code, path: modules[code], **options)
+    return ex, modules["fake"]
+
+
+async def install(ex: EvolutionaryExecutor, stage: str) -> dict[str, Any]:
+    return await ex.install_code("route", "fake", stage, "test")
+
+
+async def test_hybrid_uses_code_when_confident_and_llm_below_threshold():
+    confidences = {"invoice": 0.9, "crash": 0.79, "seats": 0.5}
+    ex, module = executor("llm_only", lambda i: (MAPPING[i["text"]], confidences[i["text"]]),
+                          shadow_rate=0.0)
+    assert (await install(ex, "hybrid"))["installed_stage"] == "hybrid"
+    confident = await ex.execute_task("route", {"text": "invoice"})
+    assert confident.output == "billing" and not confident.used_llm and confident.confidence == 0.9
+    assert confident.stage == "hybrid" and confident.cost == 0.0
+    unsure = await ex.execute_task("route", {"text": "crash"})
+    assert unsure.used_llm and unsure.output == "tech" and unsure.confidence is None
+    record = ex.histories["route"].recent[-1]
+    assert record.code_output == "tech" and record.code_confidence == 0.79
+    assert record.answered_by == "llm" and record.code_version.endswith("route_v1.py")
+    assert module.calls == 2
+
+
+async def test_code_first_uses_llm_threshold_and_task_attributes_override_it():
+    ex, _ = executor("llm_only", lambda i: (MAPPING[i["text"]], 0.75), shadow_rate=0.0)
+    await install(ex, "code_first")
+    assert not (await ex.execute_task("route", {"text": "seats"})).used_llm  # 0.75 >= 0.7
+    text = (TRIAGE % "llm_only").replace('evolution_stage: "llm_only";',
+                                         'evolution_stage: "llm_only"; llm_threshold: "0.8";')
+    modules = {"fake": FakeModule(lambda i: (MAPPING[i["text"]], 0.75))}
+    ex = EvolutionaryExecutor(parse_machine(text), llm=MappingLLM(MAPPING), shadow_rate=0.0,
+                              module_loader=lambda code, path: modules[code])
+    await install(ex, "code_first")
+    assert ex.tasks["route"].policy.llm_threshold == 0.8
+    assert (await ex.execute_task("route", {"text": "seats"})).used_llm
+
+
+async def test_code_errors_fall_back_to_llm_and_count_against_agreement():
+    def broken(input):
+        raise RuntimeError("sandbox says no")
+
+    ex, _ = executor("llm_only", broken)
+    await install(ex, "hybrid")
+    result = await ex.execute_task("route", {"text": "crash"})
+    assert result.success and result.used_llm and result.output == "tech"
+    metrics = ex.get_task_metrics()["route"]
+    assert metrics["agreement_rate"] == 0.0 and metrics["code_errors"] == 1
+
+
+async def test_code_only_never_calls_the_llm_and_a_code_failure_fails_the_execution():
+    llm = MappingLLM(MAPPING)
+    ex, _ = executor("llm_only", lambda i: ("refunds", 0.99) if i["text"] == "seats"
+                     else (MAPPING[i["text"]], 0.1), llm=llm)
+    await install(ex, "code_only")
+    low = await ex.execute_task("route", {"text": "crash"})
+    assert low.success and low.output == "tech" and not low.used_llm  # low confidence still answers
+    bad = await ex.execute_task("route", {"text": "seats"})
+    assert not bad.success and "refunds" in bad.error and "not one of" in bad.error
+    assert llm.calls == 0
+
+
+async def test_shadow_checks_measure_agreement_and_the_llm_wins_disagreements():
+    ex, _ = executor("llm_only", lambda i: ("billing", 0.95), shadow_rate=1.0)
+    await install(ex, "hybrid")
+    agree = await ex.execute_task("route", {"text": "invoice"})
+    disagree = await ex.execute_task("route", {"text": "crash"})
+    assert agree.output == "billing" and agree.used_llm and agree.cost > 0
+    assert disagree.output == "tech" and disagree.used_llm
+    assert ex.histories["route"].recent[-1].code_output == "billing"
+    assert ex.get_task_metrics()["route"]["agreement_rate"] == 0.5
+
+
+async def test_shadow_sampling_is_seeded_and_near_the_configured_rate():
+    async def calls(seed: int) -> int:
+        llm = MappingLLM(MAPPING)
+        ex, _ = executor("llm_only", llm=llm, shadow_rate=0.2, seed=seed, auto_evolve=False)
+        await install(ex, "hybrid")
+        for record in records(500):
+            await ex.execute_task("route", {"text": record["text"]})
+        return llm.calls
+
+    first = await calls(1)
+    assert first == await calls(1)
+    assert 70 <= first <= 130
+
+
+async def test_drift_demotes_one_stage_with_a_reason():
+    llm = MappingLLM(dict(MAPPING))
+    ex, _ = executor("llm_only", llm=llm, shadow_rate=0.5, inputs=records(3000),
+                     code_only_min_checks=10_000)
+    await install(ex, "code_first")
+    await ex.run(max_steps=300)
+    assert ex.tasks["route"].stage == "code_first"
+    llm.mapping.update({"invoice": "sales", "crash": "billing", "seats": "tech"})
+    await ex.run(max_steps=600)
+    drift = [m for m in ex.get_mutations() if "drift" in m["data"]["reason"]]
+    assert drift, ex.get_mutations()
+    data = drift[0]["data"]
+    assert (data["from_stage"], data["to_stage"]) == ("code_first", "hybrid")
+    assert ex.tasks["route"].stage in ("hybrid", "llm_only")
+
+
+async def test_mutation_shape_and_manual_trigger_stops_at_code_only():
+    ex, _ = executor("llm_only")
+    await install(ex, "hybrid")
+    assert await ex.trigger_evolution("route") in ("code_first",)
+    assert await ex.trigger_evolution("route") == "code_only"
+    with pytest.raises(EvolutionError, match="already at code_only"):
+        await ex.trigger_evolution("route")
+    mutations = ex.get_mutations()
+    assert [(m["data"]["from_stage"], m["data"]["to_stage"]) for m in mutations] == [
+        ("llm_only", "hybrid"), ("hybrid", "code_first"), ("code_first", "code_only")]
+    for mutation in mutations:
+        assert mutation["type"] == "task_evolution" and isinstance(mutation["timestamp"], float)
+        assert set(mutation["data"]) == {"task", "from_stage", "to_stage", "code_path", "reason"}
+        assert mutation["data"]["code_path"] == "generated/ticket-triage/route_v1.py"
+    mutations[0]["data"]["task"] = "changed"
+    assert ex.get_mutations()[0]["data"]["task"] == "route"
+
+
+async def test_trigger_without_history_or_code_is_a_clear_error():
+    ex, _ = executor("llm_only")
+    with pytest.raises(EvolutionError, match="cannot move to hybrid"):
+        await ex.trigger_evolution("route")
+
+
+async def test_install_code_lowers_the_stage_when_history_disagrees():
+    ex, _ = executor("llm_only", lambda i: ("billing", 0.9), inputs=records(30))
+    await ex.run(max_steps=200)
+    result = await install(ex, "code_only")
+    assert result["checked"] == 30 and result["agreement"] == pytest.approx(1 / 3)
+    assert result["installed_stage"] == "llm_only" == ex.tasks["route"].stage
+
+
+async def test_metrics_are_incremental_and_complete():
+    ex, _ = executor("llm_only", inputs=records(9))
+    await ex.run(max_steps=100)
+    metrics = ex.get_task_metrics()["route"]
+    assert metrics["stage"] == "llm_only" and metrics["execution_count"] == 9
+    assert metrics["success_rate"] == 1.0 and metrics["llm_call_rate"] == 1.0
+    assert metrics["accuracy"] == 1.0 and metrics["agreement_rate"] is None
+    perf = metrics["performance_metrics"]
+    assert perf["total_cost"] == pytest.approx(0.009)
+    assert perf["cost_per_execution"] == pytest.approx(0.001)
+    assert perf["avg_execution_time_ms"] >= 100 and perf["p95_execution_time_ms"] >= 100
+    assert metrics["cost_saved"] == pytest.approx(0.0)
+
+
+def test_policy_validation():
+    policy = EvolutionPolicy()
+    assert policy.execution_threshold == 100 and policy.success_rate_threshold == 0.9
+    assert policy.confidence_threshold == 0.8 and policy.llm_threshold == 0.7
+    with pytest.raises(PolicyError):
+        EvolutionPolicy.build(shadow_rate=1.5)
+    with pytest.raises(PolicyError):
+        EvolutionPolicy.build(no_such_knob=1)
+    text = (TRIAGE % "llm_only").replace('evolution_stage: "llm_only";',
+                                         'evolution_stage: "llm_only"; shadow_rate: "lots";')
+    with pytest.raises(PolicyError, match=r"task 'route'.*shadow_rate"):
+        EvolutionaryExecutor(parse_machine(text))
+
+
+def test_unknown_stage_and_bad_machine_id_are_rejected():
+    machine = parse_machine(TRIAGE % "llm_only")
+    machine.find_node("route").attributes["evolution_stage"].value = "turbo"
+    with pytest.raises(ValueError, match="unknown evolution_stage 'turbo'"):
+        EvolutionaryExecutor(machine)
+    with pytest.raises(ValueError, match="must not contain"):
+        EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), machine_id="a/b")
+
+
+def test_run_code_checks_results():
+    schema = {"enum": ["a", "b"]}
+    ok = run_code(FakeModule(lambda i: ("a", 2.0)), {}, {}, schema)
+    assert ok.error is None and ok.confidence == 1.0
+    assert "not a number" in run_code(FakeModule(lambda i: ("a", "high")), {}, {}, schema).error
+
+    class Odd:
+        def execute(self, input, context):
+            return ["a"]
+
+    assert "not a dict" in run_code(Odd(), {}, {}, schema).error
+    assert output_problem(3, {"type": "integer"}) is None
+    assert output_problem(True, {"type": "integer"}) is not None
+    assert output_problem("x", {"anyOf": [{"enum": ["y"]}, {"type": "string"}]}) is None
+    assert same_answer(1, 1.0) and same_answer({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert not same_answer("a", "b")
