@@ -112,6 +112,10 @@ class _Parser:
         self.depth = 0
         self.edges: list[Edge] = []
         self.source_map = SourceMap()
+        # did an unterminated string or comment swallow text (and maybe a closing brace)?
+        self.swallowed = any(
+            t.kind == "error" and str(t.value).startswith(('"', "'", "/*")) for t in self.tokens
+        )
 
     # -- token helpers -------------------------------------------------------------------
     @property
@@ -295,6 +299,8 @@ class _Parser:
         try:
             while not self.at("}"):
                 if self.at("eof"):
+                    if self.swallowed:
+                        return  # an unterminated string or comment probably ate the '}'
                     self.report(
                         opening.start, f"the block of node '{node.name}' is never closed: add '}}'"
                     )
