@@ -47,10 +47,18 @@ class MachineDiff(BaseModel):
                        if name not in ("from_version", "to_version"))
 
 
-def stages_of(state: dict[str, Any]) -> dict[str, str]:
-    """Task → stage from an executor snapshot (``stages`` values may be names or dicts).
+def _task_states(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tasks = state.get("tasks")
+    if not isinstance(tasks, dict):
+        return {}
+    return {str(name): value for name, value in tasks.items() if isinstance(value, dict)}
 
-    Falls back to the tasks' ``evolution_stage`` attributes in the snapshot's machine.
+
+def stages_of(state: dict[str, Any]) -> dict[str, str]:
+    """Task → stage from an executor snapshot.
+
+    Reads ``stages`` (task → name or ``{"stage": ...}``), else ``tasks[*].stage``,
+    else the tasks' ``evolution_stage`` attributes in the snapshot's machine.
     """
     stages = state.get("stages")
     found: dict[str, str] = {}
@@ -59,11 +67,23 @@ def stages_of(state: dict[str, Any]) -> dict[str, str]:
             stage = value.get("stage") if isinstance(value, dict) else value
             if isinstance(stage, str):
                 found[str(task)] = stage
+    if not found:
+        found = {name: value["stage"] for name, value in _task_states(state).items()
+                 if isinstance(value.get("stage"), str)}
     if not found and isinstance(state.get("machine"), dict):
         machine = MachineData.model_validate(state["machine"])
         for node in machine.tasks():
             found[node.name] = str(node.attr("evolution_stage", "llm_only"))
     return found
+
+
+def code_of(state: dict[str, Any]) -> dict[str, Any]:
+    """Task (or path) → generated code from a snapshot (``code`` or ``tasks[*].code``)."""
+    code = state.get("code")
+    if isinstance(code, dict):
+        return dict(code)
+    return {name: value.get("code") for name, value in _task_states(state).items()
+            if value.get("code") is not None}
 
 
 def edge_label(edge: Edge) -> str:
@@ -130,11 +150,8 @@ def diff_states(from_version: str, to_version: str, a: dict[str, Any], b: dict[s
         _machine_diff(diff, MachineData.model_validate(a["machine"]),
                       MachineData.model_validate(b["machine"]))
     diff.stages = _changed(stages_of(a), stages_of(b))
-    code_a, code_b = a.get("code"), b.get("code")
-    if isinstance(code_a, dict) and isinstance(code_b, dict):
-        diff.code_changed = sorted(k for k in code_a.keys() | code_b.keys()
-                                   if code_a.get(k) != code_b.get(k))
-    elif code_a != code_b:
-        diff.code_changed = ["*"]
+    code_a, code_b = code_of(a), code_of(b)
+    diff.code_changed = sorted(k for k in code_a.keys() | code_b.keys()
+                               if code_a.get(k) != code_b.get(k))
     diff.metrics = _changed(metrics_a or {}, metrics_b or {})
     return diff
