@@ -13,13 +13,33 @@ not saturate the way posterior probabilities do).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from evomachine.evolution.synthesis.dataset import Example, label_key
-from evomachine.evolution.synthesis.runtime import features, nb_predict, normalise, text_of
+from evomachine.evolution.synthesis.runtime import (
+    canonical,
+    features,
+    nb_predict,
+    normalise,
+    text_of,
+)
 
 DIGITS = 4
+
+
+class FeatureCache:
+    """Features per input (keyed by its canonical JSON), shared by fits and predictions."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[str]] = {}
+
+    def __call__(self, input: Any) -> list[str]:
+        key = canonical(input)
+        cached = self.found.get(key)
+        if cached is None:
+            cached = self.found[key] = features(normalise(text_of(input)))
+        return cached
 
 
 @dataclass
@@ -30,9 +50,10 @@ class NaiveBayesModel:
     priors: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]
     synthesizer: str = "naive_bayes"
+    featurize: FeatureCache = field(default_factory=FeatureCache, repr=False)
 
     def predict(self, input: Any) -> tuple[Any, float]:
-        found = nb_predict(features(normalise(text_of(input))), self.weights, self.priors)
+        found = nb_predict(self.featurize(input), self.weights, self.priors)
         return self.labels[found[0]], found[1]
 
     def body_template(self) -> str:
@@ -61,8 +82,14 @@ def fit_naive_bayes(
     max_features: int = 2500,
     min_df: int = 2,
     alpha: float = 0.5,
+    cache: FeatureCache | None = None,
 ) -> NaiveBayesModel:
-    """Train on ``examples``; ``labels`` lists every class at least one example carries."""
+    """Train on ``examples``; ``labels`` lists every class at least one example carries.
+
+    Pass the same ``cache`` to several fits over overlapping examples to
+    extract each input's features once.
+    """
+    featurize = cache or FeatureCache()
     index = {label_key(label): position for position, label in enumerate(labels)}
     classes = len(labels)
     class_docs = [0] * classes
@@ -70,7 +97,7 @@ def fit_naive_bayes(
     for example in examples:
         label = index[label_key(example.label)]
         class_docs[label] += 1
-        for feat in features(normalise(text_of(example.input))):
+        for feat in featurize(example.input):
             row = df.get(feat)
             if row is None:
                 row = df[feat] = [0] * classes
@@ -91,4 +118,4 @@ def fit_naive_bayes(
     priors = tuple(
         round(math.log((docs + 1) / (total + classes)), DIGITS) for docs in class_docs
     )
-    return NaiveBayesModel(labels, priors, weights)
+    return NaiveBayesModel(labels, priors, weights, featurize=featurize)

@@ -37,6 +37,23 @@ def py_literal(value: Any) -> str:
     return repr(value)
 
 
+def json_table(table: dict[str, Any]) -> str:
+    """A raw triple-quoted string literal holding ``table`` as JSON, one entry a line.
+
+    Big tables are emitted as JSON text for ``json.loads`` rather than as dict
+    literals: one constant instead of thousands of AST nodes keeps loading the
+    module through the sandbox fast. Unescaped ``\"\"\"`` cannot occur in JSON text.
+    """
+    try:
+        rows = [
+            json.dumps(key) + ": " + json.dumps(value, allow_nan=False)
+            for key, value in table.items()
+        ]
+    except (TypeError, ValueError) as error:
+        raise SynthesisError(f"cannot emit the table as JSON: {error}") from error
+    return 'r"""{\n' + ",\n".join(rows) + '\n}"""'
+
+
 def doc_text(value: Any) -> str:
     """Text that is safe inside a triple-quoted docstring."""
     return str(value).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -61,6 +78,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_literal
     env.filters["doc"] = doc_text
+    env.filters["json_table"] = json_table
     return env
 
 

@@ -6,8 +6,9 @@ process. So the emitted module computes exactly what was scored on held-out
 data: same features, same summation order, same tie-breaking.
 
 That text runs inside the sandbox, hence its rules: only allow-listed
-imports, no names or attributes starting with an underscore, no ``typing``,
-no augmented assignment to items, annotations with bare builtin types.
+imports, no names or attributes starting with an underscore, no ``object``
+or ``typing``, no augmented assignment to items, annotations with bare
+builtin types (``canonical`` and ``text_of`` take any JSON value).
 """
 
 # BEGIN EMITTED
@@ -15,12 +16,12 @@ import json
 import unicodedata
 
 
-def canonical(value: object) -> str:
+def canonical(value) -> str:
     """The canonical JSON text of a value: sorted keys, no spaces."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def text_of(input: object) -> str:
+def text_of(input) -> str:
     """The text a task input carries: a string as is, a mapping's values in key order."""
     if isinstance(input, str):
         return input
@@ -51,16 +52,12 @@ def sorted_tokens(text: str) -> str:
 def features(text: str) -> list:
     """Distinct word uni-/bigrams and character 3-5-grams of normalised text, first seen first."""
     words = text.split()
-    found = {}
-    for word in words:
-        found["w " + word] = 1
-    for index in range(1, len(words)):
-        found["b " + words[index - 1] + " " + words[index]] = 1
+    grams = ["w " + word for word in words]
+    grams.extend(["b " + words[index - 1] + " " + words[index] for index in range(1, len(words))])
     padded = " " + text + " "
     for size in (3, 4, 5):
-        for start in range(len(padded) - size + 1):
-            found["c " + padded[start : start + size]] = 1
-    return list(found)
+        grams.extend(["c " + padded[at : at + size] for at in range(len(padded) - size + 1)])
+    return list(dict.fromkeys(grams))
 
 
 def lookup_predict(table: dict, key: str, default: int) -> tuple:

@@ -15,7 +15,7 @@ from typing import Any
 
 from evomachine.evolution.synthesis.base import SIMPLICITY, FittedModel
 from evomachine.evolution.synthesis.calibration import apply, cross_fitted_ece, fit_calibration
-from evomachine.evolution.synthesis.classifier import fit_naive_bayes
+from evomachine.evolution.synthesis.classifier import FeatureCache, fit_naive_bayes
 from evomachine.evolution.synthesis.dataset import Example, examples_from_records, label_key, split
 from evomachine.evolution.synthesis.llm_codegen import (
     CodegenFailure,
@@ -26,7 +26,6 @@ from evomachine.evolution.synthesis.llm_codegen import (
 )
 from evomachine.evolution.synthesis.lookup import all_labels, fit_exact, fit_normalized
 from evomachine.evolution.synthesis.render import (
-    check_module,
     load_checked,
     output_type,
     render_module,
@@ -40,14 +39,23 @@ Fitter = Callable[[list[Example], list[Any]], FittedModel]
 
 
 class Evaluation:
-    """A candidate's held-out answers: (raw score, agreed) pairs, errors and hits."""
+    """A candidate's held-out answers: (raw score, agreed) pairs, errors and hits.
 
-    def __init__(self, model: FittedModel, heldout: Sequence[Example]):
+    A failing answer counts as a disagreement. Once ``max_errors`` answers have
+    failed and failures outnumber answers, the rest are not tried (``aborted``):
+    code that loops until its budget trips should not cost a budget per input.
+    """
+
+    def __init__(self, model: FittedModel, heldout: Sequence[Example], max_errors: int = 5):
         self.model = model
         self.pairs: list[tuple[float, bool]] = []
         self.errors: list[str] = []
+        self.aborted = False
         covered = 0
         for example in heldout:
+            if len(self.errors) >= max_errors and len(self.errors) > len(self.pairs):
+                self.aborted = True
+                break
             try:
                 output, raw = model.predict(example.input)
             except Exception as error:  # generated code failing is a failed answer, not a crash
@@ -55,7 +63,7 @@ class Evaluation:
                 continue
             self.pairs.append((raw, output == example.label))
             covered += raw > 0
-        total = len(heldout)
+        total = self.total = len(heldout)
         self.agreement = sum(ok for _, ok in self.pairs) / total if total else 0.0
         self.coverage = covered / total if total else 0.0
 
@@ -64,13 +72,14 @@ class Evaluation:
             "heldout_agreement": round(self.agreement, 4),
             "coverage": round(self.coverage, 4),
             "n_train": n_train,
-            "n_heldout": len(self.pairs) + len(self.errors),
+            "n_heldout": self.total,
             "calibration_error": cross_fitted_ece(self.pairs),
             "fit_ms": round(fit_ms, 1),
         }
         if self.errors:
             result["errors"] = len(self.errors)
             result["first_error"] = self.errors[0]
+            result["aborted"] = self.aborted
         return result
 
 
@@ -83,12 +92,13 @@ def ordered_labels(spec: TaskSpec, examples: list[Example]) -> list[Any]:
     return schema + [label for label in seen if label_key(label) not in schema_keys]
 
 
-def fitters(max_features: int) -> dict[str, Fitter]:
+def fitters(max_features: int, cache: FeatureCache | None = None) -> dict[str, Fitter]:
+    """The in-process synthesizers by name; ``cache`` shares features between fits."""
     return {
         "exact_lookup": fit_exact,
         "normalized_lookup": fit_normalized,
         "naive_bayes": lambda examples, labels: fit_naive_bayes(
-            examples, labels, max_features=max_features
+            examples, labels, max_features=max_features, cache=cache
         ),
     }
 
@@ -116,8 +126,8 @@ async def llm_candidate(spec: TaskSpec, llm: LLMClient, train: list[Example], *,
 
 
 def verify(code: str, filename: str, model: FittedModel, inputs: Iterable[Any],
-           calibration: Any, budget: Any) -> None:
-    """Load the rendered module and check it answers exactly like the in-process model."""
+           calibration: Any, budget: Any) -> Any:
+    """Load the rendered module, check it answers exactly like the in-process model, return it."""
     module = load_checked(code, filename, budget)
     for input in inputs:
         output, raw = model.predict(input)
@@ -128,6 +138,7 @@ def verify(code: str, filename: str, model: FittedModel, inputs: Iterable[Any],
                 f"(confidence {result['confidence']}) for {input!r}, the in-process model "
                 f"{output!r} (confidence {apply(calibration, raw)}): a synthesizer template bug"
             )
+    return module
 
 
 async def synthesize(
@@ -147,8 +158,11 @@ async def synthesize(
     """Synthesize the task's code from the LLM's successful answers in ``records``.
 
     ``synthesizers`` limits the candidates (names in ``base.SIMPLICITY``); the
-    LLM candidate runs only when ``llm`` is given. Raises ``SynthesisError``
-    when there are fewer than four usable records or no candidate survives.
+    LLM candidate runs only when ``llm`` is given. The rendered module is
+    loaded through the sandbox (calls limited by ``budget``) and must answer
+    the first ``verify_inputs`` held-out inputs exactly like the in-process
+    model. Raises ``SynthesisError`` when there are fewer than four usable
+    records or no candidate survives.
     """
     started = time.perf_counter()
     examples = examples_from_records(records)
@@ -168,7 +182,8 @@ async def synthesize(
     filename = code_path_hint(spec, version)
     scores: dict[str, dict[str, Any]] = {}
     evaluations: dict[str, Evaluation] = {}
-    for name, fit in fitters(max_features).items():
+    fits = fitters(max_features, FeatureCache())
+    for name, fit in fits.items():
         if name in wanted:
             fit_started = time.perf_counter()
             model = fit(train, labels)
@@ -185,12 +200,12 @@ async def synthesize(
         else:
             evaluation = Evaluation(model, heldout)
             score = evaluation.score(len(train), (time.perf_counter() - fit_started) * 1000)
-            if evaluation.pairs:
+            if evaluation.aborted or not evaluation.pairs:
+                reason = f"failed on most held-out inputs: {evaluation.errors[0]}"
+                scores["llm_code"] = {**score, "dropped": reason}
+            else:
                 evaluations["llm_code"] = evaluation
                 scores["llm_code"] = score
-            else:
-                reason = f"failed on every held-out input: {evaluation.errors[0]}"
-                scores["llm_code"] = {**score, "dropped": reason}
     if not evaluations:
         raise SynthesisError(f"task {spec.name!r}: no candidate survived: {scores}")
     winner = max(
@@ -199,16 +214,14 @@ async def synthesize(
     chosen = evaluations[winner]
     calibration = fit_calibration(chosen.pairs)
     final = chosen.model
-    if winner in fitters(max_features):
-        final = fitters(max_features)[winner](examples, ordered_labels(spec, examples))
+    if winner in fits:
+        final = fits[winner](examples, ordered_labels(spec, examples))
     code = render_module(
         spec, final, version=version, calibration=calibration, trained_on=len(examples),
         heldout_agreement=chosen.agreement, heldout_size=len(heldout),
     )
-    check_module(code, filename)
-    if verify_inputs:
-        inputs = [example.input for example in heldout[:verify_inputs]]
-        verify(code, filename, final, inputs, calibration, budget)
+    inputs = [example.input for example in heldout[:verify_inputs]]
+    module = verify(code, filename, final, inputs, calibration, budget)
     for name in scores:
         scores[name]["selected"] = name == winner
     return SynthesisResult(
@@ -223,4 +236,5 @@ async def synthesize(
         heldout_size=len(heldout),
         code_path_hint=filename,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        module=module,
     )

@@ -46,7 +46,11 @@ class CalibrationBin(BaseModel):
 
 
 class SynthesisResult(BaseModel):
-    """The winning module and how every candidate scored on held-out history."""
+    """The winning module and how every candidate scored on held-out history.
+
+    ``module`` is the code already loaded through the sandbox (the one that
+    was verified), so the caller need not load it again; it is not serialized.
+    """
 
     task: str
     version: str
@@ -59,3 +63,4 @@ class SynthesisResult(BaseModel):
     heldout_size: int
     code_path_hint: str
     elapsed_ms: float = 0.0
+    module: Any = Field(default=None, exclude=True, repr=False)
