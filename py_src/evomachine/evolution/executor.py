@@ -71,6 +71,7 @@ class TaskState:
         self.since_check = 0
         self.train_from_seq = 0
         self.next_synthesis_at = 0
+        self.synthesis_failures = 0
         self.code_load_tried = declared_code_path is None
         self.last_synthesis: dict[str, Any] | None = None
 
@@ -267,7 +268,7 @@ class EvolutionaryExecutor(MachineExecutor):
             return
         min_heldout = policy.stage_bars(target)[0]
         if result.heldout_agreement < min_heldout:
-            state.next_synthesis_at = history.seen + policy.resynthesis_after
+            self._back_off(state)
             return
         await self._install(state, result.code, result.synthesizer, result.heldout_agreement,
                                  result.module)
@@ -283,8 +284,7 @@ class EvolutionaryExecutor(MachineExecutor):
                                  result.module)
             await self._change_stage(state, state.stage, f"code synthesized ({result.synthesizer})")
         elif result is not None:
-            seen = self.histories[state.name].seen
-            state.next_synthesis_at = seen + state.policy.resynthesis_after
+            self._back_off(state)
 
     async def _synthesize(self, state: TaskState) -> Candidate | None:
         """Synthesize from history since the last drift; ``None`` (and back off) on failure."""
@@ -303,12 +303,18 @@ class EvolutionaryExecutor(MachineExecutor):
         except Exception as error:  # SynthesisError, or a loader/synthesizer bug: never a crash
             kind = "" if isinstance(error, SynthesisError) else f"{type(error).__name__}: "
             state.last_synthesis = {"at": history.seen, "error": f"{kind}{error}"}
-            state.next_synthesis_at = history.seen + state.policy.resynthesis_after
+            self._back_off(state)
             return None
         state.last_synthesis = {"at": history.seen, "synthesizer": result.synthesizer,
                                 "heldout_agreement": result.heldout_agreement,
                                 "scores": result.scores}
         return Candidate(result.code, result.synthesizer, result.heldout_agreement, module)
+
+    def _back_off(self, state: TaskState) -> None:
+        """After a failed or not-good-enough synthesis, wait longer each time before retrying."""
+        state.synthesis_failures += 1
+        wait = state.policy.resynthesis_after * 2 ** min(state.synthesis_failures - 1, 5)
+        state.next_synthesis_at = self.histories[state.name].seen + wait
 
     async def _install(self, state: TaskState, code: str, synthesizer: str | None,
                        heldout: float | None, module: Any = None) -> None:
@@ -320,6 +326,7 @@ class EvolutionaryExecutor(MachineExecutor):
         state.code, state.code_path, state.code_version = code, path, version
         state.module, state.synthesizer, state.heldout_agreement = module, synthesizer, heldout
         state.code_load_tried = True
+        state.synthesis_failures = 0
         if self.storage is not None:
             await self.storage.save_code(path, code)
             self.persisted.code_paths.add(path)

@@ -59,6 +59,7 @@ class EvolutionPolicy(BaseModel):
     # bookkeeping
     agreement_window: int = Field(200, ge=1)
     check_every: int = Field(10, ge=1)
+    # executions before synthesis is retried after a failure (doubling each time, up to 32x)
     resynthesis_after: int = Field(100, ge=1)
     auto_evolve: bool = True
 
