@@ -11,7 +11,7 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "parse_machine": "evomachine.dsl.parser",
     "parse_document": "evomachine.dsl.parser",
-    "SourceMap": "evomachine.dsl.parser",
+    "SourceMap": "evomachine.dsl.source_map",
     "format_machine": "evomachine.dsl.printer",
     "validate_machine": "evomachine.dsl.validate",
     "DSLError": "evomachine.dsl.errors",

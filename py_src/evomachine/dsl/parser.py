@@ -22,48 +22,16 @@ pass reports every independent mistake.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..model import Annotation, Attribute, Edge, MachineData, Node
+from .cursor import MAX_DEPTH, Sync, ValueParser, describe
+from .errors import DSLError
+from .lexer import ARROWS
+from .source_map import EdgeSpan, NodeSpan, Position, SourceMap
+from .validate import validate_machine
 
-from ..model import Annotation, Attribute, Edge, Identifier, MachineData, Node, TypeRef
-from .errors import DSLError, LineIndex
-from .lexer import ARROWS, Token, tokenize
-
-#: Deepest nesting of blocks, lists and objects accepted (keeps recursion bounded).
-MAX_DEPTH = 64
+__all__ = ["MAX_DEPTH", "EdgeSpan", "NodeSpan", "SourceMap", "parse_document", "parse_machine"]
 
 _EDGE_OPENERS = frozenset((*ARROWS, "-", "<-"))
-Position = tuple[int, int]
-
-
-@dataclass
-class NodeSpan:
-    """Where a node and its attributes were written (line, column pairs)."""
-
-    name: str
-    position: Position
-    attributes: dict[str, Position] = field(default_factory=dict)
-
-
-@dataclass
-class EdgeSpan:
-    source: Position
-    target: Position
-
-
-@dataclass
-class SourceMap:
-    """Source positions kept beside the model so ``==`` on models is unaffected.
-
-    ``nodes`` follows :meth:`MachineData.iter_nodes` order; ``edges`` follows
-    ``machine.edges``.
-    """
-
-    nodes: list[NodeSpan] = field(default_factory=list)
-    edges: list[EdgeSpan] = field(default_factory=list)
-
-
-class _Sync(Exception):
-    """Unwinds to the statement loop, which skips to a safe point."""
 
 
 def parse_document(text: str) -> tuple[MachineData, SourceMap]:
@@ -85,106 +53,19 @@ def parse_machine(text: str, *, validate: bool = True) -> MachineData:
         raise TypeError(f"parse_machine expects str, not {type(text).__name__}")
     machine, source_map = parse_document(text)
     if validate:
-        from .validate import validate_machine
-
         problems = validate_machine(machine, source_map)
         if problems:
             raise DSLError(problems, source=text)
     return machine
 
 
-def _describe(token: Token) -> str:
-    if token.kind == "eof":
-        return "end of input"
-    if token.kind == "string":
-        text = str(token.value)
-        return f"string {text[:30]!r}" + ("..." if len(text) > 30 else "")
-    if token.kind == "number":
-        return f"number {token.value}"
-    return f"'{token.value}'"
+class _Parser(ValueParser):
+    """Statements, nodes and edges on top of the value parser."""
 
-
-class _Parser:
     def __init__(self, text: str) -> None:
-        self.index = LineIndex(text)
-        self.tokens, self.problems = tokenize(text, self.index)
-        self.pos = 0
-        self.depth = 0
+        super().__init__(text)
         self.edges: list[Edge] = []
         self.source_map = SourceMap()
-        # did an unterminated string or comment swallow text (and maybe a closing brace)?
-        self.swallowed = any(
-            t.kind == "error" and str(t.value).startswith(('"', "'", "/*")) for t in self.tokens
-        )
-
-    # -- token helpers -------------------------------------------------------------------
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.pos]
-
-    def peek(self, ahead: int = 1) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.pos]
-        if token.kind != "eof":
-            self.pos += 1
-        return token
-
-    def at(self, kind: str) -> bool:
-        return self.tokens[self.pos].kind == kind
-
-    def where(self, token: Token) -> Position:
-        return self.index.position(token.start)
-
-    def report(self, offset: int, message: str, token: Token | None = None) -> None:
-        if token is not None and token.kind == "error":
-            return  # the lexer already reported this spot
-        self.problems.append(self.index.problem(offset, message))
-
-    def fail(self, token: Token, message: str) -> _Sync:
-        self.report(token.start, message, token)
-        return _Sync()
-
-    def expect_ident(self, what: str) -> Token:
-        if not self.at("ident"):
-            raise self.fail(self.tok, f"expected {what}, found {_describe(self.tok)}")
-        return self.advance()
-
-    def expect_end(self, what: str) -> None:
-        """Consume a statement's ';'; a missing one at a line end is reported and forgiven."""
-        if self.at(";"):
-            self.advance()
-            return
-        previous = self.tokens[self.pos - 1]
-        current = self.tok
-        if previous.kind == "error":
-            return
-        self.report(previous.end, f"missing ';' after {what}, found {_describe(current)}", current)
-        later_line = self.index.position(current.start)[0] > self.index.position(previous.end)[0]
-        if not (later_line or current.kind in ("}", "eof")):
-            raise _Sync()
-
-    def synchronize(self) -> None:
-        """Skip to just after the next ';' (or a balanced block), or to a closing '}'."""
-        depth = 0
-        while True:
-            kind = self.tok.kind
-            if kind == "eof":
-                return
-            if kind == "{":
-                depth += 1
-            elif kind == "}":
-                if depth == 0:
-                    return
-                depth -= 1
-                if depth == 0:
-                    self.advance()
-                    return
-            elif kind == ";" and depth == 0:
-                self.advance()
-                return
-            self.advance()
 
     # -- program and statements ----------------------------------------------------------
     def parse(self) -> MachineData:
@@ -223,7 +104,7 @@ class _Parser:
         start = self.pos
         try:
             self.statement(owner, span, nodes)
-        except _Sync:
+        except Sync:
             self.synchronize()
             if self.pos == start:  # always make progress
                 self.advance()
@@ -233,7 +114,7 @@ class _Parser:
         token = self.tok
         if token.kind != "ident":
             raise self.fail(
-                token, f"expected a node, an edge or an attribute, found {_describe(token)}"
+                token, f"expected a node, an edge or an attribute, found {describe(token)}"
             )
         following = self.peek().kind
         if following in _EDGE_OPENERS or following == ",":
@@ -252,7 +133,7 @@ class _Parser:
             nodes.append(self.node(annotations))
         else:
             nxt = self.peek()
-            raise self.fail(nxt, f"unexpected {_describe(nxt)} after '{token.value}'")
+            raise self.fail(nxt, f"unexpected {describe(nxt)} after '{token.value}'")
 
     def annotations(self) -> list[Annotation]:
         found: list[Annotation] = []
@@ -264,7 +145,7 @@ class _Parser:
                 self.advance()
                 if not self.at("string"):
                     raise self.fail(
-                        self.tok, f"expected a string in @{name}(...), found {_describe(self.tok)}"
+                        self.tok, f"expected a string in @{name}(...), found {describe(self.tok)}"
                     )
                 value = str(self.advance().value)
                 if not self.at(")"):
@@ -322,115 +203,6 @@ class _Parser:
             span.attributes[attribute.name] = self.where(value_token or name_token)
         self.expect_end(f"attribute '{attribute.name}'")
 
-    def attribute(self) -> tuple[Token, Attribute, Token | None]:
-        name_token = self.advance()
-        type_ref = self.type_ref() if self.at("<") else None
-        value = None
-        value_token = None
-        if self.at(":"):
-            self.advance()
-            value_token = self.tok
-            value = self.value()
-        elif type_ref is None:
-            raise self.fail(self.tok, f"expected ':' after attribute '{name_token.value}'")
-        return (
-            name_token,
-            Attribute(name=str(name_token.value), type=type_ref, value=value),
-            value_token,
-        )
-
-    def type_ref(self) -> TypeRef:
-        self.advance()
-        parts: list[tuple[str, str]] = []
-        while True:
-            token = self.tok
-            if token.kind == "string":
-                parts.append(("literal", str(token.value)))
-            elif token.kind == "ident":
-                parts.append(("name", str(token.value)))
-            else:
-                raise self.fail(
-                    token, f'expected a type name or a "literal" in <...>, found {_describe(token)}'
-                )
-            self.advance()
-            if self.at("|"):
-                self.advance()
-            elif self.at(">"):
-                self.advance()
-                return TypeRef(parts=parts)
-            else:
-                raise self.fail(
-                    self.tok, f"expected '|' or '>' in the type, found {_describe(self.tok)}"
-                )
-
-    def value(self) -> object:
-        token = self.tok
-        kind = token.kind
-        if kind in ("string", "number"):
-            self.advance()
-            return token.value
-        if kind == "ident":
-            self.advance()
-            if token.value in ("true", "false"):
-                return token.value == "true"
-            return Identifier(name=str(token.value))
-        if kind == "error":
-            self.advance()
-            return Identifier(name="?")
-        if kind in ("[", "{"):
-            self.depth += 1
-            try:
-                if self.depth > MAX_DEPTH:
-                    raise self.fail(token, f"values nested deeper than {MAX_DEPTH} levels")
-                return self.list_value() if kind == "[" else self.object_value()
-            finally:
-                self.depth -= 1
-        raise self.fail(
-            token,
-            "expected a value (a string, number, true/false, name, [list] or { object }), "
-            f"found {_describe(token)}",
-        )
-
-    def list_value(self) -> list[object]:
-        self.advance()
-        items: list[object] = []
-        while not self.at("]"):
-            items.append(self.value())
-            if self.at(","):
-                self.advance()
-            elif not self.at("]"):
-                raise self.fail(
-                    self.tok, f"expected ',' or ']' in the list, found {_describe(self.tok)}"
-                )
-        self.advance()
-        return items
-
-    def object_value(self) -> dict[str, object]:
-        self.advance()
-        entries: dict[str, object] = {}
-        while not self.at("}"):
-            key_token = self.tok
-            if key_token.kind not in ("ident", "string"):
-                raise self.fail(
-                    key_token, f"expected a key in the object, found {_describe(key_token)}"
-                )
-            self.advance()
-            if not self.at(":"):
-                raise self.fail(self.tok, f"expected ':' after key {key_token.value!r}")
-            self.advance()
-            key = str(key_token.value)
-            if key in entries:
-                self.report(key_token.start, f"key {key!r} appears twice in the object")
-            entries[key] = self.value()
-            if self.at(",") or self.at(";"):
-                self.advance()
-            elif not self.at("}"):
-                raise self.fail(
-                    self.tok, f"expected ',' or '}}' in the object, found {_describe(self.tok)}"
-                )
-        self.advance()
-        return entries
-
     # -- edges -----------------------------------------------------------------------------
     def edge_statement(self, annotations: list[Annotation]) -> None:
         sources = self.group()
@@ -455,7 +227,7 @@ class _Parser:
             connected = True
         if not connected:
             raise self.fail(
-                self.tok, f"expected an arrow such as '->', found {_describe(self.tok)}"
+                self.tok, f"expected an arrow such as '->', found {describe(self.tok)}"
             )
         self.expect_end("the edge")
 
@@ -487,14 +259,14 @@ class _Parser:
                 label = str(self.advance().value)
             else:
                 raise self.fail(
-                    token, f"expected an edge label, an attribute or '->', found {_describe(token)}"
+                    token, f"expected an edge label, an attribute or '->', found {describe(token)}"
                 )
             if self.at(";"):
                 self.advance()
             elif self.tok.kind not in ARROWS:
                 raise self.fail(
                     self.tok,
-                    f"expected ';' or '->' after the edge label, found {_describe(self.tok)}",
+                    f"expected ';' or '->' after the edge label, found {describe(self.tok)}",
                 )
         closing = self.advance()
         if label is None and not attributes:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model import Identifier, MachineData, Node
 from .errors import Problem
-from .parser import NodeSpan, Position, SourceMap
+from .source_map import NodeSpan, Position, SourceMap
 
 STAGES = ("llm_only", "hybrid", "code_first", "code_only")
 THRESHOLDS = ("llm_threshold", "confidence_threshold")
