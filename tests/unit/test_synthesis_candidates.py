@@ -129,3 +129,19 @@ async def test_non_text_labels_and_inputs_work():
     result = await synthesize(spec, records, verify_inputs=0)
     assert result.heldout_agreement == 1.0
     assert "OUTPUT_TYPE = 'int'" in result.code
+
+
+async def test_many_classes_keep_the_module_small():
+    import random
+
+    rng = random.Random(9)
+    names = [f"company{index:02d}" for index in range(40)]
+    records = []
+    for _ in range(1500):
+        name = rng.choice(names)
+        noisy = "".join(char.upper() if rng.random() < 0.2 else char for char in name)
+        records.append(record(f"{noisy} {rng.choice(['inc', 'ltd', 'hq', ''])}", name))
+    spec = TaskSpec(name="normalise", output_schema={"enum": names})
+    result = await synthesize(spec, records)
+    assert result.heldout_agreement > 0.95
+    assert len(result.code) < 300_000

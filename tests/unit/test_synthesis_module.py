@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_synthesis_data import ROUTE, keyword_records, messy_repeat_records, repeat_records
 
+from aio import run
 from evomachine.evolution.synthesis import SynthesisError, synthesize
 from evomachine.evolution.synthesis.calibration import apply
 from evomachine.evolution.synthesis.dataset import examples_from_records, split
@@ -101,3 +104,26 @@ async def test_result_carries_the_loaded_module_but_does_not_serialize_it():
     assert result.module.execute(records[0].input, {})["output"] in ROUTE.output_values
     dumped = result.model_dump()
     assert "module" not in dumped and dumped["code"] == result.code
+
+
+@pytest.fixture(scope="module")
+def keyword_module():
+    """A naive Bayes module and its in-process twin, built once for the property test."""
+    records = keyword_records(300, accuracy=0.9)
+    result = run(synthesize(ROUTE, records, synthesizers=["naive_bayes"]))
+    examples = examples_from_records(records)
+    from evomachine.evolution.synthesis.select import fitters, ordered_labels
+
+    model = fitters(2500)["naive_bayes"](examples, ordered_labels(ROUTE, examples))
+    return result, model
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(max_size=80) | st.sampled_from(["refund my card", "Login ERROR!!", "ｄｅｍｏ"]))
+def test_module_matches_the_model_on_arbitrary_text(keyword_module, text):
+    result, model = keyword_module
+    answer = result.module.execute({"text": text}, {})
+    output, raw = model.predict({"text": text})
+    assert answer["output"] == output
+    assert answer["metadata"]["raw_score"] == raw
+    assert answer["confidence"] == apply(result.calibration, raw)

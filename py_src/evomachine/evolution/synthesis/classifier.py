@@ -3,9 +3,10 @@
 Features are the distinct word uni-/bigrams and character 3-5-grams of the
 normalised input text (``runtime.features``). Training counts in how many
 documents of each class a feature occurs (multinomial NB on binarised
-counts), keeps the ``max_features`` features with the most mutual
-information with the label, and stores per-class log-probabilities centred
-per feature (argmax and posteriors are unchanged, the literals get shorter).
+counts) and keeps the ``max_features`` features with the most mutual
+information with the label. Weights are stored sparsely: per feature only
+the classes it was seen with, as the excess over a per-class "unseen"
+log-probability, so forty classes cost little more than three.
 The raw score is the log-odds margin between the two best classes (it does
 not saturate the way posterior probabilities do).
 """
@@ -44,23 +45,27 @@ class FeatureCache:
 
 @dataclass
 class NaiveBayesModel:
-    """Class labels, rounded log-priors and centred, rounded per-feature log-weights."""
+    """Class labels, rounded log-priors, unseen log-probabilities and sparse feature weights."""
 
     labels: list[Any]
     priors: tuple[float, ...]
-    weights: dict[str, tuple[float, ...]]
+    unseen: tuple[float, ...]
+    weights: dict[str, list[float]]
     synthesizer: str = "naive_bayes"
     featurize: FeatureCache = field(default_factory=FeatureCache, repr=False)
 
     def predict(self, input: Any) -> tuple[Any, float]:
-        found = nb_predict(self.featurize(input), self.weights, self.priors)
+        found = nb_predict(self.featurize(input), self.weights, self.priors, self.unseen)
         return self.labels[found[0]], found[1]
 
     def body_template(self) -> str:
         return "naive_bayes.py.j2"
 
     def body_context(self) -> dict[str, Any]:
-        return {"labels": self.labels, "priors": self.priors, "weights": self.weights}
+        return {
+            "labels": self.labels, "priors": self.priors, "unseen": self.unseen,
+            "weights": self.weights,
+        }
 
 
 def mutual_information(df: list[int], class_docs: list[int], total: int) -> float:
@@ -110,12 +115,15 @@ def fit_naive_bayes(
     else:
         kept = []
     mass = [sum(df[feat][label] for feat in kept) + alpha * len(kept) for label in range(classes)]
-    weights: dict[str, tuple[float, ...]] = {}
+    weights: dict[str, list[float]] = {}
     for feat in kept:
-        logs = [math.log((df[feat][label] + alpha) / mass[label]) for label in range(classes)]
-        centre = sum(logs) / classes
-        weights[feat] = tuple(round(value - centre, DIGITS) for value in logs)
+        row: list[float] = []
+        for label, count in enumerate(df[feat]):
+            if count:
+                row += [label, round(math.log((count + alpha) / alpha), DIGITS)]
+        weights[feat] = row
+    unseen = tuple(round(math.log(alpha / value), DIGITS) for value in mass)
     priors = tuple(
         round(math.log((docs + 1) / (total + classes)), DIGITS) for docs in class_docs
     )
-    return NaiveBayesModel(labels, priors, weights, featurize=featurize)
+    return NaiveBayesModel(labels, priors, unseen, weights, featurize=featurize)

@@ -68,15 +68,25 @@ def lookup_predict(table: dict, key: str, default: int) -> tuple:
     return (entry[0], entry[1])
 
 
-def nb_predict(feats: list, weights: dict, priors: tuple) -> tuple:
-    """``(class index, log-odds margin over the runner-up)``; ties go to the first class."""
+def nb_predict(feats: list, weights: dict, priors: tuple, unseen: tuple) -> tuple:
+    """``(class index, log-odds margin over the runner-up)`` of sparse naive Bayes.
+
+    ``weights[feat]`` is a flat ``[class, excess, class, excess, ...]`` list: the
+    feature's log-probability in that class above ``unseen[class]``, the
+    log-probability of a known feature never seen with the class. Ties go to
+    the first class.
+    """
     scores = list(priors)
     count = len(scores)
+    known = 0
     for feat in feats:
         row = weights.get(feat)
         if row is not None:
-            for index in range(count):
-                scores[index] = scores[index] + row[index]
+            known = known + 1
+            for at in range(0, len(row), 2):
+                scores[row[at]] = scores[row[at]] + row[at + 1]
+    for index in range(count):
+        scores[index] = scores[index] + known * unseen[index]
     best = 0
     for index in range(1, count):
         if scores[index] > scores[best]:
