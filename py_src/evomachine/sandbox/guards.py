@@ -40,7 +40,9 @@ class Guards:
         self.meter = meter
         self.module_name = module_name
         self.formatter = _SafeFormatter(self)
+        self.safe_str = _make_safe_str(self)
         self._methods = self._method_guards()
+        self._methods[self.safe_str] = self._methods[str]
 
     # -- helpers ---------------------------------------------------------------
     def deny(self, reason: str) -> None:
@@ -139,6 +141,7 @@ class Guards:
                         self.deny("'*' widths in %-formatting are not allowed")
                     if n:
                         self.check_width(n, "%-format")
+            self.bounded(b, "%-format")
             result = a % b
             self.sized(len(result), "%-format")
             return result
@@ -183,6 +186,12 @@ class Guards:
         self.bounded(value, "format()")
         return format(value, spec)
 
+    def shown(self, ob: Any) -> Any:
+        """An f-string field: containers are size-checked before they are printed."""
+        if not isinstance(ob, (str, int, float, bool, type(None))):
+            self.bounded(ob, "f-string")
+        return ob
+
     def bounded(self, ob: Any, what: str) -> None:
         """Refuse to print a container whose expanded size is over the limit (shared-DAG bombs)."""
         limit = self.meter.budget().max_size
@@ -204,11 +213,11 @@ class Guards:
             if left < 0:
                 self.over(f"{what} of a value that expands past {limit:,} items")
 
-    def type(self, ob: Any) -> type:
+    def type(self, ob: Any) -> Any:
         kind = type(ob)
         if issubclass(kind, type):
             self.deny("type() of a class is not allowed")
-        return kind
+        return self.safe_str if kind is str else kind
 
     def sum(self, iterable: Any, start: Any = 0) -> Any:
         if not isinstance(start, int | float):
@@ -328,6 +337,25 @@ class Guards:
             self.sized(len(seq) + len(items), "extend")
             method(items)
         return extend
+
+
+def _make_safe_str(guards: Guards) -> type:
+    """The sandbox's ``str``: ``str(x)`` is size-checked, ``isinstance(x, str)`` still works."""
+
+    class SafeStrMeta(type):
+        def __instancecheck__(cls, instance: Any) -> bool:
+            return isinstance(instance, str)
+
+        def __subclasscheck__(cls, subclass: Any) -> bool:
+            return issubclass(subclass, str)
+
+        def __call__(cls, *args: Any) -> str:  # type: ignore[override]
+            return guards.str(*args)
+
+        def __getattr__(cls, name: str) -> Any:
+            return getattr(str, name)
+
+    return SafeStrMeta("str", (), {"__slots__": ()})
 
 
 class _ListWriter:

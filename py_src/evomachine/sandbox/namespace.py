@@ -16,7 +16,7 @@ _DROPPED = {"BaseException", "GeneratorExit", "KeyboardInterrupt", "SystemExit",
             "setattr", "delattr", "_getattr_", "id", "type", "range", "repr"}
 _PLAIN = ("len", "min", "max", "sorted", "enumerate", "zip", "abs", "round", "any", "all",
           "isinstance", "issubclass", "dict", "list", "set", "frozenset", "tuple", "int",
-          "float", "bool", "str", "map", "filter", "reversed", "next", "divmod", "chr", "ord",
+          "float", "bool", "map", "filter", "reversed", "next", "divmod", "chr", "ord",
           "hash", "bin", "hex", "oct", "callable", "slice", "ValueError", "TypeError",
           "KeyError", "IndexError", "StopIteration", "ZeroDivisionError", "Exception",
           "ArithmeticError", "LookupError", "AttributeError", "RuntimeError", "NotImplemented")
@@ -60,6 +60,7 @@ def build_namespace(meter: Meter, module_name: str) -> dict[str, Any]:
     safe.update({name: getattr(builtins, name) for name in _PLAIN})
     safe.update(
         __import__=safe_import,
+        str=guards.safe_str,
         repr=guards.repr,
         format=guards.format,
         type=guards.type,
@@ -90,6 +91,7 @@ def build_namespace(meter: Meter, module_name: str) -> dict[str, Any]:
         "_lshift_": guards.lshift,
         "_add_": guards.add,
         "_mod_": guards.mod,
+        "_shown_": guards.shown,
         **guarded_unpacking(),
     }
     return namespace

@@ -8,6 +8,7 @@ RestrictedPython (attribute, item, iteration and write guards) it adds:
 * ``_tick_()`` at the top of every ``while`` body;
 * ``a * b``, ``a ** b``, ``a << b``, ``a + b``, ``a % b`` as ``_mul_(a, b)`` …,
   unless an operand is a literal number that makes the operation harmless;
+* ``f"{x}"`` as ``f"{_shown_(x)}"`` (refuses to print shared-DAG bombs);
 * ``x[k] op= v`` as ``_inplaceitem_(x, k, "op=", v)`` (RestrictedPython forbids it).
 """
 
@@ -91,6 +92,12 @@ class BudgetTransformer(RestrictingNodeTransformer):
         if isinstance(op, ast.Mod):
             return _is_number(left)
         return False
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+        node = super().visit_FormattedValue(node)
+        if not isinstance(node.value, ast.Constant):
+            node.value = _call("_shown_", [node.value], node.value)
+        return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         if isinstance(node.target, ast.Subscript):

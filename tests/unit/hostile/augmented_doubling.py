@@ -1,0 +1,8 @@
+# ruff: noqa
+# expect: BudgetExceeded
+
+def execute(input, context):
+    s = ["x"]
+    for _ in range(64):
+        s += s
+    return {"output": len(s), "confidence": 1.0, "metadata": {}}

@@ -1,0 +1,6 @@
+# ruff: noqa
+# expect: GeneratedCodeError
+# reason: nan
+
+def execute(input, context):
+    return {"output": "spam", "confidence": float("nan"), "metadata": {}}

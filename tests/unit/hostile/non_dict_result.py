@@ -1,0 +1,6 @@
+# ruff: noqa
+# expect: GeneratedCodeError
+# reason: not a dict
+
+def execute(input, context):
+    return "spam"

@@ -1,0 +1,6 @@
+# ruff: noqa
+# expect: GeneratedCodeError
+# reason: boom
+
+def execute(input, context):
+    raise ValueError("boom")

@@ -1,0 +1,7 @@
+# ruff: noqa
+# expect: BudgetExceeded
+# reason: budget
+
+def execute(input, context):
+    while True:
+        pass
