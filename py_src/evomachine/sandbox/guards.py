@@ -67,14 +67,28 @@ class Guards:
             raise TypeError("attribute name must be a string")
         if name[:1] == "_" or name in FORBIDDEN_ATTRIBUTES:
             self.deny(f"access to attribute {name!r} is not allowed")
-        special = self._methods.get(type(ob) if not isinstance(ob, type) else ob)
-        if special is not None:
+        kind = ob if isinstance(ob, type) else type(ob)
+        special = self._methods.get(kind)
+        if special is None:
+            special = self._inherited(kind)
+        if special:
             factory = special.get(name)
             if factory is not None:
                 return factory(ob)
         if default is _MISSING:
             return getattr(ob, name)
         return getattr(ob, name, default)
+
+    def _inherited(self, kind: type) -> dict[str, Callable[[Any], Any]]:
+        """Method guards for a subclass (e.g. ``class S(str)``), found once and remembered."""
+        found: dict[str, Callable[[Any], Any]] = {}
+        for base in getattr(kind, "__mro__", ())[1:]:
+            if base in self._methods:
+                found = self._methods[base]
+                break
+        if len(self._methods) < 1_000:
+            self._methods[kind] = found
+        return found
 
     def hasattr(self, ob: Any, name: str) -> bool:
         return self.getattr(ob, name, _MISSING_ATTR) is not _MISSING_ATTR
@@ -89,7 +103,7 @@ class Guards:
 
     def write(self, ob: Any) -> Any:
         kind = type(ob)
-        if kind is list:
+        if isinstance(ob, list):
             return _ListWriter(ob, self)
         if isinstance(ob, dict) or getattr(kind, "__module__", None) == self.module_name:
             return ob
@@ -148,6 +162,9 @@ class Guards:
         return a % b
 
     def inplacevar(self, op: str, a: Any, b: Any) -> Any:
+        ta = type(a)
+        if (ta is int or ta is float) and op == "+=":
+            return a + b  # numbers grow by at most one bit per addition
         if op == "+=":
             if type(a) is list:
                 self.sized(len(a) + len(b), "concatenation")
@@ -165,6 +182,9 @@ class Guards:
         return _IOPS[op](a, b)
 
     def inplaceitem(self, ob: Any, key: Any, op: str, value: Any) -> None:
+        if type(ob) is dict or isinstance(ob, dict):
+            ob[key] = self.inplacevar(op, ob[key], value)
+            return
         self.write(ob)[key] = self.inplacevar(op, ob[key], value)
 
     # -- builtins that grow or introspect --------------------------------------

@@ -12,6 +12,7 @@ import itertools
 import json
 import linecache
 import math
+import re
 from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
@@ -58,7 +59,9 @@ def compile_tree(tree: ast.Module, filename: str) -> CodeType:
     transformer = BudgetTransformer(errors, [], {})
     tree = transformer.visit(tree)
     if errors:
-        raise SandboxViolation("; ".join(errors[:4]), filename=filename)
+        found = re.match(r"Line (\d+): ", errors[0])
+        raise SandboxViolation("; ".join(errors[:4]), filename=filename,
+                               line=int(found.group(1)) if found else None)
     ast.fix_missing_locations(tree)
     try:
         return compile(tree, filename, "exec")
@@ -101,6 +104,13 @@ class GeneratedModule:
 
     def call(self, name: str, *args: Any) -> Any:
         """Call public function ``name`` on deep copies of ``args``; returns plain data."""
+        result = self._call(name, args)
+        try:
+            return to_plain(result, max_nodes=20_000, max_depth=50)
+        except PlainDataError as exc:
+            raise GeneratedCodeError(f"{name}() returned {exc}", filename=self.filename) from None
+
+    def _call(self, name: str, args: tuple[Any, ...]) -> Any:
         if not isinstance(name, str) or name.startswith("_"):
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         func = self._namespace.get(name)
@@ -112,32 +122,30 @@ class GeneratedModule:
         except PlainDataError as exc:
             raise SandboxError(f"argument for {name}() is not plain data: {exc}",
                                filename=self.filename) from None
-        result = self._run(lambda: func(*copied), self.budget)
-        try:
-            return to_plain(result, max_nodes=20_000, max_depth=50)
-        except PlainDataError as exc:
-            raise GeneratedCodeError(f"{name}() returned {exc}", filename=self.filename) from None
+        return self._run(lambda: func(*copied), self.budget)
 
     def get_confidence(self, input: Any) -> float:
         """``get_confidence(input)``, validated as a finite float in [0, 1]."""
-        return _confidence(self.call("get_confidence", input), "get_confidence()", self.filename)
+        value = self._call("get_confidence", (input,))
+        return _confidence(value, "get_confidence()", self.filename)
 
     def execute(self, input: Any, context: Any) -> dict[str, Any]:
         """``execute(input, context)``, validated as ``{"output", "confidence", "metadata"}``."""
-        result = self.call("execute", input, context if context is not None else {})
+        result = self._call("execute", (input, context if context is not None else {}))
         where = self.filename
         if not isinstance(result, dict):
             raise GeneratedCodeError(f"execute() returned {type(result).__name__}, not a dict",
                                      filename=where)
-        missing = {"output", "confidence"} - result.keys()
+        missing = {"output", "confidence"} - set(dict.keys(result))
         if missing:
             raise GeneratedCodeError(f"execute() result lacks {sorted(missing)}", filename=where)
-        metadata = result.get("metadata", {})
+        metadata = dict.get(result, "metadata", {})
         if not isinstance(metadata, dict):
             raise GeneratedCodeError("execute() metadata is not a dict", filename=where)
         clean = {
-            "output": result["output"],
-            "confidence": _confidence(result["confidence"], "execute() confidence", where),
+            "output": dict.__getitem__(result, "output"),
+            "confidence": _confidence(dict.__getitem__(result, "confidence"),
+                                      "execute() confidence", where),
             "metadata": metadata,
         }
         try:

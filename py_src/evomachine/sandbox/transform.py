@@ -9,6 +9,7 @@ RestrictedPython (attribute, item, iteration and write guards) it adds:
 * ``a * b``, ``a ** b``, ``a << b``, ``a + b``, ``a % b`` as ``_mul_(a, b)`` …,
   unless an operand is a literal number that makes the operation harmless;
 * ``f"{x}"`` as ``f"{_shown_(x)}"`` (refuses to print shared-DAG bombs);
+* ``x: T = v`` as ``x = v`` (RestrictedPython rejects annotated assignments);
 * ``x[k] op= v`` as ``_inplaceitem_(x, k, "op=", v)`` (RestrictedPython forbids it).
 """
 
@@ -98,6 +99,13 @@ class BudgetTransformer(RestrictingNodeTransformer):
         if not isinstance(node.value, ast.Constant):
             node.value = _call("_shown_", [node.value], node.value)
         return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        """``x: T = v`` runs as ``x = v`` (the policy already checked the annotation)."""
+        if node.value is None:
+            return ast.copy_location(ast.Pass(), node)
+        assign = ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        return self.visit_Assign(assign)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         if isinstance(node.target, ast.Subscript):

@@ -1,0 +1,12 @@
+# ruff: noqa
+# expect: BudgetExceeded
+# reason: slice
+
+class Items(list):
+    pass
+
+def execute(input, context):
+    items = Items([0])
+    for _ in range(64):
+        items[len(items):] = items
+    return {"output": len(items), "confidence": 1.0, "metadata": {}}
