@@ -246,8 +246,7 @@ class Guards:
 
     def range(self, *args: int) -> range:
         result = range(*args)
-        if len(result) > self.meter.budget().max_size:
-            self.over(f"range of {len(result):,} numbers is too long")
+        self.sized(len(result), "range")
         return result
 
     # -- method guards ---------------------------------------------------------
@@ -338,12 +337,23 @@ class Guards:
         list_methods = {"extend": self._extend}
         deque_methods = {"extend": self._extend, "extendleft": self._extend}
         pattern_methods = {"expand": denied("Match.expand")}
+
+        def to_bytes(n: Any) -> Any:
+            if isinstance(n, type):
+                return lambda self_, length=1, *a, **k: to_bytes(self_)(length, *a, **k)
+
+            def guarded(length: int = 1, *args: Any, **kwargs: Any) -> Any:
+                g.sized(int(length), "int.to_bytes")
+                return n.to_bytes(length, *args, **kwargs)
+            return guarded
         return {
             str: str_methods,
             bytes: text,
             list: list_methods,
             deque: deque_methods,
             re.Match: pattern_methods,
+            int: {"to_bytes": to_bytes},
+            bool: {"to_bytes": to_bytes},
             string.Formatter: {"format": denied("string.Formatter"),
                                "vformat": denied("string.Formatter")},
         }

@@ -128,6 +128,8 @@ def make_re(guards: Guards) -> SafeModule:
 
     def pattern_method(name: str) -> Callable[[Any], Any]:
         def bind(pattern: Any) -> Any:
+            if isinstance(pattern, type):  # re.Pattern.search(p, text): check text all the same
+                return lambda self_, *a, **k: bind(self_)(*a, **k)
             method = getattr(pattern, name)
             if name in ("sub", "subn"):
                 def sub(repl: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
@@ -155,8 +157,7 @@ def make_re(guards: Guards) -> SafeModule:
 
     names: dict[str, Any] = {name: module_func(name) for name in _RE_FUNCS}
     names.update(_pick(re, _RE_FLAGS))
-    names.update(compile=compile_, escape=re.escape, error=re.error, Pattern=re.Pattern,
-                 Match=re.Match)
+    names.update(compile=compile_, escape=re.escape, error=re.error)
     return SafeModule("re", names)
 
 
