@@ -1,0 +1,9 @@
+"""The bridge the page calls: ``Lab`` (load, run in chunks, state, versions, patterns, export).
+
+Imported by the page after boot, so ``import evomachine`` stays cheap; only
+``Lab.open`` and what it needs load here.
+"""
+
+from evomachine.app.lab import Lab, LabError
+
+__all__ = ["Lab", "LabError"]

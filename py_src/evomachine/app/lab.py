@@ -1,0 +1,499 @@
+"""``Lab``: the one object the page drives. Every public method returns JSON text.
+
+The page (``web/lab/*.mjs``) calls these methods through Pyodide; arguments
+that are structured arrive as JSON text too, so no proxy crosses the boundary.
+Long runs are the page's loop over :meth:`Lab.run_chunk`, which runs up to
+``max_steps`` steps or ``budget_ms`` milliseconds and returns, so the browser
+can paint and the user can pause between chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from evomachine.app.data import DataError, describe_records, parse_records
+from evomachine.app.llm_config import LLMConfig, LLMConfigError, build_client, parse_config
+from evomachine.app.series import SeriesBook
+from evomachine.app.store import LabStore
+from evomachine.app.views import dumps, flatten_diff, machine_graph, task_card, version_summary
+
+MAX_STEP_RESULTS = 200
+PAGE_METHODS = frozenset({
+    "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
+    "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
+    "import_pattern", "export_state", "import_state", "reset",
+})
+
+
+class LabError(Exception):
+    """Something the user asked for cannot be done; the message says why and what to do."""
+
+
+def _ground_truth(machine: Any) -> str | None:
+    for node in machine.iter_nodes():
+        if node.kind == "input" and node.attr("ground_truth"):
+            return str(node.attr("ground_truth"))
+    return None
+
+
+class Lab:
+    """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
+
+    def __init__(self, storage: Any):
+        from evomachine import __version__
+
+        self.storage = storage
+        self.store = LabStore(storage)
+        self.version = __version__
+        self.executor: Any = None
+        self.dsl = ""
+        self.example: str | None = None
+        self.dataset: dict[str, Any] = {"name": None, "count": 0, "fields": []}
+        self.records: list[dict[str, Any]] = []
+        self.llm_config = LLMConfig()
+        self.llm_error: str | None = None
+        self.series = SeriesBook()
+        self.notice: str | None = None
+
+    # --- the page's one door -------------------------------------------------------
+
+    async def call(self, method: str, args_json: str = "[]") -> str:
+        """Call ``method`` with JSON ``args``; ``{ok, value}`` or ``{ok: false, error, kind}``.
+
+        Expected failures (bad DSL, data, settings, unknown version) come back
+        as ``kind: "user"`` with a message meant for the user; anything else is
+        ``kind: "internal"`` with the exception type.
+        """
+        if method not in PAGE_METHODS:
+            return dumps({"ok": False, "kind": "user", "error": f"unknown lab method {method!r}"})
+        from evomachine.app.llm_config import LLMConfigError
+
+        try:
+            args = json.loads(args_json) if args_json else []
+            value = await getattr(self, method)(*args)
+        except (LabError, LLMConfigError) as error:
+            return dumps({"ok": False, "kind": "user", "error": str(error)})
+        except Exception as error:
+            return dumps({"ok": False, "kind": "internal",
+                          "error": f"{type(error).__name__}: {error}"})
+        return '{"ok": true, "value": ' + value + "}"
+
+    # --- opening ------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, storage_kind: str | None = None, api_key: str | None = None) -> Lab:
+        """A lab over ``create_storage(storage_kind)``, back where the last session left off."""
+        from evomachine.storage import create_storage
+
+        lab = cls(create_storage(storage_kind))
+        await lab._restore(api_key)
+        return lab
+
+    @classmethod
+    async def open_json(cls, options_json: str = "{}") -> Lab:
+        """:meth:`open` with ``{"storage": kind, "api_key": key}`` as JSON (for the page)."""
+        options = json.loads(options_json or "{}")
+        return await cls.open(options.get("storage"), options.get("api_key"))
+
+    async def _restore(self, api_key: str | None = None) -> None:
+        session = await self.store.load_session()
+        if not session or not session.get("dsl"):
+            return
+        try:
+            self.records = await self.store.load_dataset()
+            self.dsl, self.example = session["dsl"], session.get("example")
+            self.dataset = session.get("dataset") or self.dataset
+            self.series = SeriesBook.from_export(session.get("series"))
+            config = parse_config({**(session.get("llm") or {}), "api_key": api_key})
+            machine = self._parse(self.dsl)
+            client = self._client(config, machine)
+            from evomachine.evolution import EvolutionaryExecutor
+
+            try:
+                self.executor = await EvolutionaryExecutor.restore(
+                    self.storage, session["machine_id"], llm=client, inputs=self.records)
+            except LookupError:
+                self.executor = self._new_executor(machine, client)
+        except Exception as error:  # a stored session from another build must not block the page
+            self.executor = None
+            self.notice = (f"the saved session could not be restored ({type(error).__name__}: "
+                           f"{error}); load an example or import an export")
+
+    # --- loading ------------------------------------------------------------------
+
+    async def check(self, dsl: str) -> str:
+        """``{ok, errors: [{line, column, message}]}`` for the editor's markers."""
+        from evomachine.dsl import DSLError, parse_machine
+
+        try:
+            machine = parse_machine(dsl)
+        except DSLError as error:
+            return dumps({"ok": False, "errors": error.to_dicts()})
+        return dumps({"ok": True, "errors": [], "graph": machine_graph(machine)})
+
+    async def load(self, dsl: str, data: str | None = None, data_name: str | None = None,
+                   example: str | None = None) -> str:
+        """Load a machine (and a data set, JSONL/CSV/JSON-array text) and start it fresh.
+
+        Without ``data`` the current data set is kept. Returns :meth:`state`.
+        """
+        machine = self._parse(dsl)
+        records = self.records
+        if data is not None:
+            try:
+                records = parse_records(data, filename=data_name or "")
+            except DataError as error:
+                raise LabError(f"cannot read the data set: {error}") from None
+        self.records = records
+        described = describe_records(records) if records else {"count": 0, "fields": []}
+        self.dataset = {"name": data_name or self.dataset.get("name"), **described}
+        self.dsl, self.example = dsl, example
+        self.series = SeriesBook()
+        self.executor = self._new_executor(machine, self._client(self.llm_config, machine))
+        await self.persist(dataset_changed=True)
+        return await self.state()
+
+    async def load_data(self, text: str, name: str = "") -> str:
+        """Replace the data set of the loaded machine and start it again on the new records."""
+        if self.executor is None:
+            raise LabError("load a machine before its data: pick an example or paste DSL first")
+        return await self.load(self.dsl, text, name, self.example)
+
+    async def set_llm(self, config_json: str) -> str:
+        """Use the LLM the settings describe; the key is used, never stored here.
+
+        Returns ``{llm, ready, error}``: ``ready`` is false when the settings
+        cannot answer yet (an HTTP provider without its key, a simulated LLM
+        over data without ground truth), and ``error`` says why.
+        """
+        config = parse_config(json.loads(config_json))
+        self.llm_config, self.llm_error = config, None
+        client = None
+        if self.executor is not None:
+            client = self._client(config, self.executor.machine)
+            self.executor.llm = client
+            await self.persist()
+        return dumps({"llm": config.public(), "ready": self.llm_error is None,
+                      "error": self.llm_error})
+
+    def _parse(self, dsl: str) -> Any:
+        from evomachine.dsl import DSLError, parse_machine
+
+        try:
+            return parse_machine(dsl)
+        except DSLError as error:
+            raise LabError(f"the machine has errors:\n{error}") from None
+
+    def _client(self, config: LLMConfig, machine: Any) -> Any:
+        self.llm_config = config
+        self.llm_error = None
+        try:
+            client = build_client(config, self.records, _ground_truth(machine))
+        except LLMConfigError as error:
+            self.llm_error = str(error)
+            return None
+        if client is None:
+            self.llm_error = f"{config.provider} needs an API key: enter it in LLM settings"
+        return client
+
+    def _new_executor(self, machine: Any, client: Any) -> Any:
+        from evomachine.evolution import EvolutionaryExecutor
+
+        return EvolutionaryExecutor(machine, {}, self.storage, llm=client, inputs=self.records,
+                                    persist_every=10_000)
+
+    def _require(self) -> Any:
+        if self.executor is None:
+            raise LabError("no machine is loaded: pick an example or load DSL first")
+        return self.executor
+
+    # --- running ------------------------------------------------------------------
+
+    async def run_chunk(self, max_steps: int, budget_ms: float = 30.0,
+                        until_stage: str | None = None, until_task: str | None = None) -> str:
+        """Up to ``max_steps`` steps within about ``budget_ms``; stops early at ``until_stage``.
+
+        ``reason`` is ``done`` (all steps ran), ``budget`` (time is up, call
+        again), ``halted`` (no more input), ``reached`` (a task got to
+        ``until_stage``), ``no_llm`` or ``error``.
+        """
+        result = await self._steps(max_steps, budget_ms, until_stage, until_task, collect=False)
+        return dumps(result)
+
+    async def step(self, count: int = 1) -> str:
+        """Run ``count`` steps now and return what each did (the last 200 of them)."""
+        return dumps(await self._steps(count, None, None, None, collect=True))
+
+    async def _steps(self, max_steps: int, budget_ms: float | None, until_stage: str | None,
+                     until_task: str | None, *, collect: bool) -> dict[str, Any]:
+        from evomachine.evolution.stages import STAGES
+        from evomachine.executor import ExecutionError
+
+        ex = self._require()
+        if ex.llm is None and ex.machine.tasks():
+            return self._chunk_result(0, "no_llm", self.llm_error or "no LLM is set", [])
+        target = STAGES.index(until_stage) if until_stage in STAGES else None
+        started = time.perf_counter()
+        steps, reason, error, results = 0, "done", None, []
+        while steps < max_steps:
+            try:
+                result = await ex.step()
+            except ExecutionError as failure:
+                reason, error = "error", str(failure)
+                break
+            if result is None:
+                reason = "halted"
+                break
+            steps += 1
+            if collect:
+                results.append({"node": result.node, "output": result.output,
+                                "next": result.next, "error": result.error})
+            node = ex._nodes.get(result.node)
+            if node is not None and node.kind == "task":
+                self._observe(ex, result.node)
+                if target is not None and self._reached(ex, target, until_task):
+                    reason = "reached"
+                    break
+            if ex.halted:
+                reason = "halted"
+                break
+            if budget_ms is not None and (time.perf_counter() - started) * 1000 >= budget_ms:
+                reason = "budget" if steps < max_steps else "done"
+                break
+        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:])
+
+    def _chunk_result(self, steps: int, reason: str, error: str | None,
+                      results: list[dict[str, Any]]) -> dict[str, Any]:
+        ex = self.executor
+        return {"steps": steps, "reason": reason, "error": error, "results": results,
+                "halted": bool(ex.halted), "current_node": ex.current_node,
+                "step_count": ex.step_count, "stages": ex.stages()}
+
+    def _observe(self, ex: Any, task: str) -> None:
+        series = self.series.task(task)
+        seen = ex.histories[task].seen
+        series.observe_stage(ex.stages()[task], seen)
+        if series.due(seen):
+            series.sample(ex.get_task_metrics()[task])
+
+    @staticmethod
+    def _reached(ex: Any, target: int, task: str | None) -> bool:
+        from evomachine.evolution.stages import STAGES
+
+        stages = ex.stages()
+        names = [task] if task in stages else list(stages)
+        return any(STAGES.index(stages[name]) >= target for name in names)
+
+    async def evolve(self, task: str) -> str:
+        """Move ``task`` one stage up now (manual ``trigger_evolution``)."""
+        from evomachine.evolution import EvolutionError
+
+        ex = self._require()
+        try:
+            stage = await ex.trigger_evolution(task)
+        except EvolutionError as error:
+            raise LabError(str(error)) from None
+        self.series.task(task).observe_stage(stage, ex.histories[task].seen)
+        await self.persist()
+        return dumps({"task": task, "stage": stage})
+
+    # --- state ----------------------------------------------------------------------
+
+    async def persist(self, *, dataset_changed: bool = False) -> str:
+        """Flush the executor and save the session, so a reload comes back here."""
+        ex = self.executor
+        if ex is not None:
+            for task in ex.stages():
+                series = self.series.task(task)
+                metrics = ex.get_task_metrics()[task]
+                if metrics["execution_count"] > series.last["executions"]:
+                    series.sample(metrics)
+            await ex.flush()
+        await self.store.save_session(self._session(), self.records if dataset_changed else None)
+        return dumps({"saved": True})
+
+    def _session(self) -> dict[str, Any]:
+        return {"format": 1, "dsl": self.dsl, "example": self.example,
+                "machine_id": self.executor.machine_id if self.executor else None,
+                "dataset": self.dataset, "llm": self.llm_config.public(),
+                "series": self.series.export()}
+
+    async def state(self) -> str:
+        """Everything the page shows: machine, stages, metrics, mutations, versions, series."""
+        return dumps(await self.state_dict())
+
+    async def state_dict(self) -> dict[str, Any]:
+        ex = self.executor
+        base: dict[str, Any] = {
+            "engine_version": self.version, "loaded": ex is not None, "dsl": self.dsl,
+            "example": self.example, "dataset": self.dataset, "llm": self.llm_config.public(),
+            "llm_error": self.llm_error, "notice": self.notice,
+            "storage": self.storage.describe(),
+        }
+        if ex is None:
+            return {**base, "stages": {}, "metrics": {}, "tasks": {}, "mutations": [],
+                    "versions": [], "series": {}}
+        metrics = ex.get_task_metrics()
+        return {
+            **base,
+            "machine_id": ex.machine_id,
+            "machine": machine_graph(ex.machine),
+            "current_node": ex.current_node,
+            "halted": bool(ex.halted),
+            "step_count": ex.step_count,
+            "input_cursor": ex.input_cursor,
+            "stages": ex.stages(),
+            "metrics": metrics,
+            "tasks": {name: task_card(name, m, ex.tasks.get(name)) for name, m in metrics.items()},
+            "mutations": ex.get_mutations(),
+            "versions": await self._versions(),
+            "series": self.series.export(),
+        }
+
+    async def storage_info(self) -> str:
+        """Backend, why it was chosen, and bytes and entries used."""
+        usage = await self.storage.usage()
+        return dumps({**self.storage.describe(), **usage})
+
+    async def code(self, task: str) -> str:
+        """A task's generated code, with its version, synthesizer and held-out scores."""
+        ex = self._require()
+        state = ex.tasks.get(task)
+        if state is None:
+            raise LabError(f"no task {task!r}; tasks: {', '.join(ex.tasks) or 'none'}")
+        card = task_card(task, ex.get_task_metrics()[task], state)
+        return dumps({**card["code"], "task": task, "stage": state.stage, "source": state.code,
+                      "filename": f"{ex.machine_id}_{task}_{state.version_name or 'v0'}.py"})
+
+    # --- versions and patterns ----------------------------------------------------------
+
+    def _persistence(self) -> Any:
+        from evomachine.persistence import MachinePersistence
+
+        return MachinePersistence(self.storage)
+
+    async def _versions(self) -> list[dict[str, Any]]:
+        ex = self.executor
+        infos = await self._persistence().list_versions(ex.machine_id)
+        head = await self._persistence().head(ex.machine_id)
+        return [{**info.model_dump(mode="json"), "head": info.id == head} for info in infos]
+
+    async def save_version(self, label: str | None = None) -> str:
+        """Save the executor as a new version; returns ``{id, versions}``."""
+        ex = self._require()
+        summary = version_summary(ex.get_task_metrics())
+        version = await self._persistence().save_version(ex, ex.machine_id, summary,
+                                                          label=label or None)
+        await self.store.save_version_extra(ex.machine_id, version,
+                                            {"dsl": self.dsl, "series": self.series.export()})
+        await self.persist()
+        return dumps({"id": version, "versions": await self._versions()})
+
+    async def rollback(self, version: str) -> str:
+        """Go back to ``version``: stages, code, history, position and charts."""
+        from evomachine.persistence import VersionNotFoundError
+
+        ex = self._require()
+        try:
+            await self._persistence().rollback(ex, ex.machine_id, version)
+        except VersionNotFoundError as error:
+            raise LabError(str(error)) from None
+        ex.set_inputs(self.records, skip=ex.input_cursor)
+        extra = await self.store.load_version_extra(ex.machine_id, version) or {}
+        if extra.get("dsl"):
+            self.dsl = extra["dsl"]
+        else:
+            from evomachine.dsl import format_machine
+
+            self.dsl = format_machine(ex.machine)
+        self.series = SeriesBook.from_export(extra.get("series"))
+        await self.persist()
+        return await self.state()
+
+    async def diff(self, v1: str, v2: str) -> str:
+        """What changed between two versions, as a dump and as table rows."""
+        ex = self._require()
+        diff = (await self._persistence().diff(ex.machine_id, v1, v2)).model_dump(mode="json")
+        return dumps({"diff": diff, "rows": flatten_diff(diff)})
+
+    async def patterns(self, query: str = "") -> str:
+        from evomachine.persistence import PatternLibrary
+
+        library = PatternLibrary(self.storage)
+        found = await (library.search(query) if query.strip() else library.list_patterns())
+        return dumps([p.model_dump(mode="json", exclude={"code"}) | {"lines": p.code.count("\n")}
+                      for p in found])
+
+    async def save_pattern(self, task: str, name: str, description: str = "") -> str:
+        """Keep ``task``'s current code in the pattern library as ``name``."""
+        from evomachine.persistence import Pattern, PatternLibrary
+
+        ex = self._require()
+        state = ex.tasks.get(task)
+        if state is None or not state.code:
+            raise LabError(f"task {task!r} has no generated code yet: run until it reaches "
+                           "hybrid, then save it as a pattern")
+        m = ex.get_task_metrics()[task]
+        spec = ex.task_spec(task)
+        pattern = Pattern(
+            name=name.strip() or f"{ex.machine_id}-{task}", description=description,
+            version=state.version_name or "v1", code=state.code,
+            performance_metrics={
+                "avg_execution_time_ms": m["performance_metrics"]["avg_execution_time_ms"],
+                "success_rate": m["success_rate"],
+                "cost_per_execution": m["performance_metrics"]["cost_per_execution"],
+                "execution_count": m["execution_count"]},
+            trained_on={"machine_id": ex.machine_id, "task_name": task,
+                        "training_samples": ex.histories[task].seen},
+            output_schema=spec.schema, stage=state.stage, synthesizer=state.synthesizer)
+        saved = await PatternLibrary(self.storage).save_pattern(pattern)
+        return dumps(saved.model_dump(mode="json", exclude={"code"}))
+
+    async def import_pattern(self, name: str, task: str, version: str | None = None) -> str:
+        """Install a pattern's code into ``task`` (re-checked on the task's own history)."""
+        from evomachine.persistence import PatternLibrary, PatternNotFoundError
+
+        ex = self._require()
+        try:
+            result = await PatternLibrary(self.storage).import_pattern(ex, name, task, version)
+        except (PatternNotFoundError, ValueError) as error:
+            raise LabError(str(error)) from None
+        self.series.task(task).observe_stage(ex.stages()[task], ex.histories[task].seen)
+        await self.persist()
+        return dumps(result)
+
+    # --- everything ---------------------------------------------------------------------
+
+    async def export_state(self) -> str:
+        """All stored state (sessions, executors, versions, patterns, code) as JSON text."""
+        if self.executor is not None:
+            await self.persist()
+        return dumps(await self.store.export_all(self.version))
+
+    async def import_state(self, text: str) -> str:
+        """Replace all state with an export and come back to its session."""
+        try:
+            document = json.loads(text)
+        except ValueError as error:
+            raise LabError(f"the file is not JSON: {error}") from None
+        try:
+            await self.store.import_all(document)
+        except ValueError as error:
+            raise LabError(str(error)) from None
+        await self._reset_memory()
+        await self._restore(self.llm_config.api_key)
+        return await self.state()
+
+    async def reset(self) -> str:
+        """Forget everything: stored state, the machine, its data and charts."""
+        await self.storage.clear()
+        await self._reset_memory()
+        return await self.state()
+
+    async def _reset_memory(self) -> None:
+        """Drop what is loaded; the LLM settings (and a key given this session) stay."""
+        self.executor, self.dsl, self.example = None, "", None
+        self.records, self.series, self.notice = [], SeriesBook(), None
+        self.dataset = {"name": None, "count": 0, "fields": []}

@@ -1,0 +1,86 @@
+"""LLM settings from the page: validated, turned into a client, and stored without the key."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class LLMConfigError(ValueError):
+    """LLM settings that cannot make a client; the message says which field and why."""
+
+
+class LLMConfig(BaseModel):
+    """What ``setLLM`` accepts. ``api_key`` is used to build the client, never stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    provider: Literal["simulated", "anthropic", "openai"] = "simulated"
+    # simulated
+    accuracy: float = Field(0.97, ge=0.0, le=1.0)
+    latency_ms: float = Field(400.0, ge=0.0)
+    error_rate: float = Field(0.0, ge=0.0, le=1.0)
+    # USD per million tokens (input, output); the simulated default is a mid-size model
+    price_in: float = Field(3.0, ge=0.0)
+    price_out: float = Field(15.0, ge=0.0)
+    seed: int = 0
+    # HTTP providers
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = Field(None, repr=False)
+    remember: bool = False
+
+    def public(self) -> dict[str, Any]:
+        """The settings to show, save and export: never the key."""
+        data = self.model_dump(exclude={"api_key"})
+        data["has_key"] = bool(self.api_key)
+        return data
+
+
+def parse_config(raw: dict[str, Any] | None) -> LLMConfig:
+    """Validate the page's settings; a clear error names the field."""
+    raw = dict(raw or {})
+    if raw.get("provider") == "openai-compatible":
+        raw["provider"] = "openai"
+    try:
+        return LLMConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in error.errors())
+        raise LLMConfigError(f"invalid LLM settings: {problems}") from None
+
+
+def build_client(config: LLMConfig, records: list[dict[str, Any]], ground_truth: str | None,
+                 key_fields: list[str] | None = None) -> Any:
+    """The client for ``config``; ``None`` when an HTTP provider still needs its key."""
+    if config.provider == "simulated":
+        from evomachine.llm import SimulatedLLM
+
+        options: dict[str, Any] = {
+            "accuracy": config.accuracy, "error_rate": config.error_rate,
+            "latency_ms": (config.latency_ms, config.latency_ms * 0.25),
+            "price": (config.price_in, config.price_out), "seed": config.seed,
+        }
+        if ground_truth and records and all(ground_truth in r for r in records[:50]):
+            return SimulatedLLM.from_records(records, ground_truth, key_fields, **options)
+        raise LLMConfigError(
+            "the simulated LLM answers from the data's ground truth, but the loaded data has "
+            f"no field {ground_truth!r}" if ground_truth else
+            "the simulated LLM answers from the data's ground truth: add "
+            "'ground_truth: \"label\";' to the Input node and load labelled data")
+    if config.provider == "anthropic":
+        if not config.model:
+            raise LLMConfigError("Anthropic needs a model name, e.g. claude-haiku-4-5")
+        if not config.api_key:
+            return None
+        from evomachine.llm import AnthropicClient
+
+        kwargs = {"base_url": config.base_url} if config.base_url else {}
+        return AnthropicClient(config.api_key, config.model, **kwargs)
+    if not config.base_url or not config.model:
+        raise LLMConfigError("an OpenAI-compatible provider needs base_url and model, e.g. "
+                             "http://localhost:11434/v1 and llama3.2")
+    from evomachine.llm import OpenAICompatibleClient
+
+    return OpenAICompatibleClient(config.base_url, config.model, api_key=config.api_key)

@@ -1,0 +1,279 @@
+// The automation API (window.evomachine) over the Python Lab. Every call returns a promise.
+// Python is called through one door, Lab.call(method, argsJson) -> {ok, value | error}, so no
+// proxy crosses the boundary. Runs are chunked: run_chunk does a few steps or ~30 ms, then the
+// loop yields to the event loop (MessageChannel) so the page paints and pause() gets a turn.
+
+const CHUNK_STEPS = 2000;
+const CHUNK_BUDGET_MS = 30;
+const PERSIST_EVERY_MS = 3000;
+const KEY_STORE = "evomachine:llm-key";
+
+export class LabError extends Error {
+  constructor(message, kind = "user") {
+    super(message);
+    this.name = "LabError";
+    this.kind = kind;
+  }
+}
+
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function yieldToBrowser() {
+  return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
+}
+
+/** Remembered API key ({provider, key}) from localStorage, or null. Never in IndexedDB. */
+export function rememberedKey() {
+  try { return JSON.parse(localStorage.getItem(KEY_STORE) || "null"); } catch { return null; }
+}
+
+function rememberKey(config) {
+  try {
+    if (config.remember && config.api_key) {
+      localStorage.setItem(KEY_STORE, JSON.stringify({ provider: config.provider, key: config.api_key }));
+    } else if (config.provider !== "simulated" && !config.remember) {
+      localStorage.removeItem(KEY_STORE);
+    }
+  } catch { /* storage disabled: the key lasts this session only */ }
+}
+
+export class LabBridge extends EventTarget {
+  constructor(lab, base) {
+    super();
+    this.lab = lab;
+    this.base = base;
+    this.queue = Promise.resolve();
+    this.running = null;       // {pauseRequested, done: Promise}
+    this.examplesCache = null;
+  }
+
+  /** Run `work` after every call queued before it (Python state is not re-entrant). */
+  exclusive(work) {
+    const result = this.queue.then(work, work);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  async raw(method, ...args) {
+    const text = await this.lab.call(method, JSON.stringify(args));
+    const reply = JSON.parse(text);
+    if (!reply.ok) {
+      if (reply.kind !== "user") console.error(`lab.${method} failed:`, reply.error);
+      throw new LabError(reply.error, reply.kind);
+    }
+    return reply.value;
+  }
+
+  call(method, ...args) {
+    return this.exclusive(() => this.raw(method, ...args));
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  async changed(value, what) {
+    this.emit("change", { what });
+    return value;
+  }
+
+  // --- examples and loading ---------------------------------------------------------
+
+  async examples() {
+    if (!this.examplesCache) {
+      const response = await fetch(new URL("examples/index.json", this.base));
+      if (!response.ok) throw new LabError(`examples/index.json: HTTP ${response.status}`);
+      this.examplesCache = await response.json();
+    }
+    return this.examplesCache;
+  }
+
+  async fetchText(path) {
+    const response = await fetch(new URL(`examples/${path}`, this.base));
+    if (!response.ok) throw new LabError(`examples/${path}: HTTP ${response.status}`);
+    return response.text();
+  }
+
+  async loadExample(name) {
+    const example = (await this.examples()).find((e) => e.name === name);
+    if (!example) {
+      const names = (await this.examples()).map((e) => e.name).join(", ");
+      throw new LabError(`no example ${JSON.stringify(name)}; examples: ${names}`);
+    }
+    const [dsl, data] = await Promise.all([this.fetchText(example.machine), this.fetchText(example.data)]);
+    await this.pause();
+    const state = await this.call("load", dsl, data, example.data.split("/").pop(), name);
+    return this.changed(state, "load");
+  }
+
+  async load(dsl, records) {
+    let data = null;
+    let name = null;
+    if (Array.isArray(records)) { data = JSON.stringify(records); name = "records.json"; }
+    else if (typeof records === "string") { data = records; name = "data"; }
+    await this.pause();
+    return this.changed(await this.call("load", dsl, data, name, null), "load");
+  }
+
+  async loadData(text, filename) {
+    await this.pause();
+    return this.changed(await this.call("load_data", text, filename), "data");
+  }
+
+  async check(dsl) {
+    return this.call("check", dsl);
+  }
+
+  async setLLM(config) {
+    const settings = { ...config };
+    if (settings.provider === "openai-compatible") settings.provider = "openai";
+    if (settings.provider !== "simulated" && !settings.api_key) {
+      const saved = rememberedKey();
+      if (saved && saved.provider === settings.provider) settings.api_key = saved.key;
+    }
+    rememberKey(settings);
+    return this.changed(await this.call("set_llm", JSON.stringify(settings)), "llm");
+  }
+
+  // --- running ------------------------------------------------------------------------
+
+  async step(n = 1) {
+    await this.pause();
+    return this.changed(await this.call("step", Math.max(1, Math.floor(n))), "step");
+  }
+
+  /** Run `n` steps in chunks; resolves once they ran, the data ran out, or pause() was called. */
+  run(n = 300, options = {}) {
+    return this.runLoop(Math.max(1, Math.floor(n)), options.until || null, options.task || null);
+  }
+
+  /** Run until a task (any, or `task`) reaches `stage`, at most `max` steps. */
+  runUntil(stage, options = {}) {
+    return this.runLoop(options.max || 100000, stage, options.task || null);
+  }
+
+  async runLoop(total, until, task) {
+    await this.pause();
+    const control = { pauseRequested: false };
+    let finish;
+    control.done = new Promise((resolve) => { finish = resolve; });
+    this.running = control;
+    const started = performance.now();
+    let lastPersist = started;
+    let steps = 0;
+    let reason = "done";
+    let error = null;
+    let last = null;
+    this.emit("run", { phase: "start", total, until });
+    try {
+      while (steps < total) {
+        if (control.pauseRequested) { reason = "paused"; break; }
+        const want = Math.min(CHUNK_STEPS, total - steps);
+        last = await this.call("run_chunk", want, CHUNK_BUDGET_MS, until, task);
+        steps += last.steps;
+        const elapsed = performance.now() - started;
+        this.emit("run", { phase: "progress", steps, total, elapsed, rate: steps / (elapsed / 1000), chunk: last, until });
+        if (!["done", "budget"].includes(last.reason)) { reason = last.reason; error = last.error; break; }
+        if (performance.now() - lastPersist > PERSIST_EVERY_MS) {
+          await this.call("persist");
+          lastPersist = performance.now();
+        }
+        await yieldToBrowser();
+      }
+      await this.call("persist");
+    } catch (failure) {
+      reason = "error";
+      error = failure.message;
+    } finally {
+      this.running = null;
+      finish();
+    }
+    const elapsed = performance.now() - started;
+    const summary = {
+      steps, reason, error, elapsed_ms: elapsed, steps_per_s: elapsed > 0 ? steps / (elapsed / 1000) : 0,
+      stages: last ? last.stages : {}, halted: last ? last.halted : false,
+    };
+    this.emit("run", { phase: "end", ...summary, total, until });
+    this.emit("change", { what: "run" });
+    if (reason === "error" || reason === "no_llm") throw new LabError(error || "the run stopped");
+    return summary;
+  }
+
+  /** Stop a run between chunks; resolves once it has stopped (at once when none runs). */
+  async pause() {
+    const control = this.running;
+    if (!control) return false;
+    control.pauseRequested = true;
+    await control.done;
+    return true;
+  }
+
+  get isRunning() {
+    return this.running !== null;
+  }
+
+  async evolve(task) {
+    return this.changed(await this.call("evolve", task), "evolve");
+  }
+
+  // --- state, versions, patterns --------------------------------------------------------
+
+  state() { return this.call("state"); }
+  storage() { return this.call("storage_info"); }
+  code(task) { return this.call("code", task); }
+
+  async saveVersion(label = null) {
+    return this.changed(await this.call("save_version", label), "version");
+  }
+
+  async versions() {
+    return (await this.state()).versions;
+  }
+
+  async rollback(id) {
+    await this.pause();
+    return this.changed(await this.call("rollback", id), "rollback");
+  }
+
+  diff(a, b) { return this.call("diff", a, b); }
+  patterns(query = "") { return this.call("patterns", query); }
+
+  async savePattern(task, name = "", description = "") {
+    return this.changed(await this.call("save_pattern", task, name, description), "pattern");
+  }
+
+  async importPattern(name, task, version = null) {
+    return this.changed(await this.call("import_pattern", name, task, version), "pattern");
+  }
+
+  async exportState() {
+    await this.pause();
+    return JSON.stringify(await this.call("export_state"));
+  }
+
+  async importState(json) {
+    const text = typeof json === "string" ? json : JSON.stringify(json);
+    await this.pause();
+    return this.changed(await this.call("import_state", text), "import");
+  }
+
+  async reset() {
+    await this.pause();
+    return this.changed(await this.call("reset"), "reset");
+  }
+}
+
+/** The public surface: plain async functions bound to the bridge. */
+export function publicApi(bridge) {
+  const names = [
+    "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
+    "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
+    "savePattern", "importPattern", "exportState", "importState", "reset",
+  ];
+  const api = {};
+  for (const name of names) api[name] = async (...args) => bridge[name](...args);
+  api.examples = async () => (await bridge.examples()).map((e) => e.name);
+  api.isRunning = () => bridge.isRunning;
+  return api;
+}

@@ -1,0 +1,98 @@
+// One card per task: stage badge and timeline, the numbers, and charts over executions.
+
+import { lineChart } from "./charts.mjs";
+import { escapeHtml } from "./highlight.mjs";
+import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
+
+const FIELDS = [
+  ["executions", "Executions"], ["success", "Success rate"], ["llm_rate", "LLM-call rate"],
+  ["agreement", "Agreement with LLM"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency"],
+  ["p95", "p95 latency"], ["cpe", "Cost / execution"], ["total", "Total cost"], ["saved", "Cost saved"],
+];
+
+function skeleton(task, handlers) {
+  const card = document.createElement("article");
+  card.className = "panel task-card";
+  card.dataset.task = task;
+  const id = `task-${task.replace(/[^\w-]/g, "_")}`;
+  card.setAttribute("aria-labelledby", `${id}-title`);
+  card.innerHTML = `
+    <div class="panel-head">
+      <h2 id="${id}-title">Task <span class="task-name">${escapeHtml(task)}</span></h2>
+      <span class="stage-badge" data-field="badge"></span>
+    </div>
+    <ol class="timeline" aria-label="Stages of ${escapeHtml(task)}">
+      ${STAGES.map((s) => `<li data-stage="${s}">${STAGE_NAMES[s]}</li>`).join("")}
+    </ol>
+    <p class="small muted" data-field="changes"></p>
+    <dl class="metrics">${FIELDS.map(([key, label]) => `<div><dt>${label}</dt><dd data-field="${key}">—</dd></div>`).join("")}</dl>
+    <div class="charts" data-field="charts"></div>
+    <div class="card-actions">
+      <button type="button" data-action="code">View code</button>
+      <button type="button" data-action="evolve">Evolve now</button>
+    </div>`;
+  card.querySelector('[data-action="code"]').addEventListener("click", () => handlers.showCode(task));
+  card.querySelector('[data-action="evolve"]').addEventListener("click", () => handlers.evolve(task));
+  return card;
+}
+
+export class TaskCards {
+  constructor(root, handlers) {
+    this.root = root;
+    this.handlers = handlers;
+    this.cards = new Map();
+    this.chartKeys = new Map();
+  }
+
+  render(state) {
+    const tasks = Object.keys(state.tasks || {});
+    if (tasks.join("|") !== [...this.cards.keys()].join("|")) {
+      this.root.replaceChildren();
+      this.cards.clear();
+      this.chartKeys.clear();
+      for (const task of tasks) {
+        const card = skeleton(task, this.handlers);
+        this.cards.set(task, card);
+        this.root.append(card);
+      }
+    }
+    for (const task of tasks) this.update(this.cards.get(task), state.tasks[task], (state.series || {})[task]);
+  }
+
+  update(card, m, series) {
+    const set = (key, text) => { card.querySelector(`[data-field="${key}"]`).textContent = text; };
+    const stage = m.stage;
+    const badge = card.querySelector('[data-field="badge"]');
+    badge.textContent = STAGE_NAMES[stage] || stage;
+    badge.dataset.stage = stage;
+    const index = STAGES.indexOf(stage);
+    card.querySelectorAll(".timeline li").forEach((li, i) => {
+      li.dataset.state = i < index ? "past" : i === index ? "current" : "future";
+      if (i === index) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+    });
+    const changes = (series && series.changes) || [];
+    set("changes", changes.length
+      ? changes.map((c) => `${STAGE_NAMES[c.to] || c.to} at ${count(c.at)}`).join(" · ")
+      : "No stage change yet.");
+    const perf = m.performance_metrics || {};
+    set("executions", count(m.execution_count));
+    set("success", pct(m.success_rate));
+    set("llm_rate", pct(m.llm_call_rate));
+    set("agreement", m.agreement_rate === null ? "—" : `${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`);
+    set("accuracy", pct(m.accuracy));
+    set("avg", ms(perf.avg_execution_time_ms));
+    set("p95", ms(perf.p95_execution_time_ms));
+    set("cpe", usd(perf.cost_per_execution));
+    set("total", usd(perf.total_cost));
+    set("saved", usd(m.cost_saved));
+    const points = (series && series.points) || [];
+    const key = `${points.length}:${points.length ? points[points.length - 1][0] : 0}:${changes.length}`;
+    if (this.chartKeys.get(card) === key) return;
+    this.chartKeys.set(card, key);
+    card.querySelector('[data-field="charts"]').innerHTML = [
+      lineChart({ title: "Cost per execution", points: points.map((p) => [p[0], p[1]]), changes, format: usd, color: "#9a3412" }),
+      lineChart({ title: "LLM-call rate", points: points.map((p) => [p[0], p[2]]), changes, format: (v) => pct(v, 0), yMax: 1, color: "#1f6feb" }),
+      lineChart({ title: "Agreement with LLM", points: points.map((p) => [p[0], p[3]]), changes, format: (v) => pct(v, 0), yMax: 1, color: "#1a7f37" }),
+    ].join("");
+  }
+}
