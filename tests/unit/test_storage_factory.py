@@ -44,6 +44,7 @@ def test_unknown_kind_names_the_choices():
         create_storage(3)
 
 
+@pytest.mark.cpython_only  # inside Pyodide the ``js`` module exists
 def test_automatic_choice_outside_a_browser_is_memory_with_a_reason(monkeypatch, caplog):
     monkeypatch.delenv(factory.ENV_VAR, raising=False)
     with caplog.at_level(logging.INFO, logger="evomachine.storage"):
@@ -54,6 +55,7 @@ def test_automatic_choice_outside_a_browser_is_memory_with_a_reason(monkeypatch,
     assert "memory" in caplog.text
 
 
+@pytest.mark.cpython_only
 def test_environment_variable_sets_the_headless_default(monkeypatch):
     monkeypatch.setenv(factory.ENV_VAR, "memory")
     storage = create_storage()

@@ -96,6 +96,7 @@ async def test_item_names_are_readable():
     assert web.items == {"evomachine:|state|machine/1": '{"a":1}'}
 
 
+@pytest.mark.cpython_only  # Node may grow a localStorage global
 def test_without_a_browser_the_default_web_storage_is_a_clear_error():
     storage = LocalStorageBackend()
     with pytest.raises(StorageError, match="localStorage is not available"):

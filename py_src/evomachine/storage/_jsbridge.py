@@ -24,8 +24,14 @@ BACKEND = "indexeddb"
 
 
 def is_js_null(value: Any) -> bool:
-    """JS ``null``/``undefined`` as Pyodide hands them over (``None`` or ``jsnull``)."""
-    return value is None or type(value).__name__ in ("JsNull", "JsUndefined")
+    """JS ``null``/``undefined`` as Pyodide hands them over (``None``, or ``jsnull`` in 314)."""
+    if value is None or type(value).__name__ in ("JsNull", "JsUndefined"):
+        return True
+    try:
+        from pyodide.ffi import jsnull  # browser only; absent before Pyodide 0.27
+    except ImportError:
+        return False
+    return value is jsnull
 
 
 def error_name(error: Any) -> str:

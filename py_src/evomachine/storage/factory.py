@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from ._jsbridge import is_js_null
 from .base import Storage
 from .indexeddb import IndexedDBStorage
 from .localstorage import LocalStorageBackend
@@ -34,7 +35,7 @@ def _present(js, name: str):
         value = getattr(js, name, None)
     except Exception:  # a getter can throw (SecurityError in sandboxed frames)
         return None
-    return value if value is not None and type(value).__name__ != "JsNull" else None
+    return None if is_js_null(value) else value
 
 
 def _local_storage_works(store) -> bool:

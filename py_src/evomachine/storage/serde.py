@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from .errors import SerializationError
 
 
@@ -23,8 +21,10 @@ class Serializer(Protocol):
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+    # pydantic models by their dump method, so importing storage does not load pydantic
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
