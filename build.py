@@ -392,7 +392,10 @@ def test(pytest_args: list[str]) -> int:
     ensure_chromium()
     if shutil.which("node") is None:
         raise BuildError("node is not installed; the Pyodide test layer runs under Node.js 20+")
-    cmd = [str(venv_python()), "-m", "pytest", *(pytest_args or ["tests"])]
+    # Fast layers first: a failure there is seen in seconds, not after the browser runs.
+    layers = ["tests/unit", "tests/build", "tests/pyodide", "tests/e2e"]
+    cmd = [str(venv_python()), "-m", "pytest", *(pytest_args or []),
+           *([] if any((ROOT / a.split("::")[0]).exists() for a in pytest_args) else layers)]
     log("running " + " ".join(cmd[2:]))
     return subprocess.call(cmd, cwd=ROOT)
 
@@ -406,14 +409,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="build dist/ (default)")
     serve_parser = sub.add_parser("serve", help="build, then serve dist/ on 127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
-    test_parser = sub.add_parser("test", help="build, then run every test layer")
-    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    sub.add_parser("test", help="build, then run every test layer (extra arguments go to pytest)")
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after "test" belongs to pytest, options included.
+    pytest_args = argv[1:] if argv[:1] == ["test"] else None
+    args = parser.parse_args(argv[:1] if pytest_args is not None else argv)
     try:
         if args.command == "serve":
             serve(args.port)
         elif args.command == "test":
-            return test(args.pytest_args)
+            return test(pytest_args or [])
         else:
             build()
     except BuildError as error:

@@ -10,6 +10,7 @@ and skipped inside Pyodide.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 from collections.abc import Coroutine
 from typing import Any
@@ -32,7 +33,19 @@ def drive(coro: Coroutine[Any, Any, Any]) -> Any:
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return drive(coro) if IN_PYODIDE else asyncio.run(coro)
+    """Run ``coro`` to completion from synchronous code.
+
+    In CPython a fresh loop runs it; when this thread already has a running
+    loop (Playwright's sync API keeps one), a worker thread hosts the new loop.
+    """
+    if IN_PYODIDE:
+        return drive(coro)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def gather(*coros: Coroutine[Any, Any, Any]) -> list[Any]:
