@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, guard_requests
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +90,8 @@ def test_journey_load_run_to_hybrid_and_see_the_code(lab):
     assert badge.inner_text() == "Hybrid"
     assert lab.locator(".task-card .timeline li[aria-current='step']").inner_text() == "Hybrid"
     lab.click(".task-card[data-task='route'] [data-action='code']")
-    lab.wait_for_function("document.querySelector('#code-view code').textContent.includes('def execute')")
+    lab.wait_for_function(
+        "document.querySelector('#code-view code').textContent.includes('def execute')")
     assert lab.inner_text("[data-field='code-version']") == "v1"
     assert "held-out agreement" in lab.inner_text("#code-meta")
     assert lab.locator(".scores tr.selected").count() == 1
@@ -190,8 +192,9 @@ def test_keyboard_shortcuts_step_and_run(lab):
 
 def test_long_runs_stay_responsive_and_pause(lab):
     lab.evaluate("() => { window.__run = window.evomachine.run(100000); }")
-    lab.wait_for_function("window.evomachine.isRunning() && "
-                          "document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'")
+    lab.wait_for_function(
+        "window.evomachine.isRunning() && "
+        "document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'")
     gaps = lab.evaluate("""() => new Promise((resolve) => {
         let last = performance.now(); const gaps = [];
         function tick() {
@@ -250,7 +253,8 @@ def test_patterns_save_and_import_through_the_panel(lab):
     lab.click("#pattern-save")
     lab.wait_for_selector("#patterns-list button[data-import='ticket-router']")
     lab.click("#patterns-list button[data-import='ticket-router']")
-    lab.wait_for_function("document.getElementById('toast').textContent.includes('Imported ticket-router')")
+    lab.wait_for_function(
+        "document.getElementById('toast').textContent.includes('Imported ticket-router')")
     kinds = [m["type"] for m in state(lab)["mutations"]]
     assert "pattern_import" in kinds
 
@@ -281,17 +285,22 @@ CONTRAST = """() => {
     const fg = rgb(style.color).slice(0, 3), bg = background(el);
     const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
     const ratio = (a + 0.05) / (b + 0.05);
-    const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && +style.fontWeight >= 700);
-    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 30)}"`);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.6 && +style.fontWeight >= 700);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName}: ${ratio.toFixed(2)} ${text}`);
   }
   return bad;
 }"""
 
-UNLABELLED = """() => [...document.querySelectorAll('#lab input, #lab select, #lab textarea, #lab button, header input, header button')]
+UNLABELLED = """() => [...document.querySelectorAll(
+    '#lab input, #lab select, #lab textarea, #lab button, header input, header button')]
   .filter((el) => {
-    const name = (el.getAttribute('aria-label') || '') || (el.labels && [...el.labels].map((l) => l.textContent).join('')) ||
-      (el.getAttribute('aria-labelledby') ? document.getElementById(el.getAttribute('aria-labelledby'))?.textContent : '') ||
-      (el.tagName === 'BUTTON' ? el.textContent : '') || el.getAttribute('title') || '';
+    const by = el.getAttribute('aria-labelledby');
+    const name = el.getAttribute('aria-label')
+      || (el.labels && [...el.labels].map((l) => l.textContent).join(''))
+      || (by ? document.getElementById(by)?.textContent : '')
+      || (el.tagName === 'BUTTON' ? el.textContent : '') || '';
     return !name.trim();
   }).map((el) => el.id || el.outerHTML.slice(0, 80))"""
 
@@ -299,6 +308,13 @@ UNLABELLED = """() => [...document.querySelectorAll('#lab input, #lab select, #l
 def test_accessibility_labels_contrast_and_focus_order(lab):
     assert lab.evaluate(UNLABELLED) == []
     assert lab.evaluate(CONTRAST) == []
+    # the checks do catch what they look for
+    lab.evaluate("""() => document.querySelector('#lab .panel').insertAdjacentHTML('beforeend',
+        '<p id="probe" style="color:#bbb">faint</p><input id="probe-input">')""")
+    assert any("faint" in row for row in lab.evaluate(CONTRAST))
+    assert "probe-input" in lab.evaluate(UNLABELLED)
+    lab.evaluate("() => { document.getElementById('probe').remove(); "
+                 "document.getElementById('probe-input').remove(); }")
     lab.locator("h1").click()
     order = []
     for _ in range(40):

@@ -186,3 +186,23 @@ def test_series_stay_bounded_and_keep_stage_changes():
     assert len(series.points) <= 10
     assert series.changes == [{"at": 50, "from": "llm_only", "to": "hybrid"}]
     assert all(abs(p[1] - 0.01) < 1e-9 and p[2] == 1.0 for p in series.points)
+
+
+def test_default_llm_settings_known_without_pydantic_match_the_model():
+    from evomachine.app.errors import DEFAULT_LLM_PUBLIC
+    from evomachine.app.llm_config import LLMConfig
+
+    assert LLMConfig().public() == DEFAULT_LLM_PUBLIC
+
+
+@pytest.mark.cpython_only
+def test_opening_an_empty_lab_loads_neither_pydantic_nor_jinja2():
+    import subprocess
+    import sys
+
+    code = ("import asyncio, sys; from evomachine.app import Lab; "
+            "lab = asyncio.run(Lab.open('memory')); asyncio.run(lab.state()); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'jinja2'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT / "py_src")}, check=True)
+    assert out.stdout.strip() == "[]"

@@ -324,5 +324,10 @@ export async function mountUI(bridge) {
   }
   $("boot").hidden = true;
   $("lab").hidden = false;
+  if (!state.loaded) {
+    // A first visit boots without pydantic and jinja2; load them while the user reads the page.
+    const warm = () => bridge.call("warm").catch((e) => console.warn("warm-up failed", e));
+    if (window.requestIdleCallback) requestIdleCallback(warm, { timeout: 1500 }); else setTimeout(warm, 300);
+  }
   return { refresh };
 }

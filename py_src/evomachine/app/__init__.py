@@ -4,6 +4,7 @@ Imported by the page after boot, so ``import evomachine`` stays cheap; only
 ``Lab.open`` and what it needs load here.
 """
 
-from evomachine.app.lab import Lab, LabError
+from evomachine.app.errors import LabError
+from evomachine.app.lab import Lab
 
 __all__ = ["Lab", "LabError"]

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from evomachine.app.data import DataError, describe_records, parse_records
-from evomachine.app.llm_config import LLMConfig, LLMConfigError, build_client, parse_config
+from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import LabStore
 from evomachine.app.views import dumps, flatten_diff, machine_graph, task_card, version_summary
@@ -23,12 +23,8 @@ MAX_STEP_RESULTS = 200
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
-    "import_pattern", "export_state", "import_state", "reset",
+    "import_pattern", "export_state", "import_state", "reset", "warm",
 })
-
-
-class LabError(Exception):
-    """Something the user asked for cannot be done; the message says why and what to do."""
 
 
 def _ground_truth(machine: Any) -> str | None:
@@ -52,7 +48,7 @@ class Lab:
         self.example: str | None = None
         self.dataset: dict[str, Any] = {"name": None, "count": 0, "fields": []}
         self.records: list[dict[str, Any]] = []
-        self.llm_config = LLMConfig()
+        self._llm_config: Any = None  # an LLMConfig, made on first need (pydantic is slow to load)
         self.llm_error: str | None = None
         self.series = SeriesBook()
         self.notice: str | None = None
@@ -68,8 +64,6 @@ class Lab:
         """
         if method not in PAGE_METHODS:
             return dumps({"ok": False, "kind": "user", "error": f"unknown lab method {method!r}"})
-        from evomachine.app.llm_config import LLMConfigError
-
         try:
             args = json.loads(args_json) if args_json else []
             value = await getattr(self, method)(*args)
@@ -97,6 +91,19 @@ class Lab:
         options = json.loads(options_json or "{}")
         return await cls.open(options.get("storage"), options.get("api_key"))
 
+    async def warm(self) -> str:
+        """Import what running a machine needs (pydantic, jinja2, the executor), ahead of use.
+
+        The page calls this when idle after boot, so boot itself stays light for a
+        first visit and the first "Load" does not wait for these imports.
+        """
+        import evomachine.app.llm_config
+        import evomachine.dsl.parser
+        import evomachine.evolution.executor
+        import evomachine.persistence  # noqa: F401
+
+        return dumps({"warm": True})
+
     async def _restore(self, api_key: str | None = None) -> None:
         session = await self.store.load_session()
         if not session or not session.get("dsl"):
@@ -106,6 +113,8 @@ class Lab:
             self.dsl, self.example = session["dsl"], session.get("example")
             self.dataset = session.get("dataset") or self.dataset
             self.series = SeriesBook.from_export(session.get("series"))
+            from evomachine.app.llm_config import parse_config
+
             config = parse_config({**(session.get("llm") or {}), "api_key": api_key})
             machine = self._parse(self.dsl)
             client = self._client(config, machine)
@@ -168,6 +177,8 @@ class Lab:
         cannot answer yet (an HTTP provider without its key, a simulated LLM
         over data without ground truth), and ``error`` says why.
         """
+        from evomachine.app.llm_config import parse_config
+
         config = parse_config(json.loads(config_json))
         self.llm_config, self.llm_error = config, None
         client = None
@@ -186,7 +197,28 @@ class Lab:
         except DSLError as error:
             raise LabError(f"the machine has errors:\n{error}") from None
 
-    def _client(self, config: LLMConfig, machine: Any) -> Any:
+    @property
+    def llm_config(self) -> Any:
+        """The LLM settings (an ``LLMConfig``; the defaults until set)."""
+        if self._llm_config is None:
+            from evomachine.app.llm_config import LLMConfig
+
+            self._llm_config = LLMConfig()
+        return self._llm_config
+
+    @llm_config.setter
+    def llm_config(self, config: Any) -> None:
+        self._llm_config = config
+
+    def llm_public(self) -> dict[str, Any]:
+        """The settings to show and save (never the key), without loading pydantic for defaults."""
+        if self._llm_config is None:
+            return dict(DEFAULT_LLM_PUBLIC)
+        return self._llm_config.public()
+
+    def _client(self, config: Any, machine: Any) -> Any:
+        from evomachine.app.llm_config import build_client
+
         self.llm_config = config
         self.llm_error = None
         try:
@@ -317,7 +349,7 @@ class Lab:
     def _session(self) -> dict[str, Any]:
         return {"format": 1, "dsl": self.dsl, "example": self.example,
                 "machine_id": self.executor.machine_id if self.executor else None,
-                "dataset": self.dataset, "llm": self.llm_config.public(),
+                "dataset": self.dataset, "llm": self.llm_public(),
                 "series": self.series.export()}
 
     async def state(self) -> str:
@@ -328,7 +360,7 @@ class Lab:
         ex = self.executor
         base: dict[str, Any] = {
             "engine_version": self.version, "loaded": ex is not None, "dsl": self.dsl,
-            "example": self.example, "dataset": self.dataset, "llm": self.llm_config.public(),
+            "example": self.example, "dataset": self.dataset, "llm": self.llm_public(),
             "llm_error": self.llm_error, "notice": self.notice,
             "storage": self.storage.describe(),
         }
@@ -483,7 +515,7 @@ class Lab:
         except ValueError as error:
             raise LabError(str(error)) from None
         await self._reset_memory()
-        await self._restore(self.llm_config.api_key)
+        await self._restore(self._llm_config.api_key if self._llm_config else None)
         return await self.state()
 
     async def reset(self) -> str:

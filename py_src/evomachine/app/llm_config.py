@@ -6,9 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
-class LLMConfigError(ValueError):
-    """LLM settings that cannot make a client; the message says which field and why."""
+from evomachine.app.errors import LLMConfigError
 
 
 class LLMConfig(BaseModel):

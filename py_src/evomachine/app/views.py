@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evomachine.model import MachineData
+if TYPE_CHECKING:
+    from evomachine.model import MachineData
 
 
 def dumps(value: Any) -> str:
