@@ -169,6 +169,28 @@ def test_machine_parses_and_agrees_with_the_index(name):
         assert machine.outgoing(edge.target), f"{name}: {edge.target} does not loop back"
 
 
+@pytest.mark.parametrize("name", NAMES)
+async def test_machine_runs_its_data_and_routes_by_label(name):
+    dsl = pytest.importorskip("evomachine.dsl", reason="the DSL parser is not importable")
+    executor_module = pytest.importorskip("evomachine.executor", reason="no executor yet")
+    llm_module = pytest.importorskip("evomachine.llm", reason="no simulated LLM yet")
+    entry = BY_NAME[name]
+    data = records(name)[:40]
+    machine = dsl.parse_machine((EXAMPLES / entry["machine"]).read_text(encoding="utf-8"))
+    llm = llm_module.SimulatedLLM.from_records(data, entry["ground_truth"])
+    executor = executor_module.MachineExecutor(machine, llm=llm, inputs=data)
+    steps = await executor.run(max_steps=10 * len(data))
+    assert executor.halted
+    task_steps = [s for s in steps if s.node == entry["task"]]
+    assert [s.error for s in task_steps] == [None] * len(data)
+    assert [s.output for s in task_steps] == [r[entry["ground_truth"]] for r in data]
+    routes = {e.label: e.target for e in machine.outgoing(entry["task"])}
+    for step in task_steps:
+        assert step.next == routes.get(step.output, routes.get(None)), step
+    history = executor.histories[entry["task"]].recent
+    assert [h.expected for h in history] == [r[entry["ground_truth"]] for r in data]
+
+
 # --- fact-check: the surface must not give the answer away --------------------------------------
 
 
@@ -187,12 +209,15 @@ def test_fact_check_every_subject_and_object_is_true_and_false_equally_often():
 
 
 def test_fact_check_names_in_the_file_carry_no_label_signal():
-    data = records("fact-check")
+    statements = [(r["statement"].lower(), r["label"]) for r in records("fact-check")]
     names = {name for pairs, _ in facts.RELATIONS.values() for pair in pairs for name in pair}
     skewed = {}
     for name in sorted(n for n in names if len(n) >= 4):
         pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
-        counts = Counter(r["label"] for r in data if pattern.search(r["statement"]))
+        lowered = name.lower()
+        counts = Counter(
+            label for text, label in statements if lowered in text and pattern.search(text)
+        )
         if counts["true"] != counts["false"] or counts.total() < 8:
             skewed[name] = dict(counts)
     assert skewed == {}
