@@ -56,12 +56,15 @@ async def test_easy_workload_goes_all_the_way_and_saves_cost():
     ex = evolving(workload(1500))
     await ex.run(max_steps=5000)
     metrics = ex.get_task_metrics()["route"]
-    assert [m["data"]["to_stage"] for m in ex.get_mutations()] == ["hybrid", "code_first",
-                                                                   "code_only"]
+    moves = [m["data"] for m in ex.get_mutations()]
+    assert [m["to_stage"] for m in moves if m["from_stage"] != m["to_stage"]] == [
+        "hybrid", "code_first", "code_only"]
+    assert all(m["reason"].startswith("code refreshed") for m in moves
+               if m["from_stage"] == m["to_stage"])
     assert metrics["llm_call_rate"] < 0.2 and metrics["cost_saved"] > 0.8 * metrics[
         "llm_only_cost_estimate"]
     assert metrics["accuracy"] >= 0.95
-    assert metrics["code_version"] == "v3" and metrics["synthesizer"]
+    assert metrics["code_version"] == f"v{len(moves)}" and metrics["synthesizer"]
 
 
 async def test_random_labels_never_reach_code_only():
@@ -81,13 +84,14 @@ async def test_drift_in_the_llm_demotes_the_task():
         label = next(k for k, v in WORDS.items() if words & set(v))
         return truth[label]
 
-    ex = evolving(rows, SimulatedLLM(answer, seed=1), shadow_rate=0.3, code_only_min_checks=10**6)
+    ex = evolving(rows, SimulatedLLM(answer, seed=1), shadow_rate=0.3, code_only_min_checks=10**6,
+                  refresh_growth=0)
     await ex.run(max_steps=3 * 300)
     assert ex.tasks["route"].stage == "code_first"
     truth.update({"billing": "tech", "tech": "sales", "sales": "billing"})
     await ex.run(max_steps=3 * 450)
     moves = [(m["data"]["from_stage"], m["data"]["to_stage"], m["data"]["reason"].split(":")[0])
-             for m in ex.get_mutations()[2:]]
+             for m in ex.get_mutations() if m["data"]["from_stage"] != m["data"]["to_stage"]][2:]
     # down one stage at a time on drift, then relearnt from the answers given after the drift
     assert moves[:3] == [("code_first", "hybrid", "drift"), ("hybrid", "llm_only", "drift"),
                          ("llm_only", "hybrid", moves[2][2])]

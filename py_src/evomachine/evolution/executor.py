@@ -72,6 +72,7 @@ class TaskState:
         self.train_from_seq = 0
         self.next_synthesis_at = 0
         self.synthesis_failures = 0
+        self.synthesized_at = 0
         self.code_load_tried = declared_code_path is None
         self.last_synthesis: dict[str, Any] | None = None
 
@@ -247,6 +248,8 @@ class EvolutionaryExecutor(MachineExecutor):
         if state.stage != "llm_only" and state.module is None:
             await self._make_missing_code(state)
             return
+        if await self._maybe_refresh(state):
+            return
         target = next_stage(state.stage)
         if target is None:
             return
@@ -274,6 +277,27 @@ class EvolutionaryExecutor(MachineExecutor):
                                  result.module)
         await self._change_stage(state, target, f"{reason}; held-out agreement "
                                  f"{result.heldout_agreement:.3f} ({result.synthesizer})")
+
+    async def _maybe_refresh(self, state: TaskState) -> bool:
+        """In hybrid or code_first, regenerate the code once history has grown ``refresh_growth``
+        times since it was made; keep the new module only if it agrees better on held-out data."""
+        growth = state.policy.refresh_growth
+        seen = self.histories[state.name].seen
+        if not growth or state.stage not in ("hybrid", "code_first") \
+                or seen < max(state.synthesized_at * growth,
+                              state.synthesized_at + state.policy.resynthesis_after):
+            return False
+        candidate = await self._synthesize(state)
+        if candidate is None:
+            return True
+        state.synthesized_at = seen
+        if candidate.heldout_agreement <= (state.heldout_agreement or 0.0):
+            return True
+        await self._install(state, candidate.code, candidate.synthesizer,
+                            candidate.heldout_agreement, candidate.module)
+        await self._change_stage(state, state.stage, f"code refreshed from {seen} executions; "
+                                 f"held-out agreement {candidate.heldout_agreement:.3f}")
+        return True
 
     async def _make_missing_code(self, state: TaskState) -> None:
         """A task declared at a code stage without code: synthesize it once history allows."""
@@ -327,6 +351,7 @@ class EvolutionaryExecutor(MachineExecutor):
         state.module, state.synthesizer, state.heldout_agreement = module, synthesizer, heldout
         state.code_load_tried = True
         state.synthesis_failures = 0
+        state.synthesized_at = self.histories[state.name].seen
         if self.storage is not None:
             await self.storage.save_code(path, code)
             self.persisted.code_paths.add(path)

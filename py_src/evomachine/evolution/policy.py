@@ -56,6 +56,8 @@ class EvolutionPolicy(BaseModel):
     demotion_agreement: float = Field(0.75, ge=0.0, le=1.0)
     demotion_min_checks: int = Field(20, ge=1)
     demotion_window: int = Field(30, ge=1)
+    # in hybrid/code_first, regenerate the code when history grew this many times (0: never)
+    refresh_growth: float = Field(2.0, ge=0.0)
     # bookkeeping
     agreement_window: int = Field(200, ge=1)
     check_every: int = Field(10, ge=1)

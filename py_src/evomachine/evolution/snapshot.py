@@ -55,7 +55,7 @@ def _task_state(state: TaskState) -> dict[str, Any]:
         "code_version": state.code_version, "synthesizer": state.synthesizer,
         "heldout_agreement": state.heldout_agreement, "since_check": state.since_check,
         "train_from_seq": state.train_from_seq, "next_synthesis_at": state.next_synthesis_at,
-        "synthesis_failures": state.synthesis_failures,
+        "synthesis_failures": state.synthesis_failures, "synthesized_at": state.synthesized_at,
         "code_load_tried": state.code_load_tried, "last_synthesis": state.last_synthesis,
         "rng": _rng_state(state.rng), "metrics": state.metrics.export(),
     }
@@ -121,6 +121,7 @@ def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
         task.since_check, task.train_from_seq = saved["since_check"], saved["train_from_seq"]
         task.next_synthesis_at = saved["next_synthesis_at"]
         task.synthesis_failures = saved.get("synthesis_failures", 0)
+        task.synthesized_at = saved.get("synthesized_at", 0)
         task.code_load_tried = saved["code_load_tried"]
         task.last_synthesis = saved.get("last_synthesis")
         _set_rng(task.rng, saved["rng"])

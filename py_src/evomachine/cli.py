@@ -1,0 +1,224 @@
+"""Headless runs: ``python -m evomachine evolve MACHINE --data FILE.jsonl --steps N``.
+
+The model is a :class:`SimulatedLLM` answering from the data's ground truth
+(the Input node's ``ground_truth`` field, or ``--label``) with ``--accuracy``;
+the run shows a progress bar on stderr and ends with a table per task on
+stdout: stage, executions, LLM calls, cost, cost saved against an LLM-only
+run (the LLM's measured mean cost per call × executions) and accuracy
+against ground truth. ``--store`` persists the executor and resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class CLIError(Exception):
+    """A problem with the command's input, reported without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evomachine",
+                                     description="Run EvoMachine machines headless.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    evolve = commands.add_parser("evolve",
+                                 help="run a machine over a data set and let its tasks evolve")
+    add = evolve.add_argument
+    add("machine", type=Path, help="the .machine file")
+    add("--data", type=Path, required=True, help="JSON Lines records for the Input node")
+    add("--steps", type=int, default=1000, help="machine steps to run (default 1000)")
+    add("--store", help="persist and resume, e.g. sqlite:run.db or memory")
+    add("--fresh", action="store_true", help="ignore a saved run in --store")
+    add("--report", type=Path, help="write metrics and mutations as JSON here")
+    add("--accuracy", type=float, default=0.95, help="simulated LLM accuracy (0.95)")
+    add("--error-rate", type=float, default=0.0, help="simulated LLM error rate (0)")
+    add("--label", help="ground-truth field (default: the Input node's ground_truth)")
+    add("--seed", type=int, default=0, help="seed for the LLM and shadow checks")
+    add("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(evolve(args, sys.stdout, sys.stderr))
+    except CLIError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """JSON Lines records; a bad line is reported with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise CLIError(f"cannot read data file {path}: {error.strerror}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise CLIError(f"{path}:{number}: not JSON: {error.msg}") from None
+        if not isinstance(record, dict):
+            raise CLIError(f"{path}:{number}: a record must be a JSON object")
+        records.append(record)
+    if not records:
+        raise CLIError(f"{path} holds no records")
+    return records
+
+
+def load_machine(path: Path) -> Any:
+    from evomachine.dsl import DSLError, parse_machine
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CLIError(f"cannot read machine file {path}: {error.strerror}") from None
+    try:
+        return parse_machine(text)
+    except DSLError as error:
+        raise CLIError(f"{path}: {error}") from None
+
+
+async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from evomachine.evolution import EvolutionaryExecutor
+    from evomachine.llm.simulated import SimulatedLLM
+
+    if args.steps < 0:
+        raise CLIError("--steps must be >= 0")
+    machine = load_machine(args.machine)
+    records = read_records(args.data)
+    label = args.label or next((n.attr("ground_truth") for n in machine.iter_nodes()
+                                if n.kind == "input" and n.attr("ground_truth")), None)
+    if not label:
+        raise CLIError("the simulated LLM answers from ground truth: give the Input node "
+                       "a ground_truth attribute or pass --label FIELD")
+    try:
+        llm = SimulatedLLM.from_records(records, label, accuracy=args.accuracy,
+                                        error_rate=args.error_rate, seed=args.seed,
+                                        price=(3.0, 15.0), latency_ms=(400.0, 150.0))
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    storage = open_storage(args.store)
+    executor = None
+    if storage is not None and not args.fresh:
+        machine_id = EvolutionaryExecutor(machine).machine_id
+        try:
+            executor = await EvolutionaryExecutor.restore(storage, machine_id, llm=llm,
+                                                          inputs=records)
+            print(f"resuming {machine_id!r} from {args.store} at input record "
+                  f"{executor.input_cursor}", file=err)
+        except LookupError:
+            executor = None
+    if executor is None:
+        executor = EvolutionaryExecutor(machine, {}, storage, llm=llm, inputs=records,
+                                        seed=args.seed)
+    started = time.perf_counter()
+    progress = Progress(args.steps, err, enabled=not args.quiet)
+    taken = 0
+    for taken in range(1, args.steps + 1):
+        if await executor.step() is None:
+            taken -= 1
+            break
+        progress.update(taken, executor)
+    progress.done(taken, executor)
+    if storage is not None:
+        await executor.flush()
+    elapsed = time.perf_counter() - started
+    summary = summarize(executor)
+    out.write(render_table(summary, taken, elapsed))
+    if args.report:
+        report = {"machine_id": executor.machine_id, "steps": taken, "seconds": round(elapsed, 3),
+                  "llm": llm.describe(), "tasks": executor.get_task_metrics(),
+                  "summary": summary, "mutations": executor.get_mutations()}
+        args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+def open_storage(kind: str | None) -> Any:
+    if not kind:
+        return None
+    from evomachine.storage import create_storage
+
+    try:
+        return create_storage(kind)
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise CLIError(f"--store {kind}: {error}") from None
+
+
+class Progress:
+    """A one-line text progress bar on ``stream``, redrawn at most 100 times."""
+
+    def __init__(self, total: int, stream: TextIO, *, enabled: bool = True, width: int = 30):
+        self.total, self.stream, self.enabled, self.width = max(total, 1), stream, enabled, width
+        isatty = getattr(stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        # a terminal redraws one line 100 times; a log gets ten lines
+        self.every = max(1, self.total // (100 if self.tty else 10))
+        self.last = 0
+
+    def update(self, done: int, executor: Any) -> None:
+        if self.enabled and done % self.every == 0:
+            self._draw(done, executor)
+
+    def done(self, done: int, executor: Any) -> None:
+        if self.enabled:
+            if done != self.last or not done:
+                self._draw(done, executor)
+            if self.tty:
+                self.stream.write("\n")
+            self.stream.flush()
+
+    def _draw(self, done: int, executor: Any) -> None:
+        self.last = done
+        filled = int(self.width * done / self.total)
+        stages = " ".join(f"{name}={stage}" for name, stage in executor.stages().items())
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {done}/{self.total} steps  {stages}"
+        self.stream.write(f"\r{line:<{self.width + 60}}" if self.tty else line + "\n")
+        self.stream.flush()
+
+
+def summarize(executor: Any) -> dict[str, dict[str, Any]]:
+    """Per task: the table's figures."""
+    rows = {}
+    for name, metrics in executor.get_task_metrics().items():
+        rows[name] = {
+            "stage": metrics["stage"],
+            "executions": metrics["execution_count"],
+            "llm_calls": metrics["llm_calls"],
+            "cost": metrics["performance_metrics"]["total_cost"],
+            "llm_only_cost": metrics["llm_only_cost_estimate"],
+            "cost_saved": metrics["cost_saved"],
+            "accuracy": metrics["accuracy"],
+        }
+    return rows
+
+
+def render_table(summary: dict[str, dict[str, Any]], steps: int, seconds: float) -> str:
+    header = ("task", "stage", "executions", "LLM calls", "cost $", "saved $", "saved %",
+              "accuracy")
+    rows = [header]
+    for name, row in summary.items():
+        saved, baseline = row["cost_saved"], row["llm_only_cost"]
+        rows.append((
+            name, row["stage"], str(row["executions"]), str(row["llm_calls"]),
+            f"{row['cost']:.4f}", "-" if saved is None else f"{saved:.4f}",
+            "-" if not baseline else f"{100 * saved / baseline:.1f}",
+            "-" if row["accuracy"] is None else f"{100 * row['accuracy']:.1f}%",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"{steps} steps in {seconds:.2f}s")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,84 @@
+"""``python -m evomachine evolve``: a smoke run, the report, resuming from a store, input errors."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from test_evolution_auto import workload
+from test_evolution_stages import TRIAGE
+
+from evomachine import cli
+
+
+@pytest.fixture
+def files(tmp_path: Path):
+    machine = tmp_path / "triage.machine"
+    machine.write_text(TRIAGE % "llm_only", encoding="utf-8")
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in workload(300)) + "\n", encoding="utf-8")
+    return machine, data, tmp_path
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    args = cli.build_parser().parse_args(argv)
+    try:
+        code = cli.asyncio.run(cli.evolve(args, out, err))
+    except cli.CLIError as error:
+        return 2, out.getvalue(), str(error)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_smoke_run_prints_a_table_and_writes_a_report(files):
+    machine, data, tmp = files
+    report = tmp / "out.json"
+    code, out, err = run(["evolve", str(machine), "--data", str(data), "--steps", "600",
+                          "--report", str(report), "--seed", "2"])
+    assert code == 0
+    header, _rule, row, footer = out.splitlines()
+    assert header.split()[:3] == ["task", "stage", "executions"]
+    assert row.split()[0] == "route" and row.split()[1] == "hybrid" and row.split()[2] == "200"
+    assert footer.startswith("600 steps")
+    assert "600/600 steps" in err and "route=" in err
+    saved = json.loads(report.read_text())
+    assert saved["tasks"]["route"]["execution_count"] == 200
+    assert saved["summary"]["route"]["cost_saved"] > 0
+    assert saved["mutations"][0]["data"]["to_stage"] == "hybrid"
+    assert 0.9 <= saved["summary"]["route"]["accuracy"] <= 1.0
+
+
+@pytest.mark.cpython_only
+def test_store_resumes_where_the_last_run_stopped(files):
+    machine, data, tmp = files
+    store = f"sqlite:{tmp / 'run.db'}"
+    base = ["evolve", str(machine), "--data", str(data), "--store", store, "--quiet"]
+    assert run([*base, "--steps", "90"])[0] == 0
+    code, out, err = run([*base, "--steps", "90"])
+    assert code == 0 and "resuming 'ticket-triage'" in err and "record 30" in err
+    assert out.splitlines()[2].split()[2] == "60"
+    code, out, _ = run([*base, "--steps", "30", "--fresh"])
+    assert out.splitlines()[2].split()[2] == "10"
+
+
+def test_steps_beyond_the_data_stop_when_the_input_runs_out(files):
+    machine, data, _ = files
+    code, out, _ = run(["evolve", str(machine), "--data", str(data), "--steps", "5000", "--quiet"])
+    assert code == 0 and out.splitlines()[-1].startswith("900 steps")
+
+
+def test_input_errors_are_reported_without_tracebacks(files, capsys):
+    machine, data, tmp = files
+    bad = tmp / "bad.jsonl"
+    bad.write_text('{"text": "a", "label": "tech"}\nnot json\n', encoding="utf-8")
+    assert run(["evolve", str(machine), "--data", str(bad)])[2].startswith(f"{bad}:2: not JSON")
+    broken = tmp / "broken.machine"
+    broken.write_text('machine "x"\nTask t {', encoding="utf-8")
+    assert str(broken) in run(["evolve", str(broken), "--data", str(data)])[2]
+    no_truth = tmp / "plain.machine"
+    no_truth.write_text((TRIAGE % "llm_only").replace('{ ground_truth: "label"; }', ";"))
+    assert "ground_truth" in run(["evolve", str(no_truth), "--data", str(data)])[2]
+    assert cli.main(["evolve", str(tmp / "missing.machine"), "--data", str(data)]) == 2
+    assert "cannot read machine file" in capsys.readouterr().err
