@@ -12,6 +12,9 @@ from test_evolution_stages import TRIAGE
 
 from evomachine import cli
 
+# The CLI is a CPython tool: it drives its run with asyncio.run, which needs a real loop.
+pytestmark = pytest.mark.needs_event_loop
+
 
 @pytest.fixture
 def files(tmp_path: Path):

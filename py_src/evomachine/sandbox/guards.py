@@ -33,6 +33,13 @@ _IOPS: dict[str, Callable[[Any, Any], Any]] = {
 _MISSING = object()
 
 
+def range_length(r: range) -> int:
+    """``len(r)`` without ``OverflowError``: wasm32's ``ssize_t`` is 32 bits."""
+    if r.step > 0:
+        return max(0, (r.stop - r.start + r.step - 1) // r.step)
+    return max(0, (r.start - r.stop - r.step - 1) // -r.step)
+
+
 class Guards:
     """The guard functions for one sandboxed module, bound to its meter."""
 
@@ -52,6 +59,7 @@ class Guards:
         self.meter.trip(BudgetExceeded, reason)
 
     def sized(self, size: int, what: str) -> None:
+        """Charge ``size`` items to the allocation budget (small sizes are free)."""
         if size > SMALL:
             self.meter.charge(size, what)
 
@@ -246,7 +254,7 @@ class Guards:
 
     def range(self, *args: int) -> range:
         result = range(*args)
-        self.sized(len(result), "range")
+        self.sized(range_length(result), "range")
         return result
 
     # -- method guards ---------------------------------------------------------

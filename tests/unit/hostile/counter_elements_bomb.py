@@ -1,6 +1,6 @@
 # ruff: noqa
 # expect: BudgetExceeded
-# reason: budget
+# reason: would build
 
 from collections import Counter
 
