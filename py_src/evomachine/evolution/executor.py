@@ -9,7 +9,6 @@ batches (see :mod:`evomachine.evolution.snapshot`).
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,10 +22,12 @@ from evomachine.evolution.stages import (
     CodeOutcome,
     EvolutionError,
     check_stage,
+    draw,
     next_stage,
     previous_stage,
     run_code,
     same_answer,
+    seed_number,
 )
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.history import ExecutionRecord
@@ -67,7 +68,8 @@ class TaskState:
         self.heldout_agreement: float | None = None
         self.module: Any = None
         self.metrics = TaskMetrics(policy.agreement_window)
-        self.rng = random.Random(seed)
+        self.seed = seed_number(seed)
+        self.draws = 0
         self.since_check = 0
         self.train_from_seq = 0
         self.next_synthesis_at = 0
@@ -75,6 +77,11 @@ class TaskState:
         self.synthesized_at = 0
         self.code_load_tried = declared_code_path is None
         self.last_synthesis: dict[str, Any] | None = None
+
+    def sample(self) -> float:
+        """The next shadow-check draw in [0, 1), reproducible from ``(seed, draws)``."""
+        self.draws += 1
+        return draw(self.seed, self.draws)
 
     @property
     def version_name(self) -> str | None:
@@ -103,7 +110,7 @@ class EvolutionaryExecutor(MachineExecutor):
         history_limit: int = 2000,
         policy: EvolutionPolicy | dict[str, Any] | None = None,
         seed: int = 0,
-        persist_every: int = 100,
+        persist_every: int = 200,
         module_loader: ModuleLoader | None = None,
         **policy_overrides: Any,
     ):
@@ -178,7 +185,7 @@ class EvolutionaryExecutor(MachineExecutor):
                 return self._code_record(spec, state, input, code, success=False), False
         if stage == "code_only":
             audit = policy.code_only_audit_rate
-            if audit and state.rng.random() < audit:
+            if audit and state.sample() < audit:
                 return await self._shadow(spec, state, input, code, keep_code=True), True
             return self._code_record(spec, state, input, code), False
         threshold = policy.confidence_threshold if stage == "hybrid" else policy.llm_threshold
@@ -190,7 +197,7 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_confidence = None if code.error else code.confidence
             record.code_version = state.code_path
             return record, self.llm is not None
-        if policy.shadow_rate and state.rng.random() < policy.shadow_rate:
+        if policy.shadow_rate and state.sample() < policy.shadow_rate:
             return await self._shadow(spec, state, input, code, keep_code=False), True
         return self._code_record(spec, state, input, code), False
 

@@ -14,7 +14,7 @@ from typing import Any
 from evomachine.evolution.stages import same_answer
 from evomachine.history import ExecutionRecord
 
-LATENCY_WINDOW = 1000
+LATENCY_WINDOW = 500
 
 
 class TaskMetrics:
@@ -60,7 +60,7 @@ class TaskMetrics:
             self.code_answers += 1
         self.total_latency_ms += record.latency_ms
         self.total_cost += record.cost
-        self.latencies.append(record.latency_ms)
+        self.latencies.append(round(record.latency_ms, 3))
         if record.expected is not None:
             self.expected_known += 1
             if record.success and same_answer(record.output, record.expected):

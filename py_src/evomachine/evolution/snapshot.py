@@ -11,7 +11,7 @@ when it is installed.
 
 from __future__ import annotations
 
-import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,24 +29,28 @@ HISTORY_NAMESPACE = "history"
 
 @dataclass
 class PersistedKeys:
-    """What this executor knows is already in storage."""
+    """What this executor knows is already in storage: history seqs per task, code paths."""
 
-    history: set[str] = field(default_factory=set)
+    history: dict[str, set[int]] = field(default_factory=dict)
+    stray: set[str] = field(default_factory=set)
     code_paths: set[str] = field(default_factory=set)
     synced: bool = False
+
+    def load(self, machine_id: str, keys: Iterable[str]) -> None:
+        """Take the history keys found in storage (unparseable ones are deleted next flush)."""
+        self.history, self.stray = {}, set()
+        for key in keys:
+            _, _, rest = key.partition(f"{machine_id}/")
+            task, _, seq = rest.rpartition("/")
+            if task and seq.isdigit():
+                self.history.setdefault(task, set()).add(int(seq))
+            else:
+                self.stray.add(key)
+        self.synced = True
 
 
 def history_key(machine_id: str, task: str, seq: int) -> str:
     return f"{machine_id}/{task}/{seq:010d}"
-
-
-def _rng_state(rng: random.Random) -> list[Any]:
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def _set_rng(rng: random.Random, saved: list[Any]) -> None:
-    rng.setstate((saved[0], tuple(saved[1]), saved[2]))
 
 
 def _task_state(state: TaskState) -> dict[str, Any]:
@@ -57,14 +61,30 @@ def _task_state(state: TaskState) -> dict[str, Any]:
         "train_from_seq": state.train_from_seq, "next_synthesis_at": state.next_synthesis_at,
         "synthesis_failures": state.synthesis_failures, "synthesized_at": state.synthesized_at,
         "code_load_tried": state.code_load_tried, "last_synthesis": state.last_synthesis,
-        "rng": _rng_state(state.rng), "metrics": state.metrics.export(),
+        "draws": state.draws, "metrics": state.metrics.export(),
     }
 
 
+def _recent_range(history: TaskHistory) -> tuple[int, int] | None:
+    """``(first, last)`` sequence numbers when ``recent`` is contiguous (it is, as appended)."""
+    recent = history.recent
+    if not recent:
+        return (1, 0)
+    first, last = recent[0].seq, recent[-1].seq
+    return (first, last) if last - first + 1 == len(recent) else None
+
+
 def _history_index(history: TaskHistory) -> dict[str, Any]:
+    span = _recent_range(history)
     return {"limit": history.limit, "sample_size": history.sample_size, "seen": history.seen,
-            "seed": history.seed, "recent": [r.seq for r in history.recent],
+            "seed": history.seed,
+            "recent": {"from": span[0], "to": span[1]} if span else [r.seq for r in history.recent],
             "sample": [r.seq for r in history.sample]}
+
+
+def _index_seqs(index: dict[str, Any]) -> list[int]:
+    recent = index["recent"]
+    return list(range(recent["from"], recent["to"] + 1)) if isinstance(recent, dict) else recent
 
 
 def export_state(ex: EvolutionaryExecutor, *, inline_history: bool) -> dict[str, Any]:
@@ -124,7 +144,7 @@ def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
         task.synthesized_at = saved.get("synthesized_at", 0)
         task.code_load_tried = saved["code_load_tried"]
         task.last_synthesis = saved.get("last_synthesis")
-        _set_rng(task.rng, saved["rng"])
+        task.draws = int(saved["draws"])
         task.metrics = TaskMetrics.from_export(saved["metrics"])
         task.module = ex.module_loader(task.code, task.code_path) if task.code else None
     ex.mutations = [dict(m) for m in state.get("mutations", [])]
@@ -146,22 +166,40 @@ async def flush(ex: EvolutionaryExecutor) -> None:
         return
     from evomachine.storage.base import DELETE
 
-    persisted = ex.persisted
+    persisted, machine_id = ex.persisted, ex.machine_id
     if not persisted.synced:
-        persisted.history = set(await storage.keys(HISTORY_NAMESPACE, f"{ex.machine_id}/"))
-        persisted.synced = True
-    live: dict[str, ExecutionRecord] = {}
-    for name, history in ex.histories.items():
-        for record in (*history.recent, *history.sample):
-            live[history_key(ex.machine_id, name, record.seq)] = record
-    ops: list[tuple[str, str, Any]] = [
-        (HISTORY_NAMESPACE, key, live[key].model_dump(mode="json"))
-        for key in sorted(live.keys() - persisted.history)
-    ]
-    ops += [(HISTORY_NAMESPACE, key, DELETE) for key in sorted(persisted.history - live.keys())]
-    ops.append((STATE_NAMESPACE, ex.machine_id, export_state(ex, inline_history=False)))
+        persisted.load(machine_id, await storage.keys(HISTORY_NAMESPACE, f"{machine_id}/"))
+    ops: list[tuple[str, str, Any]] = [(HISTORY_NAMESPACE, key, DELETE)
+                                       for key in sorted(persisted.stray)]
+    saved: dict[str, set[int]] = {}
+    for name in sorted(set(ex.histories) | set(persisted.history)):
+        history = ex.histories.get(name)
+        records = _live_records(history) if history is not None else {}
+        before = persisted.history.get(name, set())
+        ops += [(HISTORY_NAMESPACE, history_key(machine_id, name, seq),
+                 records[seq].model_dump(mode="json"))
+                for seq in sorted(records.keys() - before)]
+        ops += [(HISTORY_NAMESPACE, history_key(machine_id, name, seq), DELETE)
+                for seq in sorted(before - records.keys())]
+        saved[name] = set(records)
+    ops.append((STATE_NAMESPACE, machine_id, export_state(ex, inline_history=False)))
     await storage.write_batch(ops)
-    persisted.history = set(live)
+    persisted.history, persisted.stray = saved, set()
+
+
+def _live_records(history: TaskHistory) -> dict[int, ExecutionRecord]:
+    """Records still held (recent or sampled) by sequence number."""
+    live = {record.seq: record for record in history.sample}
+    span = _recent_range(history)
+    if span is None:
+        live.update((record.seq, record) for record in history.recent)
+    else:
+        # Recent records are contiguous: skip the ones already in ``live`` without touching them.
+        offset = span[0]
+        for seq in range(span[0], span[1] + 1):
+            if seq not in live:
+                live[seq] = history.recent[seq - offset]
+    return live
 
 
 async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str, *,
@@ -182,17 +220,16 @@ async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str
 
         histories[name] = {
             "limit": index["limit"], "sample_size": index["sample_size"], "seen": index["seen"],
-            "seed": index["seed"], "recent": [record(s) for s in index["recent"]],
+            "seed": index["seed"], "recent": [record(s) for s in _index_seqs(index)],
             "sample": [record(s) for s in index["sample"]],
         }
     state = {**doc, "histories": histories}
-    options.setdefault("persist_every", doc.get("persist_every", 100))
+    options.setdefault("persist_every", doc.get("persist_every", 200))
     ex = cls(MachineData.model_validate(doc["machine"]), doc.get("context"), storage, llm=llm,
              machine_id=machine_id, policy=doc["policy"], seed=doc["seed"],
              history_limit=doc.get("history_limit", 2000), **options)
     ex.import_state(state)
-    ex.persisted.history = set(records)
-    ex.persisted.synced = True
+    ex.persisted.load(machine_id, records)
     ex.persisted.code_paths = {t.code_path for t in ex.tasks.values() if t.code_path}
     if inputs is not None:
         ex.set_inputs(inputs, skip=ex.input_cursor)

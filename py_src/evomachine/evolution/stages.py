@@ -9,6 +9,7 @@ into a :class:`CodeOutcome` with an error, never an exception.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -39,6 +40,26 @@ def next_stage(stage: str) -> str | None:
 def previous_stage(stage: str) -> str | None:
     index = STAGES.index(stage)
     return STAGES[index - 1] if index > 0 else None
+
+
+_MASK = (1 << 64) - 1
+
+
+def seed_number(text: str) -> int:
+    """A 64-bit seed from text, the same on every platform and run."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def draw(seed: int, index: int) -> float:
+    """The ``index``-th uniform draw in [0, 1) of stream ``seed`` (splitmix64).
+
+    Its whole state is ``(seed, index)``, so a saved executor resumes the
+    same sequence of shadow-check decisions.
+    """
+    z = (seed + (index + 1) * 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return ((z ^ (z >> 31)) >> 11) / 9007199254740992.0
 
 
 def same_answer(a: Any, b: Any) -> bool:
