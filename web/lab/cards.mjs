@@ -72,7 +72,7 @@ export class TaskCards {
     });
     const changes = (series && series.changes) || [];
     set("changes", changes.length
-      ? changes.map((c) => `${STAGE_NAMES[c.to] || c.to} at ${count(c.at)}`).join(" · ")
+      ? `Stage changes: ${changes.map((c) => `→ ${STAGE_NAMES[c.to] || c.to} at execution ${count(c.at)}`).join(" · ")}`
       : "No stage change yet.");
     const perf = m.performance_metrics || {};
     set("executions", count(m.execution_count));

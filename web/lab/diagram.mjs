@@ -74,7 +74,8 @@ export function renderDiagram(graph, { current = null, stages = {} } = {}) {
     const node = byName.get(name);
     const stage = node.kind === "task" ? stages[name] : null;
     const classes = ["node", `kind-${node.kind}`, stage ? `stage-${stage}` : "", name === current ? "current" : ""].join(" ");
-    const label = node.title && node.title.length <= 18 ? node.title : name;
+    const raw = node.title && node.title.length <= 16 ? node.title : name;
+    const label = raw.length > 17 ? `${raw.slice(0, 16)}…` : raw;
     nodes += `<g class="${classes}" data-node="${escapeHtml(name)}"><title>${escapeHtml(`${node.type} ${name}${stage ? ` (${stage})` : ""}${name === current ? " — current" : ""}`)}</title>` +
       `<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="8"/>` +
       `<text x="${p.x + NODE_W / 2}" y="${p.y + 17}" text-anchor="middle" class="node-name">${escapeHtml(label)}</text>` +

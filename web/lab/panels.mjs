@@ -74,7 +74,7 @@ export class CodePanel {
       `<p><strong>${escapeHtml(task)}</strong> · version <strong data-field="code-version">${escapeHtml(info.version || "—")}</strong> · ` +
       `stage ${escapeHtml(STAGE_NAMES[info.stage] || info.stage)} · winner <strong>${escapeHtml(info.synthesizer || "—")}</strong> · ` +
       `held-out agreement <strong>${pct(info.heldout_agreement)}</strong> · ${count(info.source.split("\n").length)} lines</p>` +
-      (rows ? `<table class="scores"><caption class="visually-hidden">Held-out scores of each synthesizer</caption>` +
+      (rows ? `<table class="scores"><caption>Held-out scores of each synthesizer at the last synthesis (execution ${count(info.last_synthesis.at)})</caption>` +
         `<thead><tr><th scope="col">Synthesizer</th><th scope="col">Held-out agreement</th><th scope="col">Coverage</th><th scope="col">Held-out size</th></tr></thead><tbody>${rows}</tbody></table>` : "");
     $("code-view").querySelector("code").innerHTML = highlightPython(info.source);
     $("code-download").disabled = false;
@@ -108,7 +108,8 @@ export class VersionsPanel {
       body.dataset.key = key;
       body.innerHTML = versions.length ? versions.slice().reverse().map((v) => {
         const stages = Object.entries(v.metrics || {}).map(([t, m]) => `${t}: ${STAGE_NAMES[m.stage] || m.stage} (${count(m.executions)})`).join(", ");
-        return `<tr${v.head ? ' class="head"' : ""}><td><code>${escapeHtml(v.id.slice(0, 13))}…</code>${v.label ? ` <strong>${escapeHtml(v.label)}</strong>` : ""}${v.head ? ' <span class="pill">current</span>' : ""}</td>` +
+        const name = v.label ? `<strong>${escapeHtml(v.label)}</strong>` : `<code title="${escapeHtml(v.id)}">…${escapeHtml(v.id.slice(-6))}</code>`;
+        return `<tr${v.head ? ' class="head"' : ""}><td>${name}${v.head ? ' <span class="pill">current</span>' : ""}</td>` +
           `<td>${when(v.created_at)}</td><td>${escapeHtml(stages)}</td>` +
           `<td><button type="button" data-rollback="${escapeHtml(v.id)}" aria-label="Roll back to version ${escapeHtml(v.label || v.id)}">Roll back</button></td></tr>`;
       }).join("") : '<tr><td colspan="4" class="muted">No versions yet: save one to keep this point.</td></tr>';

@@ -48,6 +48,7 @@ export async function mountUI(bridge) {
   let loadedDsl = null;
   let lastRefresh = 0;
   let refreshing = null;
+  let firstRender = true;
 
   const editor = new DslEditor($("editor"), $("dsl-errors"), {
     onChange: (text) => { scheduleCheck(text); saveDraft(text); },
@@ -268,7 +269,9 @@ export async function mountUI(bridge) {
     document.body.dataset.loaded = state.loaded ? "true" : "false";
     if (state.loaded && state.dsl !== loadedDsl) {
       loadedDsl = state.dsl;
-      const draft = loadDraft();
+      // Unsaved edits come back only on the first render after boot; loading anything replaces them.
+      const draft = firstRender ? loadDraft() : null;
+      if (!firstRender) { try { localStorage.removeItem(DRAFT_KEY); } catch { /* ignore */ } }
       if (draft && draft.base === state.dsl && draft.dsl !== state.dsl) {
         editor.value = draft.dsl;
         scheduleCheck(draft.dsl);
@@ -295,6 +298,7 @@ export async function mountUI(bridge) {
       : state.halted ? `Halted after ${count(state.step_count)} steps: the data set is used up.`
         : `${count(state.step_count)} steps so far · next node: ${state.current_node}`;
     if (state.notice) notify.say(state.notice, "error");
+    firstRender = false;
     versions.render(state);
     renderActivity(state);
     if (!bridge.isRunning) {

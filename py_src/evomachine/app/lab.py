@@ -15,9 +15,10 @@ from typing import Any
 
 from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
+from evomachine.app.library import LibraryMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import LabStore
-from evomachine.app.views import dumps, flatten_diff, machine_graph, task_card, version_summary
+from evomachine.app.views import dumps, machine_graph, task_card
 
 MAX_STEP_RESULTS = 200
 PAGE_METHODS = frozenset({
@@ -34,7 +35,7 @@ def _ground_truth(machine: Any) -> str | None:
     return None
 
 
-class Lab:
+class Lab(LibraryMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):
@@ -398,103 +399,6 @@ class Lab:
         card = task_card(task, ex.get_task_metrics()[task], state)
         return dumps({**card["code"], "task": task, "stage": state.stage, "source": state.code,
                       "filename": f"{ex.machine_id}_{task}_{state.version_name or 'v0'}.py"})
-
-    # --- versions and patterns ----------------------------------------------------------
-
-    def _persistence(self) -> Any:
-        from evomachine.persistence import MachinePersistence
-
-        return MachinePersistence(self.storage)
-
-    async def _versions(self) -> list[dict[str, Any]]:
-        ex = self.executor
-        infos = await self._persistence().list_versions(ex.machine_id)
-        head = await self._persistence().head(ex.machine_id)
-        return [{**info.model_dump(mode="json"), "head": info.id == head} for info in infos]
-
-    async def save_version(self, label: str | None = None) -> str:
-        """Save the executor as a new version; returns ``{id, versions}``."""
-        ex = self._require()
-        summary = version_summary(ex.get_task_metrics())
-        version = await self._persistence().save_version(ex, ex.machine_id, summary,
-                                                          label=label or None)
-        await self.store.save_version_extra(ex.machine_id, version,
-                                            {"dsl": self.dsl, "series": self.series.export()})
-        await self.persist()
-        return dumps({"id": version, "versions": await self._versions()})
-
-    async def rollback(self, version: str) -> str:
-        """Go back to ``version``: stages, code, history, position and charts."""
-        from evomachine.persistence import VersionNotFoundError
-
-        ex = self._require()
-        try:
-            await self._persistence().rollback(ex, ex.machine_id, version)
-        except VersionNotFoundError as error:
-            raise LabError(str(error)) from None
-        ex.set_inputs(self.records, skip=ex.input_cursor)
-        extra = await self.store.load_version_extra(ex.machine_id, version) or {}
-        if extra.get("dsl"):
-            self.dsl = extra["dsl"]
-        else:
-            from evomachine.dsl import format_machine
-
-            self.dsl = format_machine(ex.machine)
-        self.series = SeriesBook.from_export(extra.get("series"))
-        await self.persist()
-        return await self.state()
-
-    async def diff(self, v1: str, v2: str) -> str:
-        """What changed between two versions, as a dump and as table rows."""
-        ex = self._require()
-        diff = (await self._persistence().diff(ex.machine_id, v1, v2)).model_dump(mode="json")
-        return dumps({"diff": diff, "rows": flatten_diff(diff)})
-
-    async def patterns(self, query: str = "") -> str:
-        from evomachine.persistence import PatternLibrary
-
-        library = PatternLibrary(self.storage)
-        found = await (library.search(query) if query.strip() else library.list_patterns())
-        return dumps([p.model_dump(mode="json", exclude={"code"}) | {"lines": p.code.count("\n")}
-                      for p in found])
-
-    async def save_pattern(self, task: str, name: str, description: str = "") -> str:
-        """Keep ``task``'s current code in the pattern library as ``name``."""
-        from evomachine.persistence import Pattern, PatternLibrary
-
-        ex = self._require()
-        state = ex.tasks.get(task)
-        if state is None or not state.code:
-            raise LabError(f"task {task!r} has no generated code yet: run until it reaches "
-                           "hybrid, then save it as a pattern")
-        m = ex.get_task_metrics()[task]
-        spec = ex.task_spec(task)
-        pattern = Pattern(
-            name=name.strip() or f"{ex.machine_id}-{task}", description=description,
-            version=state.version_name or "v1", code=state.code,
-            performance_metrics={
-                "avg_execution_time_ms": m["performance_metrics"]["avg_execution_time_ms"],
-                "success_rate": m["success_rate"],
-                "cost_per_execution": m["performance_metrics"]["cost_per_execution"],
-                "execution_count": m["execution_count"]},
-            trained_on={"machine_id": ex.machine_id, "task_name": task,
-                        "training_samples": ex.histories[task].seen},
-            output_schema=spec.schema, stage=state.stage, synthesizer=state.synthesizer)
-        saved = await PatternLibrary(self.storage).save_pattern(pattern)
-        return dumps(saved.model_dump(mode="json", exclude={"code"}))
-
-    async def import_pattern(self, name: str, task: str, version: str | None = None) -> str:
-        """Install a pattern's code into ``task`` (re-checked on the task's own history)."""
-        from evomachine.persistence import PatternLibrary, PatternNotFoundError
-
-        ex = self._require()
-        try:
-            result = await PatternLibrary(self.storage).import_pattern(ex, name, task, version)
-        except (PatternNotFoundError, ValueError) as error:
-            raise LabError(str(error)) from None
-        self.series.task(task).observe_stage(ex.stages()[task], ex.histories[task].seen)
-        await self.persist()
-        return dumps(result)
 
     # --- everything ---------------------------------------------------------------------
 
