@@ -71,3 +71,29 @@ def split(
     train = [example for index, example in enumerate(examples) if index not in heldout]
     held = [example for index, example in enumerate(examples) if index in heldout]
     return train, held
+
+
+def folds(examples: list[Example], k: int, seed: int) -> list[tuple[list[Example], list[Example]]]:
+    """``k`` deterministic (train, held-out) pairs, stratified by label; each example is
+    held out exactly once. Small histories use these instead of one split, so every
+    example both trains and measures, and the estimate is not one small held-out set's luck.
+    """
+    if k < 2 or len(examples) < k:
+        raise ValueError(f"need k >= 2 and at least k examples, got k={k}, {len(examples)}")
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {}
+    for index, example in enumerate(examples):
+        by_label.setdefault(label_key(example.label), []).append(index)
+    fold_of: dict[int, int] = {}
+    position = 0
+    for key in sorted(by_label):
+        indices = by_label[key]
+        rng.shuffle(indices)
+        for index in indices:
+            fold_of[index] = position % k
+            position += 1
+    return [
+        ([e for i, e in enumerate(examples) if fold_of[i] != fold],
+         [e for i, e in enumerate(examples) if fold_of[i] == fold])
+        for fold in range(k)
+    ]

@@ -16,7 +16,13 @@ from typing import Any
 from evomachine.evolution.synthesis.base import SIMPLICITY, FittedModel
 from evomachine.evolution.synthesis.calibration import apply, cross_fitted_ece, fit_calibration
 from evomachine.evolution.synthesis.classifier import FeatureCache, fit_naive_bayes
-from evomachine.evolution.synthesis.dataset import Example, examples_from_records, label_key, split
+from evomachine.evolution.synthesis.dataset import (
+    Example,
+    examples_from_records,
+    folds,
+    label_key,
+    split,
+)
 from evomachine.evolution.synthesis.llm_codegen import (
     CodegenFailure,
     LLMCodeModel,
@@ -35,6 +41,9 @@ from evomachine.history import ExecutionRecord
 from evomachine.llm.base import LLMClient
 
 MIN_EXAMPLES = 4
+# Below this many examples the in-process candidates are scored by k-fold cross-fitting
+# (k = 1 / holdout_fraction): one small held-out set is too noisy to decide a promotion.
+CROSS_FIT_BELOW = 800
 Fitter = Callable[[list[Example], list[Any]], FittedModel]
 
 
@@ -66,6 +75,21 @@ class Evaluation:
         total = self.total = len(heldout)
         self.agreement = sum(ok for _, ok in self.pairs) / total if total else 0.0
         self.coverage = covered / total if total else 0.0
+
+    @classmethod
+    def merged(cls, parts: Sequence[Evaluation]) -> Evaluation:
+        """One evaluation over several folds' held-out answers (the last fold's model)."""
+        merged = cls.__new__(cls)
+        merged.model = parts[-1].model
+        merged.pairs = [pair for part in parts for pair in part.pairs]
+        merged.errors = [error for part in parts for error in part.errors]
+        merged.aborted = any(part.aborted for part in parts)
+        merged.total = sum(part.total for part in parts)
+        agreed = sum(ok for _, ok in merged.pairs)
+        covered = sum(part.coverage * part.total for part in parts)
+        merged.agreement = agreed / merged.total if merged.total else 0.0
+        merged.coverage = covered / merged.total if merged.total else 0.0
+        return merged
 
     def score(self, n_train: int, fit_ms: float) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -178,18 +202,22 @@ async def synthesize(
             f"unknown synthesizer(s) {sorted(unknown)}; choose from {list(SIMPLICITY)}"
         )
     train, heldout = split(examples, holdout_fraction, seed)
-    labels = ordered_labels(spec, train)
     filename = code_path_hint(spec, version)
     scores: dict[str, dict[str, Any]] = {}
     evaluations: dict[str, Evaluation] = {}
     fits = fitters(max_features, FeatureCache())
+    k = round(1 / holdout_fraction)
+    cross_fit = k >= 2 and k <= len(examples) < CROSS_FIT_BELOW
+    rounds = folds(examples, k, seed) if cross_fit else [(train, heldout)]
     for name, fit in fits.items():
         if name in wanted:
             fit_started = time.perf_counter()
-            model = fit(train, labels)
+            parts = [Evaluation(fit(fold_train, ordered_labels(spec, fold_train)), fold_heldout)
+                     for fold_train, fold_heldout in rounds]
             fit_ms = (time.perf_counter() - fit_started) * 1000
-            evaluations[name] = Evaluation(model, heldout)
-            scores[name] = evaluations[name].score(len(train), fit_ms)
+            evaluations[name] = Evaluation.merged(parts)
+            scores[name] = evaluations[name].score(len(rounds[0][0]), fit_ms)
+            scores[name]["cross_fitted_folds"] = len(rounds) if cross_fit else 0
     if llm is not None and "llm_code" in wanted:
         fit_started = time.perf_counter()
         try:
@@ -218,7 +246,7 @@ async def synthesize(
         final = fits[winner](examples, ordered_labels(spec, examples))
     code = render_module(
         spec, final, version=version, calibration=calibration, trained_on=len(examples),
-        heldout_agreement=chosen.agreement, heldout_size=len(heldout),
+        heldout_agreement=chosen.agreement, heldout_size=chosen.total,
     )
     inputs = [example.input for example in heldout[:verify_inputs]]
     module = verify(code, filename, final, inputs, calibration, budget)
@@ -232,8 +260,8 @@ async def synthesize(
         scores=scores,
         calibration=calibration,
         heldout_agreement=round(chosen.agreement, 4),
-        train_size=len(train),
-        heldout_size=len(heldout),
+        train_size=len(rounds[0][0]) if winner in fits else len(train),
+        heldout_size=chosen.total,
         code_path_hint=filename,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         module=module,
