@@ -51,6 +51,7 @@ class Candidate:
     synthesizer: str
     heldout_agreement: float
     module: Any
+    synthesis: Any = None  # the SynthesisResult, for its calibration table
 
 
 class TaskState:
@@ -197,7 +198,8 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_confidence = None if code.error else code.confidence
             record.code_version = state.code_path
             return record, self.llm is not None
-        if policy.shadow_rate and state.sample() < policy.shadow_rate:
+        rate = policy.shadow_rate_now(stage, state.metrics.agreement_rate()[1])
+        if rate and state.sample() < rate:
             return await self._shadow(spec, state, input, code, keep_code=False), True
         return self._code_record(spec, state, input, code), False
 
@@ -276,14 +278,33 @@ class EvolutionaryExecutor(MachineExecutor):
         result = await self._synthesize(state)
         if result is None:
             return
-        min_heldout = policy.stage_bars(target)[0]
-        if result.heldout_agreement < min_heldout:
+        enough, evidence = self._good_enough(result, target, policy)
+        if not enough:
             self._back_off(state)
             return
         await self._install(state, result.code, result.synthesizer, result.heldout_agreement,
                                  result.module)
-        await self._change_stage(state, target, f"{reason}; held-out agreement "
-                                 f"{result.heldout_agreement:.3f} ({result.synthesizer})")
+        await self._change_stage(state, target, f"{reason}; {evidence} ({result.synthesizer})")
+
+    @staticmethod
+    def _good_enough(result: Candidate, target: str,
+                     policy: EvolutionPolicy) -> tuple[bool, str]:
+        """Does synthesized code clear ``target``'s held-out bar? And the evidence, in words.
+
+        Hybrid asks the LLM whenever the code is unsure, so code also qualifies for it when
+        the answers it would give alone agree well enough and cover enough inputs.
+        """
+        overall = f"held-out agreement {result.heldout_agreement:.3f}"
+        if result.heldout_agreement >= policy.stage_bars(target)[0]:
+            return True, overall
+        if target == "hybrid" and result.synthesis is not None:
+            agreement, coverage = result.synthesis.confident_agreement(
+                policy.confidence_threshold)
+            if agreement is not None and agreement >= policy.hybrid_min_confident_agreement \
+                    and coverage >= policy.hybrid_min_coverage:
+                return True, (f"{overall}; {agreement:.3f} on the {100 * coverage:.0f}% it "
+                              f"answers alone (confidence >= {policy.confidence_threshold})")
+        return False, overall
 
     async def _maybe_refresh(self, state: TaskState) -> bool:
         """In hybrid or code_first, regenerate the code once history has grown ``refresh_growth``
@@ -302,8 +323,11 @@ class EvolutionaryExecutor(MachineExecutor):
             return True
         await self._install(state, candidate.code, candidate.synthesizer,
                             candidate.heldout_agreement, candidate.module)
+        # The refresh replaced the code only because it agrees better on held-out data, so
+        # the checks measured on its predecessor stay as a conservative estimate.
         await self._change_stage(state, state.stage, f"code refreshed from {seen} executions; "
-                                 f"held-out agreement {candidate.heldout_agreement:.3f}")
+                                 f"held-out agreement {candidate.heldout_agreement:.3f}",
+                                 keep_checks=True)
         return True
 
     async def _make_missing_code(self, state: TaskState) -> None:
@@ -339,7 +363,8 @@ class EvolutionaryExecutor(MachineExecutor):
         state.last_synthesis = {"at": history.seen, "synthesizer": result.synthesizer,
                                 "heldout_agreement": result.heldout_agreement,
                                 "scores": result.scores}
-        return Candidate(result.code, result.synthesizer, result.heldout_agreement, module)
+        return Candidate(result.code, result.synthesizer, result.heldout_agreement, module,
+                         result)
 
     def _back_off(self, state: TaskState) -> None:
         """After a failed or not-good-enough synthesis, wait longer each time before retrying."""
@@ -374,10 +399,12 @@ class EvolutionaryExecutor(MachineExecutor):
             state.module = self.module_loader(code, state.code_path)
             state.synthesizer = state.synthesizer or "stored"
 
-    async def _change_stage(self, state: TaskState, target: str, reason: str) -> None:
+    async def _change_stage(self, state: TaskState, target: str, reason: str, *,
+                            keep_checks: bool = False) -> None:
         previous = state.stage
         state.stage = check_stage(target)
-        state.metrics.reset_stage()
+        if not keep_checks:
+            state.metrics.reset_stage()
         self.record_mutation("task_evolution", {
             "task": state.name, "from_stage": previous, "to_stage": target,
             "code_path": state.code_path, "reason": reason,

@@ -41,10 +41,17 @@ class EvolutionPolicy(BaseModel):
     llm_threshold: float = Field(CODE_FIRST_CONFIDENCE_THRESHOLD, ge=0.0, le=1.0)
     # shadow checks: share of the code's confident answers also sent to the LLM
     shadow_rate: float = Field(0.1, ge=0.0, le=1.0)
+    # ... and while a stage has fewer checks than the next stage needs: the same number
+    # of LLM calls buys the evidence in fewer executions (so fewer fallback calls)
+    evidence_shadow_rate: float = Field(0.3, ge=0.0, le=1.0)
     # in code_only the code answers alone; a share > 0 keeps auditing it for drift
     code_only_audit_rate: float = Field(0.0, ge=0.0, le=1.0)
     # held-out agreement a synthesized module needs to enter each stage
     hybrid_min_heldout: float = Field(0.80, ge=0.0, le=1.0)
+    # ... or: the answers hybrid lets the code give alone (calibrated confidence at least
+    # confidence_threshold) agree this well on held-out data and cover this share of inputs
+    hybrid_min_confident_agreement: float = Field(0.90, ge=0.0, le=1.0)
+    hybrid_min_coverage: float = Field(0.30, ge=0.0, le=1.0)
     code_first_min_heldout: float = Field(0.85, ge=0.0, le=1.0)
     code_only_min_heldout: float = Field(0.90, ge=0.0, le=1.0)
     # measured (shadow-check) agreement, and how many checks, to leave a stage upwards
@@ -62,7 +69,7 @@ class EvolutionPolicy(BaseModel):
     agreement_window: int = Field(200, ge=1)
     check_every: int = Field(10, ge=1)
     # executions before synthesis is retried after a failure (doubling each time, up to 32x)
-    resynthesis_after: int = Field(100, ge=1)
+    resynthesis_after: int = Field(50, ge=1)
     auto_evolve: bool = True
 
     def for_task(self, node: Node) -> EvolutionPolicy:
@@ -90,6 +97,13 @@ class EvolutionPolicy(BaseModel):
             return cls.model_validate({**base, **overrides})
         except ValidationError as error:
             raise PolicyError(f"invalid evolution policy: {error}") from None
+
+    def shadow_rate_now(self, stage: str, checks: int) -> float:
+        """The shadow-check rate in ``stage`` given the checks measured so far."""
+        following = {"hybrid": "code_first", "code_first": "code_only"}.get(stage)
+        if following is not None and checks < self.stage_bars(following)[2]:
+            return max(self.shadow_rate, self.evidence_shadow_rate)
+        return self.shadow_rate
 
     def stage_bars(self, stage: str) -> tuple[float, float | None, int]:
         """``(min held-out, min measured agreement or None, min checks)`` to enter ``stage``."""

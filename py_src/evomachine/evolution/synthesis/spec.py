@@ -64,3 +64,13 @@ class SynthesisResult(BaseModel):
     code_path_hint: str
     elapsed_ms: float = 0.0
     module: Any = Field(default=None, exclude=True, repr=False)
+
+    def confident_agreement(self, threshold: float) -> tuple[float | None, float]:
+        """``(agreement, coverage)`` of the held-out answers whose calibrated confidence is at
+        least ``threshold``: what the code would answer on its own in a stage that asks the
+        LLM below that confidence. ``agreement`` is ``None`` when no answer qualifies."""
+        total = sum(b.count for b in self.calibration)
+        kept = [b for b in self.calibration if b.confidence >= threshold]
+        count = sum(b.count for b in kept)
+        agreement = sum(b.agreed for b in kept) / count if count else None
+        return agreement, (count / total if total else 0.0)
