@@ -79,11 +79,12 @@ async def test_restore_rebuilds_exactly_the_saved_executor():
     assert back.get_task_metrics() == ex.get_task_metrics()
     assert back.current_node == ex.current_node and back.input_cursor == ex.input_cursor
     # both continue identically: same inputs, same shadow-check draws
+    back.persist_every = 10_000  # only ``ex`` writes: a second writer would get a conflict
     await ex.run(max_steps=90)
     await back.run(max_steps=90)
     after, restored_after = ex.export_state(), back.export_state()
     for state in (after, restored_after):
-        state.pop("mutations")
+        state.pop("mutations"), state.pop("persist_every")
     assert _without_timestamps(after) == _without_timestamps(restored_after)
     assert await storage.load_code("generated/ticket-triage/route_v1.py") == "fake"
 

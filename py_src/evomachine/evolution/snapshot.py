@@ -7,10 +7,19 @@ sequence number) and namespace ``history`` holds one key per live record,
 ``<machine_id>/<task>/<seq>``; records that left the bounded history are
 deleted in the same batch. Generated code also goes to ``storage.save_code``
 when it is installed.
+
+Two writers of one machine (two tabs, two processes) never overwrite each
+other silently: every flush is a compare-and-set on ``meta/revision/<machine_id>``
+(``Storage.write_batch_if``). A flush whose executor was not built on the
+stored revision writes nothing and raises ``StateConflictError``; restore the
+executor to follow the other writer. A new executor (not restored) takes over
+whatever revision is stored at its first flush: starting a machine afresh
+replaces it on purpose.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from evomachine.evolution.metrics import TaskMetrics
 from evomachine.history import ExecutionRecord, TaskHistory
 from evomachine.model import MachineData
+from evomachine.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from evomachine.evolution.executor import EvolutionaryExecutor, TaskState
@@ -25,6 +35,24 @@ if TYPE_CHECKING:
 FORMAT = 1
 STATE_NAMESPACE = "state"
 HISTORY_NAMESPACE = "history"
+REVISION_NAMESPACE = "meta"
+
+
+class StateConflictError(StorageError):
+    """Another writer saved this machine since this executor loaded it; nothing was written."""
+
+    def __init__(self, message: str, *, stored: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.stored = stored
+
+
+def revision_key(machine_id: str) -> str:
+    return f"revision/{machine_id}"
+
+
+async def stored_revision(storage: Any, machine_id: str) -> dict[str, Any] | None:
+    """``{"revision": n, "writer": token}`` last flushed for ``machine_id``, or ``None``."""
+    return await storage.get(REVISION_NAMESPACE, revision_key(machine_id))
 
 
 @dataclass
@@ -35,6 +63,10 @@ class PersistedKeys:
     stray: set[str] = field(default_factory=set)
     code_paths: set[str] = field(default_factory=set)
     synced: bool = False
+    # The stored revision this executor is built on; ``adopt`` until its first flush or restore.
+    revision: dict[str, Any] | None = None
+    adopt: bool = True
+    writer: str = field(default_factory=lambda: secrets.token_hex(6))
 
     def load(self, machine_id: str, keys: Iterable[str]) -> None:
         """Take the history keys found in storage (unparseable ones are deleted next flush)."""
@@ -182,9 +214,25 @@ async def flush(ex: EvolutionaryExecutor) -> None:
         ops += [(HISTORY_NAMESPACE, history_key(machine_id, name, seq), DELETE)
                 for seq in sorted(before - records.keys())]
         saved[name] = set(records)
-    ops.append((STATE_NAMESPACE, machine_id, export_state(ex, inline_history=False)))
-    await storage.write_batch(ops)
+    if persisted.adopt:
+        persisted.revision = await stored_revision(storage, machine_id)
+    base = persisted.revision
+    revision = {"revision": (base["revision"] if base else 0) + 1, "writer": persisted.writer}
+    document = export_state(ex, inline_history=False)
+    document["revision"] = revision
+    ops.append((STATE_NAMESPACE, machine_id, document))
+    ops.append((REVISION_NAMESPACE, revision_key(machine_id), revision))
+    guard = (REVISION_NAMESPACE, revision_key(machine_id))
+    if not await storage.write_batch_if(guard, base, ops):
+        stored = await stored_revision(storage, machine_id)
+        raise StateConflictError(
+            f"machine {machine_id!r} was saved by another writer (another tab or process: "
+            f"revision {stored and stored['revision']}) after this executor loaded revision "
+            f"{base and base['revision']}; nothing was written. Restore it with "
+            f"EvolutionaryExecutor.restore(storage, {machine_id!r}) to continue from there",
+            stored=stored)
     persisted.history, persisted.stray = saved, set()
+    persisted.revision, persisted.adopt = revision, False
 
 
 def _live_records(history: TaskHistory) -> dict[int, ExecutionRecord]:
@@ -230,6 +278,7 @@ async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str
              history_limit=doc.get("history_limit", 2000), **options)
     ex.import_state(state)
     ex.persisted.load(machine_id, records)
+    ex.persisted.revision, ex.persisted.adopt = doc.get("revision"), False
     ex.persisted.code_paths = {t.code_path for t in ex.tasks.values() if t.code_path}
     if inputs is not None:
         ex.set_inputs(inputs, skip=ex.input_cursor)

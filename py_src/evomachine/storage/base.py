@@ -150,14 +150,40 @@ class Storage:
         Every value is serialized before anything is written, so a value that
         cannot be stored leaves storage untouched.
         """
+        text_ops = self.text_ops(ops)
+        if text_ops:
+            await self.write(text_ops)
+
+    def text_ops(self, ops: Iterable[tuple[str, str, Any]]) -> list[TextOp]:
+        """Check names and serialize every value of a batch (``DELETE`` becomes ``None``)."""
         text_ops: list[TextOp] = []
         for op in ops:
             namespace, key, value = op
             check_name(namespace, key)
             text = None if value is DELETE else self.serializer.dumps(value)
             text_ops.append((namespace, key, text))
-        if text_ops:
-            await self.write(text_ops)
+        return text_ops
+
+    def guard_holds(self, text: str | None, expected: Any) -> bool:
+        """Whether stored ``text`` (``None``: absent) holds the value ``expected``."""
+        return (None if text is None else self.serializer.loads(text)) == expected
+
+    async def write_batch_if(self, guard: tuple[str, str], expected: Any,
+                             ops: Iterable[tuple[str, str, Any]]) -> bool:
+        """Compare-and-set: write ``ops`` (all or nothing) only if the value at ``guard``
+        (``(namespace, key)``) equals ``expected`` (``None``: no value); whether it wrote.
+
+        Include the guard's new value in ``ops`` so the next writer sees it moved.
+        This default reads then writes with nothing awaited in between on backends
+        whose methods never suspend (memory; localStorage within one page), so it
+        is atomic there; backends shared across processes or tabs (SQLite,
+        IndexedDB) override it with one transaction.
+        """
+        check_name(*guard)
+        if not self.guard_holds(await self.read(*guard), expected):
+            return False
+        await self.write_batch(ops)
+        return True
 
     async def clear(self, namespace: str | None = None) -> None:
         """Remove everything this backend stores, or only ``namespace``."""

@@ -253,19 +253,70 @@ class IndexedDBStorage(Storage):
         return {self._plain_key(namespace, k): t for k, t in zip(raw_keys or [], texts or [],
                                                                    strict=True)}
 
+    def _issue_writes(self, tx: Any, ops: Sequence[TextOp]) -> None:
+        for namespace, key, text in ops:
+            object_store = tx.objectStore(self._store_of(namespace))
+            if text is None:
+                object_store.delete(self._key(namespace, key))
+            else:
+                object_store.put(text, self._key(namespace, key))
+
     async def write(self, ops: Sequence[TextOp]) -> None:
         stores = {self._store_of(ns) for ns, _, _ in ops}
 
         def issue(tx: Any) -> list[Any]:
-            for namespace, key, text in ops:
-                object_store = tx.objectStore(self._store_of(namespace))
-                if text is None:
-                    object_store.delete(self._key(namespace, key))
-                else:
-                    object_store.put(text, self._key(namespace, key))
+            self._issue_writes(tx, ops)
             return []
 
         await self._transact(sorted(stores), "readwrite", f"writing a batch of {len(ops)}", issue)
+
+    async def write_batch_if(self, guard: tuple[str, str], expected: Any, ops: Any) -> bool:
+        """Compare-and-set in one ``readwrite`` transaction: atomic across tabs.
+
+        The guard is read first; its ``success`` handler, still inside the
+        transaction, issues the writes or aborts it.
+        """
+        text_ops = self.text_ops(ops)
+        namespace, key = guard
+        store = self._store_of(namespace)
+        stores = {store} | {self._store_of(ns) for ns, _, _ in text_ops}
+        outcome: dict[str, Any] = {}
+        handlers: list[bridge.Listeners] = []
+
+        def issue(tx: Any) -> list[Any]:
+            request = tx.objectStore(store).get(self._key(namespace, key))
+
+            def compared(event: Any) -> None:
+                try:
+                    text = bridge.to_py(request.result)
+                    outcome["held"] = self.guard_holds(text if isinstance(text, str) else None,
+                                                       expected)
+                    if outcome["held"]:
+                        self._issue_writes(tx, text_ops)
+                    else:
+                        tx.abort()
+                except Exception as error:  # surfaced after the transaction ends
+                    outcome["error"] = error
+                    tx.abort()
+
+            listeners = bridge.Listeners(request)
+            listeners.on("success", compared)
+            handlers.append(listeners)
+            return []
+
+        what = f"writing a guarded batch of {len(text_ops)}"
+        try:
+            await self._transact(sorted(stores), "readwrite", what, issue)
+        except StorageError:
+            if "error" in outcome:
+                raise bridge.translate(outcome["error"], what) from outcome["error"]
+            if outcome.get("held") is False:
+                return False
+            raise
+        finally:
+            for listeners in handlers:
+                listeners.release()
+        return True
 
     async def wipe(self, namespace: str | None) -> None:
         if namespace is None:

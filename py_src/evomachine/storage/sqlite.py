@@ -101,10 +101,30 @@ class SQLiteStorage(Storage):
         return dict(self._prefix_query("key, value", namespace, prefix))
 
     async def write(self, ops: Sequence[TextOp]) -> None:
+        self._transaction(ops, None)
+
+    async def write_batch_if(self, guard: tuple[str, str], expected: Any, ops: Any) -> bool:
+        """Compare-and-set in one ``BEGIN IMMEDIATE`` transaction: atomic across processes."""
+        text_ops = self.text_ops(ops)
+        namespace, key = guard
+        return self._transaction(
+            text_ops, lambda conn: self.guard_holds(self._read_in(conn, namespace, key), expected))
+
+    @staticmethod
+    def _read_in(conn: Any, namespace: str, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM kv WHERE namespace = ? AND key = ?",
+                           (namespace, key)).fetchone()
+        return None if row is None else row[0]
+
+    def _transaction(self, ops: Sequence[TextOp], check: Any) -> bool:
+        """Apply ``ops`` in one write transaction if ``check(conn)`` (when given) holds in it."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if check is not None and not check(conn):
+                    conn.execute("ROLLBACK")
+                    return False
                 for namespace, key, text in ops:
                     if text is None:
                         conn.execute("DELETE FROM kv WHERE namespace = ? AND key = ?",
@@ -121,6 +141,7 @@ class SQLiteStorage(Storage):
             conn.execute("COMMIT")
         except self._sqlite3.Error as error:
             raise self._fail(error, f"writing a batch of {len(ops)}") from error
+        return True
 
     async def wipe(self, namespace: str | None) -> None:
         try:
