@@ -2,11 +2,20 @@
 // Python is called through one door, Lab.call(method, argsJson) -> {ok, value | error}, so no
 // proxy crosses the boundary. Runs are chunked: run_chunk does a few steps or ~30 ms, then the
 // loop yields to the event loop (MessageChannel) so the page paints and pause() gets a turn.
+//
+// Two tabs of one origin share one storage. Every call that changes state runs holding the
+// origin-wide Web Lock LOCK_NAME, after lab.sync() has caught up with what other tabs saved,
+// and ends by announcing itself on the BroadcastChannel, so the other tabs follow. A run holds
+// the lock until it ends: another tab's changes wait for it (its run reports phase "waiting").
+// Should two writes still cross (no Web Locks), the executor's revision check refuses the
+// stale one with a clear error instead of overwriting the other tab's state.
 
 const CHUNK_STEPS = 2000;
 const CHUNK_BUDGET_MS = 30;
 const PERSIST_EVERY_MS = 3000;
 const KEY_STORE = "evomachine:llm-key";
+const LOCK_NAME = "evomachine:lab";
+const CHANNEL_NAME = "evomachine:lab";
 
 export class LabError extends Error {
   constructor(message, kind = "user") {
@@ -46,6 +55,44 @@ export class LabBridge extends EventTarget {
     this.queue = Promise.resolve();
     this.running = null;       // {pauseRequested, done: Promise}
     this.examplesCache = null;
+    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
+    if (this.channel) this.channel.onmessage = () => this.followOtherTab();
+  }
+
+  // --- other tabs -----------------------------------------------------------------------
+
+  /** Run `work` holding the origin-wide lock, caught up with other tabs; then tell them. */
+  async shared(work, signal = null) {
+    const body = async () => {
+      await this.catchUp();
+      try { return await work(); } finally { this.channel?.postMessage({ changed: Date.now() }); }
+    };
+    if (!navigator.locks) return body();
+    return navigator.locks.request(LOCK_NAME, signal ? { signal } : {}, body);
+  }
+
+  async catchUp() {
+    const { changed } = await this.call("sync");
+    if (changed) this.emit("change", { what: "sync" });
+    return changed;
+  }
+
+  /** Another tab changed something: reload what it saved (once no write is under way). */
+  async followOtherTab() {
+    if (this.running) return; // the run catches up when it gets the lock
+    try {
+      if (navigator.locks) await navigator.locks.request(LOCK_NAME, () => this.call("sync"));
+      else await this.call("sync");
+      this.emit("change", { what: "sync" });
+    } catch (failure) {
+      console.error("following another tab failed:", failure);
+    }
+  }
+
+  async lockBusy() {
+    if (!navigator.locks?.query) return false;
+    const { held } = await navigator.locks.query();
+    return held.some((lock) => lock.name === LOCK_NAME);
   }
 
   /** Run `work` after every call queued before it (Python state is not re-entrant). */
@@ -103,7 +150,7 @@ export class LabBridge extends EventTarget {
     }
     const [dsl, data] = await Promise.all([this.fetchText(example.machine), this.fetchText(example.data)]);
     await this.pause();
-    const state = await this.call("load", dsl, data, example.data.split("/").pop(), name);
+    const state = await this.shared(() => this.call("load", dsl, data, example.data.split("/").pop(), name));
     return this.changed(state, "load");
   }
 
@@ -113,12 +160,12 @@ export class LabBridge extends EventTarget {
     if (Array.isArray(records)) { data = JSON.stringify(records); name = "records.json"; }
     else if (typeof records === "string") { data = records; name = "data"; }
     await this.pause();
-    return this.changed(await this.call("load", dsl, data, name, null), "load");
+    return this.changed(await this.shared(() => this.call("load", dsl, data, name, null)), "load");
   }
 
   async loadData(text, filename) {
     await this.pause();
-    return this.changed(await this.call("load_data", text, filename), "data");
+    return this.changed(await this.shared(() => this.call("load_data", text, filename)), "data");
   }
 
   async check(dsl) {
@@ -133,14 +180,14 @@ export class LabBridge extends EventTarget {
       if (saved && saved.provider === settings.provider) settings.api_key = saved.key;
     }
     rememberKey(settings);
-    return this.changed(await this.call("set_llm", JSON.stringify(settings)), "llm");
+    return this.changed(await this.shared(() => this.call("set_llm", JSON.stringify(settings))), "llm");
   }
 
   // --- running ------------------------------------------------------------------------
 
   async step(n = 1) {
     await this.pause();
-    return this.changed(await this.call("step", Math.max(1, Math.floor(n))), "step");
+    return this.changed(await this.shared(() => this.call("step", Math.max(1, Math.floor(n)))), "step");
   }
 
   /** Run `n` steps in chunks; resolves once they ran, the data ran out, or pause() was called. */
@@ -155,10 +202,25 @@ export class LabBridge extends EventTarget {
 
   async runLoop(total, until, task) {
     await this.pause();
-    const control = { pauseRequested: false };
+    const control = { pauseRequested: false, abort: new AbortController() };
     let finish;
     control.done = new Promise((resolve) => { finish = resolve; });
     this.running = control;
+    try {
+      if (await this.lockBusy()) this.emit("run", { phase: "waiting", total, until });
+      return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal);
+    } catch (failure) {
+      if (failure?.name !== "AbortError") throw failure;
+      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false };
+      this.emit("run", { phase: "end", ...summary, total, until });
+      return summary; // paused while waiting for another tab
+    } finally {
+      this.running = null;
+      finish();
+    }
+  }
+
+  async runChunks(control, total, until, task) {
     const started = performance.now();
     let lastPersist = started;
     let steps = 0;
@@ -185,9 +247,6 @@ export class LabBridge extends EventTarget {
     } catch (failure) {
       reason = "error";
       error = failure.message;
-    } finally {
-      this.running = null;
-      finish();
     }
     const elapsed = performance.now() - started;
     const summary = {
@@ -205,6 +264,7 @@ export class LabBridge extends EventTarget {
     const control = this.running;
     if (!control) return false;
     control.pauseRequested = true;
+    control.abort.abort(); // only matters while the run waits for another tab's lock
     await control.done;
     return true;
   }
@@ -214,7 +274,7 @@ export class LabBridge extends EventTarget {
   }
 
   async evolve(task) {
-    return this.changed(await this.call("evolve", task), "evolve");
+    return this.changed(await this.shared(() => this.call("evolve", task)), "evolve");
   }
 
   // --- state, versions, patterns --------------------------------------------------------
@@ -224,7 +284,7 @@ export class LabBridge extends EventTarget {
   code(task) { return this.call("code", task); }
 
   async saveVersion(label = null) {
-    return this.changed(await this.call("save_version", label), "version");
+    return this.changed(await this.shared(() => this.call("save_version", label)), "version");
   }
 
   async versions() {
@@ -233,34 +293,34 @@ export class LabBridge extends EventTarget {
 
   async rollback(id) {
     await this.pause();
-    return this.changed(await this.call("rollback", id), "rollback");
+    return this.changed(await this.shared(() => this.call("rollback", id)), "rollback");
   }
 
   diff(a, b) { return this.call("diff", a, b); }
   patterns(query = "") { return this.call("patterns", query); }
 
   async savePattern(task, name = "", description = "") {
-    return this.changed(await this.call("save_pattern", task, name, description), "pattern");
+    return this.changed(await this.shared(() => this.call("save_pattern", task, name, description)), "pattern");
   }
 
   async importPattern(name, task, version = null) {
-    return this.changed(await this.call("import_pattern", name, task, version), "pattern");
+    return this.changed(await this.shared(() => this.call("import_pattern", name, task, version)), "pattern");
   }
 
   async exportState() {
     await this.pause();
-    return JSON.stringify(await this.call("export_state"));
+    return JSON.stringify(await this.shared(() => this.call("export_state")));
   }
 
   async importState(json) {
     const text = typeof json === "string" ? json : JSON.stringify(json);
     await this.pause();
-    return this.changed(await this.call("import_state", text), "import");
+    return this.changed(await this.shared(() => this.call("import_state", text)), "import");
   }
 
   async reset() {
     await this.pause();
-    return this.changed(await this.call("reset"), "reset");
+    return this.changed(await this.shared(() => this.call("reset")), "reset");
   }
 }
 

@@ -197,6 +197,11 @@ export async function mountUI(bridge) {
       $("pause-btn").disabled = false;
       $("run-status").textContent = d.until ? `Running until a task reaches ${STAGE_NAMES[d.until]}…` : `Running ${count(d.total)} steps…`;
     }
+    if (d.phase === "waiting") {
+      runButtons.forEach((id) => { $(id).disabled = true; });
+      $("pause-btn").disabled = false;
+      $("run-status").textContent = "Waiting for the run in another tab to finish…";
+    }
     if (d.phase === "progress") {
       const fraction = d.until ? Math.min(1, d.steps / Math.max(d.steps + 1, 3000)) : d.steps / d.total;
       bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));

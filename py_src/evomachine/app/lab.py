@@ -10,6 +10,7 @@ can paint and the user can pause between chunks.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -24,7 +25,7 @@ MAX_STEP_RESULTS = 200
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
-    "import_pattern", "export_state", "import_state", "reset", "warm",
+    "import_pattern", "export_state", "import_state", "reset", "warm", "sync",
 })
 
 
@@ -53,6 +54,8 @@ class Lab(LibraryMixin):
         self.llm_error: str | None = None
         self.series = SeriesBook()
         self.notice: str | None = None
+        # The stamp of the session this tab last saved or loaded; another tab's save changes it.
+        self._stamp: str | None = None
 
     # --- the page's one door -------------------------------------------------------
 
@@ -107,6 +110,7 @@ class Lab(LibraryMixin):
 
     async def _restore(self, api_key: str | None = None) -> None:
         session = await self.store.load_session()
+        self._stamp = session.get("stamp") if session else None
         if not session or not session.get("dsl"):
             return
         try:
@@ -343,9 +347,47 @@ class Lab(LibraryMixin):
                 metrics = ex.get_task_metrics()[task]
                 if metrics["execution_count"] > series.last["executions"]:
                     series.sample(metrics)
-            await ex.flush()
-        await self.store.save_session(self._session(), self.records if dataset_changed else None)
+            from evomachine.evolution.snapshot import StateConflictError
+
+            try:
+                await ex.flush()
+            except StateConflictError as conflict:
+                await self._follow()
+                raise LabError(
+                    f"another tab saved machine {ex.machine_id!r} while this tab was changing it, "
+                    "so this tab's unsaved steps were dropped (nothing of the other tab's was "
+                    f"overwritten) and it now shows the other tab's state. ({conflict})") from None
+        stamp = secrets.token_hex(6)
+        await self.store.save_session({**self._session(), "stamp": stamp},
+                                      self.records if dataset_changed else None)
+        self._stamp = stamp
         return dumps({"saved": True})
+
+    # --- other tabs -------------------------------------------------------------------
+
+    async def sync(self) -> str:
+        """Catch up with another tab: reload what it saved since this tab last saved or loaded.
+
+        The page calls this before every change it makes (holding the origin-wide
+        Web Lock, so no other tab writes meanwhile) and when another tab announces
+        a change. Returns ``{changed}``: whether this tab reloaded.
+        """
+        session = await self.store.load_session()
+        moved = (session.get("stamp") if session else None) != self._stamp
+        ex = self.executor
+        if not moved and ex is not None and not ex.persisted.adopt:
+            from evomachine.evolution.snapshot import stored_revision
+
+            moved = await stored_revision(self.storage, ex.machine_id) != ex.persisted.revision
+        if moved:
+            await self._follow()
+        return dumps({"changed": moved})
+
+    async def _follow(self) -> None:
+        """Drop what this tab holds and load what is stored (another tab's latest state)."""
+        api_key = self._llm_config.api_key if self._llm_config is not None else None
+        await self._reset_memory()
+        await self._restore(api_key)
 
     def _session(self) -> dict[str, Any]:
         return {"format": 1, "dsl": self.dsl, "example": self.example,
@@ -432,4 +474,5 @@ class Lab(LibraryMixin):
         """Drop what is loaded; the LLM settings (and a key given this session) stay."""
         self.executor, self.dsl, self.example = None, "", None
         self.records, self.series, self.notice = [], SeriesBook(), None
+        self._stamp = None
         self.dataset = {"name": None, "count": 0, "fields": []}
