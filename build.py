@@ -2,8 +2,8 @@
 """EvoMachine's one entry point: ``build`` (default), ``serve [--port N]``, ``test [pytest args]``.
 
 Standard library only, so it runs on a fresh machine before anything is
-installed. It makes ``.venv``, fetches pinned artifacts (Pyodide from npm,
-wheels from PyPI) into a cache checked against pinned hashes, and writes
+installed. It makes ``.venv``, fetches pinned artifacts (Pyodide and uPlot from
+npm, wheels from PyPI) into a cache checked against pinned hashes, and writes
 ``dist/`` in one swap, so a failed build never leaves a half-written ``dist/``.
 A second build finds everything in the cache and needs no network.
 """
@@ -37,6 +37,14 @@ PYODIDE_INTEGRITY = (
 PYODIDE_FILES = (
     "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
     "pyodide-lock.json", "package.json",
+)
+
+# Browser libraries vendored from npm: (package, version, integrity, dist folder, files in
+# the tarball's package/ folder). The lab's charts use uPlot.
+NPM_ASSETS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("uplot", "1.6.32",
+     "sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw==",
+     "web/vendor/uplot", ("dist/uPlot.esm.js", "dist/uPlot.min.css", "LICENSE")),
 )
 
 # (requirement, wheel file name, sha256, group). "engine" wheels ship in the page;
@@ -135,21 +143,26 @@ def ensure_venv() -> None:
 # ---------------------------------------------------------------- fetching
 
 
-def fetch_pyodide() -> Path:
-    """The Pyodide npm tarball, from the cache or npm, checked against its integrity hash."""
-    tarball = CACHE / f"pyodide-{PYODIDE_VERSION}.tgz"
+def fetch_npm(package: str, version: str, integrity: str) -> Path:
+    """An npm tarball, from the cache or ``npm pack``, checked against its integrity hash."""
+    tarball = CACHE / f"{package}-{version}.tgz"
     if not tarball.exists():
         if shutil.which("npm") is None:
             raise BuildError(
-                "npm is not installed, and Pyodide comes from npm. Install Node.js 20+ with npm "
-                "(Debian: apt-get install nodejs npm) and run the build again."
+                f"npm is not installed, and {package} comes from npm. Install Node.js 20+ with "
+                "npm (Debian: apt-get install nodejs npm) and run the build again."
             )
-        log(f"fetching pyodide@{PYODIDE_VERSION} from npm")
+        log(f"fetching {package}@{version} from npm")
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--silent"], cwd=Path(tmp),
-                what=f"npm pack pyodide@{PYODIDE_VERSION} (is the npm registry reachable?)")
-            (Path(tmp) / f"pyodide-{PYODIDE_VERSION}.tgz").replace(tarball)
-    algorithm, expected = PYODIDE_INTEGRITY.split("-", 1)
+            run(["npm", "pack", f"{package}@{version}", "--silent"], cwd=Path(tmp),
+                what=f"npm pack {package}@{version} (is the npm registry reachable?)")
+            packed = Path(tmp) / f"{package}-{version}.tgz"
+            if not packed.exists():
+                found = ", ".join(p.name for p in Path(tmp).iterdir()) or "nothing"
+                raise BuildError(f"npm pack wrote {found} for {package}@{version}, "
+                                 f"expected {packed.name}")
+            packed.replace(tarball)
+    algorithm, expected = integrity.split("-", 1)
     actual = base64.b64encode(hashlib.new(algorithm, tarball.read_bytes()).digest()).decode()
     if actual != expected:
         tarball.unlink()
@@ -159,6 +172,25 @@ def fetch_pyodide() -> Path:
             "If it fails again, the registry serves a different file: do not use it."
         )
     return tarball
+
+
+def fetch_pyodide() -> Path:
+    """The Pyodide npm tarball, from the cache or npm, checked against its integrity hash."""
+    return fetch_npm("pyodide", PYODIDE_VERSION, PYODIDE_INTEGRITY)
+
+
+def extract_npm_files(tarball: Path, names: tuple[str, ...], target: Path) -> None:
+    """Copy ``names`` (paths under the tarball's ``package/``) flat into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tarball) as archive:
+        for name in names:
+            try:
+                member = archive.extractfile(f"package/{name}")
+            except KeyError:
+                member = None
+            if member is None:
+                raise BuildError(f"{tarball.name} has no {name}")
+            (target / Path(name).name).write_bytes(member.read())
 
 
 def fetch_pinned(requirement: str, filename: str, sha256: str, *, sdist: bool = False) -> Path:
@@ -263,19 +295,15 @@ def build_dist() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tarball = fetch_pyodide()
+    vendored = [(fetch_npm(package, version, integrity), folder, files)
+                for package, version, integrity, folder, files in NPM_ASSETS]
     wheels = [(fetch_pinned(req, name, sha), group) for req, name, sha, group in PINNED_WHEELS]
     sdist = fetch_pinned(*MARKUPSAFE_SDIST, sdist=True)
 
     staging = Path(tempfile.mkdtemp(prefix="dist.", dir=ROOT))
     staging.chmod(0o755)
     try:
-        (staging / "pyodide").mkdir()
-        with tarfile.open(tarball) as archive:
-            for name in PYODIDE_FILES:
-                member = archive.extractfile(f"package/{name}")
-                if member is None:
-                    raise BuildError(f"{tarball.name} has no {name}")
-                (staging / "pyodide" / name).write_bytes(member.read())
+        extract_npm_files(tarball, PYODIDE_FILES, staging / "pyodide")
         wheel_dir = staging / "wheels"
         wheel_dir.mkdir()
         manifest_wheels = []
@@ -289,12 +317,15 @@ def build_dist() -> Path:
 
         shutil.copy2(ROOT / "index.html", staging / "index.html")
         shutil.copytree(ROOT / "web", staging / "web")
+        for vendored_tarball, folder, files in vendored:
+            extract_npm_files(vendored_tarball, files, staging / folder)
         if (ROOT / "examples").is_dir():
             shutil.copytree(ROOT / "examples", staging / "examples",
                             ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         manifest = {
             "version": project_version(),
             "pyodide": PYODIDE_VERSION,
+            "vendor": {package: version for package, version, *_ in NPM_ASSETS},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "wheels": [
                 {"file": name, "group": group, "sha256": sha256_of(wheel_dir / name),

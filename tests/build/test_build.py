@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
+import json
 import sys
 import zipfile
 from pathlib import Path
@@ -70,8 +72,38 @@ def test_a_cached_file_with_the_right_hash_needs_no_download(build, tmp_path, mo
     assert build.fetch_pinned("thing==1.0", good.name, digest) == good
 
 
+def test_a_cached_npm_tarball_with_the_wrong_integrity_is_rejected_and_removed(
+        build, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    bogus = tmp_path / "uplot-1.6.32.tgz"
+    bogus.write_bytes(b"not the real tarball")
+    _, version, integrity, _, _ = build.NPM_ASSETS[0]
+    with pytest.raises(build.BuildError, match=r"checksum mismatch for uplot-1\.6\.32\.tgz"):
+        build.fetch_npm("uplot", version, integrity)
+    assert not bogus.exists()
+
+
+def test_a_verified_npm_tarball_needs_no_npm_and_a_missing_one_needs_npm(
+        build, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    good = tmp_path / "thing-1.0.0.tgz"
+    good.write_bytes(b"payload")
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(b"payload").digest()).decode()
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a cached, verified tarball must not be fetched again")
+
+    monkeypatch.setattr(build, "run", no_network)
+    assert build.fetch_npm("thing", "1.0.0", integrity) == good
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with pytest.raises(build.BuildError, match="npm is not installed, and other comes from npm"):
+        build.fetch_npm("other", "1.0.0", integrity)
+
+
 def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_path, monkeypatch):
-    if not (build.CACHE / f"pyodide-{build.PYODIDE_VERSION}.tgz").exists():
+    cached = [f"pyodide-{build.PYODIDE_VERSION}.tgz",
+              *(f"{package}-{version}.tgz" for package, version, *_ in build.NPM_ASSETS)]
+    if not all((build.CACHE / name).exists() for name in cached):
         pytest.skip("needs a warm artifact cache: run 'python3 build.py' once")
 
     def no_network(*args, **kwargs):
@@ -82,6 +114,11 @@ def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_pa
     build.build_dist()
     manifest = (tmp_path / "dist" / "manifest.json").read_text()
     assert "evomachine-" in manifest
+    vendor = tmp_path / "dist" / "web" / "vendor" / "uplot"
+    assert sorted(p.name for p in vendor.iterdir()) == ["LICENSE", "uPlot.esm.js", "uPlot.min.css"]
+    assert "export { uPlot as default }" in (vendor / "uPlot.esm.js").read_text()
+    assert "MIT License" in (vendor / "LICENSE").read_text()
+    assert json.loads(manifest)["vendor"] == {"uplot": "1.6.32"}
 
     def broken(*args, **kwargs):
         raise build.BuildError("simulated failure while building a wheel")
