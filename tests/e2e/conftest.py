@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 import threading
@@ -18,8 +19,10 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-# Persistent-profile tests reopen the same origin: storage belongs to scheme+host+port.
-FIXED_PORT = 8765
+# Storage belongs to an origin (scheme, host and port): one server per session keeps the
+# origin stable for tests that reopen a persistent profile. The port itself is any free one,
+# so two test runs on one machine don't collide; EVOMACHINE_E2E_PORT pins it.
+PORT = int(os.environ.get("EVOMACHINE_E2E_PORT", "0"))
 
 
 def _load_build_module():
@@ -49,7 +52,7 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    running = Server(FIXED_PORT)
+    running = Server(PORT)
     yield running
     running.close()
 

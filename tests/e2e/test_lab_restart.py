@@ -1,4 +1,4 @@
-"""State survives closing and reopening the browser (a persistent profile on the fixed port)."""
+"""State survives closing and reopening the browser (a persistent profile, same origin)."""
 
 from __future__ import annotations
 

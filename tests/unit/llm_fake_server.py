@@ -3,7 +3,8 @@
 Each request takes the next behaviour from ``server.script`` (then ``"ok"``):
 ``"ok"``, ``"429"`` (with ``Retry-After: 0``), ``"500"``, ``"401"``, ``"hang"``
 (no answer until released or ``hang_s``), ``"malformed"`` (200 with broken JSON).
-Every request is recorded as ``(path, headers, body)``.
+Every request is recorded as ``(path, headers, body)``. It answers CORS
+preflights, so the page (served from another port) can call it from a browser.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
+
+    def do_OPTIONS(self) -> None:
+        """CORS preflight, so a page on another 127.0.0.1 port can call this server."""
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "*")
+        self.send_header("Access-Control-Max-Age", "600")
+        self.end_headers()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -105,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "*")
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
