@@ -6,8 +6,7 @@ the browser: the first screen needs only ``__version__``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from evomachine._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -37,15 +36,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = ["__version__", *_EXPORTS]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evomachine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("evomachine", globals(), _EXPORTS)

@@ -69,7 +69,7 @@ class Node(BaseModel):
 
     @property
     def kind(self) -> str:
-        """The type in lower case: ``task``, ``state``, ``input``, ``context``, ``output``, ``note``."""
+        """The type in lower case (``task``, ``state``, ``input``, ``context``, ``output``, …)."""
         return self.type.lower()
 
     def attr(self, name: str, default: Any = None) -> Any:

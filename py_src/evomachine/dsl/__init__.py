@@ -5,8 +5,7 @@ Names load lazily so importing the package costs nothing until a parse.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from evomachine._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "parse_machine": "evomachine.dsl.parser",
@@ -20,15 +19,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evomachine.dsl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("evomachine.dsl", globals(), _EXPORTS)

@@ -7,8 +7,7 @@ only when it synthesizes).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from evomachine._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "EvolutionaryExecutor": "evomachine.evolution.executor",
@@ -24,15 +23,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evomachine.evolution' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("evomachine.evolution", globals(), _EXPORTS)

@@ -6,9 +6,7 @@ parser load without them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from evomachine._lazy import lazy_exports
 from evomachine.llm.answers import AnswerError, output_schema_for, parse_answer
 from evomachine.llm.base import LLMClient, LLMError, LLMRequest, LLMResponse
 from evomachine.llm.prices import ModelPrice, PriceTable
@@ -36,11 +34,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evomachine.llm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports("evomachine.llm", globals(), _LAZY)
