@@ -99,8 +99,13 @@ def test_journey_load_run_to_hybrid_and_see_the_code(lab):
     with lab.expect_download() as download:
         lab.click("#code-download")
     assert download.value.suggested_filename.endswith(".py")
-    assert lab.locator(".chart svg").count() == 3
-    assert lab.locator(".chart .stage-mark").count() == 3
+    lab.wait_for_function(
+        "[...document.querySelectorAll('.chart')].every((f) => f.dataset.stageMarks === '1')")
+    assert lab.locator(".chart .chart-plot canvas").count() == 3
+    assert lab.evaluate(STAGE_MARKS_DRAWN) == ["#6d28d9"] * 3
+    summaries = lab.locator(".chart .chart-summary").all_inner_texts()
+    assert len(summaries) == 3
+    assert all("Hybrid at execution 100" in text for text in summaries), summaries
     assert lab.locator(".diagram .node.current").count() == 1
     shot(lab, "after-300-steps")
 
@@ -125,8 +130,15 @@ def test_journey_save_version_reload_and_state_is_back(lab, server):
 
 
 def test_journey_roll_back_through_the_versions_panel(lab):
+    lab.evaluate("document.querySelector('.chart canvas').dataset.probe = 'kept'")
     lab.evaluate("window.evomachine.run(60)")
     assert state(lab)["step_count"] == 360
+    last = state(lab)["series"]["route"]["points"][-1][0]
+    lab.wait_for_function("(n) => document.querySelector('.chart .chart-summary').textContent"
+                          ".includes(`over ${n} executions`)", arg=last)
+    # The charts took the new points in place: same canvases, no extra uPlot instances.
+    assert lab.locator(".chart canvas[data-probe='kept']").count() == 1
+    assert lab.locator(".task-card .uplot").count() == 3
     lab.click("#versions-body button[data-rollback]")
     lab.wait_for_function("window.evomachine.state().then((s) => s.step_count === 300)")
     current = state(lab)
@@ -258,6 +270,21 @@ def test_patterns_save_and_import_through_the_panel(lab):
     kinds = [m["type"] for m in state(lab)["mutations"]]
     assert "pattern_import" in kinds
 
+
+# Per chart, whether its canvas shows the hybrid colour (the dashed marker) around the x the
+# marker plugin reports.
+STAGE_MARKS_DRAWN = """() => [...document.querySelectorAll('.chart')].map((figure) => {
+  const canvas = figure.querySelector('.chart-plot canvas');
+  const ratio = canvas.width / canvas.getBoundingClientRect().width;
+  const x = Math.round(parseFloat(figure.dataset.markX) * ratio);
+  const band = canvas.getContext('2d').getImageData(x - 2, 0, 5, canvas.height).data;
+  for (let i = 0; i < band.length; i += 4) {
+    const [r, g, b, a] = band.slice(i, i + 4);
+    const near = Math.abs(r - 0x6d) + Math.abs(g - 0x28) + Math.abs(b - 0xd9) < 30;
+    if (near && a > 128) return '#6d28d9';
+  }
+  return 'no marker';
+})"""
 
 CONTRAST = """() => {
   function rgb(text) { const m = text.match(/[\\d.]+/g) || []; return m.map(Number); }

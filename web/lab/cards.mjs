@@ -1,8 +1,14 @@
 // One card per task: stage badge and timeline, the numbers, and charts over executions.
 
-import { lineChart } from "./charts.mjs";
+import { ChartRow } from "./charts.mjs";
 import { escapeHtml } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
+
+const CHARTS = [
+  { key: "cost", title: "Cost per execution", column: 1, format: usd, color: "#9a3412" },
+  { key: "llm", title: "LLM-call rate", column: 2, format: (v) => pct(v, 0), yMax: 1, color: "#1f6feb" },
+  { key: "agreement", title: "Agreement with LLM", column: 3, format: (v) => pct(v, 0), yMax: 1, color: "#1a7f37" },
+];
 
 const FIELDS = [
   ["executions", "Executions"], ["success", "Success rate"], ["llm_rate", "LLM-call rate"],
@@ -42,6 +48,23 @@ export class TaskCards {
     this.handlers = handlers;
     this.cards = new Map();
     this.chartKeys = new Map();
+    this.chartRows = new Map();
+  }
+
+  /** Forget every card and free its charts (the page is about to show something else). */
+  clear() {
+    this.cards.clear();
+    this.chartKeys.clear();
+    this.sweep();
+  }
+
+  /** Free the charts of cards no longer on the page (the page may replace them wholesale). */
+  sweep() {
+    for (const [card, row] of this.chartRows) {
+      if (card.isConnected && this.cards.get(card.dataset.task) === card) continue;
+      row.destroy();
+      this.chartRows.delete(card);
+    }
   }
 
   render(state) {
@@ -56,6 +79,7 @@ export class TaskCards {
         this.root.append(card);
       }
     }
+    this.sweep();
     for (const task of tasks) this.update(this.cards.get(task), state.tasks[task], (state.series || {})[task]);
   }
 
@@ -89,10 +113,11 @@ export class TaskCards {
     const key = `${points.length}:${points.length ? points[points.length - 1][0] : 0}:${changes.length}`;
     if (this.chartKeys.get(card) === key) return;
     this.chartKeys.set(card, key);
-    card.querySelector('[data-field="charts"]').innerHTML = [
-      lineChart({ title: "Cost per execution", points: points.map((p) => [p[0], p[1]]), changes, format: usd, color: "#9a3412" }),
-      lineChart({ title: "LLM-call rate", points: points.map((p) => [p[0], p[2]]), changes, format: (v) => pct(v, 0), yMax: 1, color: "#1f6feb" }),
-      lineChart({ title: "Agreement with LLM", points: points.map((p) => [p[0], p[3]]), changes, format: (v) => pct(v, 0), yMax: 1, color: "#1a7f37" }),
-    ].join("");
+    let row = this.chartRows.get(card);
+    if (!row) {
+      row = new ChartRow(card.querySelector('[data-field="charts"]'), CHARTS, `${card.getAttribute("aria-labelledby").replace(/-title$/, "")}-chart`);
+      this.chartRows.set(card, row);
+    }
+    row.update(points, changes);
   }
 }

@@ -295,7 +295,7 @@ export async function mountUI(bridge) {
       ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded");
     if (!state.loaded) {
       $("tasks").innerHTML = '<div class="panel empty"><h2>Start here</h2><p>Pick an example above and press <strong>Load example</strong>, or write a machine in the editor and press <strong>Load machine</strong>. Then press <strong>Run</strong> and watch its tasks move from the LLM to generated code.</p></div>';
-      cards.cards.clear();
+      cards.clear();
     } else {
       cards.render(state);
     }
