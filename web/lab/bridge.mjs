@@ -55,6 +55,8 @@ export class LabBridge extends EventTarget {
     this.queue = Promise.resolve();
     this.running = null;       // {pauseRequested, done: Promise}
     this.examplesCache = null;
+    this.holding = false;                // inside the Web Lock (a run or a change in progress)
+    this.writes = Promise.resolve();     // the last change asked for; reads wait for it
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     if (this.channel) this.channel.onmessage = () => this.followOtherTab();
   }
@@ -62,13 +64,32 @@ export class LabBridge extends EventTarget {
   // --- other tabs -----------------------------------------------------------------------
 
   /** Run `work` holding the origin-wide lock, caught up with other tabs; then tell them. */
-  async shared(work, signal = null) {
+  async shared(work, signal = null, reentrant = true) {
+    if (reentrant && this.holding) return work(); // this tab holds the lock (its run): no second one
     const body = async () => {
-      await this.catchUp();
-      try { return await work(); } finally { this.channel?.postMessage({ changed: Date.now() }); }
+      this.holding = true;
+      try {
+        await this.catchUp();
+        return await work();
+      } finally {
+        this.holding = false;
+        this.channel?.postMessage({ changed: Date.now() });
+      }
     };
     if (!navigator.locks) return body();
     return navigator.locks.request(LOCK_NAME, signal ? { signal } : {}, body);
+  }
+
+  /** Call a method that changes state, holding the lock; "change" fires before it is released.
+   * Reads made after it (state, versions, ...) wait for it, as they did before there was a lock. */
+  mutate(what, method, ...args) {
+    const result = this.shared(async () => this.changed(await this.call(method, ...args), what));
+    this.writes = result.then(() => {}, () => {});
+    return result;
+  }
+
+  read(method, ...args) {
+    return this.writes.then(() => this.call(method, ...args));
   }
 
   async catchUp() {
@@ -150,8 +171,7 @@ export class LabBridge extends EventTarget {
     }
     const [dsl, data] = await Promise.all([this.fetchText(example.machine), this.fetchText(example.data)]);
     await this.pause();
-    const state = await this.shared(() => this.call("load", dsl, data, example.data.split("/").pop(), name));
-    return this.changed(state, "load");
+    return this.mutate("load", "load", dsl, data, example.data.split("/").pop(), name);
   }
 
   async load(dsl, records) {
@@ -160,12 +180,12 @@ export class LabBridge extends EventTarget {
     if (Array.isArray(records)) { data = JSON.stringify(records); name = "records.json"; }
     else if (typeof records === "string") { data = records; name = "data"; }
     await this.pause();
-    return this.changed(await this.shared(() => this.call("load", dsl, data, name, null)), "load");
+    return this.mutate("load", "load", dsl, data, name, null);
   }
 
   async loadData(text, filename) {
     await this.pause();
-    return this.changed(await this.shared(() => this.call("load_data", text, filename)), "data");
+    return this.mutate("data", "load_data", text, filename);
   }
 
   async check(dsl) {
@@ -180,14 +200,14 @@ export class LabBridge extends EventTarget {
       if (saved && saved.provider === settings.provider) settings.api_key = saved.key;
     }
     rememberKey(settings);
-    return this.changed(await this.shared(() => this.call("set_llm", JSON.stringify(settings))), "llm");
+    return this.mutate("llm", "set_llm", JSON.stringify(settings));
   }
 
   // --- running ------------------------------------------------------------------------
 
   async step(n = 1) {
     await this.pause();
-    return this.changed(await this.shared(() => this.call("step", Math.max(1, Math.floor(n)))), "step");
+    return this.mutate("step", "step", Math.max(1, Math.floor(n)));
   }
 
   /** Run `n` steps in chunks; resolves once they ran, the data ran out, or pause() was called. */
@@ -208,7 +228,7 @@ export class LabBridge extends EventTarget {
     this.running = control;
     try {
       if (await this.lockBusy()) this.emit("run", { phase: "waiting", total, until });
-      return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal);
+      return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
     } catch (failure) {
       if (failure?.name !== "AbortError") throw failure;
       const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false };
@@ -274,17 +294,17 @@ export class LabBridge extends EventTarget {
   }
 
   async evolve(task) {
-    return this.changed(await this.shared(() => this.call("evolve", task)), "evolve");
+    return this.mutate("evolve", "evolve", task);
   }
 
   // --- state, versions, patterns --------------------------------------------------------
 
-  state() { return this.call("state"); }
-  storage() { return this.call("storage_info"); }
-  code(task) { return this.call("code", task); }
+  state() { return this.read("state"); }
+  storage() { return this.read("storage_info"); }
+  code(task) { return this.read("code", task); }
 
   async saveVersion(label = null) {
-    return this.changed(await this.shared(() => this.call("save_version", label)), "version");
+    return this.mutate("version", "save_version", label);
   }
 
   async versions() {
@@ -293,18 +313,18 @@ export class LabBridge extends EventTarget {
 
   async rollback(id) {
     await this.pause();
-    return this.changed(await this.shared(() => this.call("rollback", id)), "rollback");
+    return this.mutate("rollback", "rollback", id);
   }
 
-  diff(a, b) { return this.call("diff", a, b); }
-  patterns(query = "") { return this.call("patterns", query); }
+  diff(a, b) { return this.read("diff", a, b); }
+  patterns(query = "") { return this.read("patterns", query); }
 
   async savePattern(task, name = "", description = "") {
-    return this.changed(await this.shared(() => this.call("save_pattern", task, name, description)), "pattern");
+    return this.mutate("pattern", "save_pattern", task, name, description);
   }
 
   async importPattern(name, task, version = null) {
-    return this.changed(await this.shared(() => this.call("import_pattern", name, task, version)), "pattern");
+    return this.mutate("pattern", "import_pattern", name, task, version);
   }
 
   async exportState() {
@@ -315,12 +335,12 @@ export class LabBridge extends EventTarget {
   async importState(json) {
     const text = typeof json === "string" ? json : JSON.stringify(json);
     await this.pause();
-    return this.changed(await this.shared(() => this.call("import_state", text)), "import");
+    return this.mutate("import", "import_state", text);
   }
 
   async reset() {
     await this.pause();
-    return this.changed(await this.shared(() => this.call("reset")), "reset");
+    return this.mutate("reset", "reset");
   }
 }
 
