@@ -7,7 +7,6 @@ writes nothing and gets ``StateConflictError``; restoring follows the other.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -106,6 +105,8 @@ async def test_two_writers_incrementing_with_retry_lose_no_increment(backend, tm
 
 @pytest.mark.cpython_only
 async def test_sqlite_compare_and_set_holds_against_a_raw_writer_in_between(tmp_path):
+    import sqlite3
+
     path = tmp_path / "race.sqlite"
     storage = SQLiteStorage(path)
     await storage.put(*GUARD, 1)
