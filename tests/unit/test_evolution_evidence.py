@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evomachine.evolution.executor import Candidate, EvolutionaryExecutor
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.synthesis.spec import CalibrationBin, SynthesisResult
+from evomachine.evolution.task_state import Candidate, clears_bar
 
 
 def result(bins: list[tuple[int, int, float]], overall: float) -> SynthesisResult:
@@ -31,7 +31,7 @@ def test_confident_agreement_counts_only_bins_at_or_above_the_threshold():
 def test_hybrid_accepts_weak_code_whose_confident_answers_are_good_and_common():
     policy = EvolutionPolicy()
     good_half = result([(50, 25, 0.5), (50, 47, 0.93)], overall=0.72)
-    enough, why = EvolutionaryExecutor._good_enough(candidate(good_half), "hybrid", policy)
+    enough, why = clears_bar(candidate(good_half), "hybrid", policy)
     assert enough and "answers alone" in why
 
 
@@ -40,17 +40,17 @@ def test_hybrid_refuses_code_whose_confident_answers_are_too_few_or_too_wrong():
     too_few = result([(90, 50, 0.55), (10, 10, 0.92)], overall=0.6)
     too_wrong = result([(50, 30, 0.6), (50, 41, 0.81)], overall=0.71)
     for synthesis in (too_few, too_wrong):
-        enough, _ = EvolutionaryExecutor._good_enough(candidate(synthesis), "hybrid", policy)
+        enough, _ = clears_bar(candidate(synthesis), "hybrid", policy)
         assert not enough
 
 
 def test_later_stages_need_the_overall_held_out_bar():
     policy = EvolutionPolicy()
     confident_only = result([(50, 25, 0.5), (50, 50, 0.98)], overall=0.75)
-    assert not EvolutionaryExecutor._good_enough(candidate(confident_only), "code_first",
+    assert not clears_bar(candidate(confident_only), "code_first",
                                                  policy)[0]
     strong = result([(100, 95, 0.95)], overall=0.95)
-    assert EvolutionaryExecutor._good_enough(candidate(strong), "code_only", policy)[0]
+    assert clears_bar(candidate(strong), "code_only", policy)[0]
 
 
 def test_shadow_checks_are_denser_until_the_next_stage_has_its_evidence():

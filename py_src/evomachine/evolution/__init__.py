@@ -11,7 +11,7 @@ from evomachine._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "EvolutionaryExecutor": "evomachine.evolution.executor",
-    "TaskState": "evomachine.evolution.executor",
+    "TaskState": "evomachine.evolution.task_state",
     "EvolutionPolicy": "evomachine.evolution.policy",
     "PolicyError": "evomachine.evolution.policy",
     "EXECUTION_THRESHOLD": "evomachine.evolution.policy",

@@ -30,7 +30,8 @@ from evomachine.model import MachineData
 from evomachine.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from evomachine.evolution.executor import EvolutionaryExecutor, TaskState
+    from evomachine.evolution.executor import EvolutionaryExecutor
+    from evomachine.evolution.task_state import TaskState
 
 FORMAT = 1
 STATE_NAMESPACE = "state"
