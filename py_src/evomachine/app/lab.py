@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from typing import Any
 
 from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
+from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import LabStore
 from evomachine.app.views import dumps, machine_graph, task_card
 
-MAX_STEP_RESULTS = 200
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
@@ -36,7 +35,7 @@ def _ground_truth(machine: Any) -> str | None:
     return None
 
 
-class Lab(LibraryMixin):
+class Lab(RunMixin, LibraryMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):
@@ -245,96 +244,6 @@ class Lab(LibraryMixin):
         if self.executor is None:
             raise LabError("no machine is loaded: pick an example or load DSL first")
         return self.executor
-
-    # --- running ------------------------------------------------------------------
-
-    async def run_chunk(self, max_steps: int, budget_ms: float = 30.0,
-                        until_stage: str | None = None, until_task: str | None = None) -> str:
-        """Up to ``max_steps`` steps within about ``budget_ms``; stops early at ``until_stage``.
-
-        ``reason`` is ``done`` (all steps ran), ``budget`` (time is up, call
-        again), ``halted`` (no more input), ``reached`` (a task got to
-        ``until_stage``), ``no_llm`` or ``error``.
-        """
-        result = await self._steps(max_steps, budget_ms, until_stage, until_task, collect=False)
-        return dumps(result)
-
-    async def step(self, count: int = 1) -> str:
-        """Run ``count`` steps now and return what each did (the last 200 of them)."""
-        return dumps(await self._steps(count, None, None, None, collect=True))
-
-    async def _steps(self, max_steps: int, budget_ms: float | None, until_stage: str | None,
-                     until_task: str | None, *, collect: bool) -> dict[str, Any]:
-        from evomachine.evolution.stages import STAGES
-        from evomachine.executor import ExecutionError
-
-        ex = self._require()
-        if ex.llm is None and ex.machine.tasks():
-            return self._chunk_result(0, "no_llm", self.llm_error or "no LLM is set", [])
-        target = STAGES.index(until_stage) if until_stage in STAGES else None
-        started = time.perf_counter()
-        steps, reason, error, results = 0, "done", None, []
-        while steps < max_steps:
-            try:
-                result = await ex.step()
-            except ExecutionError as failure:
-                reason, error = "error", str(failure)
-                break
-            if result is None:
-                reason = "halted"
-                break
-            steps += 1
-            if collect:
-                results.append({"node": result.node, "output": result.output,
-                                "next": result.next, "error": result.error})
-            node = ex._nodes.get(result.node)
-            if node is not None and node.kind == "task":
-                self._observe(ex, result.node)
-                if target is not None and self._reached(ex, target, until_task):
-                    reason = "reached"
-                    break
-            if ex.halted:
-                reason = "halted"
-                break
-            if budget_ms is not None and (time.perf_counter() - started) * 1000 >= budget_ms:
-                reason = "budget" if steps < max_steps else "done"
-                break
-        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:])
-
-    def _chunk_result(self, steps: int, reason: str, error: str | None,
-                      results: list[dict[str, Any]]) -> dict[str, Any]:
-        ex = self.executor
-        return {"steps": steps, "reason": reason, "error": error, "results": results,
-                "halted": bool(ex.halted), "current_node": ex.current_node,
-                "step_count": ex.step_count, "stages": ex.stages()}
-
-    def _observe(self, ex: Any, task: str) -> None:
-        series = self.series.task(task)
-        seen = ex.histories[task].seen
-        series.observe_stage(ex.stages()[task], seen)
-        if series.due(seen):
-            series.sample(ex.get_task_metrics()[task])
-
-    @staticmethod
-    def _reached(ex: Any, target: int, task: str | None) -> bool:
-        from evomachine.evolution.stages import STAGES
-
-        stages = ex.stages()
-        names = [task] if task in stages else list(stages)
-        return any(STAGES.index(stages[name]) >= target for name in names)
-
-    async def evolve(self, task: str) -> str:
-        """Move ``task`` one stage up now (manual ``trigger_evolution``)."""
-        from evomachine.evolution import EvolutionError
-
-        ex = self._require()
-        try:
-            stage = await ex.trigger_evolution(task)
-        except EvolutionError as error:
-            raise LabError(str(error)) from None
-        self.series.task(task).observe_stage(stage, ex.histories[task].seen)
-        await self.persist()
-        return dumps({"task": task, "stage": stage})
 
     # --- state ----------------------------------------------------------------------
 
