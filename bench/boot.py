@@ -37,7 +37,8 @@ def boot_once(browser, url: str, bare: bool) -> tuple[float, dict]:
         page.goto(url)
         ready_at = page.evaluate(
             "window.evomachine.ready.then(() => performance.now())")
-        return ready_at, page.evaluate("window.evomachine.bootTimings")
+        timings = page.evaluate("window.evomachine.bootTimings")
+        return ready_at, {**timings, "lab": page.evaluate("window.evomachine.labTiming || 0")}
     finally:
         context.close()
 
@@ -64,7 +65,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    ours, bare, phases = [], [], {"runtime": [], "packages": [], "engine": []}
+    ours, bare = [], []
+    phases: dict[str, list[float]] = {"runtime": [], "packages": [], "engine": [], "lab": []}
     with served_dist() as url, chromium() as browser:
         boot_once(browser, url, bare=False)  # warm the OS file cache, not measured
         for _ in range(args.runs):
