@@ -84,6 +84,14 @@ MARKUPSAFE_SDIST = ("markupsafe==3.0.3", "markupsafe-3.0.3.tar.gz",
                     "722695808f4b6457b320fdc131280796bdceb04ab50fe1795cd540799ebe1698")
 MARKUPSAFE_WHEEL = "markupsafe-3.0.3-py3-none-any.whl"
 
+# Debian's Chromium for the e2e layer and the browser benchmarks, started headless with
+# flags that keep it from reaching any other host (this machine's network is closed).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = (
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+
 # Fixed zip timestamp so wheels we build are byte-for-byte reproducible.
 ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -402,7 +410,7 @@ def serve(port: int) -> None:
 
 
 def ensure_chromium() -> None:
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    if Path(CHROMIUM).exists():
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         log("installing Debian's chromium with apt-get (for the e2e layer)")

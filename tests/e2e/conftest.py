@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,11 +13,6 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Storage belongs to an origin (scheme, host and port): one server per session keeps the
 # origin stable for tests that reopen a persistent profile. The port itself is any free one,
 # so two test runs on one machine don't collide; EVOMACHINE_E2E_PORT pins it.
@@ -34,12 +28,16 @@ def _load_build_module():
     return module
 
 
+BUILD = _load_build_module()
+CHROMIUM = BUILD.CHROMIUM
+CHROMIUM_FLAGS = list(BUILD.CHROMIUM_FLAGS)
+
+
 class Server:
     def __init__(self, port: int) -> None:
-        build = _load_build_module()
-        if not (build.DIST / "manifest.json").exists():
+        if not (BUILD.DIST / "manifest.json").exists():
             pytest.fail("dist/ is missing: run 'python3 build.py' first")
-        self.httpd = build.make_server(port)
+        self.httpd = BUILD.make_server(port)
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -137,3 +137,10 @@ class Meter:
         self.reset = reset
         self.state = state
         self.budget = current
+
+
+def range_length(r: range) -> int:
+    """``len(r)`` without ``OverflowError``: wasm32's ``ssize_t`` is 32 bits."""
+    if r.step > 0:
+        return max(0, (r.stop - r.start + r.step - 1) // r.step)
+    return max(0, (r.start - r.stop - r.step - 1) // -r.step)

@@ -17,7 +17,7 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from .budget import Meter
+from .budget import Meter, range_length
 from .errors import BudgetExceeded, SandboxViolation
 from .policy import FORBIDDEN_ATTRIBUTES
 
@@ -31,13 +31,6 @@ _IOPS: dict[str, Callable[[Any, Any], Any]] = {
     "//=": operator.ifloordiv, "@=": operator.imatmul,
 }  # fmt: skip
 _MISSING = object()
-
-
-def range_length(r: range) -> int:
-    """``len(r)`` without ``OverflowError``: wasm32's ``ssize_t`` is 32 bits."""
-    if r.step > 0:
-        return max(0, (r.stop - r.start + r.step - 1) // r.step)
-    return max(0, (r.start - r.stop - r.step - 1) // -r.step)
 
 
 class Guards:
