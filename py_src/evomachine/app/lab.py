@@ -90,8 +90,15 @@ class Lab(RunMixin, LibraryMixin):
 
     @classmethod
     async def open_json(cls, options_json: str = "{}") -> Lab:
-        """:meth:`open` with ``{"storage": kind, "api_key": key}`` as JSON (for the page)."""
+        """:meth:`open` for the page: ``{"storage": kind, "api_key": key, "pause_ms": 1}`` as JSON.
+
+        The page has a real event loop, so long engine work (a synthesis) pauses
+        ``pause_ms`` at a time for the browser to paint (see ``evomachine.cooperate``).
+        """
+        from evomachine.cooperate import set_pause_seconds
+
         options = json.loads(options_json or "{}")
+        set_pause_seconds(float(options.get("pause_ms", 1)) / 1000)
         return await cls.open(options.get("storage"), options.get("api_key"))
 
     async def warm(self) -> str:

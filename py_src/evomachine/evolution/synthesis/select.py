@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from evomachine.cooperate import pause
 from evomachine.evolution.synthesis.base import SIMPLICITY, FittedModel
 from evomachine.evolution.synthesis.calibration import apply, cross_fitted_ece, fit_calibration
 from evomachine.evolution.synthesis.classifier import FeatureCache, fit_naive_bayes
@@ -212,8 +213,11 @@ async def synthesize(
     for name, fit in fits.items():
         if name in wanted:
             fit_started = time.perf_counter()
-            parts = [Evaluation(fit(fold_train, ordered_labels(spec, fold_train)), fold_heldout)
-                     for fold_train, fold_heldout in rounds]
+            parts = []
+            for fold_train, fold_heldout in rounds:
+                parts.append(Evaluation(fit(fold_train, ordered_labels(spec, fold_train)),
+                                        fold_heldout))
+                await pause()
             fit_ms = (time.perf_counter() - fit_started) * 1000
             evaluations[name] = Evaluation.merged(parts)
             scores[name] = evaluations[name].score(len(rounds[0][0]), fit_ms)
@@ -244,11 +248,13 @@ async def synthesize(
     final = chosen.model
     if winner in fits:
         final = fits[winner](examples, ordered_labels(spec, examples))
+        await pause()
     code = render_module(
         spec, final, version=version, calibration=calibration, trained_on=len(examples),
         heldout_agreement=chosen.agreement, heldout_size=chosen.total,
     )
     inputs = [example.input for example in heldout[:verify_inputs]]
+    await pause()
     module = verify(code, filename, final, inputs, calibration, budget)
     for name in scores:
         scores[name]["selected"] = name == winner
