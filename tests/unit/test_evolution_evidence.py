@@ -63,3 +63,16 @@ def test_shadow_checks_are_denser_until_the_next_stage_has_its_evidence():
     assert policy.shadow_rate_now("code_first", 50) == 0.1
     assert policy.shadow_rate_now("code_only", 0) == 0.1
     assert EvolutionPolicy(shadow_rate=0.5).shadow_rate_now("hybrid", 0) == 0.5
+
+
+def test_lifetime_agreement_survives_a_stage_change():
+    from evomachine.evolution.metrics import TaskMetrics
+
+    metrics = TaskMetrics(agreement_window=10)
+    for agreed in (True, True, True, False):
+        metrics.add_check(agreed)
+    metrics.add_check(False, shadow=False)  # a code failure is no shadow check
+    metrics.reset_stage()
+    report = metrics.report("code_only", "v3", "naive_bayes")
+    assert report["agreement_rate"] is None and report["agreement_checks"] == 0
+    assert report["lifetime_agreement_rate"] == 0.75 and report["shadow_checks"] == 4

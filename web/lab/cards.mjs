@@ -102,7 +102,19 @@ export class TaskCards {
     set("executions", count(m.execution_count));
     set("success", pct(m.success_rate));
     set("llm_rate", pct(m.llm_call_rate));
-    set("agreement", m.agreement_rate === null ? "—" : `${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`);
+    // Measured agreement restarts with each stage; before the first check of a stage, show
+    // the lifetime figure (code_only asks the LLM only when audits are switched on).
+    const agreement = card.querySelector('[data-field="agreement"]');
+    if (m.agreement_rate !== null) {
+      agreement.textContent = `${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`;
+      agreement.title = "measured by shadow checks in this stage";
+    } else if (m.lifetime_agreement_rate != null) {
+      agreement.textContent = `${pct(m.lifetime_agreement_rate)} earlier`;
+      agreement.title = `no check in this stage yet; ${count(m.shadow_checks)} shadow checks before it`;
+    } else {
+      agreement.textContent = "—";
+      agreement.title = "no shadow check yet";
+    }
     set("accuracy", pct(m.accuracy));
     set("avg", ms(perf.avg_execution_time_ms));
     set("p95", ms(perf.p95_execution_time_ms));

@@ -122,6 +122,9 @@ class TaskMetrics:
             "agreement_rate": rate,
             "agreement_checks": checks,
             "shadow_checks": self.shadow_checks,
+            # over every shadow check since the start, all stages and code versions
+            "lifetime_agreement_rate": (self.shadow_agreements / self.shadow_checks
+                                        if self.shadow_checks else None),
             "accuracy": (self.expected_correct / self.expected_known
                          if self.expected_known else None),
             "llm_only_cost_estimate": llm_only_cost,
