@@ -60,8 +60,8 @@ def test_the_api_is_there_when_ready(lab):
         assert name in names
     assert lab.evaluate("window.evomachine.examples()") == [
         "ticket-triage", "sentiment", "entity-normalisation", "fact-check"]
-    assert lab.locator("#lab").is_visible()
-    assert not lab.locator("#boot").is_visible()
+    lab.locator("#lab").wait_for(state="visible")
+    lab.locator("#boot").wait_for(state="hidden")
     assert lab.evaluate("window.evomachine.step(1).then(() => 'ok', (e) => e.message)") \
         .startswith("no machine is loaded")
 
@@ -154,7 +154,7 @@ def test_journey_export_reset_and_import(lab):
     before = state(lab)
     lab.click("#reset-all")
     lab.wait_for_function("window.evomachine.state().then((s) => !s.loaded)")
-    assert lab.locator(".empty").is_visible()
+    lab.locator(".empty").wait_for(state="visible")  # the page redraws after the state says so
     restored = lab.evaluate("(text) => window.evomachine.importState(text)", exported)
     assert restored["step_count"] == before["step_count"]
     assert restored["stages"] == before["stages"]
