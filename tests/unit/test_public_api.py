@@ -28,6 +28,16 @@ def test_unknown_name_raises_attribute_error():
         raise AssertionError("expected AttributeError")
 
 
+_RAN: list[str] = []
+
+
 async def test_async_tests_run():
     import asyncio
+
     await asyncio.sleep(0)
+    _RAN.append("async body")
+
+
+def test_the_async_test_above_really_ran():
+    # pytest alone would not await a coroutine test: tests/conftest.py runs it
+    assert _RAN == ["async body"]
