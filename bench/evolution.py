@@ -57,14 +57,14 @@ async def one_run(entry: dict, executions: int, accuracy: float, seed: int, evol
                                     policy={**(policy or {}), "auto_evolve": evolve})
     task = entry["task"]
     started = time.perf_counter()
+    history = executor.histories[task]
     for _ in range(executions * 10):
-        metrics = executor.get_task_metrics()[task]
-        if metrics["execution_count"] >= executions:
+        if history.seen >= executions:  # one history record per execution
             break
         if await executor.step() is None:
             break
     seconds = time.perf_counter() - started
-    metrics = executor.get_task_metrics()[task]
+    metrics = executor.task_metrics(task)
     latencies = [r.latency_ms for r in executor.histories[task].recent]
     return {
         "executions": metrics["execution_count"],

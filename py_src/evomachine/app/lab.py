@@ -260,7 +260,7 @@ class Lab(RunMixin, LibraryMixin):
         if ex is not None:
             for task in ex.stages():
                 series = self.series.task(task)
-                metrics = ex.get_task_metrics()[task]
+                metrics = ex.task_metrics(task)
                 if metrics["execution_count"] > series.last["executions"]:
                     series.sample(metrics)
             from evomachine.evolution.snapshot import StateConflictError
@@ -354,7 +354,7 @@ class Lab(RunMixin, LibraryMixin):
         state = ex.tasks.get(task)
         if state is None:
             raise LabError(f"no task {task!r}; tasks: {', '.join(ex.tasks) or 'none'}")
-        card = task_card(task, ex.get_task_metrics()[task], state)
+        card = task_card(task, ex.task_metrics(task), state)
         return dumps({**card["code"], "task": task, "stage": state.stage, "source": state.code,
                       "filename": f"{ex.machine_id}_{task}_{state.version_name or 'v0'}.py"})
 

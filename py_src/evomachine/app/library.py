@@ -100,7 +100,7 @@ class LibraryMixin:
         if state is None or not state.code:
             raise LabError(f"task {task!r} has no generated code yet: run until it reaches "
                            "hybrid, then save it as a pattern")
-        m = ex.get_task_metrics()[task]
+        m = ex.task_metrics(task)
         spec = ex.task_spec(task)
         pattern = Pattern(
             name=name.strip() or f"{ex.machine_id}-{task}", description=description,

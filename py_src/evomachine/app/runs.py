@@ -93,7 +93,7 @@ class RunMixin:
         seen = ex.histories[task].seen
         series.observe_stage(ex.stages()[task], seen)
         if series.due(seen):
-            series.sample(ex.get_task_metrics()[task])
+            series.sample(ex.task_metrics(task))
 
     @staticmethod
     def _reached(ex: Any, target: int, task: str | None) -> bool:

@@ -251,11 +251,10 @@ class EvolutionaryExecutor(MachineExecutor):
             return True
         await self._install(state, candidate.code, candidate.synthesizer,
                             candidate.heldout_agreement, candidate.module)
-        # The refresh replaced the code only because it agrees better on held-out data, so
-        # the checks measured on its predecessor stay as a conservative estimate.
-        await self._change_stage(state, state.stage, f"code refreshed from {seen} executions; "
-                                 f"held-out agreement {candidate.heldout_agreement:.3f}",
-                                 keep_checks=True)
+        # Not a stage change: the refresh replaced the code only because it agrees better on
+        # held-out data, so the checks measured on its predecessor stay (a conservative estimate).
+        self._record_evolution(state, state.stage, f"code refreshed from {seen} executions; "
+                               f"held-out agreement {candidate.heldout_agreement:.3f}")
         return True
 
     async def _make_missing_code(self, state: TaskState) -> None:
@@ -327,14 +326,16 @@ class EvolutionaryExecutor(MachineExecutor):
             state.module = self.module_loader(code, state.code_path)
             state.synthesizer = state.synthesizer or "stored"
 
-    async def _change_stage(self, state: TaskState, target: str, reason: str, *,
-                            keep_checks: bool = False) -> None:
+    async def _change_stage(self, state: TaskState, target: str, reason: str) -> None:
+        """Move to ``target`` (or stay, with new code): measured agreement starts again."""
         previous = state.stage
         state.stage = check_stage(target)
-        if not keep_checks:
-            state.metrics.reset_stage()
+        state.metrics.reset_stage()
+        self._record_evolution(state, previous, reason)
+
+    def _record_evolution(self, state: TaskState, previous: str, reason: str) -> None:
         self.record_mutation("task_evolution", {
-            "task": state.name, "from_stage": previous, "to_stage": target,
+            "task": state.name, "from_stage": previous, "to_stage": state.stage,
             "code_path": state.code_path, "reason": reason,
         })
 
@@ -402,13 +403,15 @@ class EvolutionaryExecutor(MachineExecutor):
         return [dict(m, data=dict(m["data"])) for m in self.mutations]
 
     def get_task_metrics(self) -> dict[str, dict[str, Any]]:
-        report = {}
-        for name, state in self.tasks.items():
-            metrics = state.metrics.report(state.stage, state.version_name, state.synthesizer)
-            metrics["code_path"] = state.code_path
-            metrics["heldout_agreement"] = state.heldout_agreement
-            report[name] = metrics
-        return report
+        return {name: self.task_metrics(name) for name in self.tasks}
+
+    def task_metrics(self, task: str) -> dict[str, Any]:
+        """One task's entry of :meth:`get_task_metrics`, without computing the others'."""
+        state = self._state(task)
+        metrics = state.metrics.report(state.stage, state.version_name, state.synthesizer)
+        metrics["code_path"] = state.code_path
+        metrics["heldout_agreement"] = state.heldout_agreement
+        return metrics
 
     def stages(self) -> dict[str, str]:
         return {name: state.stage for name, state in self.tasks.items()}
