@@ -1,28 +1,11 @@
 // Runs pytest inside Pyodide under Node over the given test paths, using the built dist/.
 // Usage: node run_in_pyodide.mjs DIST_DIR REPO_ROOT [pytest args...]
 // Prints pytest's own output, then one line: EVOMACHINE_PYODIDE_RESULT {"passed":N,...}.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { bootPyodide, exitOnFailure } from "./node_pyodide.mjs";
 
 const [distDir, repoRoot, ...pytestArgs] = process.argv.slice(2);
-process.on("unhandledRejection", (error) => {
-  // Print the Python traceback or JS message only: Node would echo a minified source line.
-  console.error(`pyodide runner failed: ${error && error.message ? error.message : error}`);
-  process.exit(1);
-});
-const { loadPyodide } = await import(pathToFileURL(path.join(distDir, "pyodide", "pyodide.mjs")).href);
-const manifest = JSON.parse(readFileSync(path.join(distDir, "manifest.json"), "utf8"));
-
-const started = performance.now();
-const pyodide = await loadPyodide({ indexURL: path.join(distDir, "pyodide") + path.sep });
-const bootMs = performance.now() - started;
-await pyodide.loadPackage(
-  manifest.wheels.map((w) => path.join(distDir, "wheels", w.file)),
-  { messageCallback: () => {}, checkIntegrity: false },
-);
-pyodide.FS.mkdirTree("/repo");
-pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: repoRoot }, "/repo");
+exitOnFailure("pyodide runner");
+const { pyodide, bootMs } = await bootPyodide(distDir, repoRoot);
 pyodide.globals.set("pytest_args", pyodide.toPy(pytestArgs));
 pyodide.globals.set("boot_ms", bootMs);
 const result = await pyodide.runPythonAsync(`
