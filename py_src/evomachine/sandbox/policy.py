@@ -181,8 +181,3 @@ class SandboxPolicy(ast.NodeVisitor):
                 elif any(int(w) > self.max_format_width for w in _FMT_WIDTH.findall(part.value)):
                     self.fail(node, f"f-string width/precision over {self.max_format_width}")
         self.visit(node.value)
-
-
-def check_source(tree: ast.Module, policy: SandboxPolicy | None = None) -> list[tuple[int, str]]:
-    """Return the sorted ``(line, message)`` violations of ``tree`` (empty: acceptable)."""
-    return (policy or SandboxPolicy()).check(tree)

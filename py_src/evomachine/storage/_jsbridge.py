@@ -80,9 +80,6 @@ def to_py(value: Any) -> Any:
     return convert() if convert is not None else value
 
 
-def is_js_exception(error: BaseException) -> bool:
-    return type(error).__name__ == "JsException" or hasattr(error, "js_error")
-
 
 class Listeners:
     """``on<event>`` handlers set on one JS target, as proxies destroyed together."""
