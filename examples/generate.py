@@ -50,6 +50,17 @@ def index_entry(workload: Workload, records: int) -> dict[str, object]:
     }
 
 
+def bundled_entries(root: Path = HERE) -> list[dict[str, object]]:
+    """Index entries of the examples built from real data sets, not generated here.
+
+    Such an example's directory holds its own ``example.json`` (its index
+    entry) beside its files, written by the script its README names; the
+    index lists them after the generated ones, in name order.
+    """
+    return [json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(root.glob("*/example.json"))]
+
+
 def render_all() -> dict[str, str]:
     """Every generated file, as path relative to examples/ -> text."""
     files: dict[str, str] = {}
@@ -60,6 +71,7 @@ def render_all() -> dict[str, str]:
         files[f"{workload.name}/data.jsonl"] = to_jsonl(records)
         files[f"{workload.name}/README.md"] = readme(workload, len(records))
         index.append(index_entry(workload, len(records)))
+    index += bundled_entries()
     files["index.json"] = json.dumps(index, indent=2, ensure_ascii=False) + "\n"
     return files
 

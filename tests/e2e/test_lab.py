@@ -59,7 +59,7 @@ def test_the_api_is_there_when_ready(lab):
                  "reset"):
         assert name in names
     assert lab.evaluate("window.evomachine.examples()") == [
-        "ticket-triage", "sentiment", "entity-normalisation", "fact-check"]
+        "ticket-triage", "sentiment", "entity-normalisation", "fact-check", "spam-assassin"]
     lab.locator("#lab").wait_for(state="visible")
     lab.locator("#boot").wait_for(state="hidden")
     assert lab.evaluate("window.evomachine.step(1).then(() => 'ok', (e) => e.message)") \

@@ -130,6 +130,51 @@ async def test_repeated_questions_are_independent_draws():
     assert "billing" in texts and len(texts) > 1
 
 
+async def test_consistent_model_gives_each_input_the_same_answer_every_time():
+    llm = SimulatedLLM({}, default="billing", accuracy=0.5, seed=1, consistent=True)
+    for value in range(30):
+        request = LLMRequest(prompt="", task="t", input=value, output_schema=ENUM)
+        assert len({(await llm.complete(request)).text for _ in range(10)}) == 1
+    assert llm.calls == 300
+
+
+async def test_consistent_model_keeps_its_accuracy_across_inputs_and_seeds():
+    rows = records(2000)
+    llm = SimulatedLLM.from_records(rows, "label", accuracy=0.8, seed=5, consistent=True)
+    again = SimulatedLLM.from_records(rows, "label", accuracy=0.8, seed=6, consistent=True)
+    first = [(await llm.complete(request_for(row))).text for row in rows]
+    other = [(await again.complete(request_for(row))).text for row in rows]
+    assert abs(sum(t == r["label"] for t, r in zip(first, rows, strict=True)) / 2000 - 0.8) < 0.04
+    assert first != other
+    assert [(await llm.complete(request_for(row))).text for row in rows] == first
+
+
+async def test_consistent_is_off_by_default_and_described():
+    assert SimulatedLLM({}).consistent is False
+    assert SimulatedLLM({}, consistent=True).describe()["consistent"] is True
+    assert "consistent=True" in repr(SimulatedLLM({}, consistent=True))
+
+
+async def test_billed_sums_the_cost_of_every_response_by_purpose():
+    llm = SimulatedLLM({}, default="tech", price=(3.0, 15.0), codegen=lambda r: "def solve(x): 1")
+    assert llm.billed == 0.0 and llm.calls_by_purpose == {}
+    costs = [(await llm.complete(LLMRequest(prompt="x" * n, task="t", input=n))).cost
+             for n in (40, 400, 4000)]
+    codegen = await llm.complete(LLMRequest(prompt="code", task="t", purpose="codegen"))
+    assert llm.billed == pytest.approx(sum(costs) + codegen.cost)
+    assert llm.calls_by_purpose == {"task": 3, "codegen": 1}
+
+
+async def test_failed_calls_are_counted_but_not_billed():
+    llm = SimulatedLLM({}, default="tech", price=(3.0, 15.0), error_rate=1.0)
+    with pytest.raises(LLMError):
+        await llm.complete(LLMRequest(prompt="x" * 400, task="t", input="a"))
+    declined = SimulatedLLM({}, price=(3.0, 15.0))
+    with pytest.raises(LLMError, match="writes no code"):
+        await declined.complete(LLMRequest(prompt="code", task="t", purpose="codegen"))
+    assert (llm.calls, llm.billed, declined.calls, declined.billed) == (1, 0.0, 1, 0.0)
+
+
 async def test_accuracy_and_error_rate_statistics():
     rows = records(2000)
     llm = SimulatedLLM.from_records(rows, "label", accuracy=0.8, error_rate=0.1, seed=5)

@@ -2,9 +2,11 @@
 
 Every random choice comes from a generator seeded with ``(seed, task, input,
 how many times this input was asked)``, so the same seed gives the same
-answers in the same order, even when calls interleave. Latency is drawn and
-recorded, not slept (``sleep=True`` sleeps it, for demos), so the engine
-never needs a real event loop to use this client.
+answers in the same order, even when calls interleave; with
+``consistent=True`` the ask count is left out, so an input gets the same
+answer (right or wrong) every time it is asked, as from a deterministic
+model. Latency is drawn and recorded, not slept (``sleep=True`` sleeps it,
+for demos), so the engine never needs a real event loop to use this client.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ class SimulatedLLM:
     Requests with ``purpose="codegen"`` go to ``codegen(request) -> str``;
     without one the simulated model raises ``LLMError`` (it writes no code),
     so code synthesis falls back to its other synthesizers.
+
+    ``consistent=True`` draws the same answer for the same ``(purpose, task,
+    input)`` on every ask (by default each ask draws anew). ``calls`` counts
+    every call, ``calls_by_purpose`` splits them by ``request.purpose``, and
+    ``billed`` sums the ``cost`` of every response returned: the provider's bill.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class SimulatedLLM:
         key_fields: Sequence[str] | None = None,
         label_field: str | None = None,
         sleep: bool = False,
+        consistent: bool = False,
     ):
         if not 0.0 <= accuracy <= 1.0:
             raise ValueError(f"accuracy must be within [0, 1], got {accuracy}")
@@ -92,7 +100,10 @@ class SimulatedLLM:
         self.key_fields = list(key_fields) if key_fields is not None else None
         self.label_field = label_field
         self.sleep = sleep
+        self.consistent = consistent
         self.calls = 0
+        self.calls_by_purpose: Counter[str] = Counter()
+        self.billed = 0.0
         self._asked: Counter[str] = Counter()
 
     @classmethod
@@ -126,7 +137,7 @@ class SimulatedLLM:
     def __repr__(self) -> str:
         return (
             f"SimulatedLLM(model={self.model!r}, accuracy={self.accuracy}, "
-            f"error_rate={self.error_rate}, seed={self.seed!r})"
+            f"error_rate={self.error_rate}, seed={self.seed!r}, consistent={self.consistent})"
         )
 
     def describe(self) -> dict[str, Any]:
@@ -139,15 +150,18 @@ class SimulatedLLM:
             "latency_ms": [self.latency_mean_ms, self.latency_jitter_ms],
             "price": self.price.model_dump(),
             "seed": self.seed,
+            "consistent": self.consistent,
         }
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         self.calls += 1
+        self.calls_by_purpose[request.purpose] += 1
         key = self._lookup_key(request.input)
         ask_key = f"{request.purpose}|{request.task}|{key}"
         count = self._asked[ask_key]
         self._asked[ask_key] += 1
-        rng = random.Random(f"{self.seed}|{ask_key}|{count}")
+        rng = random.Random(f"{self.seed}|{ask_key}" if self.consistent
+                            else f"{self.seed}|{ask_key}|{count}")
         fails, correct, latency = rng.random(), rng.random(), self._draw_latency(rng)
         if fails < self.error_rate:
             raise LLMError(
@@ -167,11 +181,13 @@ class SimulatedLLM:
         if self.sleep and latency > 0:
             await asyncio.sleep(latency / 1000)
         input_tokens, output_tokens = estimate_tokens(request.prompt), estimate_tokens(text)
+        cost = self.price.cost(input_tokens, output_tokens)
+        self.billed += cost
         return LLMResponse(
             text=text,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost=self.price.cost(input_tokens, output_tokens),
+            cost=cost,
             latency_ms=latency,
             model=self.model,
         )
