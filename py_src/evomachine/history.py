@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-AnsweredBy = Literal["llm", "code", "none"]
+AnsweredBy = Literal["llm", "code", "memo", "none"]
 
 
 class ExecutionRecord(BaseModel):

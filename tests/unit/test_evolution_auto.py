@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from test_evolution_stages import TRIAGE
 
 from evomachine.dsl import parse_machine
@@ -36,47 +38,55 @@ def evolving(rows: list[dict[str, Any]], llm: Any = None, **options: Any) -> Evo
     return EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), llm=llm, inputs=rows, **options)
 
 
-async def test_promotes_to_hybrid_after_100_executions_on_an_easy_workload():
-    ex = evolving(workload(400))
-    await ex.run(max_steps=3 * 99)
-    assert ex.tasks["route"].stage == "llm_only"  # 99 executions: not yet
-    await ex.run(max_steps=3 * 20)
+async def test_promotes_to_hybrid_once_the_budget_is_backed_by_held_out_answers():
+    ex = evolving(workload(600))
+    await ex.run(max_steps=3 * 49)
+    assert ex.tasks["route"].stage == "llm_only"  # 49 executions: not yet
+    await ex.run(max_steps=3 * 400)
     state = ex.tasks["route"]
-    assert state.stage == "hybrid"
-    mutation = ex.get_mutations()[0]
-    assert mutation["data"]["from_stage"] == "llm_only" and mutation["data"]["to_stage"] == "hybrid"
-    assert "100 executions" in mutation["data"]["reason"]
-    assert state.heldout_agreement >= ex.policy.hybrid_min_heldout
+    assert state.stage != "llm_only"
+    mutation = ex.get_mutations()[0]["data"]
+    assert mutation["from_stage"] == "llm_only" and mutation["to_stage"] == "hybrid"
+    assert "within 0.1" in mutation["reason"] and "upper bound" in mutation["reason"]
     assert "def execute" in state.code and state.module is not None
+    assert state.cut["upper_bound"] <= 0.1 and state.cut["answered"] >= 20
     result = await ex.execute_task("route", {"text": "the app shows an error", "id": 1})
-    assert result.stage == "hybrid" and 0.0 <= (result.confidence or 0.0) <= 1.0
+    assert result.stage == state.stage and 0.0 <= (result.confidence or 0.0) <= 1.0
 
 
 async def test_easy_workload_goes_all_the_way_and_saves_cost():
-    ex = evolving(workload(1500))
-    await ex.run(max_steps=5000)
+    ex = evolving(workload(2000))
+    await ex.run(max_steps=6000)
     metrics = ex.get_task_metrics()["route"]
     moves = [m["data"] for m in ex.get_mutations()]
-    assert [m["to_stage"] for m in moves if m["from_stage"] != m["to_stage"]] == [
-        "hybrid", "code_first", "code_only"]
+    # code_only needs 50 live checks over every input: at the 3% audit rate it may come late
+    climbed = [m["to_stage"] for m in moves if m["from_stage"] != m["to_stage"]]
+    assert climbed in (["hybrid", "code_first"], ["hybrid", "code_first", "code_only"])
     assert all(m["reason"].startswith("code refreshed") for m in moves
                if m["from_stage"] == m["to_stage"])
-    assert metrics["llm_call_rate"] < 0.2 and metrics["cost_saved"] > 0.8 * metrics[
-        "llm_only_cost_estimate"]
+    assert metrics["llm_call_rate"] < 0.15 and metrics["cost_saved_share"] > 0.85
     assert metrics["accuracy"] >= 0.95
-    assert metrics["code_version"] == f"v{len(moves)}" and metrics["synthesizer"]
+    assert metrics["audits"] > 0 and metrics["drift_events"] == 0
+    # the reported saving is what an LLM-only run of the same records would have cost, less
+    # what this run paid
+    baseline = evolving(workload(2000), auto_evolve=False, memo=False)
+    await baseline.run(max_steps=6000)
+    llm_only = baseline.get_task_metrics()["route"]["performance_metrics"]["total_cost"]
+    assert metrics["llm_only_cost_estimate"] == pytest.approx(llm_only, rel=0.01)
 
 
-async def test_random_labels_never_reach_code_only():
+async def test_random_labels_never_leave_llm_only_and_cost_nothing_extra():
     ex = evolving(workload(1200, random_labels=True))
     await ex.run(max_steps=3600)
-    assert ex.tasks["route"].stage == "llm_only"
-    assert all(m["data"]["to_stage"] != "code_only" for m in ex.get_mutations())
-    assert "heldout_agreement" in ex.tasks["route"].last_synthesis
+    metrics = ex.get_task_metrics()["route"]
+    assert ex.tasks["route"].stage == "llm_only" and ex.get_mutations() == []
+    assert "cut" in ex.tasks["route"].last_synthesis
+    assert metrics["llm_call_rate"] == 1.0 and metrics["codegen_calls"] == 0
+    assert "hybrid needs" in metrics["next_step"]
 
 
-async def test_drift_in_the_llm_demotes_the_task():
-    rows = workload(3000, seed=5)
+async def test_a_change_in_the_llm_sends_the_task_back_and_it_learns_the_new_answers():
+    rows = workload(4000, seed=5)
     truth = {"billing": "billing", "tech": "tech", "sales": "sales"}
 
     def answer(request) -> str:
@@ -84,32 +94,73 @@ async def test_drift_in_the_llm_demotes_the_task():
         label = next(k for k, v in WORDS.items() if words & set(v))
         return truth[label]
 
-    ex = evolving(rows, SimulatedLLM(answer, seed=1), shadow_rate=0.3, code_only_min_checks=10**6,
-                  refresh_growth=0)
-    await ex.run(max_steps=3 * 300)
-    assert ex.tasks["route"].stage == "code_first"
-    truth.update({"billing": "tech", "tech": "sales", "sales": "billing"})
-    await ex.run(max_steps=3 * 450)
-    moves = [(m["data"]["from_stage"], m["data"]["to_stage"], m["data"]["reason"].split(":")[0])
-             for m in ex.get_mutations() if m["data"]["from_stage"] != m["data"]["to_stage"]][2:]
-    # down one stage at a time on drift, then relearnt from the answers given after the drift
-    assert moves[:3] == [("code_first", "hybrid", "drift"), ("hybrid", "llm_only", "drift"),
-                         ("llm_only", "hybrid", moves[2][2])]
-    assert ex.tasks["route"].code_version >= 3
+    ex = evolving(rows, SimulatedLLM(answer, seed=1), refresh_growth=0)
+    await ex.run(max_steps=3 * 800)
+    assert ex.tasks["route"].stage in ("code_first", "code_only")
+    changed_at = ex.histories["route"].seen
+    truth.update({"billing": "tech"})  # about a third of the traffic
+    await ex.run(max_steps=3 * 1200)
+    moves = [m["data"] for m in ex.get_mutations()]
+    change = next(m for m in moves if m["reason"].startswith("change detected"))
+    assert change["to_stage"] == "llm_only"
+    back = [m for m in moves[moves.index(change) + 1:] if m["to_stage"] == "hybrid"]
+    assert back, moves
+    # no billing ticket is answered "billing" in the last 500 executions
+    tail = ex.histories["route"].recent[-500:]
+    assert tail[0].seq > changed_at
+    assert not any(r.output == "billing" for r in tail)
     relearnt = await ex.execute_task("route", {"text": "refund please", "id": 1})
     assert relearnt.output == "tech"
+
+
+async def test_codegen_is_asked_only_when_useful_within_its_share_and_pauses_on_refusals():
+    rng = random.Random(9)
+    rows = workload(3000, seed=2)
+    for row in rows:  # partly learnable: 40% of the answers are noise
+        if rng.random() < 0.4:
+            row["label"] = rng.choice(list(WORDS))
+    llm = SimulatedLLM.from_records(rows, "label", accuracy=1.0, price=(3.0, 15.0), seed=3,
+                                    codegen=lambda request: "I'd rather not write code.")
+    ex = evolving(rows, llm, codegen_max_share=0.05)
+    await ex.run(max_steps=9000)
+    metrics = ex.get_task_metrics()["route"]
+    task_cost = metrics["performance_metrics"]["total_cost"] - metrics["codegen_cost"]
+    assert 1 <= metrics["codegen_calls"] <= 4  # two refusals, then a pause until history x4
+    assert metrics["codegen_cost"] <= 0.05 * task_cost
+    assert metrics["llm_calls"] == metrics["codegen_calls"] + llm.calls - metrics["codegen_calls"]
+    # nothing learnable: never asked at all
+    noise = evolving(workload(1500, random_labels=True), codegen_max_share=0.05)
+    await noise.run(max_steps=4500)
+    assert noise.get_task_metrics()["route"]["codegen_calls"] == 0
 
 
 async def test_restore_with_generated_code():
     storage = MemoryStorage()
     rows = workload(600)
     ex = evolving(rows, storage=storage)
-    await ex.run(max_steps=500)
+    await ex.run(max_steps=900)
     await ex.flush()
     assert ex.tasks["route"].stage != "llm_only"
     back = await EvolutionaryExecutor.restore(storage, "ticket-triage", llm=ex.llm, inputs=rows)
     assert back.export_state() == ex.export_state()
-    assert back.tasks["route"].module is not None
+    assert back.tasks["route"].module is None  # loaded through the sandbox on first use
     probe = {"text": "refund please", "id": 5}
     assert (await back.execute_task("route", probe)).output == \
         (await ex.execute_task("route", probe)).output
+    assert back.tasks["route"].module is not None
+
+
+async def test_restore_survives_stored_code_the_sandbox_refuses():
+    storage = MemoryStorage()
+    rows = workload(600)
+    ex = evolving(rows, storage=storage)
+    await ex.run(max_steps=3 * 500)
+    await ex.flush()
+    doc = await storage.get("state", "ticket-triage")
+    doc["tasks"]["route"]["code"] = "import os\ndef execute(input, context):\n    return 1\n"
+    await storage.put("state", "ticket-triage", doc)
+    back = await EvolutionaryExecutor.restore(storage, "ticket-triage", llm=ex.llm, inputs=rows)
+    unseen = {k: v for k, v in rows[-1].items() if k != "label"}
+    result = await back.execute_task("route", unseen)
+    assert result.success and result.used_llm
+    assert "stored code refused" in back.tasks["route"].last_synthesis["error"]

@@ -1,73 +1,117 @@
-"""How evidence for a promotion is gathered and judged."""
+"""The evidence behind every stage decision: bounds, cuts, the change detector, the memo,
+the cost baseline and the codegen allowance."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
+from evomachine.evolution.accounting import CostModel
+from evomachine.evolution.bounds import beyond, binom_cdf, lower_bound, safe_cut, upper_bound, within
+from evomachine.evolution.drift import ChangeDetector
+from evomachine.evolution.memo import AnswerMemo
+from evomachine.evolution.metrics import TaskMetrics
 from evomachine.evolution.policy import EvolutionPolicy
-from evomachine.evolution.synthesis.spec import CalibrationBin, SynthesisResult
-from evomachine.evolution.task_state import Candidate, clears_bar
 
 
-def result(bins: list[tuple[int, int, float]], overall: float) -> SynthesisResult:
-    return SynthesisResult(
-        task="t", version="v1", code="", synthesizer="naive_bayes", heldout_agreement=overall,
-        train_size=75, heldout_size=sum(b[0] for b in bins), code_path_hint="g.py",
-        calibration=[CalibrationBin(start=i, end=i + 1, count=c, agreed=a, confidence=conf)
-                     for i, (c, a, conf) in enumerate(bins)],
-    )
+def test_binomial_cdf_matches_direct_sums():
+    assert binom_cdf(0, 10, 0.1) == pytest.approx(0.9**10)
+    assert binom_cdf(10, 10, 0.3) == 1.0 and binom_cdf(-1, 5, 0.3) == 0.0
+    assert binom_cdf(2, 4, 0.5) == pytest.approx(11 / 16)
 
 
-def candidate(synthesis: SynthesisResult) -> Candidate:
-    return Candidate(synthesis.code, synthesis.synthesizer, synthesis.heldout_agreement,
-                     module=None, synthesis=synthesis)
+def test_clopper_pearson_bounds_known_values():
+    # 0 of n: the upper bound is 1 - alpha ** (1 / n)
+    assert upper_bound(0, 30) == pytest.approx(1 - 0.05 ** (1 / 30), abs=1e-6)
+    assert upper_bound(5, 100) == pytest.approx(0.1024, abs=5e-4)
+    assert lower_bound(5, 100) == pytest.approx(0.0196, abs=5e-4)
+    assert upper_bound(0, 0) == 1.0 and lower_bound(0, 0) == 0.0
+    # within/beyond agree with the bounds
+    assert within(5, 120, 0.1) == (upper_bound(5, 120) <= 0.1)
+    assert not within(5, 100, 0.1) and within(6, 120, 0.1)
+    assert beyond(30, 100, 0.1) and not beyond(12, 100, 0.1)
 
 
-def test_confident_agreement_counts_only_bins_at_or_above_the_threshold():
-    synthesis = result([(40, 16, 0.4), (40, 30, 0.74), (20, 19, 0.91)], overall=0.65)
-    assert synthesis.confident_agreement(0.8) == (19 / 20, 0.2)
-    assert synthesis.confident_agreement(0.7) == (49 / 60, 0.6)
-    assert synthesis.confident_agreement(0.95) == (None, 0.0)
+def test_safe_cut_maximises_coverage_within_the_budget():
+    rng = random.Random(1)
+    sure = [(0.97, rng.random() < 0.97) for _ in range(300)]
+    unsure = [(0.6, rng.random() < 0.6) for _ in range(200)]
+    cut = safe_cut(sure + unsure, 0.1)
+    assert cut is not None and cut.threshold == 0.97 and cut.answered == 300
+    assert cut.upper <= 0.1 and cut.coverage == pytest.approx(0.6)
+    # a point estimate inside the budget on a handful of examples is not enough
+    assert safe_cut([(0.9, True)] * 10, 0.1) is None
+    assert safe_cut([(0.9, True)] * 30, 0.1) is not None  # 0 of 30: upper bound 0.095
+    assert safe_cut(unsure, 0.1) is None
 
 
-def test_hybrid_accepts_weak_code_whose_confident_answers_are_good_and_common():
-    policy = EvolutionPolicy()
-    good_half = result([(50, 25, 0.5), (50, 47, 0.93)], overall=0.72)
-    enough, why = clears_bar(candidate(good_half), "hybrid", policy)
-    assert enough and "answers alone" in why
+def test_change_detector_is_quiet_within_the_budget_and_fast_after_a_change():
+    rng = random.Random(3)
+    detector = ChangeDetector(0.1, 4.0)
+    alarms = sum(detector.observe(rng.random() < 0.05, seq) for seq in range(2000))
+    assert alarms == 0
+    detector.reset()
+    for seq in range(2000, 2200):
+        if detector.observe(rng.random() < 0.3, seq):
+            break
+    assert seq - 2000 < 60
+    assert 2000 <= detector.started_at <= seq
 
 
-def test_hybrid_refuses_code_whose_confident_answers_are_too_few_or_too_wrong():
-    policy = EvolutionPolicy()
-    too_few = result([(90, 50, 0.55), (10, 10, 0.92)], overall=0.6)
-    too_wrong = result([(50, 30, 0.6), (50, 41, 0.81)], overall=0.71)
-    for synthesis in (too_few, too_wrong):
-        enough, _ = clears_bar(candidate(synthesis), "hybrid", policy)
-        assert not enough
+def test_memo_exact_and_normalised_repeats_and_forgetting():
+    memo = AnswerMemo()
+    memo.remember({"text": "Refund, please!"}, "billing", 1)
+    assert memo.lookup({"text": "Refund, please!"}).kind == "exact"
+    assert memo.lookup({"text": "refund please"}) is None  # one spelling is not enough
+    memo.remember({"text": "REFUND please"}, "billing", 2)
+    hit = memo.lookup({"text": "refund   please?"})
+    assert hit.kind == "normalized" and hit.answer == "billing"
+    memo.remember({"text": "refund please!!"}, "sales", 3)  # spellings disagree: never again
+    assert memo.lookup({"text": "Refund Please"}) is None
+    assert memo.lookup({"text": "REFUND please"}).answer == "billing"
+    assert memo.forget_before(3) == 2 and len(memo) == 1
+    back = AnswerMemo.from_export(memo.export())
+    assert back.export() == memo.export()
 
 
-def test_later_stages_need_the_overall_held_out_bar():
-    policy = EvolutionPolicy()
-    confident_only = result([(50, 25, 0.5), (50, 50, 0.98)], overall=0.75)
-    assert not clears_bar(candidate(confident_only), "code_first",
-                                                 policy)[0]
-    strong = result([(100, 95, 0.95)], overall=0.95)
-    assert clears_bar(candidate(strong), "code_only", policy)[0]
+def test_memo_is_bounded():
+    memo = AnswerMemo(limit=3)
+    for i in range(10):
+        memo.remember({"text": f"t{i}"}, "a", i)
+    assert len(memo) == 3 and memo.lookup({"text": "t9"}) and not memo.lookup({"text": "t0"})
 
 
-def test_shadow_checks_are_denser_until_the_next_stage_has_its_evidence():
-    policy = EvolutionPolicy(shadow_rate=0.1, evidence_shadow_rate=0.3,
-                             code_first_min_checks=30, code_only_min_checks=50)
-    assert policy.shadow_rate_now("hybrid", 0) == 0.3
-    assert policy.shadow_rate_now("hybrid", 29) == 0.3
-    assert policy.shadow_rate_now("hybrid", 30) == 0.1
-    assert policy.shadow_rate_now("code_first", 49) == 0.3
-    assert policy.shadow_rate_now("code_first", 50) == 0.1
-    assert policy.shadow_rate_now("code_only", 0) == 0.1
-    assert EvolutionPolicy(shadow_rate=0.5).shadow_rate_now("hybrid", 0) == 0.5
+def test_cost_model_fits_price_on_input_size():
+    model = CostModel()
+    for size in (10, 20, 40, 80):
+        model.called(size, 0.001 + 0.0001 * size)
+    assert model.estimate(100) == pytest.approx(0.011)
+    model.skipped(100)
+    assert model.llm_only_cost() == pytest.approx(model.llm_cost + 0.011)
+    assert CostModel.from_export(model.export()).export() == model.export()
+
+
+def test_check_rates_boost_while_the_detector_is_alert():
+    policy = EvolutionPolicy(shadow_rate=0.1, audit_rate=0.03, audit_boost=4,
+                             code_first_min_checks=30)
+    assert policy.check_rate("hybrid", 0, False) == 0.1
+    assert policy.check_rate("hybrid", 30, False) == pytest.approx(0.03)
+    assert policy.check_rate("code_only", 0, True) == pytest.approx(0.12)
+    assert policy.memo_check_rate(True) == pytest.approx(0.08)
+
+
+def test_codegen_calls_count_as_llm_calls_and_cost():
+    metrics = TaskMetrics()
+    metrics.add_codegen(2, 0.05)
+    metrics.add_synthesis(12.5)
+    report = metrics.report("llm_only", None, None, llm_only_cost=1.0)
+    assert report["llm_calls"] == 2 and report["codegen_calls"] == 2
+    assert report["performance_metrics"]["total_cost"] == pytest.approx(0.05)
+    assert report["cost_saved"] == pytest.approx(0.95) and report["synthesis_ms"] == 12.5
 
 
 def test_lifetime_agreement_survives_a_stage_change():
-    from evomachine.evolution.metrics import TaskMetrics
-
     metrics = TaskMetrics(agreement_window=10)
     for agreed in (True, True, True, False):
         metrics.add_check(agreed)

@@ -118,4 +118,9 @@ def _without_timestamps(state: dict[str, Any]) -> dict[str, Any]:
     for task in state["tasks"].values():
         task["metrics"].pop("latencies")
         task["metrics"].pop("total_latency_ms")
+        task["metrics"].pop("synthesis_ms")  # measured time: reported, never decided on
+        if task["last_synthesis"]:
+            task["last_synthesis"].pop("ms", None)
+            for score in task["last_synthesis"].get("scores", {}).values():
+                score.pop("fit_ms", None)
     return state

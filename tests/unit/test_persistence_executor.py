@@ -18,7 +18,7 @@ MODULES = {"fake": FakeModule(lambda i: (MAPPING[i["text"]], 0.95))}
 def make(storage) -> EvolutionaryExecutor:
     return EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), {}, storage,
                                 llm=MappingLLM(dict(MAPPING)), inputs=records(300), seed=3,
-                                module_loader=lambda code, path: MODULES[code])
+                                module_loader=lambda code, path: MODULES[code], memo=False)
 
 
 def without_rollback(state: dict[str, Any]) -> dict[str, Any]:
@@ -30,8 +30,8 @@ async def test_version_pattern_import_diff_and_rollback_on_the_real_executor():
     ex = make(storage)
     assert isinstance(ex, PersistableExecutor)
     persistence, library = MachinePersistence(storage), PatternLibrary(storage)
-    await ex.run(max_steps=60)
-    v1 = await persistence.save_version(ex, ex.machine_id, {"steps": 60})
+    await ex.run(max_steps=120)  # 40 LLM answers: enough for the budget's bound
+    v1 = await persistence.save_version(ex, ex.machine_id, {"steps": 120})
     before = ex.export_state()
 
     await library.save_pattern(Pattern(name="router", code="fake", stage="code_first",

@@ -45,8 +45,8 @@ class RunMixin:
 
     async def _steps(self, max_steps: int, budget_ms: float | None, until_stage: str | None,
                      until_task: str | None, *, collect: bool) -> dict[str, Any]:
-        from evomachine.evolution.stages import STAGES
         from evomachine.executor import ExecutionError
+        from evomachine.ladder import STAGES
 
         ex = self._require()
         if ex.llm is None and ex.machine.tasks():
@@ -97,7 +97,7 @@ class RunMixin:
 
     @staticmethod
     def _reached(ex: Any, target: int, task: str | None) -> bool:
-        from evomachine.evolution.stages import STAGES
+        from evomachine.ladder import STAGES
 
         stages = ex.stages()
         names = [task] if task in stages else list(stages)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from ..ladder import STAGES
 from ..model import Identifier, MachineData, Node
 from .errors import Problem
 from .source_map import NodeSpan, Position, SourceMap
 
-STAGES = ("llm_only", "hybrid", "code_first", "code_only")
 THRESHOLDS = ("llm_threshold", "confidence_threshold")
 #: Type names a Task's ``output<...>`` may use besides string literals (case-insensitive).
 KNOWN_OUTPUT_TYPES = frozenset(

@@ -16,7 +16,8 @@ _EXPORTS: dict[str, str] = {
     "PolicyError": "evomachine.evolution.policy",
     "EXECUTION_THRESHOLD": "evomachine.evolution.policy",
     "SUCCESS_RATE_THRESHOLD": "evomachine.evolution.policy",
-    "STAGES": "evomachine.evolution.stages",
+    "STAGES": "evomachine.ladder",
+    "Evolver": "evomachine.evolution.evolver",
     "EvolutionError": "evomachine.evolution.stages",
     "TaskMetrics": "evomachine.evolution.metrics",
 }

@@ -1,39 +1,37 @@
 """``EvolutionaryExecutor``: tasks run by the LLM at first, then by code synthesized from history.
 
-Per task: run the stage's mix of code and LLM, count every execution in
-:class:`TaskMetrics`, and every ``check_every`` executions decide (cheaply)
-whether to demote on drift or to promote, synthesizing a new module from the
-larger history at each promotion. State is written behind the executor in
-batches (see :mod:`evomachine.evolution.snapshot`).
+Per execution, in order: the memo of the LLM's answers (exact and normalised
+repeats), then the task's code where its calibrated confidence clears the
+error budget's cut, then the LLM. A share of the memo's and the code's
+answers is re-asked (audits); a disagreeing audit gives the LLM's answer and
+feeds the change detector. Every ``check_every`` executions the
+:class:`~evomachine.evolution.evolver.Evolver` decides on stages. State is
+written behind the executor in batches (see :mod:`evomachine.evolution.snapshot`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from evomachine.evolution import snapshot
+from evomachine.evolution.accounting import input_size
+from evomachine.evolution.bounds import within
+from evomachine.evolution.evolver import Evolver, cuts, manual_cut
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.stages import (
-    STAGES,
     CodeOutcome,
     EvolutionError,
-    check_stage,
-    next_stage,
-    previous_stage,
     run_code,
     same_answer,
 )
-from evomachine.evolution.task_state import (
-    Candidate,
-    ModuleLoader,
-    TaskState,
-    clears_bar,
-    sandbox_loader,
-)
+from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState, sandbox_loader
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
+from evomachine.executor._machine import LLMAnswer
 from evomachine.history import ExecutionRecord
+from evomachine.ladder import STAGES, check_stage, rank
 from evomachine.model import MachineData
 
 
@@ -41,10 +39,11 @@ class EvolutionaryExecutor(MachineExecutor):
     """A :class:`MachineExecutor` whose tasks evolve ``llm_only → hybrid → code_first → code_only``.
 
     ``policy`` (an :class:`EvolutionPolicy` or dict) and keyword overrides set
-    the thresholds; task attributes of the same names override them per task.
-    ``seed`` drives the shadow-check sampling; ``persist_every`` is how many
-    steps or executions pass between write-behind flushes to ``storage``;
-    ``module_loader(code, path)`` loads generated code (the sandbox by default).
+    the error budget and the evidence rules; task attributes of the same names
+    override them per task. ``seed`` drives the check sampling; ``persist_every``
+    is how many steps or executions pass between write-behind flushes to
+    ``storage``; ``module_loader(code, path)`` loads generated code (the sandbox
+    by default).
     """
 
     def __init__(
@@ -69,6 +68,7 @@ class EvolutionaryExecutor(MachineExecutor):
         self.module_loader = module_loader or sandbox_loader
         self.mutations: list[dict[str, Any]] = []
         self.tasks: dict[str, TaskState] = {}
+        self.evolver = Evolver(self, self._record_evolution)
         self._in_step = False
         self._changes = 0
         self.persisted = snapshot.PersistedKeys()
@@ -112,7 +112,11 @@ class EvolutionaryExecutor(MachineExecutor):
         state.since_check += 1
         if state.policy.auto_evolve and state.since_check >= state.policy.check_every:
             state.since_check = 0
-            await self._check_evolution(state)
+            spent = await self.evolver.check(state)
+            if spent:
+                # The synthesis delayed this execution: its latency says so.
+                self.histories[name].recent[-1].latency_ms += spent
+                result = dataclasses.replace(result, latency_ms=result.latency_ms + spent)
         if not self._in_step:
             self._changes += 1
             await self._maybe_flush()
@@ -121,55 +125,95 @@ class EvolutionaryExecutor(MachineExecutor):
     async def _execute(self, spec: TaskSpec, input: Any) -> tuple[ExecutionRecord, bool]:
         state = self.tasks[spec.name]
         if not state.code_load_tried:
-            await self._load_declared_code(state)
-        stage = state.stage
-        if stage == "llm_only" or state.module is None:
-            answer = await self.ask_llm(spec, input)
-            return self._llm_record(spec, input, answer, stage=stage), self.llm is not None
+            await self._load_code(state)
+        seq = self.histories[spec.name].seen + 1
+        size = input_size(input)
         policy = state.policy
-        code = run_code(state.module, input, dict(self.context), spec.schema)
-        if code.error is not None:
-            state.metrics.add_check(False, shadow=False)
-            if stage == "code_only":
-                return self._code_record(spec, state, input, code, success=False), False
-        if stage == "code_only":
-            audit = policy.code_only_audit_rate
-            if audit and state.sample() < audit:
-                return await self._shadow(spec, state, input, code, keep_code=True), True
-            return self._code_record(spec, state, input, code), False
-        threshold = policy.confidence_threshold if stage == "hybrid" else policy.llm_threshold
-        if code.error is not None or code.confidence < threshold:
-            answer = await self.ask_llm(spec, input)
-            record = self._llm_record(spec, input, answer, stage=stage,
-                                      extra_latency=code.latency_ms)
+        if policy.memo:
+            hit = state.memo.lookup(input)
+            if hit is not None:
+                rate = policy.memo_check_rate(state.detector.score > 0)
+                if rate and state.sample() < rate:
+                    return await self._audit(spec, state, input, hit.answer, None, seq, size,
+                                             by="memo"), True
+                state.costs.skipped(size)
+                return self._answer_record(spec, state, input, hit.answer, by="memo"), False
+        threshold = state.threshold()
+        code: CodeOutcome | None = None
+        if threshold is not None:
+            code = await run_code(state.module, input, dict(self.context), spec.schema)
+            if code.error is not None:
+                state.metrics.add_check(False, shadow=False)
+                if state.stage == "code_only":
+                    state.costs.skipped(size)
+                    return self._code_record(spec, state, input, code, success=False), False
+            elif code.confidence >= threshold:
+                rate = policy.check_rate(state.stage, state.evidence.checks,
+                                         state.detector.score > 0)
+                if rate and state.sample() < rate:
+                    return await self._audit(spec, state, input, code.output, code, seq, size,
+                                             by="code"), True
+                state.costs.skipped(size)
+                return self._code_record(spec, state, input, code), False
+        answer = await self.ask_llm(spec, input)
+        self._paid(state, size, answer)
+        record = self._llm_record(spec, input, answer, stage=state.stage,
+                                  extra_latency=code.latency_ms if code else 0.0)
+        if answer.ok:
+            state.memo.remember(input, answer.output, seq) if policy.memo else None
+            if code is not None and code.error is None:
+                # A check for free: the code's answer below the cut against the LLM's.
+                state.evidence.add(same_answer(code.output, answer.output), confident=False)
+        if code is not None:
             record.code_output = code.output
             record.code_confidence = None if code.error else code.confidence
             record.code_version = state.code_path
-            return record, self.llm is not None
-        rate = policy.shadow_rate_now(stage, state.metrics.agreement_rate()[1])
-        if rate and state.sample() < rate:
-            return await self._shadow(spec, state, input, code, keep_code=False), True
-        return self._code_record(spec, state, input, code), False
+        return record, self.llm is not None
 
-    async def _shadow(self, spec: TaskSpec, state: TaskState, input: Any, code: CodeOutcome,
-                      *, keep_code: bool) -> ExecutionRecord:
-        """The code answered confidently; ask the LLM too and measure agreement."""
-        record = self._code_record(spec, state, input, code)
+    async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
+                     code: CodeOutcome | None, seq: int, size: int, *,
+                     by: str) -> ExecutionRecord:
+        """Re-ask the LLM for an answer the memo or the code gave; the LLM wins a disagreement."""
         answer = await self.ask_llm(spec, input)
+        self._paid(state, size, answer)
+        if code is not None:
+            record = self._code_record(spec, state, input, code)
+        else:
+            record = self._answer_record(spec, state, input, given, by=by)
         response = answer.response
         record.latency_ms += answer.latency_ms
         if response is not None:
             record.cost = response.cost
             record.input_tokens = response.input_tokens
             record.output_tokens = response.output_tokens
-        if answer.ok:
-            agreed = same_answer(code.output, answer.output)
+        if not answer.ok:
+            return record
+        agreed = same_answer(given, answer.output)
+        record.llm_output = answer.output
+        state.metrics.add_audit(agreed)
+        if code is not None:
             state.metrics.add_check(agreed)
-            record.llm_output = answer.output
-            if not agreed and not keep_code:
-                record.output = answer.output
-                record.answered_by = "llm"
+            state.evidence.add(agreed, confident=True)
+        if not agreed:
+            record.output = answer.output
+            record.answered_by = "llm"
+            record.confidence = None
+        if state.policy.memo:
+            state.memo.remember(input, answer.output, seq)
+        if state.detector.observe(not agreed, seq):
+            await self.evolver.on_change(state)
         return record
+
+    def _paid(self, state: TaskState, size: int, answer: LLMAnswer) -> None:
+        if answer.response is not None:
+            state.costs.called(size, float(answer.response.cost or 0.0))
+        else:
+            state.costs.skipped(size)
+
+    def _answer_record(self, spec: TaskSpec, state: TaskState, input: Any, output: Any, *,
+                       by: str) -> ExecutionRecord:
+        return ExecutionRecord(task=spec.name, input=input, output=output, answered_by=by,
+                               stage=state.stage, success=True)
 
     def _code_record(self, spec: TaskSpec, state: TaskState, input: Any, code: CodeOutcome,
                      *, success: bool = True) -> ExecutionRecord:
@@ -184,154 +228,29 @@ class EvolutionaryExecutor(MachineExecutor):
     def _after_execution(self, spec: TaskSpec, record: ExecutionRecord, used_llm: bool) -> None:
         self.tasks[spec.name].metrics.observe(record, used_llm)
 
-    # --- evolving -----------------------------------------------------------------
+    async def _load_code(self, state: TaskState) -> None:
+        """Load the task's code (its own, else what ``code_path`` names in storage), once.
 
-    async def _check_evolution(self, state: TaskState) -> None:
-        """Demote on drift, else promote when the next stage's bars are met."""
-        policy, metrics = state.policy, state.metrics
-        history = self.histories[state.name]
-        if state.stage != "llm_only" and state.module is not None:
-            rate, checks = metrics.agreement_rate(policy.demotion_window)
-            if rate is not None and checks >= policy.demotion_min_checks \
-                    and rate < policy.demotion_agreement:
-                target = previous_stage(state.stage) or "llm_only"
-                state.train_from_seq = history.seen
-                reason = (f"drift: agreement {rate:.3f} over the last {checks} checks "
-                          f"is below {policy.demotion_agreement}")
-                await self._change_stage(state, target, reason)
-                return
-        if history.seen < state.next_synthesis_at:
+        Code that the sandbox refuses leaves the task without a module: the LLM answers,
+        and ``last_synthesis`` says why.
+        """
+        state.code_load_tried = True
+        code = state.code
+        if code is None and self.storage is not None and state.code_path is not None:
+            code = await self.storage.load_code(state.code_path)
+            if code is not None:
+                state.code = code
+                state.synthesizer = state.synthesizer or "stored"
+        if code is None:
             return
-        if state.stage != "llm_only" and state.module is None:
-            await self._make_missing_code(state)
-            return
-        if await self._maybe_refresh(state):
-            return
-        target = next_stage(state.stage)
-        if target is None:
-            return
-        if state.stage == "llm_only":
-            if metrics.execution_count < policy.execution_threshold \
-                    or metrics.success_rate < policy.success_rate_threshold \
-                    or history.seen - state.train_from_seq < policy.execution_threshold:
-                return
-            reason = (f"{metrics.execution_count} executions, success rate "
-                      f"{metrics.success_rate:.3f} >= {policy.success_rate_threshold}")
-        else:
-            _, bar, min_checks = policy.stage_bars(target)
-            rate, checks = metrics.agreement_rate()
-            if rate is None or bar is None or checks < min_checks or rate < bar:
-                return
-            reason = f"agreement {rate:.3f} over {checks} checks >= {bar}"
-        result = await self._synthesize(state)
-        if result is None:
-            return
-        enough, evidence = clears_bar(result, target, policy)
-        if not enough:
-            self._back_off(state)
-            return
-        await self._install(state, result.code, result.synthesizer, result.heldout_agreement,
-                                 result.module)
-        await self._change_stage(state, target, f"{reason}; {evidence} ({result.synthesizer})")
-
-    async def _maybe_refresh(self, state: TaskState) -> bool:
-        """In hybrid or code_first, regenerate the code once history has grown ``refresh_growth``
-        times since it was made; keep the new module only if it agrees better on held-out data."""
-        growth = state.policy.refresh_growth
-        seen = self.histories[state.name].seen
-        if not growth or state.stage not in ("hybrid", "code_first") \
-                or seen < max(state.synthesized_at * growth,
-                              state.synthesized_at + state.policy.resynthesis_after):
-            return False
-        candidate = await self._synthesize(state)
-        if candidate is None:
-            return True
-        state.synthesized_at = seen
-        if candidate.heldout_agreement <= (state.heldout_agreement or 0.0):
-            return True
-        await self._install(state, candidate.code, candidate.synthesizer,
-                            candidate.heldout_agreement, candidate.module)
-        # Not a stage change: the refresh replaced the code only because it agrees better on
-        # held-out data, so the checks measured on its predecessor stay (a conservative estimate).
-        self._record_evolution(state, state.stage, f"code refreshed from {seen} executions; "
-                               f"held-out agreement {candidate.heldout_agreement:.3f}")
-        return True
-
-    async def _make_missing_code(self, state: TaskState) -> None:
-        """A task declared at a code stage without code: synthesize it once history allows."""
-        result = await self._synthesize(state)
-        bar = state.policy.stage_bars(state.stage)[0]
-        if result is not None and result.heldout_agreement >= bar:
-            await self._install(state, result.code, result.synthesizer, result.heldout_agreement,
-                                 result.module)
-            await self._change_stage(state, state.stage, f"code synthesized ({result.synthesizer})")
-        elif result is not None:
-            self._back_off(state)
-
-    async def _synthesize(self, state: TaskState) -> Candidate | None:
-        """Synthesize from history since the last drift; ``None`` (and back off) on failure."""
-        from evomachine.evolution.synthesis import SynthesisError, synthesize
-        from evomachine.evolution.synthesis import TaskSpec as SynthesisSpec
-
-        spec = self._specs[state.name]
-        history = self.histories[state.name]
-        records = [r for r in history.training_records() if r.seq > state.train_from_seq]
-        target = SynthesisSpec(name=spec.name, prompt=spec.prompt.source, output_schema=spec.schema)
         try:
-            result = await synthesize(target, records, self.llm,
-                                      version=f"v{state.code_version + 1}", seed=self.seed)
-            path = f"generated/{self.machine_id}/{state.name}_v{state.code_version + 1}.py"
-            module = self.module_loader(result.code, path)
-        except Exception as error:  # SynthesisError, or a loader/synthesizer bug: never a crash
-            kind = "" if isinstance(error, SynthesisError) else f"{type(error).__name__}: "
-            state.last_synthesis = {"at": history.seen, "error": f"{kind}{error}"}
-            self._back_off(state)
-            return None
-        state.last_synthesis = {"at": history.seen, "synthesizer": result.synthesizer,
-                                "heldout_agreement": result.heldout_agreement,
-                                "scores": result.scores}
-        return Candidate(result.code, result.synthesizer, result.heldout_agreement, module,
-                         result)
+            state.module = self.module_loader(code, state.code_path or "generated/stored.py")
+        except Exception as error:  # SandboxError or anything the loader raises: never a crash
+            state.module = None
+            state.last_synthesis = {"error": f"stored code refused: {type(error).__name__}: "
+                                             f"{error}"}
 
-    def _back_off(self, state: TaskState) -> None:
-        """After a failed or not-good-enough synthesis, wait longer each time before retrying."""
-        state.synthesis_failures += 1
-        wait = state.policy.resynthesis_after * 2 ** min(state.synthesis_failures - 1, 5)
-        state.next_synthesis_at = self.histories[state.name].seen + wait
-
-    async def _install(self, state: TaskState, code: str, synthesizer: str | None,
-                       heldout: float | None, module: Any = None) -> None:
-        """Make ``code`` the task's next version and save it (``storage.save_code``)."""
-        version = state.code_version + 1
-        path = f"generated/{self.machine_id}/{state.name}_v{version}.py"
-        if module is None:
-            module = self.module_loader(code, path)
-        state.code, state.code_path, state.code_version = code, path, version
-        state.module, state.synthesizer, state.heldout_agreement = module, synthesizer, heldout
-        state.code_load_tried = True
-        state.synthesis_failures = 0
-        state.synthesized_at = self.histories[state.name].seen
-        if self.storage is not None:
-            await self.storage.save_code(path, code)
-            self.persisted.code_paths.add(path)
-
-    async def _load_declared_code(self, state: TaskState) -> None:
-        """Load the code a task's ``code_path`` attribute names from storage, once."""
-        state.code_load_tried = True
-        if self.storage is None or state.code_path is None:
-            return
-        code = await self.storage.load_code(state.code_path)
-        if code is not None:
-            state.code = code
-            state.module = self.module_loader(code, state.code_path)
-            state.synthesizer = state.synthesizer or "stored"
-
-    async def _change_stage(self, state: TaskState, target: str, reason: str) -> None:
-        """Move to ``target`` (or stay, with new code): measured agreement starts again."""
-        previous = state.stage
-        state.stage = check_stage(target)
-        state.metrics.reset_stage()
-        self._record_evolution(state, previous, reason)
+    # --- evolving -----------------------------------------------------------------
 
     def _record_evolution(self, state: TaskState, previous: str, reason: str) -> None:
         self.record_mutation("task_evolution", {
@@ -341,27 +260,14 @@ class EvolutionaryExecutor(MachineExecutor):
 
     async def trigger_evolution(self, task: str) -> str:
         """Move ``task`` one stage up now, synthesizing code if needed; the new stage."""
-        state = self._state(task)
-        target = next_stage(state.stage)
-        if target is None:
-            raise EvolutionError(f"task {task!r} is already at code_only, the last stage; "
-                                 "there is nothing to evolve to")
-        result = await self._synthesize(state)
-        if result is not None:
-            await self._install(state, result.code, result.synthesizer, result.heldout_agreement,
-                                 result.module)
-        elif state.module is None:
-            error = (state.last_synthesis or {}).get("error", "no history")
-            raise EvolutionError(f"task {task!r} cannot move to {target}: no code could be "
-                                 f"synthesized ({error})")
-        await self._change_stage(state, target, "manual trigger_evolution")
-        return target
+        return await self.evolver.promote_now(self._state(task))
 
     async def install_code(self, task: str, code: str, stage: str, source: str) -> dict[str, Any]:
         """Install ``code`` for ``task`` at ``stage`` or lower, as its agreement on history allows.
 
-        The code is checked against every LLM answer in the task's history;
-        the stage drops until its held-out bar is met (``llm_only`` at worst).
+        The code answers every LLM answer in the task's history; the stage is the
+        highest up to ``stage`` that the error budget allows on those answers
+        (``llm_only`` at worst).
         """
         state = self._state(task)
         check_stage(stage)
@@ -370,19 +276,32 @@ class EvolutionaryExecutor(MachineExecutor):
         spec = self._specs[task]
         records = [r for r in self.histories[task].training_records()
                    if r.success and r.llm_output is not None]
-        agreed = 0
+        pairs: list[tuple[float, bool]] = []
         for record in records:
-            outcome = run_code(module, record.input, dict(self.context), spec.schema)
-            agreed += outcome.error is None and same_answer(outcome.output, record.llm_output)
-        agreement = agreed / len(records) if records else None
-        installed = stage
-        if agreement is not None:
-            while installed != "llm_only" and agreement < state.policy.stage_bars(installed)[0]:
-                installed = previous_stage(installed) or "llm_only"
-        await self._install(state, code, source, agreement)
+            outcome = await run_code(module, record.input, dict(self.context), spec.schema)
+            agreed = outcome.error is None and same_answer(outcome.output, record.llm_output)
+            pairs.append((outcome.confidence if outcome.error is None else 0.0, agreed))
+        policy = state.policy
+        cut, full = cuts(pairs, policy.max_disagreement, policy.risk, policy.min_answered)
+        agreement = sum(ok for _, ok in pairs) / len(pairs) if pairs else None
+        candidate = Candidate(code, source, agreement or 0.0, module,
+                              cut.as_dict() if cut else None, full.as_dict())
+        if not records:
+            # Nothing to check it on: installed as asked, answering at the user's floor.
+            installed = stage
+            candidate.cut = manual_cut(policy, full.as_dict())
+        elif stage == "code_only" and within(full.disagreed, full.answered,
+                                             policy.max_disagreement, policy.risk):
+            installed = "code_only"
+        elif cut is not None and cut.coverage >= policy.min_coverage and stage != "llm_only":
+            installed = stage if rank(stage) <= rank("code_first") else "code_first"
+        else:
+            installed = "llm_only"
+        await self.evolver.install(state, candidate)
+        state.synthesizer = source
         shown = "no history to check" if agreement is None else \
             f"agreement {agreement:.3f} on {len(records)} records"
-        await self._change_stage(state, installed, f"installed from {source} ({shown})")
+        await self.evolver.change_stage(state, installed, f"installed from {source} ({shown})")
         return {"agreement": agreement, "checked": len(records), "installed_stage": installed}
 
     def _state(self, task: str) -> TaskState:
@@ -408,9 +327,16 @@ class EvolutionaryExecutor(MachineExecutor):
     def task_metrics(self, task: str) -> dict[str, Any]:
         """One task's entry of :meth:`get_task_metrics`, without computing the others'."""
         state = self._state(task)
-        metrics = state.metrics.report(state.stage, state.version_name, state.synthesizer)
+        metrics = state.metrics.report(state.stage, state.version_name, state.synthesizer,
+                                       state.costs.llm_only_cost())
         metrics["code_path"] = state.code_path
         metrics["heldout_agreement"] = state.heldout_agreement
+        metrics["max_disagreement"] = state.policy.max_disagreement
+        metrics["cut"] = state.cut
+        metrics["live_checks"] = state.evidence.export()
+        metrics["memo_size"] = len(state.memo)
+        metrics["drift_events"] = state.drift_events
+        metrics["next_step"] = self.evolver.explain(state)
         return metrics
 
     def stages(self) -> dict[str, str]:

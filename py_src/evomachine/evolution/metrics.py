@@ -23,9 +23,10 @@ class TaskMetrics:
     _COUNTERS = (
         "execution_count", "success_count", "llm_calls", "code_answers", "code_errors",
         "shadow_checks", "shadow_agreements", "expected_known", "expected_correct",
-        "stage_executions", "llm_cost_calls",
+        "stage_executions", "llm_cost_calls", "memo_answers", "audits", "audit_disagreements",
+        "codegen_calls", "syntheses",
     )
-    _SUMS = ("total_latency_ms", "total_cost", "llm_cost")
+    _SUMS = ("total_latency_ms", "total_cost", "llm_cost", "codegen_cost", "synthesis_ms")
 
     def __init__(self, agreement_window: int = 200):
         self.execution_count = 0
@@ -42,6 +43,13 @@ class TaskMetrics:
         self.total_cost = 0.0
         self.llm_cost = 0.0
         self.llm_cost_calls = 0
+        self.memo_answers = 0
+        self.audits = 0
+        self.audit_disagreements = 0
+        self.codegen_calls = 0
+        self.codegen_cost = 0.0
+        self.syntheses = 0
+        self.synthesis_ms = 0.0
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.agreement: deque[bool] = deque(maxlen=agreement_window)
 
@@ -58,6 +66,8 @@ class TaskMetrics:
                 self.llm_cost_calls += 1
         if record.answered_by == "code":
             self.code_answers += 1
+        elif record.answered_by == "memo":
+            self.memo_answers += 1
         self.total_latency_ms += record.latency_ms
         self.total_cost += record.cost
         self.latencies.append(round(record.latency_ms, 3))
@@ -65,6 +75,24 @@ class TaskMetrics:
             self.expected_known += 1
             if record.success and same_answer(record.output, record.expected):
                 self.expected_correct += 1
+
+    def add_codegen(self, calls: int, cost: float) -> None:
+        """Code-writing requests: LLM calls and spending like any other."""
+        self.codegen_calls += calls
+        self.llm_calls += calls
+        self.codegen_cost += cost
+        self.total_cost += cost
+
+    def add_synthesis(self, ms: float) -> None:
+        """One synthesis ran for ``ms`` (reported, never used in a decision)."""
+        self.syntheses += 1
+        self.synthesis_ms += ms
+        self.total_latency_ms += ms
+
+    def add_audit(self, agreed: bool) -> None:
+        """An answer not given by the LLM (code or memo) was re-asked."""
+        self.audits += 1
+        self.audit_disagreements += not agreed
 
     def add_check(self, agreed: bool, *, shadow: bool = True) -> None:
         """One measured comparison of the code with the LLM (or a code failure: ``False``)."""
@@ -96,15 +124,20 @@ class TaskMetrics:
         """Measured mean cost of one priced LLM call, ``None`` before any."""
         return self.llm_cost / self.llm_cost_calls if self.llm_cost_calls else None
 
-    def report(self, stage: str, code_version: str | None,
-               synthesizer: str | None) -> dict[str, Any]:
-        """The public metrics dict of ``get_task_metrics()``."""
+    def report(self, stage: str, code_version: str | None, synthesizer: str | None,
+               llm_only_cost: float | None = None) -> dict[str, Any]:
+        """The public metrics dict of ``get_task_metrics()``.
+
+        ``llm_only_cost`` is what the same executions would have cost with the LLM
+        answering each (see :mod:`evomachine.evolution.accounting`); without it the mean
+        priced call times the executions stands in.
+        """
         count = self.execution_count
         latencies = sorted(self.latencies)
         p95 = latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)] if latencies else 0.0
         rate, checks = self.agreement_rate()
-        mean_cost = self.mean_llm_cost
-        llm_only_cost = mean_cost * count if mean_cost is not None else None
+        if llm_only_cost is None and self.mean_llm_cost is not None:
+            llm_only_cost = self.mean_llm_cost * count
         return {
             "stage": stage,
             "execution_count": count,
@@ -118,7 +151,14 @@ class TaskMetrics:
             "llm_calls": self.llm_calls,
             "llm_call_rate": self.llm_calls / count if count else 0.0,
             "code_answers": self.code_answers,
+            "memo_answers": self.memo_answers,
             "code_errors": self.code_errors,
+            "audits": self.audits,
+            "audit_disagreements": self.audit_disagreements,
+            "codegen_calls": self.codegen_calls,
+            "codegen_cost": self.codegen_cost,
+            "syntheses": self.syntheses,
+            "synthesis_ms": round(self.synthesis_ms, 1),
             "agreement_rate": rate,
             "agreement_checks": checks,
             "shadow_checks": self.shadow_checks,
@@ -129,6 +169,8 @@ class TaskMetrics:
                          if self.expected_known else None),
             "llm_only_cost_estimate": llm_only_cost,
             "cost_saved": (llm_only_cost - self.total_cost) if llm_only_cost is not None else None,
+            "cost_saved_share": ((llm_only_cost - self.total_cost) / llm_only_cost
+                                 if llm_only_cost else None),
             "code_version": code_version,
             "synthesizer": synthesizer,
         }

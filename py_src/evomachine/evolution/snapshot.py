@@ -24,16 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evomachine.evolution.metrics import TaskMetrics
 from evomachine.history import ExecutionRecord, TaskHistory
 from evomachine.model import MachineData
 from evomachine.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from evomachine.evolution.executor import EvolutionaryExecutor
-    from evomachine.evolution.task_state import TaskState
 
-FORMAT = 1
+FORMAT = 1  # task documents gained fields in 0.2; missing ones take their defaults
 STATE_NAMESPACE = "state"
 HISTORY_NAMESPACE = "history"
 REVISION_NAMESPACE = "meta"
@@ -86,18 +84,6 @@ def history_key(machine_id: str, task: str, seq: int) -> str:
     return f"{machine_id}/{task}/{seq:010d}"
 
 
-def _task_state(state: TaskState) -> dict[str, Any]:
-    return {
-        "stage": state.stage, "code": state.code, "code_path": state.code_path,
-        "code_version": state.code_version, "synthesizer": state.synthesizer,
-        "heldout_agreement": state.heldout_agreement, "since_check": state.since_check,
-        "train_from_seq": state.train_from_seq, "next_synthesis_at": state.next_synthesis_at,
-        "synthesis_failures": state.synthesis_failures, "synthesized_at": state.synthesized_at,
-        "code_load_tried": state.code_load_tried, "last_synthesis": state.last_synthesis,
-        "draws": state.draws, "metrics": state.metrics.export(),
-    }
-
-
 def _recent_range(history: TaskHistory) -> tuple[int, int] | None:
     """``(first, last)`` sequence numbers when ``recent`` is contiguous (it is, as appended)."""
     recent = history.recent
@@ -135,15 +121,10 @@ def export_state(ex: EvolutionaryExecutor, *, inline_history: bool) -> dict[str,
         "seed": ex.seed,
         "history_limit": ex.history_limit,
         "persist_every": ex.persist_every,
-        "tasks": {name: _task_state(state) for name, state in ex.tasks.items()},
+        "tasks": {name: state.export() for name, state in ex.tasks.items()},
         "histories": histories,
         "mutations": [dict(m) for m in ex.mutations],
-        "run": {
-            "current_node": ex.current_node, "halted": ex.halted, "input": ex.input,
-            "outputs": dict(ex.outputs), "input_cursor": ex.input_cursor,
-            "step_count": ex.step_count,
-            "pending_expected": ex._pending_expected, "last_input_node": ex._last_input_node,
-        },
+        "run": ex.run_state(),
     }
 
 
@@ -165,31 +146,10 @@ def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
     ex._load_machine(MachineData.model_validate(state["machine"]))
     for name, saved in state.get("tasks", {}).items():
         task = ex.tasks.get(name)
-        if task is None:
-            continue
-        task.stage = saved["stage"]
-        task.code, task.code_path = saved["code"], saved["code_path"]
-        task.code_version, task.synthesizer = saved["code_version"], saved["synthesizer"]
-        task.heldout_agreement = saved["heldout_agreement"]
-        task.since_check, task.train_from_seq = saved["since_check"], saved["train_from_seq"]
-        task.next_synthesis_at = saved["next_synthesis_at"]
-        task.synthesis_failures = saved.get("synthesis_failures", 0)
-        task.synthesized_at = saved.get("synthesized_at", 0)
-        task.code_load_tried = saved["code_load_tried"]
-        task.last_synthesis = saved.get("last_synthesis")
-        task.draws = int(saved["draws"])
-        task.metrics = TaskMetrics.from_export(saved["metrics"])
-        task.module = ex.module_loader(task.code, task.code_path) if task.code else None
+        if task is not None:
+            task.load(saved)
     ex.mutations = [dict(m) for m in state.get("mutations", [])]
-    run = state.get("run", {})
-    ex.current_node = run.get("current_node")
-    ex.halted = bool(run.get("halted", ex.current_node is None))
-    ex.input = run.get("input")
-    ex.outputs = dict(run.get("outputs") or {})
-    ex.input_cursor = int(run.get("input_cursor", 0))
-    ex.step_count = int(run.get("step_count", 0))
-    ex._pending_expected = run.get("pending_expected")
-    ex._last_input_node = run.get("last_input_node")
+    ex.resume_run(state.get("run", {}))
 
 
 async def flush(ex: EvolutionaryExecutor) -> None:

@@ -1,45 +1,25 @@
-"""The four stages and running a task's generated code once.
+"""Running a task's generated code once, comparing answers, and seeded draws.
 
-``llm_only`` → ``hybrid`` → ``code_first`` → ``code_only``. Generated code is
-a sandboxed module with ``execute(input, context) -> {output, confidence,
-metadata}``; :func:`run_code` turns anything it does wrong (an exception, a
-sandbox violation, a malformed result, an output the task does not allow)
-into a :class:`CodeOutcome` with an error, never an exception.
+Generated code is a sandboxed module with ``execute(input, context) ->
+{output, confidence, metadata}``; :func:`run_code` turns anything it does
+wrong (an exception, a sandbox violation, a malformed result, an output the
+task does not allow) into a :class:`CodeOutcome` with an error, never an
+exception. The stage ladder itself lives in :mod:`evomachine.ladder`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
-STAGES: tuple[str, ...] = ("llm_only", "hybrid", "code_first", "code_only")
-
 
 class EvolutionError(RuntimeError):
     """A stage change cannot happen (already at the last stage, no code can be made)."""
-
-
-def check_stage(stage: Any, where: str = "") -> str:
-    """``stage`` if it is one of :data:`STAGES`, else a clear ``ValueError``."""
-    if stage not in STAGES:
-        place = f" {where}" if where else ""
-        raise ValueError(
-            f"unknown evolution_stage {stage!r}{place}; use one of {', '.join(STAGES)}")
-    return stage
-
-
-def next_stage(stage: str) -> str | None:
-    index = STAGES.index(stage)
-    return STAGES[index + 1] if index + 1 < len(STAGES) else None
-
-
-def previous_stage(stage: str) -> str | None:
-    index = STAGES.index(stage)
-    return STAGES[index - 1] if index > 0 else None
 
 
 _MASK = (1 << 64) - 1
@@ -82,12 +62,18 @@ class CodeOutcome:
     latency_ms: float = 0.0
 
 
-def run_code(module: Any, input: Any, context: dict[str, Any],
-             schema: dict[str, Any] | None) -> CodeOutcome:
-    """Call ``module.execute(input, context)`` and check its result; never raises."""
+async def run_code(module: Any, input: Any, context: dict[str, Any],
+                   schema: dict[str, Any] | None) -> CodeOutcome:
+    """Call ``module.execute(input, context)`` and check its result; never raises.
+
+    The module may answer directly (in-process) or with an awaitable (a sandbox host
+    across a process or Worker boundary).
+    """
     started = time.perf_counter()
     try:
         result = module.execute(input, context)
+        if inspect.isawaitable(result):
+            result = await result
     except Exception as error:  # sandbox violation, budget exceeded, bug in generated code
         return CodeOutcome(error=f"code failed: {type(error).__name__}: {error}",
                            latency_ms=_ms(started))

@@ -135,6 +135,26 @@ class MachineExecutor:
         if self.halted and node is not None and node.kind == "input":
             self.halted = False
 
+    def run_state(self) -> dict[str, Any]:
+        """Where the run is (node, input, outputs, cursor), JSON-safe; see :meth:`resume_run`."""
+        return {
+            "current_node": self.current_node, "halted": self.halted, "input": self.input,
+            "outputs": dict(self.outputs), "input_cursor": self.input_cursor,
+            "step_count": self.step_count, "pending_expected": self._pending_expected,
+            "last_input_node": self._last_input_node,
+        }
+
+    def resume_run(self, run: dict[str, Any]) -> None:
+        """Continue from a :meth:`run_state`."""
+        self.current_node = run.get("current_node")
+        self.halted = bool(run.get("halted", self.current_node is None))
+        self.input = run.get("input")
+        self.outputs = dict(run.get("outputs") or {})
+        self.input_cursor = int(run.get("input_cursor", 0))
+        self.step_count = int(run.get("step_count", 0))
+        self._pending_expected = run.get("pending_expected")
+        self._last_input_node = run.get("last_input_node")
+
     # --- stepping -----------------------------------------------------------------
 
     async def step(self) -> StepResult | None:

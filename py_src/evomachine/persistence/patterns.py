@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ..ladder import Stage
 from ..storage import Storage, key_path
 from .protocol import PersistableExecutor
 from .versions import FORMAT_VERSION, MachinePersistence, _parse_document
 
 PATTERNS = "patterns"
 PATTERNS_FORMAT = "evomachine.patterns"
-Stage = Literal["llm_only", "hybrid", "code_first", "code_only"]
 
 
 class PatternNotFoundError(KeyError):

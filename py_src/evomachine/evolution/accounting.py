@@ -1,0 +1,82 @@
+"""What an execution would have cost with the LLM: the baseline "cost saved" is measured against.
+
+An LLM call's cost grows with its prompt, and the prompt is a template plus
+the input, so cost is fitted as ``a + b * input_chars`` by least squares over
+the task's own LLM calls (running sums, one update per call). Executions
+answered without the LLM are charged that estimate; executions that called
+the LLM are charged what they cost. Code-writing calls are real spending and
+count on the other side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evomachine.evolution.synthesis.runtime import text_of
+
+
+def input_size(input: Any) -> int:
+    return len(text_of(input))
+
+
+class CostModel:
+    """Running least-squares fit of task-call cost on input size, and the baseline it gives."""
+
+    _FIELDS = ("n", "sx", "sy", "sxx", "sxy", "llm_cost", "other_n", "other_x")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sx = self.sy = self.sxx = self.sxy = 0.0
+        self.llm_cost = 0.0  # what executions that called the LLM for the task cost
+        self.other_n = 0  # executions answered without the LLM
+        self.other_x = 0.0  # ... and the sum of their input sizes
+
+    def called(self, size: int, cost: float) -> None:
+        """An execution asked the LLM (as answer or check) and paid ``cost``."""
+        self.n += 1
+        self.sx += size
+        self.sy += cost
+        self.sxx += size * size
+        self.sxy += size * cost
+        self.llm_cost += cost
+
+    def skipped(self, size: int) -> None:
+        """An execution was answered without any LLM call."""
+        self.other_n += 1
+        self.other_x += size
+
+    def coefficients(self) -> tuple[float, float] | None:
+        """``(a, b)`` of ``cost ≈ a + b * size``; ``None`` before any priced call."""
+        if self.n == 0 or self.sy <= 0:
+            return None
+        mean_x, mean_y = self.sx / self.n, self.sy / self.n
+        var = self.sxx / self.n - mean_x * mean_x
+        if var <= 1e-9:
+            return mean_y, 0.0
+        slope = (self.sxy / self.n - mean_x * mean_y) / var
+        slope = max(0.0, slope)
+        return mean_y - slope * mean_x, slope
+
+    def estimate(self, size: float) -> float | None:
+        """The cost one LLM call on an input of ``size`` chars would have had."""
+        fit = self.coefficients()
+        return None if fit is None else max(0.0, fit[0] + fit[1] * size)
+
+    def llm_only_cost(self) -> float | None:
+        """What every execution so far would have cost had the LLM answered each one."""
+        fit = self.coefficients()
+        if fit is None:
+            return None
+        skipped = max(0.0, fit[0] * self.other_n + fit[1] * self.other_x)
+        return self.llm_cost + skipped
+
+    def export(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._FIELDS}
+
+    @classmethod
+    def from_export(cls, data: dict[str, Any] | None) -> CostModel:
+        model = cls()
+        for name in cls._FIELDS:
+            value = (data or {}).get(name, 0)
+            setattr(model, name, int(value) if name in ("n", "other_n") else float(value))
+        return model

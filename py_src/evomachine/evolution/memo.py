@@ -1,0 +1,117 @@
+"""The memo: every answer the LLM has given a task, reusable at once for a repeat.
+
+An exact repeat (same canonical JSON) gets the LLM's latest answer for that
+input. A normalised repeat (same text after NFKC, case folding and
+punctuation removal) gets an answer only when at least two different
+spellings of it were answered and all alike. Updated on every LLM answer
+(task calls and checks), bounded (oldest entries leave first), and cut back to
+what was answered after a detected change (:meth:`forget_before`).
+
+The memo is a cache of the LLM's own answers, not code: it runs in every
+stage, ``llm_only`` included (``policy.memo = False`` turns it off), and its
+answers are audited like the code's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evomachine.evolution.synthesis.runtime import canonical, normalise, text_of
+
+
+class MemoHit:
+    """An answer from the memo: ``kind`` is ``"exact"`` or ``"normalized"``."""
+
+    __slots__ = ("answer", "key", "kind")
+
+    def __init__(self, answer: Any, kind: str, key: str):
+        self.answer = answer
+        self.kind = kind
+        self.key = key
+
+
+class AnswerMemo:
+    """Exact and normalised lookup of the LLM's answers, updated one answer at a time."""
+
+    def __init__(self, limit: int = 5000):
+        self.limit = limit
+        # canonical input -> [answer, seq]
+        self.exact: dict[str, list[Any]] = {}
+        # normalised text -> [answer canonical, answer, spellings, seq, conflicted]
+        self.normalized: dict[str, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    @staticmethod
+    def keys(input: Any) -> tuple[str, str]:
+        return canonical(input), normalise(text_of(input))
+
+    def lookup(self, input: Any) -> MemoHit | None:
+        exact_key = canonical(input)
+        entry = self.exact.get(exact_key)
+        if entry is not None:
+            return MemoHit(entry[0], "exact", exact_key)
+        if not self.normalized:
+            return None
+        group = self.normalized.get(normalise(text_of(input)))
+        if group is not None and not group[4] and group[2] >= 2:
+            return MemoHit(group[1], "normalized", exact_key)
+        return None
+
+    def remember(self, input: Any, answer: Any, seq: int) -> None:
+        """Record the LLM's ``answer`` for ``input`` (answered at history position ``seq``)."""
+        exact_key, norm_key = self.keys(input)
+        known = self.exact.pop(exact_key, None)
+        self.exact[exact_key] = [answer, seq]
+        answer_key = canonical(answer)
+        group = self.normalized.pop(norm_key, None)
+        if group is None:
+            group = [answer_key, answer, 1, seq, False]
+        elif group[0] != answer_key:
+            # Spellings of one text answered differently: never serve it normalised again
+            # (until a change cut the group away), and the latest answer is kept for reference.
+            group = [answer_key, answer, group[2] + (known is None), seq, True]
+        else:
+            group = [answer_key, answer, group[2] + (known is None), seq, group[4]]
+        self.normalized[norm_key] = group
+        self._trim()
+
+    def forget(self, input: Any) -> None:
+        """Drop what is known about ``input`` (its answer was contradicted)."""
+        exact_key, norm_key = self.keys(input)
+        self.exact.pop(exact_key, None)
+        self.normalized.pop(norm_key, None)
+
+    def forget_before(self, seq: int) -> int:
+        """Drop every entry last answered before history position ``seq``; how many went."""
+        before = len(self.exact)
+        self.exact = {k: v for k, v in self.exact.items() if v[1] >= seq}
+        self.normalized = {k: v for k, v in self.normalized.items() if v[3] >= seq}
+        return before - len(self.exact)
+
+    def clear(self) -> None:
+        self.exact.clear()
+        self.normalized.clear()
+
+    def _trim(self) -> None:
+        while len(self.exact) > self.limit:
+            self.exact.pop(next(iter(self.exact)))
+        while len(self.normalized) > self.limit:
+            self.normalized.pop(next(iter(self.normalized)))
+
+    def export(self) -> dict[str, Any]:
+        return {"limit": self.limit,
+                "exact": [[key, *value] for key, value in self.exact.items()],
+                "normalized": [[key, *value] for key, value in self.normalized.items()]}
+
+    @classmethod
+    def from_export(cls, data: dict[str, Any] | None, limit: int = 5000) -> AnswerMemo:
+        memo = cls(int((data or {}).get("limit", limit)))
+        for key, answer, seq in (data or {}).get("exact", []):
+            memo.exact[str(key)] = [answer, int(seq)]
+        for key, answer_key, answer, spellings, seq, conflicted in (data or {}).get(
+                "normalized", []):
+            memo.normalized[str(key)] = [str(answer_key), answer, int(spellings), int(seq),
+                                         bool(conflicted)]
+        return memo
