@@ -173,7 +173,7 @@ async def run_workload(workload: Workload, args: argparse.Namespace) -> dict[str
             run["saved_gap"] = (run["reported_saved"] - (base["bill"] - run["bill"])) / base["bill"]
     print(f"  {workload.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return {"workload": workload.name, "source": workload.source, "target": workload.target,
-            "shape": workload.shape(), "runs": runs}
+            "shape": workload.shape(args.executions), "runs": runs}
 
 
 # --- the done-when targets -------------------------------------------------------------

@@ -63,11 +63,12 @@ class Workload:
         """The simulated LLM's lookup key for a record (its input, without the ground truth)."""
         return canonical_key({k: v for k, v in record.items() if k != self.ground_truth})
 
-    def shape(self) -> dict[str, Any]:
-        """Distinct inputs and classes in the records, for the report."""
-        return {"records": len(self.records),
-                "distinct_inputs": len({self.key(r) for r in self.records}),
-                "classes": len({r[self.ground_truth] for r in self.records})}
+    def shape(self, executions: int | None = None) -> dict[str, Any]:
+        """Distinct inputs and classes in the first ``executions`` records (all by default)."""
+        records = self.records[:executions]
+        return {"records": len(records),
+                "distinct_inputs": len({self.key(r) for r in records}),
+                "classes": len({r[self.ground_truth] for r in records})}
 
 
 class Oracle:
