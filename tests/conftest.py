@@ -21,6 +21,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "needs_event_loop: needs a real asyncio loop (skipped in Pyodide)")
     config.addinivalue_line(
         "markers", "cpython_only: uses something Pyodide lacks (sockets, sqlite3, threads)")
+    config.addinivalue_line(
+        "markers", "slow: waits for the sandbox process's kill deadline (deselect: -m 'not slow')")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

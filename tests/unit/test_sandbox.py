@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import linecache
 import math
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evomachine.sandbox import (
+    LOAD_BUDGET,
     Budget,
     BudgetExceeded,
     GeneratedCodeError,
@@ -210,13 +210,20 @@ def test_budget_is_per_call_and_resets_after_a_trip() -> None:
     assert mod.call("spin", 10) == 45
 
 
-def test_wall_clock_budget_stops_slow_code() -> None:
+def test_budgets_are_counted_not_timed() -> None:
+    assert Budget().max_ms is None and LOAD_BUDGET.max_ms is None
     code = "def slow():\n    s = 'x' * 200\n    while True:\n        s.upper()\n"
-    mod = load_module(code, "slow.py", Budget(max_ticks=10**12, max_ms=30))
-    started = time.perf_counter()
+    mod = load_module(code, "slow.py", Budget(max_ticks=5_000))
+    with pytest.raises(BudgetExceeded, match="5000 ticks"):
+        mod.call("slow")
+    assert 4_900 < mod.last_ticks <= 5_000
+
+
+def test_an_opt_in_time_budget_still_trips() -> None:
+    code = "def slow():\n    while True:\n        pass\n"
+    mod = load_module(code, "slow.py", Budget(max_ticks=10**15, max_ms=30))
     with pytest.raises(BudgetExceeded, match="time budget"):
         mod.call("slow")
-    assert time.perf_counter() - started < 1.0
 
 
 def test_modules_are_isolated_from_each_other() -> None:
@@ -238,14 +245,11 @@ def test_regex_input_is_capped_but_normal_text_works() -> None:
         mod.call("words", "a " * 600)
 
 
-def test_per_call_overhead_is_small(classifier: GeneratedModule) -> None:
+def test_a_call_costs_a_few_counted_ticks(classifier: GeneratedModule) -> None:
+    """Per-call cost as counted work (the wall-clock numbers are in bench/sandbox.py)."""
     item = {"text": "I need a refund for this invoice please, the charge is wrong"}
-    calls = 300
-    started = time.perf_counter()
-    for _ in range(calls):
-        classifier.execute(item, {})
-    rate = calls / (time.perf_counter() - started)
-    assert rate > 1_000, f"only {rate:.0f} calls/s"
+    classifier.execute(item, {})
+    assert 0 < classifier.last_ticks < 200
 
 
 plain_json = st.recursive(

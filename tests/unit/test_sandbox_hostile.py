@@ -1,5 +1,5 @@
-"""Every module in tests/unit/hostile/ is contained: a SandboxError of the declared kind, fast,
-with the host untouched and a normal module still working afterwards."""
+"""Every module in tests/unit/hostile/ is contained in-process: a SandboxError of the declared
+kind, from counted budgets alone, with the host untouched and a normal module still working."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import builtins
 import math
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,15 +52,12 @@ def test_hostile_module_is_contained(path: Path) -> None:
     reason = header(path, "reason").lower()
     load_module(NORMAL, "warmup.py").execute({"text": "warm up"}, {})
     before = host_snapshot()
-    started = time.perf_counter()
     with pytest.raises(SandboxError) as info:
         module = load_module(path.read_text(), str(path))
         module.execute({"text": "hello"}, {})
-    elapsed = time.perf_counter() - started
     assert isinstance(info.value, expected), f"{type(info.value).__name__}: {info.value}"
     assert reason in info.value.reason.lower(), info.value.reason
     assert info.value.reason and "\n" not in info.value.reason
-    assert elapsed < 3.0
     assert host_snapshot() == before
     normal = load_module(NORMAL, "normal.py")
     assert normal.execute({"text": "You win big"}, {})["output"] == "spam"

@@ -1,11 +1,15 @@
-"""CPU, time, recursion and allocation budget that works in one thread without signals.
+"""Counted CPU, recursion and allocation budget that works in one thread without signals.
 
 The compiled module calls ``tick`` at the top of every ``while`` body, ``enter``/
 ``leave`` around every function body, and iterates through ``getiter`` (one tick
-per item). Every 32 ticks the wall clock is read. Size-checked operations call
-``charge`` with the size of what they are about to build. Once tripped, a meter
-stays tripped until the next ``reset``: every later tick raises again, so code
-that swallows the signal still cannot keep running.
+per item). Size-checked operations call ``charge`` with the size of what they are
+about to build. Once tripped, a meter stays tripped until the next ``reset``: every
+later tick raises again, so code that swallows the signal still cannot keep running.
+
+Budgets are counted (ticks, items), so a decision never depends on the machine's
+speed. The wall clock is read only when ``Budget.max_ms`` is set (off by default);
+the time-based containment is the process boundary's kill deadline
+(:mod:`evomachine.sandbox.process`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ class Budget:
 
     max_ticks: int = 200_000
     """Loop iterations + function calls + iterated items."""
-    max_ms: float = 200.0
-    """Wall-clock limit, checked every 32 ticks."""
+    max_ms: float | None = None
+    """Optional wall-clock limit, checked every 32 ticks; None (the default) reads no clock."""
     max_depth: int = 100
     """Nesting of generated functions (recursion)."""
     max_size: int = 1_000_000
@@ -41,7 +45,7 @@ class Budget:
 
 
 DEFAULT_BUDGET = Budget()
-LOAD_BUDGET = Budget(max_ticks=1_000_000, max_ms=1_000.0)
+LOAD_BUDGET = Budget(max_ticks=1_000_000)
 
 
 class Meter:
@@ -50,7 +54,7 @@ class Meter:
     def __init__(self) -> None:
         clock = time.perf_counter
         left = 0
-        deadline = 0.0
+        deadline: float | None = None
         depth = 0
         max_depth = 0
         alloc = 0
@@ -69,7 +73,7 @@ class Meter:
                 trip(tripped.kind, tripped.reason)
             if left <= 0:
                 trip(BudgetExceeded, f"CPU budget of {budget.max_ticks} ticks exceeded")
-            if clock() > deadline:
+            if deadline is not None and clock() > deadline:
                 trip(BudgetExceeded, f"time budget of {budget.max_ms:g} ms exceeded")
 
         def tick() -> None:
@@ -116,7 +120,7 @@ class Meter:
             nonlocal left, deadline, depth, max_depth, alloc, tripped, budget
             budget = new
             left = new.max_ticks
-            deadline = clock() + new.max_ms / 1000.0
+            deadline = None if new.max_ms is None else clock() + new.max_ms / 1000.0
             depth = 0
             max_depth = new.max_depth
             alloc = new.max_alloc

@@ -27,7 +27,20 @@ class SandboxViolation(SandboxError):
 
 
 class BudgetExceeded(SandboxError):
-    """The code used more CPU ticks, wall-clock time, memory, recursion or output than allowed."""
+    """The code used more CPU ticks, memory, recursion or output than allowed."""
+
+
+class BoundaryError(SandboxError):
+    """The sandbox process was killed: the call overran its deadline, crashed it or broke protocol.
+
+    ``cause`` is ``"deadline"``, ``"crashed"``, ``"protocol"`` or ``"start"``. The host
+    recovers on its own: the next call starts a fresh process.
+    """
+
+    def __init__(self, reason: str, *, cause: str, filename: str | None = None,
+                 line: int | None = None):
+        super().__init__(reason, filename=filename, line=line)
+        self.cause = cause
 
 
 class GeneratedCodeError(SandboxError):

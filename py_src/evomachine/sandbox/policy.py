@@ -30,10 +30,12 @@ FORBIDDEN_NAMES = frozenset(
     }
 )  # fmt: skip
 
-# Non-underscore attributes that reach interpreter internals (frames, code, MRO).
+# Non-underscore attributes that reach interpreter internals (frames, code, MRO), and
+# ``register``: typing's aliases forward it to collections.abc, whose ABC registry the
+# whole interpreter shares (``typing.Mapping.register(int)``).
 FORBIDDEN_ATTRIBUTES = frozenset(
     {
-        "mro", "tb_frame", "tb_next", "f_back", "f_builtins", "f_code", "f_generator",
+        "register", "mro", "tb_frame", "tb_next", "f_back", "f_builtins", "f_code", "f_generator",
         "f_globals", "f_locals", "f_trace", "co_code", "gi_frame", "gi_code",
         "gi_yieldfrom", "cr_await", "cr_frame", "cr_code", "cr_origin", "ag_await",
         "ag_frame", "ag_code", "func_globals", "func_code", "with_traceback",

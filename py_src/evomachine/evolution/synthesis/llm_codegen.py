@@ -60,7 +60,17 @@ class LLMCodeModel:
         return "llm_code.py.j2"
 
     def body_context(self) -> dict[str, Any]:
-        return {"code": self.code, "model": self.model}
+        return {"code": self.code, "model": model_label(self.model)}
+
+
+def model_label(name: Any) -> str:
+    """The model name as one short line of printable text (it comes from an HTTP response).
+
+    The template also renders it as a Python string literal, so even a name that
+    got past this cannot end the comment it sits in and add code to the module.
+    """
+    text = name if isinstance(name, str) else ""
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:80].strip()
 
 
 def pick_examples(train: list[Example], count: int, seed: int) -> list[Example]:

@@ -1,0 +1,181 @@
+"""Cost of one code answer through each sandbox host, and the red-team corpus through the boundary.
+
+    .venv/bin/python bench/sandbox.py [--calls 3000] [--batch 100] [--deadline 2.0] [--no-corpus]
+
+Part 1: per-answer wall time (median, p95, microseconds) and CPU time (host process
+plus sandbox child, from /proc/<pid>/schedstat) of ``execute`` on a small regex
+classifier and on the naive-Bayes module synthesized from examples/ticket-triage,
+through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost with
+``execute_many`` (per input of a batch). On a shared machine wall times vary with
+the load; CPU times much less. Part 2: every module in tests/unit/hostile_redteam
+through a fresh ProcessHost each: outcome, wall time and the child's peak resident
+memory (VmHWM from /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "py_src"))
+
+from evomachine.sandbox import InProcessHost, ProcessHost, SandboxError  # noqa: E402
+
+SMALL = '''
+import re
+WORD = re.compile(r"[a-z]+")
+
+def get_confidence(input):
+    return 0.75
+
+def execute(input, context):
+    words = WORD.findall(input["text"].lower())
+    label = "billing" if "refund" in words or "invoice" in words else "tech"
+    return {"output": label, "confidence": 0.75, "metadata": {"words": len(words)}}
+'''
+
+
+def records() -> list[dict[str, Any]]:
+    path = ROOT / "examples" / "ticket-triage" / "data.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+async def naive_bayes(data: list[dict[str, Any]]) -> str:
+    """The module the engine would generate for ticket-triage (naive Bayes only)."""
+    from evomachine.evolution.synthesis import TaskSpec, synthesize
+    from evomachine.history import ExecutionRecord
+
+    spec = TaskSpec(name="route", prompt="Route this ticket: {{ input.text }}",
+                    output_schema={"enum": ["billing", "tech", "sales"]})
+    history = [ExecutionRecord(task="route", input={"text": r["text"]}, llm_output=r["label"])
+               for r in data[:600]]
+    result = await synthesize(spec, history, synthesizers=["naive_bayes"])
+    return result.code
+
+
+def stats(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    median = statistics.median(ordered) * 1e6
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1e6
+    return f"{median:8.1f} {p95:8.1f}"
+
+
+def cpu_ns(host: Any) -> int:
+    """CPU time of this process plus the host's sandbox child (if any), in ns."""
+    total = time.process_time_ns()
+    pid = getattr(host, "pid", None)
+    if pid is not None:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            total += int(stat.read().split()[0])
+    return total
+
+
+async def per_call(host: Any, module: Any, inputs: list[dict[str, Any]],
+                   calls: int) -> tuple[list[float], float]:
+    for item in inputs[:200]:  # warm-up
+        await module.execute(item, {})
+    samples = []
+    clock = time.perf_counter
+    cpu = cpu_ns(host)
+    for index in range(calls):
+        item = inputs[index % len(inputs)]
+        started = clock()
+        await module.execute(item, {})
+        samples.append(clock() - started)
+    return samples, (cpu_ns(host) - cpu) / calls / 1e3
+
+
+async def per_input_batched(host: Any, module: Any, inputs: list[dict[str, Any]], calls: int,
+                            batch: int) -> tuple[list[float], float]:
+    samples = []
+    cpu = cpu_ns(host)
+    for start in range(0, calls, batch):
+        chunk = [inputs[(start + i) % len(inputs)] for i in range(batch)]
+        started = time.perf_counter()
+        results = await module.execute_many(chunk, {})
+        samples.append((time.perf_counter() - started) / batch)
+        assert not any(isinstance(r, SandboxError) for r in results)
+    return samples, (cpu_ns(host) - cpu) / (len(samples) * batch) / 1e3
+
+
+async def speed(calls: int, batch: int) -> None:
+    data = records()
+    inputs = [{"text": r["text"]} for r in data]
+    modules = {"small regex classifier": SMALL}
+    try:
+        modules["naive Bayes (ticket-triage)"] = await naive_bayes(data)
+    except Exception as error:  # the synthesizer is someone else's moving target
+        print(f"(naive Bayes module unavailable: {type(error).__name__}: {error})")
+    process, local_host = ProcessHost(), InProcessHost()
+    print(f"execute() per answer, microseconds, {calls} calls, CPython {sys.version.split()[0]}\n")
+    print(f"{'module':28s} {'host':27s} {'median':>8s} {'p95':>8s} {'CPU':>8s}")
+    for name, code in modules.items():
+        local = await local_host.load(code, "bench.py")
+        remote = await process.load(code, "bench.py")
+        for item in inputs[:50]:  # same answers both ways
+            assert (await local.execute(item, {})) == (await remote.execute(item, {}))
+        rows = [
+            ("InProcessHost", await per_call(local_host, local, inputs, calls)),
+            ("ProcessHost, one call", await per_call(process, remote, inputs, calls)),
+            (f"ProcessHost, batches of {batch}",
+             await per_input_batched(process, remote, inputs, calls, batch)),
+        ]
+        for host, (samples, cpu) in rows:
+            print(f"{name:28s} {host:27s} {stats(samples)} {cpu:8.1f}")
+    await process.close()
+
+
+async def corpus(deadline: float) -> None:
+    folder = ROOT / "tests" / "unit" / "hostile_redteam"
+    print(f"\nred-team corpus through ProcessHost (deadline {deadline:g} s, "
+          f"RLIMIT_AS 512 MB), one fresh child each\n")
+    print(f"{'module':36s} {'wall s':>7s} {'peak MB':>8s}  outcome")
+    total = time.perf_counter()
+    for path in sorted(folder.glob("*.py")):
+        host = ProcessHost(deadline=deadline)
+        started = time.perf_counter()
+        found: list[str] = []
+        try:
+            module = await host.load(path.read_text(), path.name)
+            for _ in range(3 if path.stem[:3] in ("h21", "h37") else 1):
+                try:
+                    found.append(repr((await module.execute({"text": "hello"}, {}))["output"]))
+                except SandboxError as error:
+                    found.append(describe(error))
+        except SandboxError as error:
+            found.append("load: " + describe(error))
+        wall = time.perf_counter() - started
+        peak = host.peak_rss_kb()
+        await host.close()
+        shown = f"{peak / 1024:8.0f}" if peak else f"{'?':>8s}"
+        print(f"{path.stem:36s} {wall:7.2f} {shown}  {'; '.join(found)}")
+    print(f"\ncorpus total {time.perf_counter() - total:.1f} s")
+
+
+def describe(error: SandboxError) -> str:
+    cause = getattr(error, "cause", None)
+    kind = type(error).__name__ + (f"({cause})" if cause else "")
+    return f"{kind}: {error.reason[:60]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--deadline", type=float, default=2.0)
+    parser.add_argument("--no-corpus", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(speed(args.calls, args.batch))
+    if not args.no_corpus:
+        asyncio.run(corpus(args.deadline))
+
+
+if __name__ == "__main__":
+    main()
