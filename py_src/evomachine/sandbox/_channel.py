@@ -3,7 +3,8 @@
 Every failure to get a well-formed reply in time kills the child and raises
 :class:`~.errors.BoundaryError`; the owner then starts a new channel. Waiting first
 blocks in ``poll`` for up to ``sync_wait`` seconds (an answer in microseconds costs no
-event-loop round trip), then waits on the running asyncio loop.
+event-loop round trip), then waits on the running asyncio loop, or keeps blocking
+when the coroutine is driven without one.
 """
 
 from __future__ import annotations
@@ -168,7 +169,10 @@ class Channel:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # driven without an event loop (aio.drive): block instead
+            return bool(self._poll.poll(math.ceil(remaining * 1000)))
         ready = loop.create_future()
 
         def wake() -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import asdict
@@ -59,7 +60,7 @@ class ProcessHost:
     cost no loop round trip), then waits on the loop. ``execute_many`` answers come one
     frame per input; the host reads them in bulk, sleeping ``batch_pause`` seconds while
     more than 32 are due (fewer wake-ups on both sides). Calls are serialized; use the
-    host from one asyncio event loop at a time.
+    host from one asyncio event loop at a time (or drive it without one: it then blocks).
     """
 
     def __init__(self, *, deadline: float = 2.0, load_deadline: float = 10.0,
@@ -151,7 +152,7 @@ class ProcessHost:
                                 break
                             if (len(inputs) - len(results) >= BATCH_TAIL
                                     and not self._channel.has_frame()):
-                                await asyncio.sleep(self.batch_pause)  # let answers pile up
+                                await _pause(self.batch_pause)  # let answers pile up
                             reply = await self._receive(self.deadline)
                     except BoundaryError as exc:  # this input killed the child: go on without it
                         if exc.cause == "start":  # no child at all: nothing else can run
@@ -274,6 +275,15 @@ class ProcessModule:
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         message = {"op": "call", "m": self._key, "f": name, "a": list(args)}
         return await self._host._call(self, message, None)
+
+
+async def _pause(seconds: float) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # driven without an event loop: sleep in place
+        time.sleep(seconds)
+        return
+    await asyncio.sleep(seconds)
 
 
 async def _outcome_of(call: Any) -> Any:
