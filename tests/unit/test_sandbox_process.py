@@ -231,3 +231,23 @@ async def test_a_child_that_cannot_start_is_a_boundary_error(tmp_path: Path) -> 
     with pytest.raises(BoundaryError, match="no python here") as info:
         await host.load(BENIGN, "benign.py")
     assert info.value.cause == "start"
+
+
+HOG = ("KEEP = []\nBASE = list(range(1000000))\n"
+       "def grow():\n    for _ in range(25):\n        KEEP.append(tuple(BASE))\n"
+       "    return len(KEEP)\n")
+NEEDY = ("def work():\n    a = list(range(1000000))\n    b = list(range(1000000, 2000000))\n"
+         "    return len(a) + len(b)\n")
+
+
+async def test_a_module_is_not_failed_for_memory_another_module_holds() -> None:
+    from evomachine.sandbox import ProcessHost, ProcessLimits
+
+    host = ProcessHost(limits=ProcessLimits(memory_bytes=320 * 2**20))
+    hog, needy = await host.load(HOG, "hog.py"), await host.load(NEEDY, "needy.py")
+    assert await hog.call("grow") == 25  # ~250 MB now held by hog's globals
+    assert await needy.call("work") == 2_000_000  # out of memory there, fine in a fresh child
+    assert host.restarts == 2 and host.last_exit is not None
+    assert host.last_exit[0] == "retired"
+    assert await hog.call("grow") == 25  # reloaded: its state started afresh
+    await host.close()

@@ -11,11 +11,13 @@ could reach a socket only through code the policy already refuses (no ``socket``
 ``os`` import, no ``open``).
 
 The child is started lazily and reused: modules stay loaded in it, keyed by an id.
-On overrun, crash, retirement or a malformed reply the child is killed; the next call
-starts a new one and reloads its module from the source the host keeps (module state
-starts afresh). The call that was running fails with :class:`BoundaryError`; nothing
-in the host changes. Messages are length-prefixed JSON (:mod:`._wire`), never pickle:
-inputs and context cross as JSON (tuples arrive as lists, dict keys as strings).
+On overrun, crash or a malformed reply the child is killed; the next call starts a
+new one and reloads its module from the source the host keeps (module state starts
+afresh). The call that was running fails with :class:`BoundaryError`; nothing in the
+host changes. A child that ran out of memory retires; since the memory may be held by
+another module, the failed load or call is tried once more in a fresh child.
+Messages are length-prefixed JSON (:mod:`._wire`), never pickle: inputs and context
+cross as JSON (tuples arrive as lists, dict keys as strings).
 
 Why not Monty (``pydantic-monty``; pip resolves 1.4.0 here, since the 1.5.0
 metapackage pins client/runtime 1.5.0, which this index lacks). It is a Python subset
@@ -127,6 +129,8 @@ class ProcessHost:
             try:
                 data = self._encode(message, module.filename)
                 reply = await self._roundtrip(module, data, self.deadline)
+                if _retired(reply):  # out of memory: maybe another module's, so once more
+                    reply = await self._roundtrip(module, data, self.deadline)
                 return self._outcome(reply, module.filename, check, raise_error=True)
             except SandboxError:
                 raise
@@ -138,6 +142,7 @@ class ProcessHost:
                     context: Any) -> list[dict[str, Any] | SandboxError]:
         """Results in order; raises SandboxError only if the batch is not JSON data."""
         results: list[dict[str, Any] | SandboxError] = []
+        retried = -1
         async with self._lock:
             try:
                 while len(results) < len(inputs):
@@ -147,6 +152,9 @@ class ProcessHost:
                     try:
                         reply = await self._roundtrip(module, data, self.deadline)
                         while True:
+                            if _retired(reply) and retried < len(results):
+                                retried = len(results)  # once more, in a fresh child
+                                break
                             results.append(self._outcome(reply, module.filename, check_result))
                             if len(results) == len(inputs) or self._channel is None:
                                 break
@@ -199,8 +207,10 @@ class ProcessHost:
     async def _load(self, module: ProcessModule) -> None:
         message = {"op": "load", "m": module._key, "code": module.source,
                    "file": module.filename, "budget": asdict(module.budget)}
-        reply = await self._roundtrip(None, self._encode(message, module.filename),
-                                      self.load_deadline)
+        data = self._encode(message, module.filename)
+        reply = await self._roundtrip(None, data, self.load_deadline)
+        if _retired(reply):
+            reply = await self._roundtrip(None, data, self.load_deadline)
         self._outcome(reply, module.filename, check_none, raise_error=True)
         module._generation = self.restarts
 
@@ -275,6 +285,11 @@ class ProcessModule:
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         message = {"op": "call", "m": self._key, "f": name, "a": list(args)}
         return await self._host._call(self, message, None)
+
+
+def _retired(reply: dict[str, Any]) -> bool:
+    """An error after which the child exited (out of memory, perhaps not this module's)."""
+    return "x" in reply and "e" in reply
 
 
 async def _pause(seconds: float) -> None:
