@@ -121,12 +121,12 @@ async def test_codegen_is_asked_only_when_useful_within_its_share_and_pauses_on_
             row["label"] = rng.choice(list(WORDS))
     llm = SimulatedLLM.from_records(rows, "label", accuracy=1.0, price=(3.0, 15.0), seed=3,
                                     codegen=lambda request: "I'd rather not write code.")
-    ex = evolving(rows, llm, codegen_max_share=0.05)
+    ex = evolving(rows, llm, codegen_max_share=0.1)
     await ex.run(max_steps=9000)
     metrics = ex.get_task_metrics()["route"]
     task_cost = metrics["performance_metrics"]["total_cost"] - metrics["codegen_cost"]
     assert 1 <= metrics["codegen_calls"] <= 4  # two refusals, then a pause until history x4
-    assert metrics["codegen_cost"] <= 0.05 * task_cost
+    assert metrics["codegen_cost"] <= 0.1 * task_cost
     assert metrics["llm_calls"] == metrics["codegen_calls"] + llm.calls - metrics["codegen_calls"]
     # nothing learnable: never asked at all
     noise = evolving(workload(1500, random_labels=True), codegen_max_share=0.05)

@@ -184,14 +184,28 @@ async def test_a_change_is_detected_by_audits_and_the_task_learns_again():
 
 async def test_a_memo_answer_contradicted_by_an_audit_is_replaced_at_once():
     llm = MappingLLM(dict(MAPPING))
-    ex, _ = executor("llm_only", llm=llm, inputs=records(3000), memo=True, memo_audit_rate=0.2,
-                     auto_evolve=False)
-    await ex.run(max_steps=30)
+    # every other record is new (the code answers it: a call saved beyond an exact cache,
+    # which pays for one audit of a repeat); the others repeat "invoice" (the memo answers)
+    rows = [{"text": "crash", "id": i} if i % 2 else {"text": "invoice"} for i in range(600)]
+    sure = {"crash": 0.9, "invoice": 0.5}  # the code is unsure of "invoice": the LLM answers it
+    ex, _ = executor("llm_only", lambda i: (MAPPING[i["text"]], sure[i["text"]]), llm=llm,
+                     inputs=rows, memo=True, memo_audit_rate=0.2, audit_rate=0.0,
+                     shadow_rate=0.0, auto_evolve=False)
+    await install(ex, "hybrid")
+    await ex.run(max_steps=60)
     llm.mapping.update({"invoice": "sales"})
-    await ex.run(max_steps=300)
+    await ex.run(max_steps=600)
     answers = [r.output for r in ex.histories["route"].recent if r.input["text"] == "invoice"]
     switched = answers.index("sales", 10)
     assert set(answers[switched:]) == {"sales"} and set(answers[:10]) == {"billing"}
+
+
+async def test_audits_of_repeats_never_cost_more_than_an_exact_cache():
+    llm = MappingLLM(dict(MAPPING))
+    ex, _ = executor("llm_only", llm=llm, inputs=records(900), memo=True, memo_audit_rate=1.0,
+                     auto_evolve=False)
+    await ex.run(max_steps=900)
+    assert llm.calls == 3  # what a cache pays: nothing saved beyond it, so no audit is paid
 
 
 async def test_live_checks_beyond_the_budget_demote_one_stage():

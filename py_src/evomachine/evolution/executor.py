@@ -18,7 +18,7 @@ from typing import Any
 
 from evomachine.evolution import snapshot
 from evomachine.evolution.accounting import input_size
-from evomachine.evolution.bounds import within
+from evomachine.evolution.bounds import beyond, within
 from evomachine.evolution.evolver import Evolver, cuts, manual_cut
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.stages import (
@@ -129,14 +129,24 @@ class EvolutionaryExecutor(MachineExecutor):
         seq = self.histories[spec.name].seen + 1
         size = input_size(input)
         policy = state.policy
+        first_sighting = state.memo.sight(input)
+        # An audit of a repeat costs a call an exact cache would not make: it must be paid for
+        # (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
+        may_audit = first_sighting or not policy.memo or self._audit_funded(state)
         if policy.memo:
             hit = state.memo.lookup(input)
-            if hit is not None:
-                rate = policy.memo_check_rate(state.detector.score > 0)
-                if rate and state.sample() < rate:
+            if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
+                alert = state.detector.score > 0
+                if hit.kind == "exact":
+                    rate = policy.memo_check_rate(alert)
+                else:
+                    rate = policy.check_rate("hybrid", state.normalized_checks, alert)
+                if may_audit and rate and state.sample() < rate:
                     return await self._audit(spec, state, input, hit.answer, None, seq, size,
-                                             by="memo"), True
+                                             by="memo", normalized=hit.kind != "exact",
+                                             repeat=not first_sighting), True
                 state.costs.skipped(size)
+                state.beyond_cache += first_sighting
                 return self._answer_record(spec, state, input, hit.answer, by="memo"), False
         threshold = state.threshold()
         code: CodeOutcome | None = None
@@ -150,10 +160,11 @@ class EvolutionaryExecutor(MachineExecutor):
             elif code.confidence >= threshold:
                 rate = policy.check_rate(state.stage, state.evidence.checks,
                                          state.detector.score > 0)
-                if rate and state.sample() < rate:
+                if may_audit and rate and state.sample() < rate:
                     return await self._audit(spec, state, input, code.output, code, seq, size,
-                                             by="code"), True
+                                             by="code", repeat=not first_sighting), True
                 state.costs.skipped(size)
+                state.beyond_cache += first_sighting
                 return self._code_record(spec, state, input, code), False
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
@@ -170,9 +181,29 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_version = state.code_path
         return record, self.llm is not None
 
+    def _normalized_trusted(self, state: TaskState) -> bool:
+        """Whether the memo's normalised answers are still within the budget."""
+        policy = state.policy
+        return not beyond(state.normalized_disagreed, state.normalized_checks,
+                          policy.max_disagreement, policy.risk)
+
+    def _audit_funded(self, state: TaskState) -> bool:
+        """May an answer to a repeated input be audited? Only out of calls saved beyond a cache.
+
+        An exact-match cache in front of the LLM pays for every first sighting and nothing
+        else. The code and the normalised memo answer first sightings without a call; each
+        such answer pays for one audit of a repeat, and code-writing requests are paid from
+        the same savings, so the run never costs more than such a cache.
+        """
+        codegen = state.metrics.codegen_cost
+        mean = state.costs.sy / state.costs.n if state.costs.n else 0.0
+        spent = state.repeat_audits + (codegen / mean if mean else 0.0)
+        return spent + 1 <= state.beyond_cache
+
     async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
                      code: CodeOutcome | None, seq: int, size: int, *,
-                     by: str) -> ExecutionRecord:
+                     by: str, normalized: bool = False, repeat: bool = False
+                     ) -> ExecutionRecord:
         """Re-ask the LLM for an answer the memo or the code gave; the LLM wins a disagreement."""
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
@@ -194,6 +225,10 @@ class EvolutionaryExecutor(MachineExecutor):
         if code is not None:
             state.metrics.add_check(agreed)
             state.evidence.add(agreed, confident=True)
+        elif normalized:
+            state.normalized_checks += 1
+            state.normalized_disagreed += not agreed
+        state.repeat_audits += repeat
         if not agreed:
             record.output = answer.output
             record.answered_by = "llm"

@@ -2,10 +2,12 @@
 
 An exact repeat (same canonical JSON) gets the LLM's latest answer for that
 input. A normalised repeat (same text after NFKC, case folding and
-punctuation removal) gets an answer only when at least two different
-spellings of it were answered and all alike. Updated on every LLM answer
-(task calls and checks), bounded (oldest entries leave first), and cut back to
-what was answered after a detected change (:meth:`forget_before`).
+punctuation removal) gets the answer its spellings were given, as long as
+they were all given the same one; that is a generalisation, so the executor
+checks those answers like the code's and stops using them when they disagree
+beyond the budget. Updated on every LLM answer (task calls and checks),
+bounded (oldest entries leave first), and cut back to what was answered after
+a detected change (:meth:`forget_before`).
 
 The memo is a cache of the LLM's own answers, not code: it runs in every
 stage, ``llm_only`` included (``policy.memo = False`` turns it off), and its
@@ -39,6 +41,8 @@ class AnswerMemo:
         self.exact: dict[str, list[Any]] = {}
         # normalised text -> [answer canonical, answer, spellings, seq, conflicted]
         self.normalized: dict[str, list[Any]] = {}
+        # canonical inputs seen at all (answered by anyone): what an exact cache would hold
+        self.sighted: dict[str, None] = {}
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -46,6 +50,16 @@ class AnswerMemo:
     @staticmethod
     def keys(input: Any) -> tuple[str, str]:
         return canonical(input), normalise(text_of(input))
+
+    def sight(self, input: Any) -> bool:
+        """Note that ``input`` was seen; True the first time (an exact cache would miss it)."""
+        key = canonical(input)
+        if key in self.sighted:
+            return False
+        self.sighted[key] = None
+        while len(self.sighted) > self.limit:
+            self.sighted.pop(next(iter(self.sighted)))
+        return True
 
     def lookup(self, input: Any) -> MemoHit | None:
         exact_key = canonical(input)
@@ -55,7 +69,7 @@ class AnswerMemo:
         if not self.normalized:
             return None
         group = self.normalized.get(normalise(text_of(input)))
-        if group is not None and not group[4] and group[2] >= 2:
+        if group is not None and not group[4]:
             return MemoHit(group[1], "normalized", exact_key)
         return None
 
@@ -93,6 +107,7 @@ class AnswerMemo:
     def clear(self) -> None:
         self.exact.clear()
         self.normalized.clear()
+        self.sighted.clear()
 
     def _trim(self) -> None:
         while len(self.exact) > self.limit:
@@ -103,7 +118,8 @@ class AnswerMemo:
     def export(self) -> dict[str, Any]:
         return {"limit": self.limit,
                 "exact": [[key, *value] for key, value in self.exact.items()],
-                "normalized": [[key, *value] for key, value in self.normalized.items()]}
+                "normalized": [[key, *value] for key, value in self.normalized.items()],
+                "sighted": list(self.sighted)}
 
     @classmethod
     def from_export(cls, data: dict[str, Any] | None, limit: int = 5000) -> AnswerMemo:
@@ -114,4 +130,5 @@ class AnswerMemo:
                 "normalized", []):
             memo.normalized[str(key)] = [str(answer_key), answer, int(spellings), int(seq),
                                          bool(conflicted)]
+        memo.sighted = dict.fromkeys(str(key) for key in (data or {}).get("sighted", []))
         return memo

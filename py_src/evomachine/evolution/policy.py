@@ -89,7 +89,7 @@ class EvolutionPolicy(BaseModel):
     # synthesis pacing: after a try that gave nothing usable, wait this many executions or
     # this growth of history, whichever is more; refresh code when history grew this much
     resynthesis_after: int = Field(20, ge=1)
-    resynthesis_growth: float = Field(1.2, ge=1.0)
+    resynthesis_growth: float = Field(1.5, ge=1.0)
     refresh_growth: float = Field(2.0, ge=0.0)
     # LLM-written code: asked only when the students learnt something (held-out agreement
     # this far above the most common answer's share) but not everything; its requests may

@@ -78,7 +78,8 @@ class TaskState:
     _PLAIN = ("stage", "code", "code_path", "code_version", "synthesizer", "heldout_agreement",
               "since_check", "train_from_seq", "next_synthesis_at", "synthesis_failures",
               "synthesized_at", "last_synthesis", "draws", "cut", "full",
-              "codegen_failures", "codegen_paused_until", "drift_events")
+              "codegen_failures", "codegen_paused_until", "drift_events",
+              "beyond_cache", "repeat_audits", "normalized_checks", "normalized_disagreed")
 
     def __init__(self, name: str, stage: str, policy: EvolutionPolicy, seed: str,
                  declared_code_path: str | None):
@@ -110,6 +111,12 @@ class TaskState:
         self.codegen_failures = 0
         self.codegen_paused_until = 0
         self.drift_events = 0
+        # first sightings answered without a call (no exact-match cache could) and the audits
+        # of repeats they pay for; checks of the normalised memo's answers
+        self.beyond_cache = 0
+        self.repeat_audits = 0
+        self.normalized_checks = 0
+        self.normalized_disagreed = 0
 
     def sample(self) -> float:
         """The next check draw in [0, 1), reproducible from ``(seed, draws)``."""
