@@ -89,7 +89,7 @@ async def test_noisy_labels_give_calibrated_confidence_below_one():
 
 async def test_scores_report_every_candidate():
     result = await synthesize(ROUTE, keyword_records(200), verify_inputs=0)
-    assert set(result.scores) == {"exact_lookup", "normalized_lookup", "naive_bayes"}
+    assert set(result.scores) == {"exact_lookup", "normalized_lookup", "naive_bayes", "linear"}
     for score in result.scores.values():
         keys = {"heldout_agreement", "coverage", "n_train", "n_heldout", "calibration_error"}
         assert keys <= set(score)

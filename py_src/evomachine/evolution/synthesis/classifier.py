@@ -23,6 +23,7 @@ from evomachine.evolution.synthesis.runtime import (
     features,
     nb_predict,
     normalise,
+    sparse_rows,
     text_of,
 )
 
@@ -53,9 +54,13 @@ class NaiveBayesModel:
     weights: dict[str, list[float]]
     synthesizer: str = "naive_bayes"
     featurize: FeatureCache = field(default_factory=FeatureCache, repr=False)
+    rows: dict[str, dict[int, float]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rows = sparse_rows(self.weights)
 
     def predict(self, input: Any) -> tuple[Any, float]:
-        found = nb_predict(self.featurize(input), self.weights, self.priors, self.unseen)
+        found = nb_predict(self.featurize(input), self.rows, self.priors, self.unseen)
         return self.labels[found[0]], found[1]
 
     def body_template(self) -> str:

@@ -12,8 +12,12 @@ builtin types (``canonical`` and ``text_of`` take any JSON value).
 """
 
 # BEGIN EMITTED
+import collections
 import json
+import re
 import unicodedata
+
+LONG_TEXT = 10000
 
 
 def canonical(value) -> str:
@@ -37,11 +41,9 @@ def text_of(input) -> str:
 def normalise(text: str) -> str:
     """NFKC, case-folded, punctuation and symbols turned to spaces, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    chars = []
-    for char in text:
-        category = unicodedata.category(char)
-        chars.append(" " if category[0] in "PSZC" else char)
-    return " ".join("".join(chars).split())
+    category = unicodedata.category
+    spaces = {ord(char): " " for char in set(text) if category(char)[0] in "PSZC"}
+    return " ".join(text.translate(spaces).split())
 
 
 def sorted_tokens(text: str) -> str:
@@ -49,14 +51,37 @@ def sorted_tokens(text: str) -> str:
     return " ".join(sorted(set(text.split())))
 
 
+def tagged(tag: str, items: list) -> list:
+    """``tag + item`` for every item: one join and split, unless an item holds a NUL."""
+    if not items:
+        return []
+    joined = tag + ("\0" + tag).join(items)
+    if joined.count("\0") == len(items) - 1:
+        return joined.split("\0")
+    return [tag + item for item in items]
+
+
 def features(text: str) -> list:
-    """Distinct word uni-/bigrams and character 3-5-grams of normalised text, first seen first."""
+    """Distinct word uni-/bigrams and character 3-5-grams of normalised text, first seen first.
+
+    ``re`` finds the overlapping grams in C; texts over ``LONG_TEXT`` chars are
+    sliced in a loop instead (the sandbox lets ``re`` scan at most 20,000 chars):
+    same grams, same order.
+    """
     words = text.split()
-    grams = ["w " + word for word in words]
-    grams.extend(["b " + words[index - 1] + " " + words[index] for index in range(1, len(words))])
     padded = " " + text + " "
-    for size in (3, 4, 5):
-        grams.extend(["c " + padded[at : at + size] for at in range(len(padded) - size + 1)])
+    if len(padded) <= LONG_TEXT:
+        pairs = re.findall(r"(?<!\S)(?=(\S+ \S+))", " ".join(words))
+        chars = re.findall("(?s)(?=(...))", padded)
+        chars.extend(re.findall("(?s)(?=(....))", padded))
+        chars.extend(re.findall("(?s)(?=(.....))", padded))
+    else:
+        pairs = [words[at - 1] + " " + words[at] for at in range(1, len(words))]
+        chars = [padded[at : at + size] for size in (3, 4, 5)
+                 for at in range(len(padded) - size + 1)]
+    grams = tagged("w ", words)
+    grams.extend(tagged("b ", pairs))
+    grams.extend(tagged("c ", chars))
     return list(dict.fromkeys(grams))
 
 
@@ -68,36 +93,51 @@ def lookup_predict(table: dict, key: str, default: int) -> tuple:
     return (entry[0], entry[1])
 
 
-def nb_predict(feats: list, weights: dict, priors: tuple, unseen: tuple) -> tuple:
+def sparse_rows(table: dict) -> dict:
+    """``{feature: {class: weight}}`` from an emitted ``{feature: [class, weight, class, ...]}``."""
+    return {feat: dict(zip(row[0::2], row[1::2], strict=True)) for feat, row in table.items()}
+
+
+def class_scores(feats: list, rows: dict, start: tuple) -> tuple:
+    """``(score per class, features found)``: ``start`` plus the rows of the known features.
+
+    Rows must not be empty (an empty row would not count as found). Each class adds
+    its weights in feature order, so float sums come out exactly as a plain loop
+    over the features would make them.
+    """
+    found = list(filter(None, map(rows.get, feats)))
+    totals = collections.Counter(dict(enumerate(start)))
+    add = totals.update
+    for row in found:
+        add(row)
+    return (list(map(totals.get, range(len(start)))), len(found))
+
+
+def best_and_margin(scores: list) -> tuple:
+    """``(index of the highest score, its lead over the runner-up)``; ties go to the first class."""
+    top = max(scores)
+    if len(scores) < 2:
+        return (scores.index(top), 0.0)
+    return (scores.index(top), top - sorted(scores)[-2])
+
+
+def nb_predict(feats: list, rows: dict, priors: tuple, unseen: tuple) -> tuple:
     """``(class index, log-odds margin over the runner-up)`` of sparse naive Bayes.
 
-    ``weights[feat]`` is a flat ``[class, excess, class, excess, ...]`` list: the
-    feature's log-probability in that class above ``unseen[class]``, the
-    log-probability of a known feature never seen with the class. Ties go to
-    the first class.
+    ``rows[feat]`` maps a class to the feature's log-probability in it above
+    ``unseen[class]``, the log-probability of a known feature never seen with
+    the class.
     """
-    scores = list(priors)
-    count = len(scores)
-    known = 0
-    for feat in feats:
-        row = weights.get(feat)
-        if row is not None:
-            known = known + 1
-            for at in range(0, len(row), 2):
-                scores[row[at]] = scores[row[at]] + row[at + 1]
-    for index in range(count):
-        scores[index] = scores[index] + known * unseen[index]
-    best = 0
-    for index in range(1, count):
-        if scores[index] > scores[best]:
-            best = index
-    second = None
-    for index in range(count):
-        if index != best and (second is None or scores[index] > second):
-            second = scores[index]
-    if second is None:
-        return (best, 0.0)
-    return (best, scores[best] - second)
+    found = class_scores(feats, rows, priors)
+    known = found[1]
+    scores = found[0]
+    return best_and_margin([scores[at] + known * unseen[at] for at in range(len(scores))])
+
+
+def linear_predict(feats: list, rows: dict, bias: tuple, scale: int) -> tuple:
+    """``(class index, lead over the runner-up / scale)`` of a linear model with integer weights."""
+    found = best_and_margin(class_scores(feats, rows, bias)[0])
+    return (found[0], found[1] / scale)
 
 
 def calibrate(raw: float, table: tuple) -> float:

@@ -24,6 +24,7 @@ from evomachine.evolution.synthesis.dataset import (
     label_key,
     split,
 )
+from evomachine.evolution.synthesis.linear import fit_linear
 from evomachine.evolution.synthesis.llm_codegen import (
     CodegenFailure,
     LLMCodeModel,
@@ -117,13 +118,19 @@ def ordered_labels(spec: TaskSpec, examples: list[Example]) -> list[Any]:
     return schema + [label for label in seen if label_key(label) not in schema_keys]
 
 
-def fitters(max_features: int, cache: FeatureCache | None = None) -> dict[str, Fitter]:
-    """The in-process synthesizers by name; ``cache`` shares features between fits."""
+def fitters(
+    max_features: int, cache: FeatureCache | None = None, seed: int = 0
+) -> dict[str, Fitter]:
+    """The in-process synthesizers by name; ``cache`` shares features between fits and
+    ``seed`` shuffles the linear model's training passes."""
     return {
         "exact_lookup": fit_exact,
         "normalized_lookup": fit_normalized,
         "naive_bayes": lambda examples, labels: fit_naive_bayes(
             examples, labels, max_features=max_features, cache=cache
+        ),
+        "linear": lambda examples, labels: fit_linear(
+            examples, labels, max_features=max_features, cache=cache, seed=seed
         ),
     }
 
@@ -206,7 +213,7 @@ async def synthesize(
     filename = code_path_hint(spec, version)
     scores: dict[str, dict[str, Any]] = {}
     evaluations: dict[str, Evaluation] = {}
-    fits = fitters(max_features, FeatureCache())
+    fits = fitters(max_features, FeatureCache(), seed)
     k = round(1 / holdout_fraction)
     cross_fit = k >= 2 and k <= len(examples) < CROSS_FIT_BELOW
     rounds = folds(examples, k, seed) if cross_fit else [(train, heldout)]

@@ -1,0 +1,102 @@
+"""The emitted runtime's fast paths give exactly what the plain loops they replaced gave."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+from test_synthesis_data import keyword_records
+
+from evomachine.evolution.synthesis.classifier import fit_naive_bayes
+from evomachine.evolution.synthesis.dataset import examples_from_records
+from evomachine.evolution.synthesis.lookup import all_labels
+from evomachine.evolution.synthesis.render import runtime_source
+from evomachine.evolution.synthesis.runtime import (
+    LONG_TEXT,
+    class_scores,
+    features,
+    linear_predict,
+    nb_predict,
+    normalise,
+    tagged,
+)
+from evomachine.sandbox import load_module
+
+
+def plain_normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    chars = [" " if unicodedata.category(char)[0] in "PSZC" else char for char in text]
+    return " ".join("".join(chars).split())
+
+
+def plain_features(text: str) -> list[str]:
+    words = text.split()
+    grams = ["w " + word for word in words]
+    grams.extend(["b " + words[index - 1] + " " + words[index] for index in range(1, len(words))])
+    padded = " " + text + " "
+    for size in (3, 4, 5):
+        grams.extend(["c " + padded[at : at + size] for at in range(len(padded) - size + 1)])
+    return list(dict.fromkeys(grams))
+
+
+def plain_nb_predict(feats, weights, priors, unseen):
+    scores = list(priors)
+    known = 0
+    for feat in feats:
+        row = weights.get(feat)
+        if row is not None:
+            known += 1
+            for at in range(0, len(row), 2):
+                scores[row[at]] += row[at + 1]
+    scores = [score + known * weight for score, weight in zip(scores, unseen, strict=True)]
+    best = max(range(len(scores)), key=lambda index: (scores[index], -index))
+    others = [score for index, score in enumerate(scores) if index != best]
+    return (best, scores[best] - max(others) if others else 0.0)
+
+
+def texts() -> list[str]:
+    rng = random.Random(3)
+    alphabet = "abcXYZ  \t\n.,!é\u0301ﬁ\u00a0\x00\x1f日本語😀-_'\"0123"
+    found = ["", " ", "a", "ab", "abc", "a b", "\x00", "x\x00y z", "ab cd ab"]
+    found += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(400)]
+    found += ["word " * (LONG_TEXT // 4), "x" * (LONG_TEXT + 7)]
+    return found
+
+
+def test_normalise_and_features_match_the_plain_loops():
+    for text in texts():
+        assert normalise(text) == plain_normalise(text), repr(text)
+        for form in (text, normalise(text)):
+            assert features(form) == plain_features(form), repr(form)[:60]
+
+
+def test_tagged_survives_a_nul_inside_an_item():
+    assert tagged("c ", ["a\x00b", "cd"]) == ["c a\x00b", "c cd"]
+    assert tagged("w ", []) == []
+
+
+def test_nb_predict_matches_the_plain_loop_to_the_last_bit():
+    examples = examples_from_records(keyword_records(300, accuracy=0.8))
+    model = fit_naive_bayes(examples[:200], all_labels(examples))
+    for example in examples:
+        feats = model.featurize(example.input)
+        assert nb_predict(feats, model.rows, model.priors, model.unseen) == plain_nb_predict(
+            feats, model.weights, model.priors, model.unseen)
+
+
+def test_class_scores_add_rows_in_feature_order():
+    rows = {"a": {0: 0.1, 2: 1.0}, "b": {0: 0.2}, "c": {1: -3}}
+    scores, found = class_scores(["b", "x", "a", "c"], rows, (0.5, 0.0, 0.0))
+    assert scores == [0.5 + 0.2 + 0.1, -3, 1.0] and found == 3
+    assert linear_predict(["a", "c"], {"a": {0: 250}, "c": {1: 100}}, (0, 0), 100) == (0, 1.5)
+    assert linear_predict([], {}, (7, 7, 1), 100) == (0, 0.0)
+
+
+def test_the_sandboxed_runtime_matches_in_process():
+    imports, helpers = runtime_source()
+    source = imports + "\n\n" + helpers + "\n\n\ndef both(text: str) -> list:\n" \
+        "    return [normalise(text), features(text), features(normalise(text))]\n"
+    module = load_module(source, "generated/runtime_check.py")
+    for text in texts():
+        got = module.call("both", text)
+        assert got == [normalise(text), features(text), features(normalise(text))], repr(text)
