@@ -6,7 +6,6 @@ import random
 from typing import Any
 
 import pytest
-
 from test_evolution_stages import TRIAGE
 
 from evomachine.dsl import parse_machine

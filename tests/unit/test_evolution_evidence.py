@@ -8,7 +8,14 @@ import random
 import pytest
 
 from evomachine.evolution.accounting import CostModel
-from evomachine.evolution.bounds import beyond, binom_cdf, lower_bound, safe_cut, upper_bound, within
+from evomachine.evolution.bounds import (
+    beyond,
+    binom_cdf,
+    lower_bound,
+    safe_cut,
+    upper_bound,
+    within,
+)
 from evomachine.evolution.drift import ChangeDetector
 from evomachine.evolution.memo import AnswerMemo
 from evomachine.evolution.metrics import TaskMetrics

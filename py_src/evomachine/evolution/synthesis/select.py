@@ -45,7 +45,7 @@ from evomachine.llm.base import LLMClient
 MIN_EXAMPLES = 4
 # Below this many examples the in-process candidates are scored by k-fold cross-fitting
 # (k = 1 / holdout_fraction): one small held-out set is too noisy to decide a promotion.
-CROSS_FIT_BELOW = 800
+CROSS_FIT_BELOW = 4000
 Fitter = Callable[[list[Example], list[Any]], FittedModel]
 
 
