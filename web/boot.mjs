@@ -1,6 +1,10 @@
 // Boots Pyodide and the engine from this origin only, showing each phase and its time.
-// Exposes window.evomachine: { ready, version, bootTimings, pyodide } for users' scripts and tests;
-// the lab phase (web/lab/main.mjs) adds the automation API before `ready` resolves.
+// Exposes window.evomachine: { ready, version, bootTimings, manifest } for users' scripts and tests;
+// the lab phase (web/lab/main.mjs) adds the automation API before `ready` resolves. The Pyodide
+// handle itself stays inside this module: nothing on the page can run Python except that API.
+// The header's Reset is wired first of all, so it is the way out even when boot fails.
+
+import { wireResetButton } from "./reset.mjs";
 
 const phases = ["runtime", "packages", "engine", "lab"];
 const bootTimings = {};
@@ -48,8 +52,30 @@ function showError(error) {
   help.textContent =
     "Serve the page with 'python3 build.py serve' (it must come over http://, not file://), " +
     "then reload. If the error persists, rebuild with 'python3 build.py build' and check the " +
-    "browser console. Your saved state is kept in this browser and is not affected.";
+    "browser console. If it comes from what this browser has saved (for instance after an " +
+    "import), Reset at the top right deletes EvoMachine's saved data here and reloads.";
   box.append(title, detail, help);
+  offerReset();
+}
+
+/** Show the header's Reset alone: export and import need the engine, which did not start. */
+function offerReset() {
+  const tools = document.getElementById("topbar-tools");
+  if (!tools) return;
+  for (const id of ["export-all", "import-label", "storage-indicator"]) {
+    const element = document.getElementById(id);
+    if (element) element.hidden = true;
+  }
+  tools.hidden = false;
+}
+
+function bootStatus(message) {
+  const box = document.getElementById("boot-error");
+  const line = document.createElement("p");
+  line.className = "reset-status";
+  line.textContent = message;
+  box.hidden = false;
+  box.append(line);
 }
 
 async function boot() {
@@ -77,13 +103,14 @@ async function boot() {
     const { startLab } = await import(new URL("web/lab/main.mjs", base).href);
     await startLab({ pyodide, manifest, base, api: window.evomachine });
   });
-  Object.assign(window.evomachine, { version, pyodide, manifest });
+  Object.assign(window.evomachine, { version, manifest });
   document.getElementById("engine-version").textContent = `engine ${version}`;
   document.getElementById("boot-title").textContent = "Engine ready";
   document.body.dataset.ready = "true";
   return window.evomachine;
 }
 
+wireResetButton(bootStatus);
 window.evomachine = { version: null, bootTimings };
 window.evomachine.ready = boot().catch((error) => {
   showError(error);

@@ -6,11 +6,14 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 # Storage belongs to an origin (scheme, host and port): one server per session keeps the
@@ -29,6 +32,53 @@ def _load_build_module():
 
 
 BUILD = _load_build_module()
+
+
+def _wait_for_function(page: Page, expression: str, *, arg=None, timeout: float | None = None,
+                       polling=None):
+    """``Page.wait_for_function`` for a page whose CSP forbids eval.
+
+    Playwright's own version evaluates the predicate with ``eval`` inside the page,
+    which the page's Content-Security-Policy refuses (as it should). This one polls
+    through ``page.evaluate`` (the DevTools protocol, outside the page's CSP) with the
+    same meaning: a function expression gets ``arg``; a promise is awaited; the wait
+    ends at the first truthy value, or fails after ``timeout`` ms (30 s by default).
+    """
+    deadline = time.monotonic() + (30_000 if timeout is None else timeout) / 1000
+    interval = polling / 1000 if isinstance(polling, int | float) else 0.05
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"wait_for_function timed out: {expression}")
+        page.wait_for_timeout(interval * 1000)
+
+
+Page.wait_for_function = _wait_for_function
+
+# The page keeps its Pyodide to itself (no handle on window). Tests that need to run Python in
+# the page's origin (the storage conformance suite, raw IndexedDB checks) boot a Pyodide of their
+# own there, from the same dist/, and keep it as window.__testPyodide: test code, not the page's.
+_TEST_PYODIDE = """async () => {
+  if (!window.__testPyodide) {
+    const base = new URL(".", document.baseURI);
+    const manifest = await fetch(new URL("manifest.json", base)).then((r) => r.json());
+    const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
+    const py = await loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
+    const wheels = manifest.wheels.filter((w) => w.group === "engine")
+      .map((w) => new URL(`wheels/${w.file}`, base).href);
+    await py.loadPackage(wheels, { messageCallback: () => {}, checkIntegrity: false });
+    window.__testPyodide = py;
+  }
+  return true;
+}"""
+
+
+def page_python(page: Page) -> str:
+    """Boot the test's own Pyodide in ``page`` (once); JS code reaches it as the returned name."""
+    page.evaluate(_TEST_PYODIDE)
+    return "window.__testPyodide"
 CHROMIUM = BUILD.CHROMIUM
 CHROMIUM_FLAGS = list(BUILD.CHROMIUM_FLAGS)
 

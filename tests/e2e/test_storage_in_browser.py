@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import page_python
+
 pytestmark = pytest.mark.e2e
 
 SUITE = Path(__file__).resolve().parents[1] / "unit" / "storage_conformance.py"
@@ -43,14 +45,15 @@ json.dumps({"results": results, "auto": auto.describe()})
 
 
 def run_suite_in_page(app, kind: str) -> dict:
+    py = page_python(app)
     return json.loads(app.evaluate(
-        """async ([suite, runner, kind]) => {
-            const py = window.evomachine.pyodide;
+        f"""async ([suite, runner, kind]) => {{
+            const py = {py};
             py.FS.mkdirTree("/conformance");
             py.FS.writeFile("/conformance/storage_conformance.py", suite);
             py.globals.set("KIND", kind);
             return await py.runPythonAsync(runner);
-        }""",
+        }}""",
         [SUITE.read_text(), RUNNER, kind],
     ))
 

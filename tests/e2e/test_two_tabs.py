@@ -13,7 +13,7 @@ import json
 import pytest
 from test_lab import boot, state
 
-from conftest import guard_requests
+from conftest import guard_requests, page_python
 
 pytestmark = pytest.mark.e2e
 
@@ -49,12 +49,13 @@ def follows(tab, predicate: str) -> None:
 
 
 def stored_state(tab) -> dict:
-    """The executor state document as IndexedDB holds it, read by Python in the page."""
+    """The executor state document as IndexedDB holds it, read by Python in the page's origin."""
+    py = page_python(tab)
     return json.loads(tab.evaluate(
-        """async (machine) => window.evomachine.pyodide.runPythonAsync(`
+        f"""async (machine) => {py}.runPythonAsync(`
 import json
 from evomachine.storage import create_storage
-json.dumps(await create_storage().get("state", "${machine}"))
+json.dumps(await create_storage().get("state", "${{machine}}"))
 `)""", MACHINE))
 
 
@@ -127,19 +128,20 @@ json.dumps({"conflicts": conflicts})
 
 def test_compare_and_set_on_real_indexeddb_is_atomic_across_two_tabs(tabs):
     for name, tab in zip("ab", tabs, strict=True):
-        tab.evaluate("""([code, name]) => {
-            const py = window.evomachine.pyodide;
+        py = page_python(tab)
+        tab.evaluate(f"""([code, name]) => {{
+            const py = {py};
             window.cas = null;
-            py.runPythonAsync(code, {globals: py.toPy({TAB: name})}).then(
-                (r) => { window.cas = JSON.parse(r); },
-                (e) => { window.cas = {error: String(e)}; });
-        }""", [CAS_RACE, name])
+            py.runPythonAsync(code, {{globals: py.toPy({{TAB: name}})}}).then(
+                (r) => {{ window.cas = JSON.parse(r); }},
+                (e) => {{ window.cas = {{error: String(e)}}; }});
+        }}""", [CAS_RACE, name])
     results = []
     for tab in tabs:
         tab.wait_for_function("window.cas !== null", timeout=60_000)
         results.append(tab.evaluate("window.cas"))
     assert all("error" not in r for r in results), results
-    values = json.loads(tabs[0].evaluate("""() => window.evomachine.pyodide.runPythonAsync(`
+    values = json.loads(tabs[0].evaluate(f"""() => {page_python(tabs[0])}.runPythonAsync(`
 import json
 from evomachine.storage import IndexedDBStorage
 storage = IndexedDBStorage(db_name="cas-race")

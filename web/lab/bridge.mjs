@@ -9,6 +9,12 @@
 // the lock until it ends: another tab's changes wait for it (its run reports phase "waiting").
 // Should two writes still cross (no Web Locks), the executor's revision check refuses the
 // stale one with a clear error instead of overwriting the other tab's state.
+//
+// The API key stays in Python's memory, bound to the endpoint (provider and URL) it was entered
+// for; "remember" keeps {provider, url, key} in localStorage, and the lab uses it only with that
+// same endpoint. Imports never move it elsewhere unless the user confirmed the file's URL.
+
+import { forgetLocal } from "../reset.mjs";
 
 const CHUNK_STEPS = 2000;
 const CHUNK_BUDGET_MS = 30;
@@ -32,17 +38,24 @@ function yieldToBrowser() {
   return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
 }
 
-/** Remembered API key ({provider, key}) from localStorage, or null. Never in IndexedDB. */
+/** The remembered API key {provider, url, key} from localStorage, or null. Never in IndexedDB. */
 export function rememberedKey() {
-  try { return JSON.parse(localStorage.getItem(KEY_STORE) || "null"); } catch { return null; }
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEY_STORE) || "null");
+    return saved && typeof saved.key === "string" && typeof saved.provider === "string" ? saved : null;
+  } catch { return null; }
 }
 
-function rememberKey(config) {
+function forgetKey() {
+  try { localStorage.removeItem(KEY_STORE); } catch { /* storage disabled */ }
+}
+
+/** After settings were applied: remember the key with its endpoint, or forget it. */
+function rememberKey(settings, llm) {
   try {
-    if (config.remember && config.api_key) {
-      localStorage.setItem(KEY_STORE, JSON.stringify({ provider: config.provider, key: config.api_key }));
-    } else if (config.provider !== "simulated" && !config.remember) {
-      localStorage.removeItem(KEY_STORE);
+    if (settings.provider === "simulated" || !settings.remember) forgetKey();
+    else if (settings.api_key && llm && llm.endpoint_url) {
+      localStorage.setItem(KEY_STORE, JSON.stringify({ provider: llm.provider, url: llm.endpoint_url, key: settings.api_key }));
     }
   } catch { /* storage disabled: the key lasts this session only */ }
 }
@@ -195,12 +208,9 @@ export class LabBridge extends EventTarget {
   async setLLM(config) {
     const settings = { ...config };
     if (settings.provider === "openai-compatible") settings.provider = "openai";
-    if (settings.provider !== "simulated" && !settings.api_key) {
-      const saved = rememberedKey();
-      if (saved && saved.provider === settings.provider) settings.api_key = saved.key;
-    }
-    rememberKey(settings);
-    return this.mutate("llm", "set_llm", JSON.stringify(settings));
+    const result = await this.mutate("llm", "set_llm", JSON.stringify(settings));
+    rememberKey(settings, result.llm);
+    return result;
   }
 
   // --- running ------------------------------------------------------------------------
@@ -332,15 +342,43 @@ export class LabBridge extends EventTarget {
     return JSON.stringify(await this.shared(() => this.call("export_state")));
   }
 
-  async importState(json) {
+  /** What an export holds and where its LLM points, checked without changing anything. */
+  async inspectImport(json) {
     const text = typeof json === "string" ? json : JSON.stringify(json);
-    await this.pause();
-    return this.mutate("import", "import_state", text);
+    return this.read("inspect_import", text);
   }
 
+  /**
+   * Replace all state with an export. options.llm says what to do when the file's LLM endpoint
+   * is not the one in use: "keep" (default: keep the settings in use), "file" (take the file's,
+   * without the key) or "file_with_key" (take them and send the key there; ask the user first).
+   */
+  async importState(json, options = {}) {
+    const text = typeof json === "string" ? json : JSON.stringify(json);
+    const choice = options.llm || "keep";
+    await this.pause();
+    const state = await this.mutate("import", "import_state", text, JSON.stringify({ llm: choice }));
+    const saved = rememberedKey();
+    if (choice === "file_with_key" && saved && state.llm.has_key && state.llm.endpoint_url) {
+      try {
+        localStorage.setItem(KEY_STORE, JSON.stringify({ ...saved, provider: state.llm.provider, url: state.llm.endpoint_url }));
+      } catch { /* storage disabled */ }
+    }
+    return state;
+  }
+
+  /** Drop the stored documents the last restore named as damaged (only those). */
+  async repair() {
+    await this.pause();
+    return this.mutate("repair", "repair");
+  }
+
+  /** Forget everything this browser keeps: stored state, the remembered key, drafts, settings. */
   async reset() {
     await this.pause();
-    return this.mutate("reset", "reset");
+    const state = await this.mutate("reset", "reset");
+    forgetLocal();
+    return state;
   }
 }
 
@@ -349,7 +387,7 @@ export function publicApi(bridge) {
   const names = [
     "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
-    "savePattern", "importPattern", "exportState", "importState", "reset",
+    "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
   ];
   const api = {};
   for (const name of names) api[name] = async (...args) => bridge[name](...args);

@@ -1,7 +1,7 @@
 // One card per task: stage badge and timeline, the numbers, and charts over executions.
 
+import { h, oneOf } from "../dom.mjs";
 import { ChartRow } from "./charts.mjs";
-import { escapeHtml } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
 
 const CHARTS = [
@@ -17,29 +17,25 @@ const FIELDS = [
 ];
 
 function skeleton(task, handlers) {
-  const card = document.createElement("article");
-  card.className = "panel task-card";
-  card.dataset.task = task;
   const id = `task-${task.replace(/[^\w-]/g, "_")}`;
-  card.setAttribute("aria-labelledby", `${id}-title`);
-  card.innerHTML = `
-    <div class="panel-head">
-      <h2 id="${id}-title">Task <span class="task-name">${escapeHtml(task)}</span></h2>
-      <span class="stage-badge" data-field="badge"></span>
-    </div>
-    <ol class="timeline" aria-label="Stages of ${escapeHtml(task)}">
-      ${STAGES.map((s) => `<li data-stage="${s}">${STAGE_NAMES[s]}</li>`).join("")}
-    </ol>
-    <p class="small muted" data-field="changes"></p>
-    <dl class="metrics">${FIELDS.map(([key, label]) => `<div><dt>${label}</dt><dd data-field="${key}">—</dd></div>`).join("")}</dl>
-    <div class="charts" data-field="charts"></div>
-    <div class="card-actions">
-      <button type="button" data-action="code">View code</button>
-      <button type="button" data-action="evolve">Evolve now</button>
-    </div>`;
-  card.querySelector('[data-action="code"]').addEventListener("click", () => handlers.showCode(task));
-  card.querySelector('[data-action="evolve"]').addEventListener("click", () => handlers.evolve(task));
-  return card;
+  return h("article", { class: "panel task-card", dataset: { task }, "aria-labelledby": `${id}-title` },
+    h("div", { class: "panel-head" },
+      h("h2", { id: `${id}-title` }, "Task ", h("span", { class: "task-name" }, task)),
+      h("span", { class: "stage-badge", dataset: { field: "badge" } })),
+    h("ol", { class: "timeline", "aria-label": `Stages of ${task}` },
+      STAGES.map((stage) => h("li", { dataset: { stage } }, STAGE_NAMES[stage]))),
+    h("p", { class: "small muted", dataset: { field: "changes" } }),
+    h("dl", { class: "metrics" },
+      FIELDS.map(([key, label]) => h("div", {}, h("dt", {}, label), h("dd", { dataset: { field: key } }, "—")))),
+    h("div", { class: "charts", dataset: { field: "charts" } }),
+    h("div", { class: "card-actions" },
+      h("button", { type: "button", dataset: { action: "code" }, on: { click: () => handlers.showCode(task) } }, "View code"),
+      h("button", { type: "button", dataset: { action: "evolve" }, on: { click: () => handlers.evolve(task) } }, "Evolve now")));
+}
+
+/** A stage's display name; anything that is not a stage shows as a dash. */
+function stageName(stage) {
+  return STAGE_NAMES[oneOf(stage, STAGES)] || "—";
 }
 
 export class TaskCards {
@@ -85,9 +81,9 @@ export class TaskCards {
 
   update(card, m, series) {
     const set = (key, text) => { card.querySelector(`[data-field="${key}"]`).textContent = text; };
-    const stage = m.stage;
+    const stage = oneOf(m.stage, STAGES, "");
     const badge = card.querySelector('[data-field="badge"]');
-    badge.textContent = STAGE_NAMES[stage] || stage;
+    badge.textContent = stageName(stage);
     badge.dataset.stage = stage;
     const index = STAGES.indexOf(stage);
     card.querySelectorAll(".timeline li").forEach((li, i) => {
@@ -96,7 +92,7 @@ export class TaskCards {
     });
     const changes = (series && series.changes) || [];
     set("changes", changes.length
-      ? `Stage changes: ${changes.map((c) => `→ ${STAGE_NAMES[c.to] || c.to} at execution ${count(c.at)}`).join(" · ")}`
+      ? `Stage changes: ${changes.map((c) => `→ ${stageName(c.to)} at execution ${count(c.at)}`).join(" · ")}`
       : "No stage change yet.");
     const perf = m.performance_metrics || {};
     set("executions", count(m.execution_count));

@@ -3,7 +3,7 @@
 // new points go in with setData, at most every MIN_REDRAW_MS, and destroy() frees the canvases.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { escapeHtml } from "./highlight.mjs";
+import { h } from "../dom.mjs";
 import { STAGE_NAMES, count } from "./format.mjs";
 
 const HEIGHT = 150;
@@ -174,14 +174,15 @@ export class ChartRow {
     this.pending = null;
     this.timer = null;
     this.lastDraw = 0;
-    container.innerHTML = specs.map((s) => {
+    container.replaceChildren(...specs.map((s) => {
       const id = `${idPrefix}-${s.key}`;
-      return `<figure class="chart" data-chart="${s.key}" aria-labelledby="${id}-title">` +
-        `<figcaption><span id="${id}-title" class="chart-title">${escapeHtml(s.title)}</span> ` +
-        `<span class="chart-readout" aria-hidden="true"></span></figcaption>` +
-        `<div class="chart-plot" role="img" aria-label="${escapeHtml(s.title)} chart" aria-describedby="${id}-summary"></div>` +
-        `<p id="${id}-summary" class="chart-summary visually-hidden"></p></figure>`;
-    }).join("");
+      return h("figure", { class: "chart", dataset: { chart: s.key }, "aria-labelledby": `${id}-title` },
+        h("figcaption", {},
+          h("span", { id: `${id}-title`, class: "chart-title" }, s.title), " ",
+          h("span", { class: "chart-readout", "aria-hidden": "true" })),
+        h("div", { class: "chart-plot", role: "img", "aria-label": `${s.title} chart`, "aria-describedby": `${id}-summary` }),
+        h("p", { id: `${id}-summary`, class: "chart-summary visually-hidden" }));
+    }));
     const getChanges = () => this.changes;
     this.charts = specs.map((s) => new Chart(container.querySelector(`[data-chart="${s.key}"]`), s, getChanges));
   }

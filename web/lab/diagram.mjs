@@ -1,7 +1,11 @@
 // The machine as an SVG diagram: nodes in layers by distance from the start, edges as curves,
-// the current node highlighted and task nodes coloured by stage.
+// the current node highlighted and task nodes coloured by stage. Built with DOM APIs: names,
+// titles and labels are text; the kind and stage classes come from known sets only.
 
-import { escapeHtml } from "./highlight.mjs";
+import { h, oneOf, svg } from "../dom.mjs";
+import { STAGES } from "./format.mjs";
+
+const KINDS = ["task", "state", "input", "context", "output", "note"];
 
 const NODE_W = 132;
 const NODE_H = 40;
@@ -32,8 +36,9 @@ function layers(graph) {
   return { columns: columns.filter(Boolean), depth };
 }
 
+/** The diagram of `graph` as an element (an <svg>, or a note when there is no machine). */
 export function renderDiagram(graph, { current = null, stages = {} } = {}) {
-  if (!graph || !graph.nodes.length) return '<p class="muted">No machine loaded.</p>';
+  if (!graph || !graph.nodes.length) return h("p", { class: "muted" }, "No machine loaded.");
   const { columns } = layers(graph);
   const tallest = Math.max(...columns.map((c) => c.length));
   const width = columns.length * NODE_W + (columns.length - 1) * GAP_X + 24;
@@ -46,7 +51,7 @@ export function renderDiagram(graph, { current = null, stages = {} } = {}) {
     });
   });
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  let edges = "";
+  const edges = [];
   for (const e of graph.edges) {
     const a = pos.get(e.source);
     const b = pos.get(e.target);
@@ -66,22 +71,27 @@ export function renderDiagram(graph, { current = null, stages = {} } = {}) {
       d = `M${x1},${y1} C${x1},${dip} ${x2},${dip} ${x2},${y2 + 2}`;
       lx = (x1 + x2) / 2; ly = dip - 4;
     }
-    edges += `<path class="edge" d="${d}" marker-end="url(#arrow)"/>`;
-    if (e.label && b.x > a.x) edges += `<text class="edge-label" x="${lx}" y="${ly}" text-anchor="middle">${escapeHtml(e.label)}</text>`;
+    edges.push(svg("path", { class: "edge", d, "marker-end": "url(#arrow)" }));
+    if (e.label && b.x > a.x) {
+      edges.push(svg("text", { class: "edge-label", x: lx, y: ly, "text-anchor": "middle" }, String(e.label)));
+    }
   }
-  let nodes = "";
+  const nodes = [];
   for (const [name, p] of pos) {
     const node = byName.get(name);
-    const stage = node.kind === "task" ? stages[name] : null;
-    const classes = ["node", `kind-${node.kind}`, stage ? `stage-${stage}` : "", name === current ? "current" : ""].join(" ");
-    const raw = node.title && node.title.length <= 16 ? node.title : name;
+    const kind = oneOf(node.kind, KINDS, "other");
+    const stage = kind === "task" ? oneOf(stages[name], STAGES) : null;
+    const raw = String(node.title && node.title.length <= 16 ? node.title : name);
     const label = raw.length > 17 ? `${raw.slice(0, 16)}…` : raw;
-    nodes += `<g class="${classes}" data-node="${escapeHtml(name)}"><title>${escapeHtml(`${node.type} ${name}${stage ? ` (${stage})` : ""}${name === current ? " — current" : ""}`)}</title>` +
-      `<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="8"/>` +
-      `<text x="${p.x + NODE_W / 2}" y="${p.y + 17}" text-anchor="middle" class="node-name">${escapeHtml(label)}</text>` +
-      `<text x="${p.x + NODE_W / 2}" y="${p.y + 31}" text-anchor="middle" class="node-type">${escapeHtml(stage || node.type)}</text></g>`;
+    const tip = `${node.type} ${name}${stage ? ` (${stage})` : ""}${name === current ? " — current" : ""}`;
+    nodes.push(svg("g", { class: ["node", `kind-${kind}`, stage && `stage-${stage}`, name === current && "current"], "data-node": name },
+      svg("title", {}, tip),
+      svg("rect", { x: p.x, y: p.y, width: NODE_W, height: NODE_H, rx: 8 }),
+      svg("text", { x: p.x + NODE_W / 2, y: p.y + 17, "text-anchor": "middle", class: "node-name" }, label),
+      svg("text", { x: p.x + NODE_W / 2, y: p.y + 31, "text-anchor": "middle", class: "node-type" }, String(stage || node.type))));
   }
-  return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-hidden="true">` +
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">` +
-    `<path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>${edges}${nodes}</svg>`;
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+    svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }));
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, "aria-hidden": "true" },
+    svg("defs", {}, marker), edges, nodes);
 }

@@ -1,7 +1,8 @@
 // A light DSL editor: a textarea over a highlighted copy of its text, a line-number gutter,
 // and error markers (gutter dot, underline, and a clickable problem list).
 
-import { escapeHtml, highlightDsl, offsetOf } from "./highlight.mjs";
+import { h } from "../dom.mjs";
+import { highlightDsl, offsetOf } from "./highlight.mjs";
 
 export class DslEditor {
   constructor(root, errorList, { onChange, onSubmit } = {}) {
@@ -45,17 +46,15 @@ export class DslEditor {
 
   render() {
     const text = this.textarea.value;
-    this.code.innerHTML = highlightDsl(text, this.errors);
+    this.code.replaceChildren(highlightDsl(text, this.errors));
     const lines = text.split("\n").length;
     const bad = new Map();
-    for (const e of this.errors) if (!bad.has(e.line)) bad.set(e.line, e.message);
-    let html = "";
+    for (const e of this.errors) if (!bad.has(e.line)) bad.set(e.line, String(e.message));
+    const numbers = document.createDocumentFragment();
     for (let i = 1; i <= lines; i += 1) {
-      html += bad.has(i)
-        ? `<div class="has-error" title="${escapeHtml(bad.get(i))}">${i}</div>`
-        : `<div>${i}</div>`;
+      numbers.append(bad.has(i) ? h("div", { class: "has-error", title: bad.get(i) }, i) : h("div", {}, i));
     }
-    this.gutter.innerHTML = html;
+    this.gutter.replaceChildren(numbers);
     this.syncScroll();
   }
 

@@ -1,8 +1,9 @@
-// Small tokenizers for the DSL and for generated Python, producing escaped HTML spans.
+// Small tokenizers for the DSL and for generated Python, producing DOM fragments of text spans
+// (the text is never parsed as HTML).
 
-export function escapeHtml(text) {
-  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-}
+import { h } from "../dom.mjs";
+
+const TOKEN_KINDS = ["comment", "string", "arrow", "annotation", "number", "keyword", "attr", "bool", "def"];
 
 const NODE_TYPES = /^(machine|task|state|input|context|output|note)$/i;
 const DSL_RULES = [
@@ -58,14 +59,14 @@ export function offsetOf(text, line, column) {
 }
 
 /**
- * DSL text to highlighted HTML. Each error {line, column} underlines from its column to the end
- * of the token there; on a line break or the end of the text it shows a zero-width caret, so
+ * DSL text to a highlighted fragment. Each error {line, column} underlines from its column to the
+ * end of the token there; on a line break or the end of the text it shows a zero-width caret, so
  * the overlay keeps exactly the textarea's characters.
  */
 export function highlightDsl(text, errors = []) {
   const marks = [...new Set(errors.filter((e) => e.line > 0).map((e) => offsetOf(text, e.line, e.column)))]
     .sort((a, b) => a - b);
-  let html = "";
+  const out = document.createDocumentFragment();
   let start = 0;
   let m = 0;
   for (const [kind, value] of dslTokens(text)) {
@@ -75,28 +76,29 @@ export function highlightDsl(text, errors = []) {
       const at = marks[m];
       m += 1;
       if (at < cursor) continue;
-      html += span(kind, text.slice(cursor, at));
+      span(out, kind, text.slice(cursor, at));
       if (text[at] === "\n") {
-        html += '<span class="tok-caret"></span>';
+        out.append(h("span", { class: "tok-caret" }));
         cursor = at;
         continue;
       }
       const lineEnd = text.indexOf("\n", at);
       const stop = Math.min(end, lineEnd === -1 ? end : lineEnd);
-      html += `<span class="tok-error">${escapeHtml(text.slice(at, stop))}</span>`;
+      out.append(h("span", { class: "tok-error" }, text.slice(at, stop)));
       cursor = stop;
     }
-    html += span(kind, text.slice(cursor, end));
+    span(out, kind, text.slice(cursor, end));
     start = end;
   }
-  if (marks.some((at) => at >= text.length)) html += '<span class="tok-caret"></span>';
-  return html + "\n";
+  if (marks.some((at) => at >= text.length)) out.append(h("span", { class: "tok-caret" }));
+  out.append("\n");
+  return out;
 }
 
-function span(kind, text) {
-  if (!text) return "";
-  if (kind === "space" || kind === "punct" || kind === "ident") return escapeHtml(text);
-  return `<span class="tok-${kind}">${escapeHtml(text)}</span>`;
+function span(out, kind, text) {
+  if (!text) return;
+  if (TOKEN_KINDS.includes(kind)) out.append(h("span", { class: `tok-${kind}` }, text));
+  else out.append(text);
 }
 
 const PY_KEYWORDS = new Set(("False None True and as assert async await break class continue def del elif else " +
@@ -110,9 +112,9 @@ const PY_RULES = [
   ["punct", /[^\sA-Za-z_\d"'#]+/y],
 ];
 
-/** Python source to highlighted HTML (keywords, strings, comments, numbers, def/class names). */
+/** Python source to a highlighted fragment (keywords, strings, comments, numbers, def/class names). */
 export function highlightPython(source) {
-  let html = "";
+  const out = document.createDocumentFragment();
   let pos = 0;
   let previous = "";
   while (pos < source.length) {
@@ -128,12 +130,12 @@ export function highlightPython(source) {
         else k = "ident";
         previous = m[0];
       }
-      html += span(k, m[0]);
+      span(out, k, m[0]);
       pos += m[0].length;
       matched = true;
       break;
     }
-    if (!matched) { html += escapeHtml(source[pos]); pos += 1; }
+    if (!matched) { out.append(source[pos]); pos += 1; }
   }
-  return html;
+  return out;
 }

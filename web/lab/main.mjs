@@ -8,8 +8,12 @@ export async function startLab({ pyodide, base, api }) {
   const started = performance.now();
   const module = pyodide.pyimport("evomachine.app");
   const imported = performance.now();
+  // A remembered key goes to Python with the endpoint it was saved for, and is used only there.
   const saved = rememberedKey();
-  const lab = await module.Lab.open_json(JSON.stringify({ storage: null, api_key: saved ? saved.key : null }));
+  const lab = await module.Lab.open_json(JSON.stringify({
+    storage: null, api_key: saved ? saved.key : null,
+    key_endpoint: saved ? { provider: saved.provider, url: saved.url ?? null } : null,
+  }));
   module.destroy?.();
   const bridge = new LabBridge(lab, base);
   Object.assign(api, publicApi(bridge));

@@ -1,9 +1,12 @@
 // The code viewer, versions (save, list, diff, rollback), pattern library and activity panels.
 
-import { escapeHtml, highlightPython } from "./highlight.mjs";
-import { STAGE_NAMES, count, pct, when } from "./format.mjs";
+import { fill, h, oneOf } from "../dom.mjs";
+import { highlightPython } from "./highlight.mjs";
+import { STAGE_NAMES, STAGES, count, pct, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
+const stageName = (stage) => STAGE_NAMES[oneOf(stage, STAGES)] || String(stage ?? "—");
+const num = (value) => (Number.isFinite(value) ? count(value) : "—");
 
 export function download(filename, text, type = "text/plain") {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -51,7 +54,7 @@ export class CodePanel {
   clear(message) {
     this.current = null;
     this.shown = null;
-    $("code-meta").innerHTML = `<p class="muted">${escapeHtml(message)}</p>`;
+    fill($("code-meta"), h("p", { class: "muted" }, message));
     $("code-view").querySelector("code").textContent = "";
     $("code-download").disabled = true;
   }
@@ -67,16 +70,24 @@ export class CodePanel {
       return;
     }
     const scores = Object.entries(info.last_synthesis?.scores || {});
-    const rows = scores.map(([name, s]) => `<tr${s.selected ? ' class="selected"' : ""}><th scope="row">${escapeHtml(name)}${s.selected ? " ✓" : ""}</th>` +
-      `<td>${s.dropped ? `<span class="muted">dropped: ${escapeHtml(String(s.dropped).slice(0, 90))}</span>` : pct(s.heldout_agreement)}</td>` +
-      `<td>${s.coverage === undefined ? "—" : pct(s.coverage, 0)}</td><td>${s.n_heldout ?? "—"}</td></tr>`).join("");
-    $("code-meta").innerHTML =
-      `<p><strong>${escapeHtml(task)}</strong> · version <strong data-field="code-version">${escapeHtml(info.version || "—")}</strong> · ` +
-      `stage ${escapeHtml(STAGE_NAMES[info.stage] || info.stage)} · winner <strong>${escapeHtml(info.synthesizer || "—")}</strong> · ` +
-      `held-out agreement <strong>${pct(info.heldout_agreement)}</strong> · ${count(info.source.split("\n").length)} lines</p>` +
-      (rows ? `<table class="scores"><caption>Held-out scores of each synthesizer at the last synthesis (execution ${count(info.last_synthesis.at)})</caption>` +
-        `<thead><tr><th scope="col">Synthesizer</th><th scope="col">Held-out agreement</th><th scope="col">Coverage</th><th scope="col">Held-out size</th></tr></thead><tbody>${rows}</tbody></table>` : "");
-    $("code-view").querySelector("code").innerHTML = highlightPython(info.source);
+    const rows = scores.map(([name, score]) => h("tr", { class: score.selected ? "selected" : null },
+      h("th", { scope: "row" }, name, score.selected ? " ✓" : ""),
+      h("td", {}, score.dropped
+        ? h("span", { class: "muted" }, `dropped: ${String(score.dropped).slice(0, 90)}`)
+        : pct(score.heldout_agreement)),
+      h("td", {}, score.coverage === undefined ? "—" : pct(score.coverage, 0)),
+      h("td", {}, num(score.n_heldout))));
+    fill($("code-meta"),
+      h("p", {},
+        h("strong", {}, task), " · version ", h("strong", { dataset: { field: "code-version" } }, String(info.version || "—")),
+        ` · stage ${stageName(info.stage)} · winner `, h("strong", {}, String(info.synthesizer || "—")),
+        " · held-out agreement ", h("strong", {}, pct(info.heldout_agreement)),
+        ` · ${count(info.source.split("\n").length)} lines`),
+      rows.length ? h("table", { class: "scores" },
+        h("caption", {}, `Held-out scores of each synthesizer at the last synthesis (execution ${num(info.last_synthesis.at)})`),
+        h("thead", {}, h("tr", {}, ["Synthesizer", "Held-out agreement", "Coverage", "Held-out size"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows)) : null);
+    $("code-view").querySelector("code").replaceChildren(highlightPython(info.source));
     $("code-download").disabled = false;
   }
 }
@@ -106,13 +117,16 @@ export class VersionsPanel {
     const key = versions.map((v) => `${v.id}${v.head ? "*" : ""}`).join("|");
     if (body.dataset.key !== key) {
       body.dataset.key = key;
-      body.innerHTML = versions.length ? versions.slice().reverse().map((v) => {
-        const stages = Object.entries(v.metrics || {}).map(([t, m]) => `${t}: ${STAGE_NAMES[m.stage] || m.stage} (${count(m.executions)})`).join(", ");
-        const name = v.label ? `<strong>${escapeHtml(v.label)}</strong>` : `<code title="${escapeHtml(v.id)}">…${escapeHtml(v.id.slice(-6))}</code>`;
-        return `<tr${v.head ? ' class="head"' : ""}><td>${name}${v.head ? ' <span class="pill">current</span>' : ""}</td>` +
-          `<td>${when(v.created_at)}</td><td>${escapeHtml(stages)}</td>` +
-          `<td><button type="button" data-rollback="${escapeHtml(v.id)}" aria-label="Roll back to version ${escapeHtml(v.label || v.id)}">Roll back</button></td></tr>`;
-      }).join("") : '<tr><td colspan="4" class="muted">No versions yet: save one to keep this point.</td></tr>';
+      fill(body, versions.length ? versions.slice().reverse().map((v) => {
+        const stages = Object.entries(v.metrics || {}).map(([t, m]) => `${t}: ${stageName(m.stage)} (${num(m.executions)})`).join(", ");
+        const id = String(v.id);
+        const name = v.label ? h("strong", {}, String(v.label)) : h("code", { title: id }, `…${id.slice(-6)}`);
+        return h("tr", { class: v.head ? "head" : null },
+          h("td", {}, name, v.head ? [" ", h("span", { class: "pill" }, "current")] : null),
+          h("td", {}, when(v.created_at)),
+          h("td", {}, stages),
+          h("td", {}, h("button", { type: "button", dataset: { rollback: id }, "aria-label": `Roll back to version ${v.label || id}` }, "Roll back")));
+      }) : h("tr", {}, h("td", { colSpan: 4, class: "muted" }, "No versions yet: save one to keep this point.")));
     }
     const ids = versions.map((v) => v.id);
     const labels = versions.map((v) => `${v.label ? `${v.label} · ` : ""}${when(v.created_at)}`);
@@ -130,11 +144,12 @@ export class VersionsPanel {
     if (!a || !b) { this.notify.say("Save two versions to compare them."); return; }
     const result = await this.notify.guard(() => this.bridge.diff(a, b));
     if (!result) return;
-    const fmt = (v) => (v === null || v === undefined ? "—" : escapeHtml(typeof v === "object" ? JSON.stringify(v) : String(v)));
-    $("diff-view").innerHTML = result.rows.length
-      ? `<table class="diff"><thead><tr><th scope="col">What</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>${
-        result.rows.map((r) => `<tr><th scope="row">${escapeHtml(r.what)}</th><td>${fmt(r.before)}</td><td>${fmt(r.after)}</td></tr>`).join("")}</tbody></table>`
-      : '<p class="muted">The two versions are the same.</p>';
+    const fmt = (v) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+    fill($("diff-view"), result.rows.length
+      ? h("table", { class: "diff" },
+        h("thead", {}, h("tr", {}, ["What", "Before", "After"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, result.rows.map((r) => h("tr", {}, h("th", { scope: "row" }, String(r.what)), h("td", {}, fmt(r.before)), h("td", {}, fmt(r.after))))))
+      : h("p", { class: "muted" }, "The two versions are the same."));
   }
 }
 
@@ -173,15 +188,23 @@ export class PatternsPanel {
     const list = $("patterns-list");
     if (list.dataset.key === key) return;
     list.dataset.key = key;
-    if (!patterns.length) { list.innerHTML = '<li class="muted">No patterns yet: once a task has code, save it here to reuse it in other machines.</li>'; return; }
-    list.innerHTML = patterns.map((p, i) => {
+    if (!patterns.length) {
+      fill(list, h("li", { class: "muted" }, "No patterns yet: once a task has code, save it here to reuse it in other machines."));
+      return;
+    }
+    fill(list, patterns.map((p, i) => {
       const m = p.performance_metrics || {};
-      const options = this.tasks.map((t) => `<option>${escapeHtml(t)}</option>`).join("");
-      return `<li><div><strong>${escapeHtml(p.name)}</strong> <span class="pill">${escapeHtml(p.version)}</span> ` +
-        `<span class="muted small">${escapeHtml(STAGE_NAMES[p.stage] || p.stage)} · ${escapeHtml(p.synthesizer || "?")} · success ${pct(m.success_rate)} over ${count(m.execution_count)} · from ${escapeHtml(p.trained_on?.machine_id || "?")}/${escapeHtml(p.trained_on?.task_name || "?")}</span></div>` +
-        `<div class="inline"><label for="pattern-into-${i}">into</label><select id="pattern-into-${i}">${options}</select>` +
-        `<button type="button" data-import="${escapeHtml(p.name)}" data-version="${escapeHtml(p.version)}" ${this.tasks.length ? "" : "disabled"}>Import</button></div></li>`;
-    }).join("");
+      const from = `${p.trained_on?.machine_id || "?"}/${p.trained_on?.task_name || "?"}`;
+      return h("li", {},
+        h("div", {},
+          h("strong", {}, String(p.name)), " ", h("span", { class: "pill" }, String(p.version)), " ",
+          h("span", { class: "muted small" },
+            `${stageName(p.stage)} · ${p.synthesizer || "?"} · success ${pct(m.success_rate)} over ${num(m.execution_count)} · from ${from}`)),
+        h("div", { class: "inline" },
+          h("label", { htmlFor: `pattern-into-${i}` }, "into"),
+          h("select", { id: `pattern-into-${i}` }, this.tasks.map((t) => h("option", {}, t))),
+          h("button", { type: "button", dataset: { import: String(p.name), version: String(p.version) }, disabled: !this.tasks.length }, "Import")));
+    }));
   }
 }
 
@@ -191,13 +214,13 @@ export function renderActivity(state) {
   const key = `${(state.mutations || []).length}`;
   if (list.dataset.key === key) return;
   list.dataset.key = key;
-  list.innerHTML = mutations.length ? mutations.map((m) => {
+  fill(list, mutations.length ? mutations.map((m) => {
     const d = m.data || {};
     let text;
-    if (m.type === "task_evolution") text = `${d.task}: ${STAGE_NAMES[d.from_stage] || d.from_stage} → ${STAGE_NAMES[d.to_stage] || d.to_stage}${d.reason ? ` — ${d.reason}` : ""}`;
+    if (m.type === "task_evolution") text = `${d.task}: ${stageName(d.from_stage)} → ${stageName(d.to_stage)}${d.reason ? ` — ${d.reason}` : ""}`;
     else if (m.type === "rollback") text = `rolled back to ${d.to_version}`;
-    else if (m.type === "pattern_import") text = `${d.task}: imported pattern ${d.pattern} ${d.version} at ${d.installed_stage}`;
+    else if (m.type === "pattern_import") text = `${d.task}: imported pattern ${d.pattern} ${d.version} at ${stageName(d.installed_stage)}`;
     else text = `${m.type} ${JSON.stringify(d)}`;
-    return `<li><time>${when(m.timestamp)}</time> ${escapeHtml(text)}</li>`;
-  }).join("") : '<li class="muted">Stage changes, rollbacks and imports appear here.</li>';
+    return h("li", {}, h("time", {}, when(m.timestamp)), " ", text);
+  }) : h("li", { class: "muted" }, "Stage changes, rollbacks and imports appear here."));
 }

@@ -1,5 +1,8 @@
 // The lab page: wires the controls to the bridge and renders state after every change.
 
+import { ask } from "../dialog.mjs";
+import { fill, h } from "../dom.mjs";
+import { useLabReset } from "../reset.mjs";
 import { TaskCards } from "./cards.mjs";
 import { renderDiagram } from "./diagram.mjs";
 import { DslEditor } from "./editor.mjs";
@@ -137,25 +140,31 @@ export async function mountUI(bridge) {
     const result = await notify.guard(() => bridge.setLLM(config));
     if (result) {
       $("llm-key").value = "";
-      notify.say(result.ready ? "LLM settings in use." : result.error, result.ready ? "info" : "error");
+      notify.say(result.ready ? `LLM settings in use${result.note ? ` (${result.note})` : ""}.` : result.error,
+        result.ready ? "info" : "error");
     }
   });
-  function renderLLM(llm, error) {
+  function renderLLM(llm, error, note) {
     if (!llm) return;
-    if (document.activeElement && form.contains(document.activeElement)) return;
-    $("llm-provider").value = llm.provider;
-    $("llm-accuracy").value = llm.accuracy;
-    $("llm-latency").value = llm.latency_ms;
-    $("llm-price-in").value = llm.price_in;
-    $("llm-price-out").value = llm.price_out;
-    $("llm-base-url").value = llm.base_url || "";
-    $("llm-model").value = llm.model || "";
-    $("llm-remember").checked = !!llm.remember;
-    showProvider();
+    // The fields follow the state unless the user is editing them; the status line always does.
+    if (!(document.activeElement && form.contains(document.activeElement))) {
+      $("llm-provider").value = llm.provider;
+      $("llm-accuracy").value = llm.accuracy;
+      $("llm-latency").value = llm.latency_ms;
+      $("llm-price-in").value = llm.price_in;
+      $("llm-price-out").value = llm.price_out;
+      $("llm-base-url").value = llm.base_url || "";
+      $("llm-model").value = llm.model || "";
+      $("llm-remember").checked = !!llm.remember;
+      showProvider();
+    }
+    // The status line always says where requests (and the key) go.
     const who = llm.provider === "simulated"
       ? `Simulated: ${Math.round(llm.accuracy * 100)}% accurate, ~${llm.latency_ms} ms, $${llm.price_in}/$${llm.price_out} per Mtok`
-      : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} ${llm.model || ""}${llm.has_key ? " · key set" : ""}${llm.remember ? " (remembered)" : ""}`;
-    $("llm-status").textContent = error ? `${who} — ${error}` : who;
+      : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} ${llm.model || ""} at ${llm.endpoint_url || "(no URL)"}` +
+        `${llm.has_key ? " · key set" : " · no key"}${llm.has_key && llm.remember ? " (remembered)" : ""}`;
+    const extra = [error, note].filter(Boolean).join("; ");
+    $("llm-status").textContent = extra ? `${who} — ${extra}` : who;
     $("llm-status").classList.toggle("bad", !!error);
   }
 
@@ -180,7 +189,8 @@ export async function mountUI(bridge) {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
-    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
+    if (document.getElementById("app-dialog")?.open) return; // a question is open: keys are its own
     const action = { s: "step", r: "run", u: "until", p: "pause" }[event.key.toLowerCase()];
     if (!action) return;
     event.preventDefault();
@@ -231,20 +241,54 @@ export async function mountUI(bridge) {
   });
   $("import-file").addEventListener("change", async () => {
     const file = $("import-file").files[0];
-    if (!file) return;
-    const imported = await notify.guard(async () => bridge.importState(await file.text()));
-    if (imported) notify.say(`Imported ${file.name}.`);
     $("import-file").value = "";
+    if (!file) return;
+    const text = await file.text();
+    // Checked whole first: a file that would be refused changes nothing and says why.
+    const summary = await notify.guard(() => bridge.inspectImport(text));
+    if (!summary) return;
+    const llm = await chooseImportedLLM(summary);
+    if (llm === null) { notify.say(`Import of ${file.name} cancelled; nothing was changed.`); return; }
+    const imported = await notify.guard(() => bridge.importState(text, { llm }));
+    if (imported) notify.say(`Imported ${file.name}.`);
   });
-  $("reset-all").addEventListener("click", async () => {
-    if (!window.confirm("Forget every machine, run, version and pattern stored in this browser?")) return;
-    if (await notify.guard(() => bridge.reset())) {
-      try { localStorage.removeItem(DRAFT_KEY); localStorage.removeItem(UI_KEY); } catch { /* ignore */ }
-      loadedDsl = null;
-      const e = examples.find((x) => x.name === exampleSelect.value);
-      editor.value = e ? await bridge.fetchText(e.machine).catch(() => "") : "";
-      notify.say("Everything was reset.");
+
+  /** The file's LLM endpoint is not the one in use: ask, showing both URLs. null = cancel. */
+  async function chooseImportedLLM(summary) {
+    if (summary.same_endpoint || !summary.llm) return "keep";
+    const where = (llm) => (llm.provider === "simulated" ? "the simulated LLM (no requests leave this page)"
+      : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} at ${llm.endpoint_url || "(no URL)"}`);
+    const theirs = summary.llm;
+    const choices = [{ value: "keep", label: "Keep my LLM settings", kind: "primary", id: "import-keep" }];
+    if (theirs.provider === "simulated") {
+      choices.push({ value: "file", label: "Use the simulated LLM from the file", id: "import-file-llm" });
+    } else {
+      choices.push({ value: "file", label: `Use ${theirs.endpoint_url} without my API key`, id: "import-file-llm" });
+      if (summary.key_held) {
+        choices.push({ value: "file_with_key", label: `Send my API key to ${theirs.endpoint_url}`, kind: "danger", id: "import-file-llm-key" });
+      }
     }
+    choices.push({ value: null, label: "Cancel import", id: "import-cancel" });
+    return ask({
+      title: "This file points the LLM somewhere else",
+      lines: [
+        `The file's settings send requests to: ${where(theirs)}${theirs.model ? `, model ${theirs.model}` : ""}.`,
+        `Your settings send them to: ${where(summary.current_llm)}.`,
+        "A file never receives your API key unless you choose to send it there.",
+      ],
+      choices,
+      cancelValue: null,
+    });
+  }
+
+  // Reset is wired by the page (web/reset.mjs) so it works even when boot fails; with the lab up
+  // it clears storage through the engine and the page carries on.
+  useLabReset(async () => {
+    await bridge.reset();
+    loadedDsl = null;
+    const e = examples.find((x) => x.name === exampleSelect.value);
+    editor.value = e ? await bridge.fetchText(e.machine).catch(() => "") : "";
+    notify.say("Everything was reset.");
   });
   async function renderStorage() {
     const info = await bridge.storage().catch(() => null);
@@ -286,15 +330,19 @@ export async function mountUI(bridge) {
       }
       if (state.example) { exampleSelect.value = state.example; describeExample(); }
     }
-    renderLLM(state.llm, state.llm_error);
+    renderLLM(state.llm, state.llm_error, state.llm_note);
+    renderProblems(state.problems || []);
     $("data-info").textContent = state.dataset.count
       ? `${state.dataset.name || "data"}: ${count(state.dataset.count)} records (${state.dataset.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
       : "No data loaded.";
-    $("diagram").innerHTML = renderDiagram(state.machine, { current: state.current_node, stages: state.stages });
+    $("diagram").replaceChildren(renderDiagram(state.machine, { current: state.current_node, stages: state.stages }));
     $("diagram").setAttribute("aria-label", state.loaded
       ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded");
     if (!state.loaded) {
-      $("tasks").innerHTML = '<div class="panel empty"><h2>Start here</h2><p>Pick an example above and press <strong>Load example</strong>, or write a machine in the editor and press <strong>Load machine</strong>. Then press <strong>Run</strong> and watch its tasks move from the LLM to generated code.</p></div>';
+      fill($("tasks"), h("div", { class: "panel empty" }, h("h2", {}, "Start here"),
+        h("p", {}, "Pick an example above and press ", h("strong", {}, "Load example"),
+          ", or write a machine in the editor and press ", h("strong", {}, "Load machine"),
+          ". Then press ", h("strong", {}, "Run"), " and watch its tasks move from the LLM to generated code.")));
       cards.clear();
     } else {
       cards.render(state);
@@ -302,7 +350,6 @@ export async function mountUI(bridge) {
     $("run-position").textContent = !state.loaded ? "No machine loaded."
       : state.halted ? `Halted after ${count(state.step_count)} steps: the data set is used up.`
         : `${count(state.step_count)} steps so far · next node: ${state.current_node}`;
-    if (state.notice) notify.say(state.notice, "error");
     firstRender = false;
     versions.render(state);
     renderActivity(state);
@@ -312,6 +359,29 @@ export async function mountUI(bridge) {
       patterns.render(state);
       renderStorage();
     }
+  }
+
+  /** Stored documents the engine could not use: name them and offer to drop just those. */
+  function renderProblems(problems) {
+    const box = $("problems");
+    const key = JSON.stringify(problems);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.hidden = !problems.length;
+    if (!problems.length) { box.replaceChildren(); return; }
+    const fixes = new Set(problems.map((p) => p.fix));
+    const consequence = fixes.has("session") ? "No machine will be loaded afterwards."
+      : fixes.has("run") ? "The machine will start again from its first step (its saved versions stay, so you can roll back to one)."
+        : "The machine stays loaded without records; load a data set again.";
+    fill(box,
+      h("h2", {}, "Some saved documents could not be used"),
+      h("ul", {}, problems.map((p) => h("li", {}, h("code", {}, p.document), `: ${p.problem}`))),
+      h("p", {}, `Dropping them deletes only the documents named above. ${consequence} ` +
+        "Everything else (versions, patterns) is kept. Reset, top right, deletes everything instead."),
+      h("button", { type: "button", id: "drop-damaged", class: "danger", on: { click: async () => {
+        const repaired = await notify.guard(() => bridge.repair());
+        if (repaired) notify.say(repaired.problems.length ? "Some documents are still damaged." : "The damaged documents were dropped.");
+      } } }, `Drop ${problems.length === 1 ? "this document" : "these documents"}`));
   }
 
   async function refresh() {

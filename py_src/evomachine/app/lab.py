@@ -5,6 +5,13 @@ that are structured arrive as JSON text too, so no proxy crosses the boundary.
 Long runs are the page's loop over :meth:`Lab.run_chunk`, which runs up to
 ``max_steps`` steps or ``budget_ms`` milliseconds and returns, so the browser
 can paint and the user can pause between chunks.
+
+Files and stored documents never carry authority: an import is validated
+whole before anything is written (:mod:`evomachine.app.schema`), and the API
+key is bound to the endpoint the user entered it for, so no settings from a
+file, a saved session or another tab send it anywhere else. A damaged stored
+document never stops the page from opening: :attr:`Lab.problems` names it and
+:meth:`Lab.repair` drops just the damaged ones.
 """
 
 from __future__ import annotations
@@ -18,14 +25,17 @@ from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
-from evomachine.app.store import LabStore
+from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
 from evomachine.app.views import dumps, machine_graph, task_card
 
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
-    "import_pattern", "export_state", "import_state", "reset", "warm", "sync",
+    "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
+    "repair",
 })
+EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
+IMPORT_CHOICES = ("keep", "file", "file_with_key")
 
 
 def _ground_truth(machine: Any) -> str | None:
@@ -51,8 +61,13 @@ class Lab(RunMixin, LibraryMixin):
         self.records: list[dict[str, Any]] = []
         self._llm_config: Any = None  # an LLMConfig, made on first need (pydantic is slow to load)
         self.llm_error: str | None = None
+        self.llm_note: str | None = None
+        # The API key and the endpoint (provider, URL) it was entered for: used with no other.
+        self._api_key: str | None = None
+        self._key_endpoint: tuple[str, str | None] | None = None
         self.series = SeriesBook()
-        self.notice: str | None = None
+        # Stored documents the last restore could not use: [{document, problem, fix, machine_id}].
+        self.problems: list[dict[str, Any]] = []
         # The stamp of the session this tab last saved or loaded; another tab's save changes it.
         self._stamp: str | None = None
 
@@ -80,17 +95,28 @@ class Lab(RunMixin, LibraryMixin):
     # --- opening ------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, storage_kind: str | None = None, api_key: str | None = None) -> Lab:
-        """A lab over ``create_storage(storage_kind)``, back where the last session left off."""
+    async def open(cls, storage_kind: str | None = None, api_key: str | None = None,
+                   key_endpoint: dict[str, Any] | None = None) -> Lab:
+        """A lab over ``create_storage(storage_kind)``, back where the last session left off.
+
+        ``api_key`` (a remembered key) is used only with the endpoint it was saved
+        for, ``key_endpoint`` (``{provider, url}``); without one it is never used.
+        """
         from evomachine.storage import create_storage
 
         lab = cls(create_storage(storage_kind))
-        await lab._restore(api_key)
+        if api_key and key_endpoint:
+            from evomachine.app.llm_config import parse_endpoint
+
+            endpoint = parse_endpoint(key_endpoint)
+            if endpoint is not None:
+                lab._api_key, lab._key_endpoint = api_key, endpoint
+        await lab._restore()
         return lab
 
     @classmethod
     async def open_json(cls, options_json: str = "{}") -> Lab:
-        """:meth:`open` for the page: ``{"storage": kind, "api_key": key, "pause_ms": 1}`` as JSON.
+        """:meth:`open` for the page: ``{"storage", "api_key", "key_endpoint", "pause_ms"}``.
 
         The page has a real event loop, so long engine work (a synthesis) pauses
         ``pause_ms`` at a time for the browser to paint (see ``evomachine.cooperate``).
@@ -99,7 +125,8 @@ class Lab(RunMixin, LibraryMixin):
 
         options = json.loads(options_json or "{}")
         set_pause_seconds(float(options.get("pause_ms", 1)) / 1000)
-        return await cls.open(options.get("storage"), options.get("api_key"))
+        return await cls.open(options.get("storage"), options.get("api_key"),
+                              options.get("key_endpoint"))
 
     async def warm(self) -> str:
         """Import what running a machine needs (pydantic, jinja2, the executor), ahead of use.
@@ -114,32 +141,109 @@ class Lab(RunMixin, LibraryMixin):
 
         return dumps({"warm": True})
 
-    async def _restore(self, api_key: str | None = None) -> None:
-        session = await self.store.load_session()
-        self._stamp = session.get("stamp") if session else None
-        if not session or not session.get("dsl"):
-            return
-        try:
-            self.records = await self.store.load_dataset()
-            self.dsl, self.example = session["dsl"], session.get("example")
-            self.dataset = session.get("dataset") or self.dataset
-            self.series = SeriesBook.from_export(session.get("series"))
-            from evomachine.app.llm_config import parse_config
+    async def _restore(self) -> None:
+        """Come back to the stored session; a damaged document becomes a named problem.
 
-            config = parse_config({**(session.get("llm") or {}), "api_key": api_key})
+        Nothing stored stops the page from opening: each document that cannot
+        be used is listed in :attr:`problems` (with what to drop to get going
+        again) and the rest is restored. A saved run that is missing or damaged
+        is never silently replaced by a fresh one at step 0.
+        """
+        self.problems = []
+        session, problem = await self.store.read_checked("meta", SESSION_KEY)
+        self._stamp = session.stamp if session is not None else None
+        if problem:
+            self._problem(f"meta/{SESSION_KEY}", problem, "session")
+            return
+        if session is None or not session.dsl:
+            return
+        records, problem = await self.store.read_checked("meta", DATASET_KEY)
+        if problem:
+            self._problem(f"meta/{DATASET_KEY}", problem, "dataset")
+        self.records = records or []
+        self.dsl, self.example = session.dsl, session.example
+        self.dataset = session.dataset.model_dump() if records is not None else dict(EMPTY_DATASET)
+        self.series = SeriesBook.from_export(
+            {name: series.model_dump(by_alias=True) for name, series in
+             (session.series or {}).items()})
+        from evomachine.app.llm_config import parse_config
+
+        try:
+            config = parse_config(session.llm)
             machine = self._parse(self.dsl)
-            client = self._client(config, machine)
+        except (LabError, LLMConfigError) as error:
+            self._problem(f"meta/{SESSION_KEY}", str(error).splitlines()[0], "session")
+            return
+        client = self._client(config, machine)
+        machine_id = session.machine_id
+        if not machine_id:
+            self.executor = self._new_executor(machine, client)
+            return
+        problems = await self._check_run(machine_id)
+        if not problems:
             from evomachine.evolution import EvolutionaryExecutor
 
             try:
                 self.executor = await EvolutionaryExecutor.restore(
-                    self.storage, session["machine_id"], llm=client, inputs=self.records)
-            except LookupError:
-                self.executor = self._new_executor(machine, client)
-        except Exception as error:  # a stored session from another build must not block the page
-            self.executor = None
-            self.notice = (f"the saved session could not be restored ({type(error).__name__}: "
-                           f"{error}); load an example or import an export")
+                    self.storage, machine_id, llm=client, inputs=self.records)
+            except Exception as error:
+                problems = await self.store.damaged_history(machine_id) or [
+                    (f"state/{machine_id}",
+                     f"cannot be restored ({type(error).__name__}: {error})")]
+        for document, what in problems:
+            self._problem(document, what, "run", machine_id)
+
+    async def _check_run(self, machine_id: str) -> list[tuple[str, str]]:
+        """What is wrong with the saved run of ``machine_id`` (its state and history index)."""
+        from evomachine.app.schema import missing_history
+
+        doc, problem = await self.store.read_checked("state", machine_id)
+        if problem:
+            return [(f"state/{machine_id}", problem)]
+        if doc is None:
+            return [(f"state/{machine_id}", f"is missing: the saved run of machine "
+                     f"{machine_id!r} is gone")]
+        present = set(await self.storage.keys("history", f"{machine_id}/"))
+        return missing_history(machine_id, doc, present)
+
+    def _problem(self, document: str, problem: str, fix: str,
+                 machine_id: str | None = None) -> None:
+        self.problems.append({"document": document, "problem": problem, "fix": fix,
+                              "machine_id": machine_id})
+
+    async def repair(self) -> str:
+        """Drop the damaged documents :attr:`problems` names (only those) and restore again.
+
+        A damaged session is deleted (no machine is loaded afterwards); a damaged
+        data set is deleted (the machine stays, with no records); a damaged or
+        missing saved run is deleted with its history records, and the machine
+        starts again from its first step. Versions and patterns stay.
+        """
+        from evomachine.storage import DELETE
+
+        if not self.problems:
+            return await self.state()
+        fixes = {p["fix"] for p in self.problems}
+        runs = sorted({p["machine_id"] for p in self.problems if p["fix"] == "run"})
+        ops: list[tuple[str, str, Any]] = []
+        if "session" in fixes:
+            ops.append(("meta", SESSION_KEY, DELETE))
+        else:
+            session = dict(await self.storage.get("meta", SESSION_KEY) or {})
+            if "dataset" in fixes:
+                ops.append(("meta", DATASET_KEY, DELETE))
+                session["dataset"] = dict(EMPTY_DATASET)
+            if runs:
+                session["machine_id"] = None
+            ops.append(("meta", SESSION_KEY, session))
+        for machine_id in runs:
+            ops += [("state", machine_id, DELETE), ("meta", f"revision/{machine_id}", DELETE)]
+            ops += [("history", key, DELETE)
+                    for key in await self.storage.keys("history", f"{machine_id}/")]
+        await self.storage.write_batch(ops)
+        await self._reset_memory()
+        await self._restore()
+        return await self.state()
 
     # --- loading ------------------------------------------------------------------
 
@@ -184,6 +288,10 @@ class Lab(RunMixin, LibraryMixin):
     async def set_llm(self, config_json: str) -> str:
         """Use the LLM the settings describe; the key is used, never stored here.
 
+        A key given with the settings belongs to their endpoint from then on.
+        Without one, the key held for this same endpoint is kept; a key held for
+        another endpoint is not used. Choosing the simulated LLM forgets the key.
+
         Returns ``{llm, ready, error}``: ``ready`` is false when the settings
         cannot answer yet (an HTTP provider without its key, a simulated LLM
         over data without ground truth), and ``error`` says why.
@@ -191,14 +299,30 @@ class Lab(RunMixin, LibraryMixin):
         from evomachine.app.llm_config import parse_config
 
         config = parse_config(json.loads(config_json))
-        self.llm_config, self.llm_error = config, None
-        client = None
+        if config.provider == "simulated":
+            self._api_key = self._key_endpoint = None
+        elif config.api_key:
+            self._api_key, self._key_endpoint = config.api_key, config.endpoint
+        config = config.model_copy(update={"api_key": None})
+        self.llm_config, self.llm_error, self.llm_note = config, None, None
         if self.executor is not None:
-            client = self._client(config, self.executor.machine)
-            self.executor.llm = client
+            self.executor.llm = self._client(config, self.executor.machine)
             await self.persist()
-        return dumps({"llm": config.public(), "ready": self.llm_error is None,
-                      "error": self.llm_error})
+        elif config.provider != "simulated" and not self._key_fits(config):
+            self.llm_note = self._key_note(config)
+        return dumps({"llm": self.llm_public(), "ready": self.llm_error is None,
+                      "error": self.llm_error, "note": self.llm_note})
+
+    def _key_fits(self, config: Any) -> bool:
+        return bool(self._api_key) and self._key_endpoint == config.endpoint
+
+    def _key_note(self, config: Any) -> str | None:
+        """Why a held key is not used with ``config`` (``None`` when there is no key)."""
+        if not self._api_key or self._key_endpoint is None:
+            return None
+        provider, url = self._key_endpoint
+        return (f"your API key was entered for {url or provider}, so it is not sent to "
+                f"{config.endpoint[1]}; enter the key again to use it there")
 
     def _parse(self, dsl: str) -> Any:
         from evomachine.dsl import DSLError, parse_machine
@@ -222,18 +346,30 @@ class Lab(RunMixin, LibraryMixin):
         self._llm_config = config
 
     def llm_public(self) -> dict[str, Any]:
-        """The settings to show and save (never the key), without loading pydantic for defaults."""
+        """The settings to show and save (never the key), without loading pydantic for defaults.
+
+        ``has_key`` says whether a key goes with these settings (one entered for
+        this endpoint); ``endpoint_url`` is where requests go.
+        """
         if self._llm_config is None:
             return dict(DEFAULT_LLM_PUBLIC)
-        return self._llm_config.public()
+        return {**self._llm_config.public(), "has_key": self._key_fits(self._llm_config)}
 
     def _client(self, config: Any, machine: Any) -> Any:
+        """A client for ``config`` (made the lab's settings), with the key only if it fits."""
         from evomachine.app.llm_config import build_client
 
+        config = config.model_copy(update={"api_key": None})
         self.llm_config = config
-        self.llm_error = None
+        self.llm_error = self.llm_note = None
+        keyed = config
+        if config.provider != "simulated":
+            if self._key_fits(config):
+                keyed = config.model_copy(update={"api_key": self._api_key})
+            else:
+                self.llm_note = self._key_note(config)
         try:
-            client = build_client(config, self.records, _ground_truth(machine))
+            client = build_client(keyed, self.records, _ground_truth(machine))
         except LLMConfigError as error:
             self.llm_error = str(error)
             return None
@@ -288,8 +424,7 @@ class Lab(RunMixin, LibraryMixin):
         Web Lock, so no other tab writes meanwhile) and when another tab announces
         a change. Returns ``{changed}``: whether this tab reloaded.
         """
-        session = await self.store.load_session()
-        moved = (session.get("stamp") if session else None) != self._stamp
+        moved = await self.store.session_stamp() != self._stamp
         ex = self.executor
         if not moved and ex is not None and not ex.persisted.adopt:
             from evomachine.evolution.snapshot import stored_revision
@@ -301,9 +436,8 @@ class Lab(RunMixin, LibraryMixin):
 
     async def _follow(self) -> None:
         """Drop what this tab holds and load what is stored (another tab's latest state)."""
-        api_key = self._llm_config.api_key if self._llm_config is not None else None
         await self._reset_memory()
-        await self._restore(api_key)
+        await self._restore()
 
     def _session(self) -> dict[str, Any]:
         return {"format": 1, "dsl": self.dsl, "example": self.example,
@@ -320,7 +454,8 @@ class Lab(RunMixin, LibraryMixin):
         base: dict[str, Any] = {
             "engine_version": self.version, "loaded": ex is not None, "dsl": self.dsl,
             "example": self.example, "dataset": self.dataset, "llm": self.llm_public(),
-            "llm_error": self.llm_error, "notice": self.notice,
+            "llm_error": self.llm_error, "llm_note": self.llm_note,
+            "problems": self.problems,
             "storage": self.storage.describe(),
         }
         if ex is None:
@@ -366,29 +501,112 @@ class Lab(RunMixin, LibraryMixin):
             await self.persist()
         return dumps(await self.store.export_all(self.version))
 
-    async def import_state(self, text: str) -> str:
-        """Replace all state with an export and come back to its session."""
+    async def inspect_import(self, text: str) -> str:
+        """Check an export without changing anything; what it holds and where its LLM points.
+
+        Returns ``{entries, runs, versions, patterns, records, llm, current_llm,
+        same_endpoint, key_held}``; a file that would be refused raises the same
+        error :meth:`import_state` would.
+        """
+        validated = await self._validated_import(text)
+        file_config = self._file_llm(validated)
+        current = self.llm_config
+        return dumps({
+            **validated.summary(),
+            "llm": file_config.public() if file_config else None,
+            "current_llm": self.llm_public(),
+            "same_endpoint": file_config is None or file_config.endpoint == current.endpoint,
+            "key_held": bool(self._api_key),
+        })
+
+    async def import_state(self, text: str, options_json: str = "{}") -> str:
+        """Replace all state with an export and come back to its session.
+
+        The file is checked whole first; a file that fails any check changes
+        nothing. Then everything is swapped in with one storage batch.
+        ``{"llm": ...}`` says what happens when the file's LLM endpoint is not the
+        one in use: ``"keep"`` (the default) keeps the settings in use, ``"file"``
+        takes the file's settings without the key, ``"file_with_key"`` takes them
+        and sends the key there (the user confirmed seeing that URL).
+        """
+        options = json.loads(options_json or "{}")
+        choice = options.get("llm", "keep")
+        if choice not in IMPORT_CHOICES:
+            raise LabError(f"unknown import choice {choice!r}; use one of {IMPORT_CHOICES}")
+        validated = await self._validated_import(text)
+        entries = dict(validated.entries)
+        file_config = self._file_llm(validated)
+        session_key = ("meta", SESSION_KEY)
+        same = file_config is None or file_config.endpoint == self.llm_config.endpoint
+        if session_key in entries and not same and choice == "keep":
+            kept = {k: v for k, v in self.llm_public().items() if k != "has_key"}
+            entries[session_key] = {**entries[session_key], "llm": kept}
+        try:
+            await self.store.replace_all(entries)
+        except Exception as error:
+            raise LabError(f"the file could not be written, so nothing was changed "
+                           f"({type(error).__name__}: {error})") from None
+        if file_config is not None and not same and choice == "file_with_key" and self._api_key:
+            self._key_endpoint = file_config.endpoint
+        await self._reset_memory()
+        await self._restore()
+        if file_config is not None and not same and choice == "file":
+            self.llm_note = None  # the user chose to go there without the key
+        return await self.state()
+
+    async def _validated_import(self, text: str) -> Any:
+        """The export in ``text`` checked whole, its saved run restored in scratch storage."""
+        from evomachine.app.schema import SchemaError, validate_export
+
         try:
             document = json.loads(text)
         except ValueError as error:
-            raise LabError(f"the file is not JSON: {error}") from None
+            raise LabError(f"the file is not JSON, so nothing was imported: {error}") from None
         try:
-            await self.store.import_all(document)
-        except ValueError as error:
-            raise LabError(str(error)) from None
-        await self._reset_memory()
-        await self._restore(self._llm_config.api_key if self._llm_config else None)
-        return await self.state()
+            validated = validate_export(document)
+        except SchemaError as error:
+            count = len(error.problems)
+            raise LabError(f"the file was not imported (nothing was changed): {count} "
+                           f"problem{'s' if count != 1 else ''}: {error}") from None
+        session = validated.session
+        if session is not None and session.machine_id:
+            from evomachine.evolution import EvolutionaryExecutor
+            from evomachine.storage import MemoryStorage
+
+            scratch = MemoryStorage()
+            await scratch.write_batch([(ns, key, value) for (ns, key), value
+                                       in validated.entries.items() if ns in ("state", "history")])
+            records = validated.entries.get(("meta", DATASET_KEY)) or []
+            try:
+                await EvolutionaryExecutor.restore(scratch, session.machine_id, inputs=records)
+            except Exception as error:
+                raise LabError(
+                    f"the file was not imported (nothing was changed): its saved run "
+                    f"state/{session.machine_id} cannot be restored ({type(error).__name__}: "
+                    f"{error})") from None
+        return validated
+
+    @staticmethod
+    def _file_llm(validated: Any) -> Any:
+        from evomachine.app.llm_config import parse_config
+
+        session = validated.session
+        if session is None or session.llm is None:
+            return None
+        return parse_config({k: v for k, v in session.llm.items() if k != "api_key"})
 
     async def reset(self) -> str:
-        """Forget everything: stored state, the machine, its data and charts."""
+        """Forget everything: stored state, the machine, its data, charts, settings and key."""
         await self.storage.clear()
         await self._reset_memory()
+        self._llm_config, self.llm_error, self.llm_note = None, None, None
+        self._api_key = self._key_endpoint = None
         return await self.state()
 
     async def _reset_memory(self) -> None:
         """Drop what is loaded; the LLM settings (and a key given this session) stay."""
         self.executor, self.dsl, self.example = None, "", None
-        self.records, self.series, self.notice = [], SeriesBook(), None
+        self.records, self.series = [], SeriesBook()
+        self.problems = []
         self._stamp = None
-        self.dataset = {"name": None, "count": 0, "fields": []}
+        self.dataset = dict(EMPTY_DATASET)

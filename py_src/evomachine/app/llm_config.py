@@ -1,12 +1,42 @@
-"""LLM settings from the page: validated, turned into a client, and stored without the key."""
+"""LLM settings from the page: validated, turned into a client, and stored without the key.
+
+An API key belongs to the endpoint it was entered for. :func:`endpoint_of` is
+that endpoint (the provider and the URL requests go to, normalised), and the
+lab only ever builds a client with a key when the settings' endpoint is the
+key's own: settings that come from a file or another tab never redirect it.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evomachine.app.errors import LLMConfigError
+
+#: Where a provider's requests go when no base URL is given.
+DEFAULT_URLS = {"anthropic": "https://api.anthropic.com"}
+
+Endpoint = tuple[str, str | None]
+"""``(provider, normalised URL)``; the simulated LLM's URL is ``None``."""
+
+
+def normalise_url(url: str | None) -> str | None:
+    """``url`` with scheme and host in lower case and no trailing slash (``None`` stays)."""
+    if url is None or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
+
+
+def endpoint_of(provider: str, base_url: str | None) -> Endpoint:
+    """Where a client with these settings sends its requests (and so the key)."""
+    if provider == "simulated":
+        return ("simulated", None)
+    return (provider, normalise_url(base_url or DEFAULT_URLS.get(provider)))
 
 
 class LLMConfig(BaseModel):
@@ -24,15 +54,34 @@ class LLMConfig(BaseModel):
     price_out: float = Field(15.0, ge=0.0)
     seed: int = 0
     # HTTP providers
-    base_url: str | None = None
-    model: str | None = None
+    base_url: str | None = Field(None, max_length=2000)
+    model: str | None = Field(None, max_length=200)
     api_key: str | None = Field(None, repr=False)
     remember: bool = False
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password (enter the key instead)")
+        if parts.fragment:
+            raise ValueError("must not have a #fragment")
+        return value.strip()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return endpoint_of(self.provider, self.base_url)
+
     def public(self) -> dict[str, Any]:
-        """The settings to show, save and export: never the key."""
+        """The settings to show, save and export: never the key; with the URL in use."""
         data = self.model_dump(exclude={"api_key"})
         data["has_key"] = bool(self.api_key)
+        data["endpoint_url"] = self.endpoint[1]
         return data
 
 
@@ -47,6 +96,14 @@ def parse_config(raw: dict[str, Any] | None) -> LLMConfig:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in error.errors())
         raise LLMConfigError(f"invalid LLM settings: {problems}") from None
+
+
+def parse_endpoint(raw: Any) -> Endpoint | None:
+    """The endpoint a remembered key was saved for (``{provider, url}``), or ``None``."""
+    if not isinstance(raw, dict) or raw.get("provider") not in ("anthropic", "openai"):
+        return None
+    url = raw.get("url")
+    return (raw["provider"], normalise_url(url) if isinstance(url, str) else None)
 
 
 def build_client(config: LLMConfig, records: list[dict[str, Any]], ground_truth: str | None,

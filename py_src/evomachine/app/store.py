@@ -6,7 +6,9 @@
 - ``meta/lab/version/<machine_id>/<version>``: the DSL text and series a saved
   version had, so a rollback brings back the text with its comments and charts.
 
-Export and import move every namespace the engine knows, in one document.
+Export and import move every namespace the engine knows, in one document; an
+import is checked whole (:mod:`evomachine.app.schema`) before
+:meth:`LabStore.replace_all` swaps it in with one storage batch.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evomachine.storage import KNOWN_NAMESPACES, Storage, key_path
+from evomachine.storage import DELETE, KNOWN_NAMESPACES, Storage, key_path
 
 META = "meta"
 SESSION_KEY = "lab/session"
 DATASET_KEY = "lab/dataset"
-EXPORT_FORMAT = "evomachine.lab"
+EXPORT_FORMAT = "evomachine.lab"  # the versioned schema is evomachine.app.schema.ExportDoc
 EXPORT_VERSION = 1
 
 
@@ -29,11 +31,14 @@ class LabStore:
     def __init__(self, storage: Storage):
         self.storage = storage
 
-    async def load_session(self) -> dict[str, Any] | None:
-        return await self.storage.get(META, SESSION_KEY)
-
-    async def load_dataset(self) -> list[dict[str, Any]]:
-        return await self.storage.get(META, DATASET_KEY) or []
+    async def session_stamp(self) -> str | None:
+        """The stamp of the stored session, or ``None`` (also when it cannot be read)."""
+        try:
+            session = await self.storage.get(META, SESSION_KEY)
+        except Exception:  # damaged: the restore names it
+            return None
+        stamp = session.get("stamp") if isinstance(session, dict) else None
+        return stamp if isinstance(stamp, str) else None
 
     async def save_session(self, session: dict[str, Any],
                            records: list[dict[str, Any]] | None = None) -> None:
@@ -62,24 +67,55 @@ class LabStore:
                 "engine_version": engine_version, "exported_at": time.time(),
                 "storage": namespaces}
 
-    async def import_all(self, document: Any) -> int:
-        """Replace everything stored with an :meth:`export_all` document; entries written."""
-        if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-            found = (document.get("format") if isinstance(document, dict)
-                     else type(document).__name__)
-            raise ValueError(f"not an EvoMachine lab export (format {found!r}); export one with "
-                             "'Export all state' first")
-        if int(document.get("format_version", 0)) > EXPORT_VERSION:
-            raise ValueError(f"this export has format version {document['format_version']}, "
-                             f"newer than this build reads ({EXPORT_VERSION}); update EvoMachine")
+    async def replace_all(self, entries: dict[tuple[str, str], Any]) -> int:
+        """Make ``entries`` everything stored, in one batch: all of it or none of it.
+
+        The keys stored now that ``entries`` lacks are deleted in the same batch
+        as the new values are written, so a failed write leaves the old state whole.
+        """
         ops: list[tuple[str, str, Any]] = []
-        for namespace, items in (document.get("storage") or {}).items():
-            if namespace not in KNOWN_NAMESPACES:
-                raise ValueError(f"export has unknown namespace {namespace!r}")
-            for entry in items:
-                if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
-                    raise ValueError(f"export entry in {namespace!r} is not a [key, value] pair")
-                ops.append((namespace, entry[0], entry[1]))
-        await self.storage.clear()
+        for namespace in KNOWN_NAMESPACES:
+            for key in await self.storage.keys(namespace):
+                if (namespace, key) not in entries:
+                    ops.append((namespace, key, DELETE))
+        ops += [(namespace, key, value) for (namespace, key), value in entries.items()]
         await self.storage.write_batch(ops)
-        return len(ops)
+        return len(entries)
+
+    async def read_checked(self, namespace: str, key: str) -> tuple[Any, str | None]:
+        """``(document, None)``, or ``(None, what is wrong)`` when it cannot be read or is
+        not what the lab keeps there; ``(None, None)`` when there is none."""
+        try:
+            value = await self.storage.get(namespace, key)
+        except Exception as error:  # unreadable text (truncated, not JSON)
+            return None, f"cannot be read ({type(error).__name__}: {error})"
+        if value is None:
+            return None, None
+        from evomachine.app.schema import check_entry
+
+        try:
+            return check_entry(namespace, key, value), None
+        except ValueError as error:
+            return None, str(error)
+
+    async def damaged_history(self, machine_id: str) -> list[tuple[str, str]]:
+        """``(document, problem)`` for the history records of ``machine_id`` that are damaged."""
+        from evomachine.app.schema import check_entry
+
+        prefix = f"{machine_id}/"
+        try:
+            items = await self.storage.items("history", prefix)
+        except Exception:  # one unreadable record: read them one by one to name it
+            items = []
+            for key in await self.storage.keys("history", prefix):
+                value, problem = await self.read_checked("history", key)
+                if problem:
+                    return [(f"history/{key}", problem)]
+                items.append((key, value))
+        problems = []
+        for key, value in items:
+            try:
+                check_entry("history", key, value)
+            except ValueError as error:
+                problems.append((f"history/{key}", str(error)))
+        return problems
