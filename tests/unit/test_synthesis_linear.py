@@ -176,7 +176,7 @@ def test_features_are_ranked_by_mutual_information():
     assert math.isclose(scores[0], max(scores))
 
 
-def test_the_module_answers_like_the_model_on_every_heldout_input():
+async def test_the_module_answers_like_the_model_on_every_heldout_input():
     examples = messy_codes(500, seed=8)
     train_set, heldout = examples[:380], examples[380:]
     spec = TaskSpec(name="code", output_schema={"enum": all_labels(examples)})
@@ -186,8 +186,8 @@ def test_the_module_answers_like_the_model_on_every_heldout_input():
     code = render_module(spec, model, version="v1", calibration=calibration,
                          trained_on=len(train_set), heldout_agreement=evaluation.agreement,
                          heldout_size=len(heldout))
-    module = verify(code, "generated/code_v1.py", model, [e.input for e in heldout],
-                    calibration, None)
+    module = await verify(code, "generated/code_v1.py", model, [e.input for e in heldout],
+                          calibration, None)
     assert {"predict", "execute", "get_confidence"} <= set(module.functions)
     result = module.execute(heldout[0].input, {})
     assert result["metadata"]["synthesizer"] == "linear"

@@ -284,9 +284,9 @@ class Evolver:
         started = time.perf_counter()
         try:
             result = await synthesize(target, records, client, version=version, seed=ex.seed,
-                                      codegen_examples=examples)
+                                      codegen_examples=examples, host=ex.sandbox)
             path = f"generated/{ex.machine_id}/{state.name}_{version}.py"
-            module = result.module if result.module is not None else \
+            module = result.module if ex.module_loader is None else \
                 ex.module_loader(result.code, path)
         except Exception as error:  # SynthesisError, or a loader/synthesizer bug: never a crash
             kind = "" if isinstance(error, SynthesisError) else f"{type(error).__name__}: "

@@ -27,7 +27,7 @@ from evomachine.evolution.stages import (
     run_code,
     same_answer,
 )
-from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState, sandbox_loader
+from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.executor._machine import LLMAnswer
 from evomachine.history import ExecutionRecord
@@ -42,8 +42,10 @@ class EvolutionaryExecutor(MachineExecutor):
     the error budget and the evidence rules; task attributes of the same names
     override them per task. ``seed`` drives the check sampling; ``persist_every``
     is how many steps or executions pass between write-behind flushes to
-    ``storage``; ``module_loader(code, path)`` loads generated code (the sandbox
-    by default).
+    ``storage``. Generated code is loaded into ``sandbox`` (a
+    :class:`~evomachine.sandbox.SandboxHost`; by default the process-wide host: a
+    resource-limited child process in CPython, this interpreter's sandbox in Pyodide);
+    ``module_loader(code, path)`` replaces it with a function of your own (tests).
     """
 
     def __init__(
@@ -60,12 +62,14 @@ class EvolutionaryExecutor(MachineExecutor):
         seed: int = 0,
         persist_every: int = 200,
         module_loader: ModuleLoader | None = None,
+        sandbox: Any = None,
         **policy_overrides: Any,
     ):
         self.policy = EvolutionPolicy.build(policy, **policy_overrides)
         self.seed = seed
         self.persist_every = persist_every
-        self.module_loader = module_loader or sandbox_loader
+        self.module_loader = module_loader
+        self._sandbox = sandbox
         self.mutations: list[dict[str, Any]] = []
         self.tasks: dict[str, TaskState] = {}
         self.evolver = Evolver(self, self._record_evolution)
@@ -279,11 +283,28 @@ class EvolutionaryExecutor(MachineExecutor):
         if code is None:
             return
         try:
-            state.module = self.module_loader(code, state.code_path or "generated/stored.py")
+            state.module = await self.load_module(code, state.code_path or "generated/stored.py")
         except Exception as error:  # SandboxError or anything the loader raises: never a crash
             state.module = None
             state.last_synthesis = {"error": f"stored code refused: {type(error).__name__}: "
                                              f"{error}"}
+
+    @property
+    def sandbox(self) -> Any:
+        """Where generated code runs (``None`` when a ``module_loader`` replaces it)."""
+        if self.module_loader is not None:
+            return None
+        if self._sandbox is None:
+            from evomachine.sandbox import shared_host
+
+            self._sandbox = shared_host()
+        return self._sandbox
+
+    async def load_module(self, code: str, path: str) -> Any:
+        """``code`` loaded through the sandbox (or the ``module_loader``); SandboxError if not."""
+        if self.module_loader is not None:
+            return self.module_loader(code, path)
+        return await self.sandbox.load(code, path)
 
     # --- evolving -----------------------------------------------------------------
 
@@ -307,7 +328,7 @@ class EvolutionaryExecutor(MachineExecutor):
         state = self._state(task)
         check_stage(stage)
         path = f"generated/{self.machine_id}/{task}_v{state.code_version + 1}.py"
-        module = self.module_loader(code, path)
+        module = await self.load_module(code, path)
         spec = self._specs[task]
         records = [r for r in self.histories[task].training_records()
                    if r.success and r.llm_output is not None]
@@ -408,4 +429,4 @@ class EvolutionaryExecutor(MachineExecutor):
         return await snapshot.restore(cls, storage, machine_id, llm=llm, inputs=inputs, **options)
 
 
-__all__ = ["STAGES", "EvolutionError", "EvolutionaryExecutor", "TaskState", "sandbox_loader"]
+__all__ = ["STAGES", "EvolutionError", "EvolutionaryExecutor", "TaskState"]

@@ -23,13 +23,6 @@ from evomachine.ladder import check_stage
 ModuleLoader = Callable[[str, str], Any]
 
 
-def sandbox_loader(code: str, path: str) -> Any:
-    """Load generated code through the sandbox (``evomachine.sandbox.load_module``)."""
-    from evomachine.sandbox import load_module
-
-    return load_module(code, path)
-
-
 @dataclass(slots=True)
 class Candidate:
     """A synthesized module, loaded, with the cut the budget allows it on held-out data."""

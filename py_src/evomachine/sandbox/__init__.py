@@ -35,6 +35,7 @@ from .host import (
     SandboxHost,
     default_host,
     process_boundary_available,
+    shared_host,
 )
 from .loader import GeneratedModule, load_module
 from .policy import ALLOWED_IMPORTS, SandboxPolicy
@@ -67,6 +68,7 @@ __all__ = [
     "default_host",
     "load_module",
     "process_boundary_available",
+    "shared_host",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

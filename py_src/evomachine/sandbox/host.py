@@ -102,6 +102,12 @@ def process_boundary_available() -> bool:
             and importlib.util.find_spec("_posixsubprocess") is not None)
 
 
+@functools.cache
+def shared_host() -> SandboxHost:
+    """The process-wide :func:`default_host` executors use unless given one (one child)."""
+    return default_host()
+
+
 def default_host(**process_options: Any) -> SandboxHost:
     """A new host for this runtime: a :class:`~.process.ProcessHost` (given
     ``process_options``) where subprocesses work, otherwise an :class:`InProcessHost`."""

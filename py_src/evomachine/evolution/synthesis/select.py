@@ -34,6 +34,7 @@ from evomachine.evolution.synthesis.llm_codegen import (
 )
 from evomachine.evolution.synthesis.lookup import all_labels, fit_exact, fit_normalized
 from evomachine.evolution.synthesis.render import (
+    check_module,
     load_checked,
     output_type,
     render_module,
@@ -140,8 +141,9 @@ def code_path_hint(spec: TaskSpec, version: str) -> str:
 
 
 async def llm_candidate(spec: TaskSpec, llm: LLMClient, train: list[Example], *, examples: int,
-                        seed: int, filename: str, budget: Any) -> LLMCodeModel:
-    """Ask the LLM for code and load it (uncalibrated) through the sandbox."""
+                        seed: int, filename: str, budget: Any, host: Any = None) -> LLMCodeModel:
+    """Ask the LLM for code and load it (uncalibrated) through the sandbox ``host`` (this
+    interpreter's sandbox when ``None``)."""
     shown = pick_examples(train, examples, seed)
     prompt = build_prompt(spec.prompt, spec.output_values, output_type(spec), shown)
     code, model_name = await ask_for_code(llm, task=spec.name, prompt=prompt,
@@ -150,20 +152,34 @@ async def llm_candidate(spec: TaskSpec, llm: LLMClient, train: list[Example], *,
     source = render_module(spec, model, version="candidate", calibration=[], trained_on=len(train),
                            heldout_agreement=0.0, heldout_size=0)
     try:
-        model.module = load_checked(source, filename, budget)
+        model.module = await load_through(host, source, filename, budget)
     except Exception as error:  # SandboxError, SynthesisError or anything the loader raises
         reason = f"the sandbox refused the code: {type(error).__name__}: {error}"
         raise CodegenFailure(reason) from error
     return model
 
 
-def verify(code: str, filename: str, model: FittedModel, inputs: Iterable[Any],
-           calibration: Any, budget: Any) -> Any:
+async def load_through(host: Any, code: str, filename: str, budget: Any) -> Any:
+    """Check ``code`` and load it in ``host`` (a sandbox host), or in-process without one."""
+    if host is None:
+        return load_checked(code, filename, budget)
+    check_module(code, filename)
+    return await host.load(code, filename, budget)
+
+
+async def verify(code: str, filename: str, model: FittedModel, inputs: list[Any],
+                 calibration: Any, budget: Any, host: Any = None) -> Any:
     """Load the rendered module, check it answers exactly like the in-process model, return it."""
-    module = load_checked(code, filename, budget)
-    for input in inputs:
+    module = await load_through(host, code, filename, budget)
+    if host is None:
+        results: list[Any] = [module.execute(input, {}) for input in inputs]
+    else:
+        results = await module.execute_many(inputs, {}) if inputs else []
+    for input, result in zip(inputs, results, strict=True):
         output, raw = model.predict(input)
-        result = module.execute(input, {})
+        if isinstance(result, Exception):
+            raise SynthesisError(f"{filename}: the generated module failed on {input!r}: "
+                                 f"{type(result).__name__}: {result}")
         if result["output"] != output or result["confidence"] != apply(calibration, raw):
             raise SynthesisError(
                 f"{filename}: the generated module answers {result['output']!r} "
@@ -186,6 +202,7 @@ async def synthesize(
     codegen_examples: int = 20,
     verify_inputs: int = 25,
     budget: Any = None,
+    host: Any = None,
 ) -> SynthesisResult:
     """Synthesize the task's code from the LLM's successful answers in ``records``.
 
@@ -193,8 +210,10 @@ async def synthesize(
     LLM candidate runs only when ``llm`` is given. The rendered module is
     loaded through the sandbox (calls limited by ``budget``) and must answer
     the first ``verify_inputs`` held-out inputs exactly like the in-process
-    model. Raises ``SynthesisError`` when there are fewer than four usable
-    records or no candidate survives.
+    model. With a sandbox ``host`` (a process or Worker boundary) the LLM's code and
+    the final module are loaded and run there, never in this interpreter. Raises
+    ``SynthesisError`` when there are fewer than four usable records or no candidate
+    survives.
     """
     started = time.perf_counter()
     examples = examples_from_records(records)
@@ -233,7 +252,9 @@ async def synthesize(
         fit_started = time.perf_counter()
         try:
             model = await llm_candidate(spec, llm, train, examples=codegen_examples, seed=seed,
-                                        filename=filename, budget=budget)
+                                        filename=filename, budget=budget, host=host)
+            if host is not None:
+                await model.measure([example.input for example in heldout])
         except CodegenFailure as failure:
             scores["llm_code"] = {"dropped": failure.reason}
         else:
@@ -262,7 +283,7 @@ async def synthesize(
     )
     inputs = [example.input for example in heldout[:verify_inputs]]
     await pause()
-    module = verify(code, filename, final, inputs, calibration, budget)
+    module = await verify(code, filename, final, inputs, calibration, budget, host)
     for name in scores:
         scores[name]["selected"] = name == winner
     return SynthesisResult(
