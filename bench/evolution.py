@@ -179,10 +179,10 @@ async def run_workload(workload: Workload, args: argparse.Namespace) -> dict[str
 # --- the done-when targets -------------------------------------------------------------
 
 TARGETS = {
-    "repetitive": "saves >= the exact cache, accuracy within 1 pt",
-    "normalisation": "without LLM code saves >= 85%, accuracy within 1 pt",
-    "spam": "saves >= 90%, accuracy within 1 pt",
-    "partial": "saves >= 20%, accuracy within 1 pt",
+    "repetitive": "saves >= the exact cache, accuracy at most 1 pt lower",
+    "normalisation": "without LLM code saves >= 85%, accuracy at most 1 pt lower",
+    "spam": "saves >= 90%, accuracy at most 1 pt lower",
+    "partial": "saves >= 20%, accuracy at most 1 pt lower",
     "unlearnable": "costs <= 0.5% more than LLM-only",
     "drift": f"no old answer in the last {LAST} executions",
 }
@@ -194,7 +194,7 @@ def judge(result: dict[str, Any], approach: str) -> tuple[str, bool] | None:
     run = runs[approach]
     if not target or (target == "normalisation" and approach != APPROACHES[4]):
         return None
-    close = abs(run["delta_accuracy"]) <= 0.01
+    close = run["delta_accuracy"] >= -0.01  # more accurate than the LLM is no fault
     acc = f"Δacc {100 * run['delta_accuracy']:+.1f}"
     if target == "repetitive":
         cache = runs["cache"]["avoided"]
