@@ -124,3 +124,26 @@ def _without_timestamps(state: dict[str, Any]) -> dict[str, Any]:
             for score in task["last_synthesis"].get("scores", {}).values():
                 score.pop("fit_ms", None)
     return state
+
+
+async def test_a_missing_history_record_is_its_own_error_not_a_missing_machine():
+    from evomachine.evolution.snapshot import MissingHistoryError
+
+    storage = MemoryStorage()
+    ex = make(storage, persist_every=10_000)
+    await ex.run(max_steps=30)
+    await ex.flush()
+    key = (await storage.keys("history", "ticket-triage/"))[0]
+    await storage.remove("history", key)
+    with pytest.raises(MissingHistoryError, match="missing history record") as caught:
+        await EvolutionaryExecutor.restore(storage, "ticket-triage", llm=MappingLLM(MAPPING))
+    assert caught.value.key == key
+
+
+async def test_a_saved_run_on_a_node_the_machine_lacks_is_refused():
+    ex = make(None)
+    await ex.run(max_steps=3)
+    state = ex.export_state()
+    state["run"]["current_node"] = "nowhere"
+    with pytest.raises(ValueError, match="'nowhere'"):
+        make(None).import_state(state)

@@ -45,6 +45,14 @@ class StateConflictError(StorageError):
         self.stored = stored
 
 
+class MissingHistoryError(LookupError):
+    """A saved executor names a history record that storage does not hold (``key``)."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 def revision_key(machine_id: str) -> str:
     return f"revision/{machine_id}"
 
@@ -149,7 +157,11 @@ def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
         if task is not None:
             task.load(saved)
     ex.mutations = [dict(m) for m in state.get("mutations", [])]
-    ex.resume_run(state.get("run", {}))
+    run = state.get("run", {})
+    node = run.get("current_node")
+    if node is not None and ex.machine.find_node(node) is None:
+        raise ValueError(f"saved run stands on node {node!r}, which the machine does not have")
+    ex.resume_run(run)
 
 
 async def flush(ex: EvolutionaryExecutor) -> None:
@@ -224,7 +236,8 @@ async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str
         def record(seq: int, task: str = name) -> dict[str, Any]:
             key = history_key(machine_id, task, seq)
             if key not in records:
-                raise LookupError(f"saved executor {machine_id!r} is missing history record {key}")
+                raise MissingHistoryError(
+                    f"saved executor {machine_id!r} is missing history record {key}", key=key)
             return records[key]
 
         histories[name] = {
