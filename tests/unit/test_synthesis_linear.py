@@ -18,8 +18,9 @@ from evomachine.evolution.synthesis.classifier import (
     mutual_information,
 )
 from evomachine.evolution.synthesis.dataset import Example, examples_from_records
-from evomachine.evolution.synthesis.linear import SCALE, fit_linear, ranked_features, train
+from evomachine.evolution.synthesis.linear import SCALE, fit_linear, train
 from evomachine.evolution.synthesis.lookup import all_labels
+from evomachine.evolution.synthesis.ranking import ranked_features
 from evomachine.evolution.synthesis.render import render_module
 from evomachine.evolution.synthesis.select import Evaluation, fitters, verify
 

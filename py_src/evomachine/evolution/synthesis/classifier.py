@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evomachine.evolution.synthesis.dataset import Example, label_key
+from evomachine.evolution.synthesis.ranking import ranked_features
 from evomachine.evolution.synthesis.runtime import (
     canonical,
     features,
@@ -31,10 +32,21 @@ DIGITS = 4
 
 
 class FeatureCache:
-    """Features per input (keyed by its canonical JSON), shared by fits and predictions."""
+    """Features per input (keyed by its canonical JSON), shared by fits and predictions,
+    and feature rankings per training set (naive Bayes and linear fit the same folds)."""
 
     def __init__(self) -> None:
         self.found: dict[str, list[str]] = {}
+        self.rankings: dict[tuple[int, ...], tuple[list[Example], list[str]]] = {}
+
+    def ranking(self, examples: list[Example], xs: list[list[str]], ys: list[int],
+                classes: int, min_df: int) -> list[str]:
+        """:func:`ranked_features` of these examples, computed once per example list."""
+        key = (id(examples), len(examples), classes, min_df)
+        cached = self.rankings.get(key)
+        if cached is None or cached[0] is not examples:
+            cached = self.rankings[key] = (examples, ranked_features(xs, ys, classes, min_df))
+        return cached[1]
 
     def __call__(self, input: Any) -> list[str]:
         key = canonical(input)
@@ -104,19 +116,23 @@ def fit_naive_bayes(
     classes = len(labels)
     class_docs = [0] * classes
     df: dict[str, list[int]] = {}
+    xs: list[list[str]] = []
+    ys: list[int] = []
     for example in examples:
         label = index[label_key(example.label)]
         class_docs[label] += 1
-        for feat in featurize(example.input):
+        feats = featurize(example.input)
+        xs.append(feats)
+        ys.append(label)
+        for feat in feats:
             row = df.get(feat)
             if row is None:
                 row = df[feat] = [0] * classes
             row[label] += 1
     total = len(examples)
-    kept = [feat for feat, row in df.items() if sum(row) >= min_df] if total >= 20 else list(df)
     if classes > 1:
-        ranked = sorted(kept, key=lambda feat: -mutual_information(df[feat], class_docs, total))
-        kept = ranked[:max_features]
+        kept = featurize.ranking(examples, xs, ys, classes,
+                                 min_df if total >= 20 else 1)[:max_features]
     else:
         kept = []
     mass = [sum(df[feat][label] for feat in kept) + alpha * len(kept) for label in range(classes)]

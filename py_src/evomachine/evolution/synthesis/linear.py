@@ -15,11 +15,8 @@ score is the lead of the best class over the runner-up, in steps.
 
 from __future__ import annotations
 
-import math
 import random
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
 from evomachine.evolution.synthesis.classifier import FeatureCache
@@ -27,7 +24,6 @@ from evomachine.evolution.synthesis.dataset import Example, label_key
 from evomachine.evolution.synthesis.runtime import linear_predict, sparse_rows
 
 SCALE = 100
-MI_DIGITS = 12
 
 
 @dataclass
@@ -54,39 +50,6 @@ class LinearModel:
     def body_context(self) -> dict[str, Any]:
         return {"labels": self.labels, "bias": self.bias, "weights": self.weights,
                 "scale": SCALE}
-
-
-def ranked_features(xs: list[list[str]], ys: list[int], classes: int, min_df: int) -> list[str]:
-    """Features seen in at least ``min_df`` examples, most mutual information with the class first.
-
-    With ``k`` of a class's ``d`` examples holding a feature seen in ``P`` of ``N``
-    examples (``A = N - P`` without it), N * MI = N log N - P log P - A log A plus,
-    for every class that has the feature, k log k + (d - k) log(d - k) - d log d.
-    That last part depends on (k, d) alone, so the cost follows the (feature,
-    class) pairs seen, one table lookup each. Ties keep the order features are
-    first met, class by class; scores are rounded so that a last-bit difference
-    in ``math.log`` between platforms cannot reorder them.
-    """
-    total = len(xs)
-    members: list[list[int]] = [[] for _ in range(classes)]
-    for index, y in enumerate(ys):
-        members[y].append(index)
-    xlogx = [0.0, *(n * math.log(n) for n in range(1, total + 1))]
-    pairs: dict[str, float] = {}
-    seen: dict[str, int] = {}
-    for indices in members:
-        d = len(indices)
-        gain = [xlogx[k] + xlogx[d - k] - xlogx[d] for k in range(d + 1)]
-        pairs_get, seen_get = pairs.get, seen.get
-        for feat, k in Counter(chain.from_iterable(xs[i] for i in indices)).items():
-            pairs[feat] = pairs_get(feat, 0.0) + gain[k]
-            seen[feat] = seen_get(feat, 0) + k
-    whole = xlogx[total]
-    score = {
-        feat: round((whole - xlogx[df] - xlogx[total - df] + pairs[feat]) / total, MI_DIGITS)
-        for feat, df in seen.items() if df >= min_df
-    }
-    return sorted(score, key=lambda feat: -score[feat])
 
 
 def train(xs: list[list[int]], ys: list[int], classes: int, size: int, *, epochs: int,
@@ -171,7 +134,7 @@ def fit_linear(
     ys = [index[label_key(example.label)] for example in examples]
     if classes < 2 or not examples:
         return LinearModel(labels, tuple([0] * classes), {}, featurize=featurize)
-    kept = ranked_features(xs, ys, classes, min_df if len(examples) >= 20 else 1)
+    kept = featurize.ranking(examples, xs, ys, classes, min_df if len(examples) >= 20 else 1)
     kept = kept[:max_features]
     ids = {feat: position for position, feat in enumerate(kept)}
     known = [[ids[feat] for feat in x if feat in ids] for x in xs]
