@@ -110,9 +110,15 @@ def shared_host() -> SandboxHost:
 
 def default_host(**process_options: Any) -> SandboxHost:
     """A new host for this runtime: a :class:`~.process.ProcessHost` (given
-    ``process_options``) where subprocesses work, otherwise an :class:`InProcessHost`."""
+    ``process_options``) where subprocesses work; in a browser that installed the sandbox
+    Worker's manager, a :class:`~.worker_host.WorkerHost`; otherwise an :class:`InProcessHost`."""
     if process_boundary_available():
         from .process import ProcessHost
 
         return ProcessHost(**process_options)
+    from .worker_host import WorkerHost, browser_bridge
+
+    bridge = browser_bridge()
+    if bridge is not None:
+        return WorkerHost(bridge)
     return InProcessHost()

@@ -1,0 +1,133 @@
+"""The browser's boundary: generated code runs in a dedicated Worker with its own Pyodide.
+
+The page (or the engine's Worker) installs ``globalThis.evomachineSandbox``
+(``web/sandbox/manager.mjs``); :class:`WorkerHost` is the
+:class:`~.host.SandboxHost` over it. Every request crosses as JSON text and
+every answer comes back as JSON text: no proxy of the sandbox's objects ever
+reaches the engine. A call that overruns its deadline, a fatal Pyodide error
+(deep C recursion) or an answer out of shape costs only that Worker: the
+manager terminates it, the call fails with :class:`~.errors.BoundaryError`,
+and the next call starts a fresh Worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from typing import Any
+
+from .budget import Budget
+from .errors import (
+    BoundaryError,
+    BudgetExceeded,
+    GeneratedCodeError,
+    SandboxError,
+    SandboxViolation,
+)
+
+_KINDS: dict[str, type[SandboxError]] = {
+    "SandboxViolation": SandboxViolation,
+    "BudgetExceeded": BudgetExceeded,
+    "GeneratedCodeError": GeneratedCodeError,
+}
+
+
+def browser_bridge() -> Any:
+    """``globalThis.evomachineSandbox`` when this Pyodide runs beside one, else ``None``."""
+    try:
+        import js  # browser only
+    except ImportError:
+        return None
+    bridge = getattr(js, "evomachineSandbox", None)
+    if bridge is None or type(bridge).__name__ in ("JsNull", "JsUndefined"):
+        return None
+    return bridge
+
+
+def _error(reply: Any, filename: str) -> SandboxError:
+    if not isinstance(reply, dict):
+        return BoundaryError("the sandbox worker answered out of shape", cause="protocol",
+                             filename=filename)
+    message = str(reply.get("message") or "failed")[:2000]
+    kind = reply.get("kind")
+    if kind == "BoundaryError":
+        return BoundaryError(message, cause=str(reply.get("cause") or "crashed"),
+                             filename=filename)
+    return _KINDS.get(str(kind), GeneratedCodeError)(message, filename=filename)
+
+
+def _parse(text: Any, filename: str) -> Any:
+    try:
+        return json.loads(str(text))
+    except ValueError:
+        return None
+
+
+class WorkerHost:
+    """Loads generated modules into the sandbox Worker through the page's manager."""
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+        self._keys = itertools.count(1)
+
+    async def load(self, code: str, filename: str, budget: Budget | None = None) -> WorkerModule:
+        if not isinstance(code, str):
+            raise GeneratedCodeError("generated code must be a str", filename=filename)
+        key = str(next(self._keys))
+        limits = json.dumps(dataclasses.asdict(budget)) if budget is not None else ""
+        reply = _parse(await self._bridge.load(key, code, filename, limits), filename)
+        if not isinstance(reply, dict) or reply.get("ok") is not True:
+            raise _error(reply, filename)
+        return WorkerModule(self._bridge, key, code, filename)
+
+    async def close(self) -> None:
+        return None
+
+
+class WorkerModule:
+    """A module loaded in the sandbox Worker; answers arrive as JSON and are checked."""
+
+    def __init__(self, bridge: Any, key: str, source: str, filename: str) -> None:
+        self._bridge = bridge
+        self._key = key
+        self.source = source
+        self.filename = filename
+
+    async def execute_many(self, inputs: list[Any],
+                           context: Any) -> list[dict[str, Any] | SandboxError]:
+        try:
+            payload = json.dumps(list(inputs)), json.dumps(context or {})
+        except (TypeError, ValueError) as error:
+            failure = GeneratedCodeError(f"inputs are not JSON: {error}", filename=self.filename)
+            return [failure for _ in inputs]
+        reply = _parse(await self._bridge.executeMany(self._key, *payload), self.filename)
+        results = reply.get("results") if isinstance(reply, dict) and reply.get("ok") else None
+        if not isinstance(results, list) or len(results) != len(inputs):
+            error = _error(reply, self.filename)
+            return [error for _ in inputs]
+        answers: list[dict[str, Any] | SandboxError] = []
+        for item in results:
+            if isinstance(item, dict) and item.get("ok") is True \
+                    and isinstance(item.get("value"), dict):
+                answers.append(item["value"])
+            else:
+                answers.append(_error(item, self.filename))
+        return answers
+
+    async def execute(self, input: Any, context: Any) -> dict[str, Any]:
+        [answer] = await self.execute_many([input], context)
+        if isinstance(answer, SandboxError):
+            raise answer
+        return answer
+
+    async def get_confidence(self, input: Any) -> float:
+        answer = await self.execute(input, {})
+        confidence = answer.get("confidence")
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+            raise GeneratedCodeError("confidence is not a number", filename=self.filename)
+        return min(1.0, max(0.0, float(confidence)))
+
+    async def call(self, name: str, *args: Any) -> Any:
+        raise GeneratedCodeError(f"call({name!r}) is not offered across the browser's boundary",
+                                 filename=self.filename)

@@ -1,0 +1,134 @@
+// Runs generated code in a dedicated Worker (worker.mjs) on the engine's behalf, behind the
+// interface Python's WorkerHost calls (globalThis.evomachineSandbox). Each call has a deadline;
+// a call that overruns it, a worker that dies or answers out of shape gets the worker terminated,
+// the pending calls fail with a BoundaryError, and the next call starts a fresh worker and loads
+// its modules again from the sources kept here. Every answer is a JSON string, never a rejection.
+
+const DEFAULT_DEADLINE_MS = 2000;
+const BOOT_DEADLINE_MS = 120000;
+const MAX_REPLY_CHARS = 8 * 1024 * 1024;
+const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];
+
+function failure(kind, message, cause) {
+  return JSON.stringify({ ok: false, kind, message, cause });
+}
+
+export class SandboxManager {
+  constructor({ base, manifest, deadlineMs = DEFAULT_DEADLINE_MS }) {
+    this.base = base;
+    this.deadlineMs = deadlineMs;
+    this.wheels = manifest.wheels
+      .filter((w) => w.group === "engine" && SANDBOX_WHEELS.some((name) => w.file.toLowerCase().startsWith(name)))
+      .map((w) => new URL(`wheels/${w.file}`, base).href);
+    this.sources = new Map();  // key -> {code, filename, budget}
+    this.worker = null;
+    this.booting = null;
+    this.loaded = new Set();  // keys loaded in the current worker
+    this.pending = new Map();  // id -> {resolve, timer}
+    this.nextId = 1;
+    this.restarts = 0;
+    this.lastExit = null;
+  }
+
+  describe() {
+    return JSON.stringify({ kind: "worker", restarts: this.restarts, last_exit: this.lastExit,
+                            running: Boolean(this.worker), modules: this.sources.size });
+  }
+
+  async load(key, code, filename, budget) {
+    this.sources.set(String(key), { code: String(code), filename: String(filename), budget: String(budget || "") });
+    const text = await this.ensureLoaded(String(key));
+    if (!JSON.parse(text).ok) this.sources.delete(String(key));
+    return text;
+  }
+
+  async executeMany(key, inputs, context) {
+    key = String(key);
+    if (!this.sources.has(key)) return failure("missing", "module not loaded");
+    const loaded = await this.ensureLoaded(key);
+    if (!JSON.parse(loaded).ok) return loaded;
+    const count = Math.max(1, JSON.parse(inputs).length || 1);
+    return this.request({ op: "execute_many", key, inputs: String(inputs), context: String(context) },
+                        this.deadlineMs * count);
+  }
+
+  /** The names of network, storage and loading APIs the Worker's scope still offers. */
+  async openDoors() {
+    const booted = await this.start();
+    return booted || this.request({ op: "open" }, this.deadlineMs);
+  }
+
+  async unload(key) {
+    key = String(key);
+    this.sources.delete(key);
+    if (this.loaded.delete(key) && this.worker) await this.request({ op: "unload", key }, this.deadlineMs);
+    return "{}";
+  }
+
+  async ensureLoaded(key) {
+    const booted = await this.start();
+    if (booted) return booted;
+    if (this.loaded.has(key)) return JSON.stringify({ ok: true });
+    const source = this.sources.get(key);
+    const text = await this.request({ op: "load", key, ...source }, this.deadlineMs * 5);
+    if (JSON.parse(text).ok) this.loaded.add(key);
+    return text;
+  }
+
+  /** Start a worker if none runs; a JSON failure if it cannot boot, else null. */
+  async start() {
+    if (this.worker && !this.booting) return null;
+    if (!this.booting) {
+      this.worker = new Worker(new URL("web/sandbox/worker.mjs", this.base), { type: "module" });
+      this.loaded = new Set();
+      this.worker.onmessage = (event) => this.settle(event.data);
+      this.worker.onerror = (event) => {
+        event.preventDefault();
+        this.kill("crashed", `the sandbox worker failed: ${event.message || "error"}`);
+      };
+      this.booting = this.request({ op: "boot", indexURL: new URL("pyodide/", this.base).href,
+                                    wheels: this.wheels }, BOOT_DEADLINE_MS)
+        .then((text) => { this.booting = null; return JSON.parse(text).ok === false ? text : null; });
+    }
+    return this.booting;
+  }
+
+  request(message, deadlineMs) {
+    const id = this.nextId++;
+    if (!this.worker) return Promise.resolve(failure("BoundaryError", "the sandbox worker stopped", "crashed"));
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => this.kill("deadline", `the sandbox worker ran past its ${deadlineMs} ms deadline`),
+        deadlineMs);
+      this.pending.set(id, { resolve, timer });
+      this.worker.postMessage({ id, ...message });
+    });
+  }
+
+  settle(data) {
+    const entry = data && this.pending.get(data.id);
+    if (!entry) return this.kill("protocol", "the sandbox worker answered a question nobody asked");
+    if (typeof data.fatal === "string") return this.kill("crashed", `the sandbox worker died: ${data.fatal}`);
+    if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS) {
+      return this.kill("protocol", "the sandbox worker answered out of shape");
+    }
+    clearTimeout(entry.timer);
+    this.pending.delete(data.id);
+    entry.resolve(data.text);
+  }
+
+  kill(cause, message) {
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    this.booting = null;
+    this.loaded = new Set();
+    this.restarts += 1;
+    this.lastExit = cause;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const { resolve, timer } of pending) {
+      clearTimeout(timer);
+      resolve(failure("BoundaryError", message, cause));
+    }
+  }
+}

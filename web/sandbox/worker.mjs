@@ -1,0 +1,109 @@
+// The sandbox Worker: its own Pyodide, with nothing but RestrictedPython and the engine's
+// sandbox package, runs generated code for the engine. Before any generated code loads it
+// removes every way out of this worker it does not need (network, storage, more workers,
+// script loading), so Python that escaped the first layer still reaches nothing. It holds
+// no secret. A hang or a fatal Pyodide error here costs only this worker: the manager
+// (manager.mjs) terminates it and starts another.
+
+const CLOSED = [
+  "fetch", "XMLHttpRequest", "WebSocket", "WebTransport", "EventSource", "importScripts",
+  "indexedDB", "caches", "BroadcastChannel", "Worker", "SharedWorker", "Request",
+];
+
+let api = null;
+
+const DRIVER = `
+import json
+from evomachine.sandbox import Budget, SandboxError, load_module
+
+_modules = {}
+
+
+def _failure(error):
+    kind = type(error).__name__ if isinstance(error, SandboxError) else "GeneratedCodeError"
+    reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+    return {"ok": False, "kind": kind, "message": str(reason)[:2000]}
+
+
+def load(key, code, filename, budget_json):
+    try:
+        budget = Budget(**json.loads(budget_json)) if budget_json else None
+        _modules[key] = load_module(code, filename, budget)
+        return json.dumps({"ok": True})
+    except Exception as error:  # every failure is a refused module, never a dead worker
+        return json.dumps(_failure(error))
+
+
+def execute_many(key, inputs_json, context_json):
+    module = _modules.get(key)
+    if module is None:
+        return json.dumps({"ok": False, "kind": "missing", "message": "module not loaded"})
+    inputs, context = json.loads(inputs_json), json.loads(context_json)
+    results = []
+    for item in inputs:
+        try:
+            results.append({"ok": True, "value": module.execute(item, context)})
+        except Exception as error:
+            results.append(_failure(error))
+    try:
+        return json.dumps({"ok": True, "results": results}, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return json.dumps({"ok": False, "kind": "GeneratedCodeError",
+                           "message": f"results are not JSON: {error}"})
+
+
+def unload(key):
+    _modules.pop(key, None)
+    return "{}"
+`;
+
+function close() {
+  for (const name of CLOSED) {
+    try {
+      Object.defineProperty(self, name, { value: undefined, writable: false, configurable: false });
+    } catch { /* already gone */ }
+  }
+}
+
+async function boot({ indexURL, wheels }) {
+  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  const pyodide = await loadPyodide({ indexURL, fullStdLib: false });
+  await pyodide.loadPackage(wheels, { messageCallback: () => {}, checkIntegrity: false });
+  const driver = pyodide.runPython(`
+import types
+_driver = types.ModuleType("evomachine_sandbox_driver")
+exec(compile(${JSON.stringify(DRIVER)}, "<sandbox driver>", "exec"), _driver.__dict__)
+_driver`);
+  api = {
+    load: driver.load, execute_many: driver.execute_many, unload: driver.unload,
+  };
+  close();
+}
+
+self.onmessage = async (event) => {
+  const { id, op } = event.data || {};
+  try {
+    let text;
+    if (op === "boot") {
+      await boot(event.data);
+      text = "{}";
+    } else if (!api) {
+      throw new Error("the sandbox has not booted");
+    } else if (op === "load") {
+      text = api.load(event.data.key, event.data.code, event.data.filename, event.data.budget || "");
+    } else if (op === "execute_many") {
+      text = api.execute_many(event.data.key, event.data.inputs, event.data.context);
+    } else if (op === "unload") {
+      text = api.unload(event.data.key);
+    } else if (op === "open") {
+      // Which of the closed names this scope still offers (none, once booted), for checks.
+      text = JSON.stringify(CLOSED.filter((name) => self[name] !== undefined));
+    } else {
+      throw new Error(`unknown operation ${String(op)}`);
+    }
+    self.postMessage({ id, text: String(text) });
+  } catch (error) {
+    // A Python exception escaping the driver or a fatal Pyodide error: this worker is done.
+    self.postMessage({ id, fatal: String(error && error.message ? error.message : error).slice(0, 2000) });
+  }
+};
