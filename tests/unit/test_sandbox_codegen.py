@@ -57,3 +57,28 @@ async def test_model_name_injection_through_synthesis_is_inert() -> None:
     imports = [alias.name for node in tree.body if isinstance(node, ast.Import)
                for alias in node.names]
     assert "os" not in imports
+
+
+def test_reserved_names_are_refused_at_any_depth_of_module_scope() -> None:
+    """h27/h28: nested blocks, walrus in a comprehension and ``global`` used to get past the
+    check of top-level statements only; a local of the same name is harmless and allowed."""
+    from pathlib import Path
+
+    import pytest
+
+    from evomachine.evolution.synthesis.llm_codegen import CodegenFailure, check_names
+
+    corpus = Path(__file__).parent / "hostile_redteam"
+    for name, clash in (("h27_reserved_nested", "calibrate"),
+                        ("h28_walrus_global_rebind", "TASK")):
+        source = (corpus / f"{name}.py").read_text().split("# ---- contract adapter")[0]
+        with pytest.raises(CodegenFailure, match=clash):
+            check_names(source)
+    for source in ("for calibrate in range(3):\n    pass\n",
+                   "try:\n    pass\nexcept ValueError as predict:\n    pass\n",
+                   "def solve(input):\n    global execute\n    return 1\n",
+                   "with open('x') as (TASK):\n    pass\n"):
+        with pytest.raises(CodegenFailure):
+            check_names(source)
+    check_names("def solve(input):\n    features = input['text'].split()\n"
+                "    return [calibrate for calibrate in features][0]\n")

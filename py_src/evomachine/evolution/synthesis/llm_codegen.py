@@ -155,25 +155,53 @@ def extract_code(text: str) -> str:
     raise CodegenFailure("the answer has no top-level `def solve(` (fenced or plain)")
 
 
+def module_bindings(tree: ast.AST) -> set[str]:
+    """The module-level names the code binds, at any depth of module-level blocks
+    (``if``, ``for``, ``with``, ``try``, walrus in comprehensions), and every name a
+    function declares ``global``. Names local to a function or class body do not count."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST, local: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Global):
+                names.update(child.names)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if not local:
+                    names.add(child.name)
+                visit(child, True)
+            elif isinstance(child, ast.Lambda):
+                visit(child, True)
+            else:
+                if not local:
+                    names.update(bound_here(child))
+                visit(child, local)
+
+    visit(tree, False)
+    return names
+
+
+def bound_here(node: ast.AST) -> set[str]:
+    """Names this one node binds in the scope it runs in."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        return {node.id}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+        return {node.name}
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return {node.rest}
+    return set()
+
+
 def check_names(code: str) -> None:
-    """Refuse code that does not parse or redefines a name the module relies on."""
+    """Refuse code that does not parse or rebinds a module-level name the module relies on."""
     try:
         tree = ast.parse(code)
     except SyntaxError as error:
         raise CodegenFailure(f"syntax error at line {error.lineno}: {error.msg}") from error
-    for node in tree.body:
-        targets: list[str] = []
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            targets = [node.name]
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found = [item for target in nodes for item in ast.walk(target)]
-            targets = [item.id for item in found if isinstance(item, ast.Name)]
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            targets = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
-        clash = sorted(set(targets) & RESERVED)
-        if clash:
-            raise CodegenFailure(f"the code redefines reserved name(s) {', '.join(clash)}")
+    clash = sorted(module_bindings(tree) & RESERVED)
+    if clash:
+        raise CodegenFailure(f"the code redefines reserved name(s) {', '.join(clash)}")
 
 
 async def ask_for_code(
