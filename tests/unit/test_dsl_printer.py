@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -106,19 +105,15 @@ def test_unprintable_machines_raise_value_error(machine, fragment):
     assert fragment in str(info.value)
 
 
-def test_two_hundred_node_machine_parses_in_milliseconds():
+def test_two_hundred_node_machine_parses():
+    # Parse speed is a benchmark figure (bench/), not a wall-clock assertion.
     body = "".join(
         f'Task t{i} {{ prompt: "Step {i}"; output<"a" | "b">; llm_threshold: 0.5; }}\n'
         f"t{i} -a-> t{i + 1};\nt{i} -b-> t0;\n"
         for i in range(200)
     )
-    text = f'machine "Big"\n{body}State t200;\n'
-    parse_machine(text)  # warm up
-    start = time.perf_counter()
-    machine = parse_machine(text)
-    elapsed = time.perf_counter() - start
+    machine = parse_machine(f'machine "Big"\n{body}State t200;\n')
     assert len(machine.nodes) == 201 and len(machine.edges) == 400
-    assert elapsed < 0.5, f"parsing took {elapsed * 1000:.0f} ms"
 
 
 @pytest.mark.cpython_only

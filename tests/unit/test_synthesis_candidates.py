@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from test_synthesis_data import (
     ROUTE,
@@ -114,12 +112,11 @@ async def test_unknown_synthesizer_is_refused():
         await synthesize(ROUTE, keyword_records(20), synthesizers=["magic"])
 
 
-async def test_two_thousand_records_synthesize_quickly():
+async def test_two_thousand_records_synthesize_into_a_bounded_module():
+    # How long it takes is measured in bench/ (synthesis_ms per workload), not asserted here.
     records = keyword_records(2000, accuracy=0.95)
-    started = time.perf_counter()
     result = await synthesize(ROUTE, records, verify_inputs=0)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 3.0, f"synthesis of 2,000 records took {elapsed:.2f}s"
+    assert result.heldout_size == 2000 and result.heldout_agreement > 0.9
     assert len(result.code) < 300_000
 
 

@@ -24,6 +24,8 @@ from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.stages import (
     CodeOutcome,
     EvolutionError,
+    answers,
+    checked_result,
     run_code,
     same_answer,
 )
@@ -333,8 +335,9 @@ class EvolutionaryExecutor(MachineExecutor):
         records = [r for r in self.histories[task].training_records()
                    if r.success and r.llm_output is not None]
         pairs: list[tuple[float, bool]] = []
-        for record in records:
-            outcome = await run_code(module, record.input, dict(self.context), spec.schema)
+        results = await answers(module, [r.input for r in records], dict(self.context))
+        for record, result in zip(records, results, strict=True):
+            outcome = checked_result(result, spec.schema)
             agreed = outcome.error is None and same_answer(outcome.output, record.llm_output)
             pairs.append((outcome.confidence if outcome.error is None else 0.0, agreed))
         policy = state.policy

@@ -75,24 +75,62 @@ async def run_code(module: Any, input: Any, context: dict[str, Any],
         if inspect.isawaitable(result):
             result = await result
     except Exception as error:  # sandbox violation, budget exceeded, bug in generated code
-        return CodeOutcome(error=f"code failed: {type(error).__name__}: {error}",
-                           latency_ms=_ms(started))
-    latency = _ms(started)
+        result = error
+    outcome = checked_result(result, schema)
+    outcome.latency_ms = _ms(started)
+    return outcome
+
+
+def checked_result(result: Any, schema: dict[str, Any] | None) -> CodeOutcome:
+    """What one result of generated code (a dict, or the exception it raised) means."""
+    if isinstance(result, Exception):
+        return CodeOutcome(error=f"code failed: {type(result).__name__}: {result}")
     if not isinstance(result, dict) or "output" not in result:
-        return CodeOutcome(error=f"code returned {type(result).__name__}, not a dict with 'output'",
-                           latency_ms=latency)
+        return CodeOutcome(error=f"code returned {type(result).__name__}, not a dict with 'output'")
     confidence = result.get("confidence", 0.0)
     if (isinstance(confidence, bool) or not isinstance(confidence, int | float)
             or not math.isfinite(confidence)):
-        return CodeOutcome(error=f"code returned confidence {confidence!r}, not a number",
-                           latency_ms=latency)
+        return CodeOutcome(error=f"code returned confidence {confidence!r}, not a number")
     output = result["output"]
     problem = output_problem(output, schema)
     if problem:
-        return CodeOutcome(output=output, error=f"code answered {output!r}: {problem}",
-                           latency_ms=latency)
-    return CodeOutcome(output=output, confidence=min(1.0, max(0.0, float(confidence))),
-                       latency_ms=latency)
+        return CodeOutcome(output=output, error=f"code answered {output!r}: {problem}")
+    return CodeOutcome(output=output, confidence=min(1.0, max(0.0, float(confidence))))
+
+
+async def answers(module: Any, inputs: list[Any], context: dict[str, Any], *,
+                  max_errors: int = 4) -> list[Any]:
+    """``module``'s results for ``inputs`` (a dict or the exception, in place), in batches.
+
+    A module behind a boundary answers a batch in one crossing (``execute_many``);
+    batches grow fourfold from ``max_errors`` inputs. Once ``max_errors`` inputs have
+    failed and failures outnumber answers, the rest are not tried and get the last
+    failure: code that hangs until its deadline must not cost a deadline per input.
+    """
+    results: list[Any] = []
+    failed = 0
+    start, size = 0, max_errors
+    while start < len(inputs):
+        chunk = inputs[start:start + size]
+        start, size = start + size, size * 4
+        many = getattr(module, "execute_many", None)
+        if many is not None:
+            got = await many(chunk, context)
+        else:
+            got = []
+            for item in chunk:
+                try:
+                    outcome = module.execute(item, context)
+                    got.append(await outcome if inspect.isawaitable(outcome) else outcome)
+                except Exception as error:  # generated code failing is an answer, not a crash
+                    got.append(error)
+        results.extend(got)
+        failed += sum(isinstance(item, Exception) for item in got)
+        if failed >= max_errors and failed > len(results) - failed:
+            last = next(item for item in reversed(results) if isinstance(item, Exception))
+            results.extend(last for _ in inputs[len(results):])
+            break
+    return results
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -65,8 +65,13 @@ class LLMCodeModel:
         return result["output"], float(result["metadata"]["raw_score"])
 
     async def measure(self, inputs: list[Any]) -> None:
-        """Run the hosted module on ``inputs`` in one crossing; ``predict`` replays them."""
-        results = await self.module.execute_many(inputs, {})
+        """Run the hosted module on ``inputs`` in batches; ``predict`` replays the answers.
+
+        Once most answers fail the rest are not tried (see ``stages.answers``).
+        """
+        from evomachine.evolution.stages import answers
+
+        results = await answers(self.module, inputs, {})
         self.answers = {}
         for input, result in zip(inputs, results, strict=True):
             if isinstance(result, Exception):
