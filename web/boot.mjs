@@ -1,9 +1,13 @@
-// Boots Pyodide and the engine from this origin only, showing each phase and its time.
+// Boots the engine from this origin only, showing each phase and its time. Pyodide and the engine
+// run in a module Worker (web/engine-worker.mjs, driven through web/lab/engine.mjs): the page
+// itself never loads Pyodide and never runs Python; the worker reports each phase as it ends.
 // Exposes window.evomachine: { ready, version, bootTimings, manifest } for users' scripts and tests;
-// the lab phase (web/lab/main.mjs) adds the automation API before `ready` resolves. The Pyodide
-// handle itself stays inside this module: nothing on the page can run Python except that API.
+// the lab phase (web/lab/main.mjs) adds the automation API before `ready` resolves.
+// window.evomachineOptions, when a script set it before boot, may name the storage backend
+// ({storage: "indexeddb" | "localstorage" | "memory"}); by default the engine picks the best.
 // The header's Reset is wired first of all, so it is the way out even when boot fails.
 
+import { EngineClient } from "./lab/engine.mjs";
 import { wireResetButton } from "./reset.mjs";
 
 const phases = ["runtime", "packages", "engine", "lab"];
@@ -34,6 +38,13 @@ async function timed(name, index, work) {
   markPhase(name, "done", ms);
   setProgress((index + 1) / phases.length);
   return result;
+}
+
+function deferred() {
+  const parts = {};
+  parts.promise = new Promise((resolve, reject) => { parts.resolve = resolve; parts.reject = reject; });
+  parts.promise.catch(() => {}); // a phase never reached rejects unobserved
+  return parts;
 }
 
 function showError(error) {
@@ -84,24 +95,23 @@ async function boot() {
     if (!r.ok) throw new Error(`manifest.json: HTTP ${r.status}; run 'python3 build.py' to build dist/`);
     return r.json();
   });
-  const pyodide = await timed("runtime", 0, async () => {
-    const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
-    return loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
+  // The worker says when each of its phases ends; each phase here runs from the end of the last.
+  const ended = Object.fromEntries(phases.slice(0, 3).map((name) => [name, deferred()]));
+  let engine = null;
+  let booting = null;
+  await timed("runtime", 0, () => {
+    engine = new EngineClient(base, (name) => ended[name]?.resolve());
+    booting = engine.boot(base, manifest);
+    booting.catch((error) => { for (const phase of Object.values(ended)) phase.reject(error); });
+    return ended.runtime.promise;
   });
-  await timed("packages", 1, async () => {
-    const urls = manifest.wheels
-      .filter((w) => w.group === "engine")
-      .map((w) => new URL(`wheels/${w.file}`, base).href);
-    await pyodide.loadPackage(urls, { messageCallback: () => {}, checkIntegrity: false });
-  });
-  const version = await timed("engine", 2, async () => {
-    const module = pyodide.pyimport("evomachine");
-    return module.__version__;
-  });
+  await timed("packages", 1, () => ended.packages.promise);
+  await timed("engine", 2, () => ended.engine.promise);
+  const version = await booting;
   document.getElementById("boot-title").textContent = "Loading lab…";
   await timed("lab", 3, async () => {
     const { startLab } = await import(new URL("web/lab/main.mjs", base).href);
-    await startLab({ pyodide, manifest, base, api: window.evomachine });
+    await startLab({ engine, manifest, base, api: window.evomachine, options: window.evomachineOptions || {} });
   });
   Object.assign(window.evomachine, { version, manifest });
   document.getElementById("engine-version").textContent = `engine ${version}`;

@@ -57,7 +57,7 @@ def _wait_for_function(page: Page, expression: str, *, arg=None, timeout: float 
 
 Page.wait_for_function = _wait_for_function
 
-# The page keeps its Pyodide to itself (no handle on window). Tests that need to run Python in
+# The page runs no Python: the engine's Pyodide is in its Worker. Tests that need to run Python in
 # the page's origin (the storage conformance suite, raw IndexedDB checks) boot a Pyodide of their
 # own there, from the same dist/, and keep it as window.__testPyodide: test code, not the page's.
 _TEST_PYODIDE = """async () => {
@@ -73,6 +73,18 @@ _TEST_PYODIDE = """async () => {
   }
   return true;
 }"""
+
+
+def engine_worker(page: Page, timeout: float = 30_000):
+    """The page's engine Worker (``web/engine-worker.mjs``), for evaluating in its scope."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        found = [w for w in page.workers if w.url.endswith("/web/engine-worker.mjs")]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"no engine worker among {[w.url for w in page.workers]}")
+        page.wait_for_timeout(50)
 
 
 def page_python(page: Page) -> str:

@@ -56,6 +56,7 @@ def test_the_shell_has_a_strict_csp_and_nothing_inline():
     assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
     assert directives["style-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["base-uri"] == "'none'"
+    assert directives["worker-src"] == "'self'"  # the engine and sandbox Workers, same origin
     assert "unsafe-inline" not in policy.group(1)
     assert "'unsafe-eval'" not in policy.group(1)
     scripts = re.findall(r"<script\b([^>]*)>", html)
@@ -69,3 +70,11 @@ def test_boot_keeps_the_pyodide_handle_to_itself():
     for assignment in re.findall(r"Object\.assign\(window\.evomachine, \{([^}]*)\}", boot):
         assert "pyodide" not in assignment
     assert not re.search(r"window\.[A-Za-z_.]*pyodide\s*=", boot, re.IGNORECASE)
+
+
+def test_only_the_workers_load_pyodide():
+    """The page renders; Pyodide is loaded by the engine Worker (and the sandbox's) alone."""
+    loaders = sorted(str(p.relative_to(WEB)) for p in sources() if "pyodide" in p.read_text()
+                     and re.search(r"loadPyodide\(|pyodide\.mjs", p.read_text()))
+    assert loaders and all(name in ("engine-worker.mjs", "sandbox/worker.mjs")
+                           for name in loaders), loaders

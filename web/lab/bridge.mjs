@@ -1,7 +1,9 @@
 // The automation API (window.evomachine) over the Python Lab. Every call returns a promise.
-// Python is called through one door, Lab.call(method, argsJson) -> {ok, value | error}, so no
-// proxy crosses the boundary. Runs are chunked: run_chunk does a few steps or ~30 ms, then the
-// loop yields to the event loop (MessageChannel) so the page paints and pause() gets a turn.
+// Python runs in the engine Worker (engine.mjs, engine-worker.mjs) and is called through one
+// door, Lab.call(method, argsJson) -> {ok, value | error}, as messages, so no proxy crosses.
+// Runs are chunked: run_chunk does a few steps or ~30 ms, and the loop here asks for the next
+// one. pause() stops the loop between chunks and also interrupts the chunk running in the
+// worker, which stops after its current step ("paused").
 //
 // Two tabs of one origin share one storage. Every call that changes state runs holding the
 // origin-wide Web Lock LOCK_NAME, after lab.sync() has caught up with what other tabs saved,
@@ -241,7 +243,7 @@ export class LabBridge extends EventTarget {
       return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
     } catch (failure) {
       if (failure?.name !== "AbortError") throw failure;
-      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false };
+      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false };
       this.emit("run", { phase: "end", ...summary, total, until });
       return summary; // paused while waiting for another tab
     } finally {
@@ -282,6 +284,7 @@ export class LabBridge extends EventTarget {
     const summary = {
       steps, reason, error, elapsed_ms: elapsed, steps_per_s: elapsed > 0 ? steps / (elapsed / 1000) : 0,
       stages: last ? last.stages : {}, halted: last ? last.halted : false,
+      interrupted: last ? last.reason === "paused" : false, // Pause stopped a chunk in the engine
     };
     this.emit("run", { phase: "end", ...summary, total, until });
     this.emit("change", { what: "run" });
@@ -295,6 +298,11 @@ export class LabBridge extends EventTarget {
     if (!control) return false;
     control.pauseRequested = true;
     control.abort.abort(); // only matters while the run waits for another tab's lock
+    // The engine runs in a Worker: tell the chunk running there to stop after its current step.
+    // When it took the message (the chunk was waiting, e.g. for the LLM), the page says so.
+    this.lab.interrupt?.().then((interrupting) => {
+      if (interrupting && this.running === control) this.emit("run", { phase: "pausing" });
+    }).catch(() => {});
     await control.done;
     return true;
   }

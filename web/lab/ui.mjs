@@ -212,6 +212,10 @@ export async function mountUI(bridge) {
       $("pause-btn").disabled = false;
       $("run-status").textContent = "Waiting for the run in another tab to finish…";
     }
+    if (d.phase === "pausing") {
+      $("pause-btn").disabled = true;
+      $("run-status").textContent = "Pausing after the current step…";
+    }
     if (d.phase === "progress") {
       const fraction = d.until ? Math.min(1, d.steps / Math.max(d.steps + 1, 3000)) : d.steps / d.total;
       bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));

@@ -1,10 +1,12 @@
 """``Lab``: the one object the page drives. Every public method returns JSON text.
 
-The page (``web/lab/*.mjs``) calls these methods through Pyodide; arguments
-that are structured arrive as JSON text too, so no proxy crosses the boundary.
-Long runs are the page's loop over :meth:`Lab.run_chunk`, which runs up to
-``max_steps`` steps or ``budget_ms`` milliseconds and returns, so the browser
-can paint and the user can pause between chunks.
+The page (``web/lab/*.mjs``) calls these methods as messages to the engine
+Worker (``web/engine-worker.mjs``), where Pyodide runs; arguments that are
+structured arrive as JSON text too, so no proxy crosses the boundary. Long
+runs are the page's loop over :meth:`Lab.run_chunk`, which runs up to
+``max_steps`` steps or ``budget_ms`` milliseconds and returns, so the user can
+pause between chunks; :meth:`Lab.interrupt` (sent while a chunk runs) stops
+that chunk after its current step.
 
 Files and stored documents never carry authority: an import is validated
 whole before anything is written (:mod:`evomachine.app.schema`), and the API
@@ -32,7 +34,7 @@ PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
     "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
-    "repair",
+    "repair", "interrupt",
 })
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")

@@ -1,7 +1,10 @@
 """The lab's runs: chunks of steps the page loops over, single steps, manual evolution.
 
 Mixed into ``Lab``. A chunk stops after ``max_steps`` steps or ``budget_ms``
-milliseconds, so the browser can paint and the user can pause between chunks.
+milliseconds, so the user can pause between chunks; a chunk also stops after
+the step in progress when :meth:`RunMixin.interrupt` arrives meanwhile (the
+engine runs in a Worker, whose event loop takes the page's Pause whenever a
+step awaits, e.g. an LLM request).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ class RunMixin:
     executor: Any
     series: SeriesBook
     llm_error: str | None
+    _chunk_running: bool = False  # a run_chunk or step is under way
+    _interrupted: bool = False  # ... and was asked to stop after its current step
 
     if TYPE_CHECKING:  # provided by Lab
         def _require(self) -> Any: ...
@@ -34,10 +39,20 @@ class RunMixin:
 
         ``reason`` is ``done`` (all steps ran), ``budget`` (time is up, call
         again), ``halted`` (no more input), ``reached`` (a task got to
-        ``until_stage``), ``no_llm`` or ``error``.
+        ``until_stage``), ``paused`` (:meth:`interrupt` was called meanwhile),
+        ``no_llm`` or ``error``.
         """
         result = await self._steps(max_steps, budget_ms, until_stage, until_task, collect=False)
         return dumps(result)
+
+    async def interrupt(self) -> str:
+        """Ask the chunk running now to stop after its current step; ``{interrupting}``.
+
+        Called while a chunk awaits (the page's Pause). With no chunk running it
+        does nothing, so a late Pause never stops the next run.
+        """
+        self._interrupted = self._chunk_running
+        return dumps({"interrupting": self._chunk_running})
 
     async def step(self, count: int = 1) -> str:
         """Run ``count`` steps now and return what each did (the last 200 of them)."""
@@ -54,31 +69,38 @@ class RunMixin:
         target = STAGES.index(until_stage) if until_stage in STAGES else None
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []
-        while steps < max_steps:
-            try:
-                result = await ex.step()
-            except ExecutionError as failure:
-                reason, error = "error", str(failure)
-                break
-            if result is None:
-                reason = "halted"
-                break
-            steps += 1
-            if collect:
-                results.append({"node": result.node, "output": result.output,
-                                "next": result.next, "error": result.error})
-            node = ex._nodes.get(result.node)
-            if node is not None and node.kind == "task":
-                self._observe(ex, result.node)
-                if target is not None and self._reached(ex, target, until_task):
-                    reason = "reached"
+        self._chunk_running, self._interrupted = True, False
+        try:
+            while steps < max_steps:
+                try:
+                    result = await ex.step()
+                except ExecutionError as failure:
+                    reason, error = "error", str(failure)
                     break
-            if ex.halted:
-                reason = "halted"
-                break
-            if budget_ms is not None and (time.perf_counter() - started) * 1000 >= budget_ms:
-                reason = "budget" if steps < max_steps else "done"
-                break
+                if result is None:
+                    reason = "halted"
+                    break
+                steps += 1
+                if collect:
+                    results.append({"node": result.node, "output": result.output,
+                                    "next": result.next, "error": result.error})
+                node = ex._nodes.get(result.node)
+                if node is not None and node.kind == "task":
+                    self._observe(ex, result.node)
+                    if target is not None and self._reached(ex, target, until_task):
+                        reason = "reached"
+                        break
+                if ex.halted:
+                    reason = "halted"
+                    break
+                if self._interrupted and steps < max_steps:
+                    reason = "paused"
+                    break
+                if budget_ms is not None and (time.perf_counter() - started) * 1000 >= budget_ms:
+                    reason = "budget" if steps < max_steps else "done"
+                    break
+        finally:
+            self._chunk_running = self._interrupted = False
         return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:])
 
     def _chunk_result(self, steps: int, reason: str, error: str | None,

@@ -17,6 +17,7 @@ logger = logging.getLogger("evomachine.storage")
 
 KINDS = ("memory", "localstorage", "indexeddb", "sqlite:PATH")
 ENV_VAR = "EVOMACHINE_STORAGE"
+PAGE_STORAGE = "evomachinePageStorage"  # set in the engine Worker when it relays localStorage
 
 
 def _browser_globals():
@@ -48,6 +49,20 @@ def _local_storage_works(store) -> bool:
     return True
 
 
+def _web_storage(js) -> tuple[object | None, str]:
+    """A working Web Storage and where it is: the page's own ``localStorage``, or in the
+    engine Worker (which has none) ``evomachinePageStorage``, the page's entries kept in
+    step with the page by ``web/engine-worker.mjs``. ``(None, "")`` when neither works.
+    """
+    local = _present(js, "localStorage")
+    if local is not None and _local_storage_works(local):
+        return local, "localStorage works"
+    relayed = _present(js, PAGE_STORAGE)
+    if relayed is not None and _local_storage_works(relayed):
+        return relayed, "the page's localStorage works (reached through the page)"
+    return None, ""
+
+
 def _auto() -> tuple[Storage, str]:
     js = _browser_globals()
     if js is None:
@@ -59,9 +74,9 @@ def _auto() -> tuple[Storage, str]:
             f"or set {ENV_VAR} to keep data")
     if _present(js, "indexedDB") is not None:
         return IndexedDBStorage(), "IndexedDB is available in this browser"
-    local = _present(js, "localStorage")
-    if local is not None and _local_storage_works(local):
-        return LocalStorageBackend(web_storage=local), "no IndexedDB here; localStorage works"
+    local, where = _web_storage(js)
+    if local is not None:
+        return LocalStorageBackend(web_storage=local), f"no IndexedDB here; {where}"
     return MemoryStorage(), "neither IndexedDB nor localStorage works here; data lasts until reload"
 
 
@@ -71,7 +86,9 @@ def _explicit(kind: str) -> Storage:
     if lowered == "memory":
         return MemoryStorage()
     if lowered == "localstorage":
-        return LocalStorageBackend()
+        js = _browser_globals()
+        local = _web_storage(js)[0] if js is not None else None
+        return LocalStorageBackend(web_storage=local)  # None: js.localStorage on first use
     if lowered == "indexeddb":
         return IndexedDBStorage()
     if lowered.startswith("sqlite:") or lowered == "sqlite":
