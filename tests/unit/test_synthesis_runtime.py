@@ -18,6 +18,7 @@ from evomachine.evolution.synthesis.runtime import (
     linear_predict,
     nb_predict,
     normalise,
+    sparse_rows,
     tagged,
 )
 from evomachine.sandbox import load_module
@@ -85,10 +86,11 @@ def test_nb_predict_matches_the_plain_loop_to_the_last_bit():
 
 
 def test_class_scores_add_rows_in_feature_order():
-    rows = {"a": {0: 0.1, 2: 1.0}, "b": {0: 0.2}, "c": {1: -3}}
+    rows = sparse_rows({"a": [0, 0.1, 2, 1.0], "b": [0, 0.2], "c": [1, -3]})
+    assert rows == {"a": (0.1, 0, 1.0), "b": (0.2, 0, 0), "c": (0, -3, 0)}
     scores, found = class_scores(["b", "x", "a", "c"], rows, (0.5, 0.0, 0.0))
     assert scores == [0.5 + 0.2 + 0.1, -3, 1.0] and found == 3
-    assert linear_predict(["a", "c"], {"a": {0: 250}, "c": {1: 100}}, (0, 0), 100) == (0, 1.5)
+    assert linear_predict(["a", "c"], {"a": (250, 0), "c": (0, 100)}, (0, 0), 100) == (0, 1.5)
     assert linear_predict([], {}, (7, 7, 1), 100) == (0, 0.0)
 
 

@@ -45,9 +45,9 @@ def test_features_hold_words_bigrams_and_char_grams_once():
 
 
 def test_nb_predict_margin_and_first_class_tie_break():
-    assert nb_predict(["x"], {"x": {1: 2.0}}, (0.0, 0.0), (-1.0, -1.0)) == (1, 2.0)
-    assert nb_predict(["x"], {"x": {0: 0.5}}, (0.0, 0.0), (-1.0, -2.0)) == (0, 1.5)
-    assert nb_predict(["y"], {"x": {1: 2.0}}, (0.0, 0.0), (-1.0, -1.0)) == (0, 0.0)
+    assert nb_predict(["x"], {"x": (0, 2.0)}, (0.0, 0.0), (-1.0, -1.0)) == (1, 2.0)
+    assert nb_predict(["x"], {"x": (0.5, 0)}, (0.0, 0.0), (-1.0, -2.0)) == (0, 1.5)
+    assert nb_predict(["y"], {"x": (0, 2.0)}, (0.0, 0.0), (-1.0, -1.0)) == (0, 0.0)
     assert nb_predict([], {}, (0.0,), (-1.0,)) == (0, 0.0)
 
 

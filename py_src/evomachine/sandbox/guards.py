@@ -284,9 +284,10 @@ class Guards:
 
             def join(items: Any) -> Any:
                 parts = list(items)
-                total = len(s) * max(len(parts) - 1, 0)
-                for part in parts:
-                    total += len(part) if isinstance(part, str | bytes) else 0
+                try:  # summed in C; a part that is not text makes join itself raise below
+                    total = len(s) * max(len(parts) - 1, 0) + sum(map(len, parts))
+                except TypeError:
+                    total = 0
                 g.sized(total, "str.join")
                 return s.join(parts)
             return join

@@ -12,7 +12,6 @@ builtin types (``canonical`` and ``text_of`` take any JSON value).
 """
 
 # BEGIN EMITTED
-import collections
 import json
 import re
 import unicodedata
@@ -94,23 +93,37 @@ def lookup_predict(table: dict, key: str, default: int) -> tuple:
 
 
 def sparse_rows(table: dict) -> dict:
-    """``{feature: {class: weight}}`` from an emitted ``{feature: [class, weight, class, ...]}``."""
-    return {feat: dict(zip(row[0::2], row[1::2], strict=True)) for feat, row in table.items()}
+    """``{feature: (weight per class, ...)}`` from an emitted ``{feature: [class, weight, ...]}``.
+
+    Rows become dense tuples once, at load, so that scoring sums columns in C. The
+    number of classes is one more than the highest class index any row names.
+    """
+    classes = 1 + max((max(row[0::2]) for row in table.values() if row), default=-1)
+    dense = {}
+    for feat, row in table.items():
+        if row:
+            values = [0] * classes
+            for at in range(0, len(row), 2):
+                values[row[at]] = row[at + 1]
+            dense[feat] = tuple(values)
+    return dense
 
 
 def class_scores(feats: list, rows: dict, start: tuple) -> tuple:
     """``(score per class, features found)``: ``start`` plus the rows of the known features.
 
     Rows must not be empty (an empty row would not count as found). Each class adds
-    its weights in feature order, so float sums come out exactly as a plain loop
-    over the features would make them.
+    its weights in feature order (an absent weight adds zero, which changes no sum), so
+    float sums come out exactly as a plain loop over the features would make them.
     """
     found = list(filter(None, map(rows.get, feats)))
-    totals = collections.Counter(dict(enumerate(start)))
-    add = totals.update
-    for row in found:
-        add(row)
-    return (list(map(totals.get, range(len(start)))), len(found))
+    if not found:
+        return (list(start), 0)
+    width = len(found[0])
+    columns = list(zip(*found, strict=True))
+    scores = [sum(columns[at], start[at]) if at < width else start[at]
+              for at in range(len(start))]
+    return (scores, len(found))
 
 
 def best_and_margin(scores: list) -> tuple:
