@@ -72,7 +72,7 @@ async function boot({ indexURL, wheels }) {
   const driver = pyodide.runPython(`
 import types
 _driver = types.ModuleType("evomachine_sandbox_driver")
-exec(compile(${JSON.stringify(DRIVER)}, "<sandbox driver>", "exec"), _driver.__dict__)
+exec(compile(${JSON.stringify(DRIVER)}, "sandbox-driver.py", "exec"), _driver.__dict__)
 _driver`);
   api = {
     load: driver.load, execute_many: driver.execute_many, unload: driver.unload,

@@ -1,0 +1,100 @@
+"""Generated code runs in its own Worker in the browser, behind a boundary that can be killed.
+
+The engine runs in a Worker of its own, which starts the sandbox Worker (nested) and
+reaches it through ``globalThis.evomachineSandbox``; these tests speak to that manager in
+the engine Worker's scope. A module that hangs inside one C call, or dies of deep
+recursion, costs only the sandbox Worker: the engine stays alive, the task falls back to
+the LLM, and the next module runs in a fresh Worker. The sandbox Worker has no network,
+storage or script loading.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import engine_worker
+from test_lab import boot
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE = Path(__file__).resolve().parents[1] / "unit" / "hostile_redteam"
+
+
+def run(page, steps: int) -> dict:
+    return page.evaluate(f"window.evomachine.run({steps})")
+
+
+def sandbox(page) -> dict:
+    return json.loads(engine_worker(page).evaluate("globalThis.evomachineSandbox.describe()"))
+
+
+@pytest.fixture
+def lab(page, server, requests_log):
+    boot(page, server.url)
+    page.evaluate("window.evomachine.loadExample('ticket-triage')")
+    return page
+
+
+def test_synthesized_code_answers_from_the_sandbox_worker(lab):
+    result = lab.evaluate("window.evomachine.runUntil('hybrid', {max: 3000})")
+    assert result["reason"] == "reached", result
+    run(lab, 150)
+    metrics = lab.evaluate("window.evomachine.state()")["metrics"]["route"]
+    assert metrics["code_answers"] > 0 and metrics["code_errors"] == 0
+    described = sandbox(lab)
+    assert described["running"] and described["modules"] >= 1 and described["restarts"] == 0
+
+
+def test_the_sandbox_worker_has_no_way_out(lab):
+    lab.evaluate("window.evomachine.runUntil('hybrid', {max: 3000})")
+    still_open = json.loads(engine_worker(lab).evaluate("globalThis.evomachineSandbox.openDoors()"))
+    assert still_open == []
+    # and the page's own scope is untouched
+    assert lab.evaluate("typeof fetch") == "function"
+
+
+@pytest.mark.parametrize("name", ["h01_powmod_hang", "h26_scanner_bypass"])
+def test_a_hanging_module_is_killed_and_the_engine_goes_on(lab, name):
+    lab.evaluate("window.evomachine.runUntil('hybrid', {max: 3000})")
+    code = (HOSTILE / f"{name}.py").read_text()
+    planted = engine_worker(lab).evaluate("""async ([code]) => {
+      const manager = globalThis.evomachineSandbox;
+      const loaded = JSON.parse(await manager.load("hostile", code, "hostile.py", ""));
+      if (!loaded.ok) return {loaded};
+      const answers = JSON.parse(await manager.executeMany("hostile",
+          JSON.stringify([{text: "my invoice is wrong"}]), "{}"));
+      return {loaded, answers};
+    }""", [code])
+    assert planted["loaded"]["ok"] is True
+    assert planted["answers"]["ok"] is False and planted["answers"]["cause"] == "deadline"
+    described = sandbox(lab)
+    assert described["restarts"] >= 1 and described["last_exit"] == "deadline"
+    # The engine is alive and its own code runs again in a fresh Worker.
+    before = lab.evaluate("window.evomachine.state()")["metrics"]["route"]["code_answers"]
+    run(lab, 150)
+    after = lab.evaluate("window.evomachine.state()")["metrics"]["route"]
+    assert after["code_answers"] > before
+    assert sandbox(lab)["running"]
+
+
+@pytest.mark.parametrize("name", ["h35_deep_c_recursion", "h36_deep_json_loads", "h43_deep_repr",
+                                  "h44_deep_tuple_hash"])
+def test_deep_recursion_never_kills_the_engine(lab, name):
+    code = (HOSTILE / f"{name}.py").read_text()
+    outcome = engine_worker(lab).evaluate("""async ([code]) => {
+      const manager = globalThis.evomachineSandbox;
+      const loaded = JSON.parse(await manager.load("deep", code, "deep.py", ""));
+      if (!loaded.ok) return {loaded};
+      return {loaded, answers: JSON.parse(await manager.executeMany("deep",
+          JSON.stringify([{text: "my invoice is wrong"}]), "{}"))};
+    }""", [code])
+    answers = outcome.get("answers") or {}
+    contained = (not outcome["loaded"]["ok"]) or answers.get("ok") is False or all(
+        item["ok"] is False or item["value"]["output"] in ("tech", "sales", "billing")
+        for item in answers.get("results", []))
+    assert contained, outcome
+    # the engine on the page is alive and runs its task
+    result = run(lab, 30)
+    assert result["steps"] == 30
