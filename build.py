@@ -16,6 +16,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -363,6 +364,30 @@ def build() -> None:
 # ---------------------------------------------------------------- serve
 
 
+# A Worker takes its Content-Security-Policy from its own script's response, not from the
+# page's <meta> tag. The engine Worker gets the page's policy; the sandbox Worker, which runs
+# generated code, may fetch only this origin's runtime files and reach no other host.
+SANDBOX_WORKER_POLICY = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "
+                         "connect-src 'self'; worker-src 'none'")
+
+
+def page_policy() -> str:
+    """The policy index.html states in its <meta> tag (one source of truth)."""
+    found = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"',
+                      (ROOT / "index.html").read_text(encoding="utf-8"))
+    return found.group(1) if found else ""
+
+
+def worker_policy(path: str) -> str:
+    """The policy header a Worker script needs, or "" for every other file."""
+    name = path.split("?", 1)[0]
+    if name.endswith("/web/sandbox/worker.mjs"):
+        return SANDBOX_WORKER_POLICY
+    if name.endswith("/web/engine-worker.mjs"):
+        return page_policy()
+    return ""
+
+
 class DistHandler(http.server.SimpleHTTPRequestHandler):
     """Serves dist/ with the MIME types Pyodide needs and no caching surprises."""
 
@@ -380,6 +405,9 @@ class DistHandler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
+        policy = worker_policy(self.path)
+        if policy:
+            self.send_header("Content-Security-Policy", policy)
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:

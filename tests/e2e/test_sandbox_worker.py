@@ -98,3 +98,14 @@ def test_deep_recursion_never_kills_the_engine(lab, name):
     # the engine on the page is alive and runs its task
     result = run(lab, 30)
     assert result["steps"] == 30
+
+
+def test_the_workers_get_their_own_content_security_policy(page, server):
+    sandbox_policy = page.request.get(f"{server.url}web/sandbox/worker.mjs").headers.get(
+        "content-security-policy", "")
+    assert "connect-src 'self'" in sandbox_policy and "default-src 'none'" in sandbox_policy
+    assert "https:" not in sandbox_policy and "unsafe-eval'" not in sandbox_policy.replace(
+        "wasm-unsafe-eval'", "")
+    engine_policy = page.request.get(f"{server.url}web/engine-worker.mjs").headers.get(
+        "content-security-policy", "")
+    assert "worker-src 'self'" in engine_policy and "'unsafe-eval'" not in engine_policy
