@@ -14,8 +14,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import engine_worker
 from test_lab import boot
+
+from conftest import engine_worker
 
 pytestmark = pytest.mark.e2e
 
