@@ -6,7 +6,8 @@ Part 1: per-answer wall time (median, p95, microseconds) and CPU time (host proc
 plus sandbox child, from /proc/<pid>/schedstat) of ``execute`` on a small regex
 classifier and on the naive-Bayes module synthesized from examples/ticket-triage,
 through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost with
-``execute_many`` (per input of a batch). On a shared machine wall times vary with
+``execute_many`` (per input of a batch); then one code answer through
+``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only). On a shared machine wall times vary with
 the load; CPU times much less. Part 2: every module in tests/unit/hostile_redteam
 through a fresh ProcessHost each: outcome, wall time and the child's peak resident
 memory (VmHWM from /proc).
@@ -132,6 +133,38 @@ async def speed(calls: int, batch: int) -> None:
     await process.close()
 
 
+async def through_executor(calls: int) -> None:
+    """The issue's measure: one code answer through ``execute_task``, boundary included.
+
+    Ticket triage with the engine's own synthesis, promoted to code_only by hand, no audits,
+    no memo (every input a first sighting): what a code answer costs end to end.
+    """
+    from evomachine import EvolutionaryExecutor, SimulatedLLM, parse_machine
+
+    data = records()
+    machine = parse_machine((ROOT / "examples/ticket-triage/ticket-triage.machine").read_text())
+    print(f"\nexecute_task() per code answer, microseconds, ticket-triage in code_only, "
+          f"{calls} calls\n")
+    print(f"{'host':27s} {'synthesizer':12s} {'median':>8s} {'p95':>8s}")
+    for name, host in (("InProcessHost", InProcessHost()), ("ProcessHost", ProcessHost())):
+        llm = SimulatedLLM.from_records(data, "label", seed=7)
+        ex = EvolutionaryExecutor(machine, {}, None, llm=llm, seed=7, memo=False,
+                                  audit_rate=0.0, auto_evolve=False, sandbox=host)
+        for row in data[:400]:
+            await ex.execute_task("route", {"text": row["text"]})
+        for _ in range(3):
+            await ex.trigger_evolution("route")
+        samples = []
+        for index in range(calls):
+            row = data[400 + index % (len(data) - 400)]
+            started = time.perf_counter()
+            result = await ex.execute_task("route", {"text": row["text"], "n": index})
+            samples.append(time.perf_counter() - started)
+            assert not result.used_llm
+        print(f"{name:27s} {ex.tasks['route'].synthesizer!s:12s} {stats(samples)}")
+        await host.close()
+
+
 async def corpus(deadline: float) -> None:
     folder = ROOT / "tests" / "unit" / "hostile_redteam"
     print(f"\nred-team corpus through ProcessHost (deadline {deadline:g} s, "
@@ -173,6 +206,7 @@ def main() -> None:
     parser.add_argument("--no-corpus", action="store_true")
     args = parser.parse_args()
     asyncio.run(speed(args.calls, args.batch))
+    asyncio.run(through_executor(args.calls))
     if not args.no_corpus:
         asyncio.run(corpus(args.deadline))
 
