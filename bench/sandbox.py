@@ -8,8 +8,8 @@ classifier and on the naive-Bayes module synthesized from examples/ticket-triage
 through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost with
 ``execute_many`` (per input of a batch); then one code answer through
 ``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only).
-On a shared machine wall times vary with the load; CPU times much less. Part 2: every module in tests/unit/hostile_redteam
-through a fresh ProcessHost each: outcome, wall time and the child's peak resident
+On a shared machine wall times vary with the load; CPU times much less. Part 2: every
+module in tests/unit/hostile_redteam through a fresh ProcessHost each: outcome, wall time and the child's peak resident
 memory (VmHWM from /proc).
 """
 
