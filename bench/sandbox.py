@@ -9,8 +9,8 @@ through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost wi
 ``execute_many`` (per input of a batch); then one code answer through
 ``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only).
 On a shared machine wall times vary with the load; CPU times much less. Part 2: every
-module in tests/unit/hostile_redteam through a fresh ProcessHost each: outcome, wall time and the child's peak resident
-memory (VmHWM from /proc).
+module in tests/unit/hostile_redteam through a fresh ProcessHost each: outcome, wall
+time and the child's peak resident memory (VmHWM from /proc).
 """
 
 from __future__ import annotations
