@@ -95,7 +95,7 @@ def test_templates_load_from_package_resources():
             "naive_bayes.py.j2", "linear.py.j2", "llm_code.py.j2"} <= set(env.list_templates())
     imports, helpers = runtime_source()
     assert imports.splitlines() == [
-        "import json", "import re", "import unicodedata"]
+        "import json", "import math", "import re", "import unicodedata"]
     assert "def features(" in helpers and "BEGIN EMITTED" not in helpers
 
 

@@ -13,6 +13,7 @@ builtin types (``canonical`` and ``text_of`` take any JSON value).
 
 # BEGIN EMITTED
 import json
+import math
 import re
 import unicodedata
 
@@ -112,17 +113,24 @@ def sparse_rows(table: dict) -> dict:
 def class_scores(feats: list, rows: dict, start: tuple) -> tuple:
     """``(score per class, features found)``: ``start`` plus the rows of the known features.
 
-    Rows must not be empty (an empty row would not count as found). Each class adds
-    its weights in feature order (an absent weight adds zero, which changes no sum), so
-    float sums come out exactly as a plain loop over the features would make them.
+    Rows must not be empty (an empty row would not count as found). Columns are summed
+    in C: integer weights exactly with ``sum``, float weights with ``math.fsum``, which
+    rounds the exact total once. Both give the same bits on every Python and platform
+    (``sum`` of floats does not: Python 3.12 made it compensated).
     """
     found = list(filter(None, map(rows.get, feats)))
     if not found:
         return (list(start), 0)
     width = len(found[0])
     columns = list(zip(*found, strict=True))
-    scores = [sum(columns[at], start[at]) if at < width else start[at]
-              for at in range(len(start))]
+    scores = []
+    for at in range(len(start)):
+        if at >= width:
+            scores.append(start[at])
+        elif isinstance(start[at], int):
+            scores.append(sum(columns[at], start[at]))
+        else:
+            scores.append(math.fsum((start[at], *columns[at])))
     return (scores, len(found))
 
 
