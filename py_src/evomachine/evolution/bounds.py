@@ -83,11 +83,6 @@ class Cut:
     def coverage(self) -> float:
         return self.answered / self.total if self.total else 0.0
 
-    def describe(self) -> str:
-        return (f"answers {100 * self.coverage:.0f}% of {self.total} held-out inputs at "
-                f"confidence >= {self.threshold:.3f}: {self.disagreed}/{self.answered} disagree "
-                f"(upper bound {self.upper:.3f})")
-
     @staticmethod
     def describe_dict(cut: dict[str, float | int] | None) -> str:
         """:meth:`describe` of a cut saved with :meth:`as_dict` (``None``: no cut)."""

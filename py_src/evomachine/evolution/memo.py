@@ -91,12 +91,6 @@ class AnswerMemo:
         self.normalized[norm_key] = group
         self._trim()
 
-    def forget(self, input: Any) -> None:
-        """Drop what is known about ``input`` (its answer was contradicted)."""
-        exact_key, norm_key = self.keys(input)
-        self.exact.pop(exact_key, None)
-        self.normalized.pop(norm_key, None)
-
     def forget_before(self, seq: int) -> int:
         """Drop every entry last answered before history position ``seq``; how many went."""
         before = len(self.exact)
