@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from evomachine import _compat
 from evomachine.llm import (
     AnthropicClient,
     LLMClient,
@@ -290,7 +291,7 @@ def test_transport_is_chosen_once_by_platform(monkeypatch):
     expected = "FetchTransport" if in_browser else "UrllibTransport"
     assert type(default_transport()).__name__ == expected
     if not in_browser:
-        monkeypatch.setitem(sys.modules, "pyodide", object())
+        monkeypatch.setattr(_compat, "IN_PYODIDE", True)  # the runtime, as the door decides it
         assert type(default_transport()).__name__ == "FetchTransport"
 
 

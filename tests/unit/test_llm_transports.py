@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aio import drive
+from evomachine import _compat
 from evomachine.llm import AnthropicClient, LLMError, LLMRequest, TransportError
 from evomachine.llm._transport_pyodide import FetchTransport
 
@@ -49,6 +50,7 @@ def install_fake_browser(monkeypatch, fetch):
     monkeypatch.setitem(sys.modules, "js", js)
     monkeypatch.setitem(sys.modules, "pyodide", pyodide)
     monkeypatch.setitem(sys.modules, "pyodide.http", http)
+    monkeypatch.setattr(_compat, "IN_PYODIDE", True)  # the one door now says: browser
     return signals
 
 

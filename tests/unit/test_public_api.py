@@ -41,3 +41,14 @@ async def test_async_tests_run():
 def test_the_async_test_above_really_ran():
     # pytest alone would not await a coroutine test: tests/conftest.py runs it
     assert _RAN == ["async body"]
+
+
+def test_only_the_compat_door_imports_js_or_pyodide():
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "py_src" / "evomachine"
+    door = re.compile(r"^\s*(import (js|pyodide)\b|from (js|pyodide)[\s.])", re.MULTILINE)
+    found = [str(path.relative_to(package)) for path in package.rglob("*.py")
+             if path.name != "_compat.py" and door.search(path.read_text())]
+    assert found == []

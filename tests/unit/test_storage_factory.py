@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from evomachine import create_storage
+from evomachine import _compat, create_storage
 from evomachine.storage import (
     IndexedDBStorage,
     LocalStorageBackend,
@@ -68,6 +68,12 @@ class _FakeJs:
         self.__dict__.update(globals_)
 
 
+def pretend_browser(monkeypatch, scope: _FakeJs) -> None:
+    """The one door (``evomachine._compat``) reports a browser whose globals are ``scope``."""
+    monkeypatch.setattr(_compat, "IN_PYODIDE", True)
+    monkeypatch.setattr(_compat, "js_scope", lambda: scope)
+
+
 @pytest.mark.parametrize(("globals_", "expected", "reason"), [
     ({"indexedDB": object(), "localStorage": None}, IndexedDBStorage, "IndexedDB is available"),
     ({"localStorage": "WEB"}, LocalStorageBackend, "localStorage works"),
@@ -78,7 +84,7 @@ def test_automatic_choice_in_a_browser(monkeypatch, globals_, expected, reason):
 
     if globals_.get("localStorage") == "WEB":
         globals_["localStorage"] = FakeWebStorage()
-    monkeypatch.setattr(factory, "_browser_globals", lambda: _FakeJs(**globals_))
+    pretend_browser(monkeypatch, _FakeJs(**globals_))
     storage = create_storage()
     assert type(storage) is expected
     assert reason in storage.chosen_because
@@ -89,5 +95,5 @@ def test_a_local_storage_that_throws_is_skipped(monkeypatch):
         def setItem(self, name, value):
             raise RuntimeError("SecurityError")
 
-    monkeypatch.setattr(factory, "_browser_globals", lambda: _FakeJs(localStorage=Throwing()))
+    pretend_browser(monkeypatch, _FakeJs(localStorage=Throwing()))
     assert isinstance(create_storage(), MemoryStorage)

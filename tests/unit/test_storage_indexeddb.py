@@ -17,6 +17,7 @@ import types
 import pytest
 from storage_conformance import CHECKS
 
+from evomachine import _compat
 from evomachine.storage import (
     IndexedDBStorage,
     StorageQuotaError,
@@ -329,6 +330,7 @@ def fake_browser(monkeypatch):
     pyodide.ffi = ffi
     for name, module in (("js", js), ("pyodide", pyodide), ("pyodide.ffi", ffi)):
         monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(_compat, "IN_PYODIDE", True)  # the one door now says: browser
     Proxy.live = 0
     return factory
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from evomachine._compat import js_global, pyfetch
 from evomachine.llm.transport import TransportError, TransportResult
 
 
@@ -19,12 +20,9 @@ class FetchTransport:
     async def post_json(
         self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
     ) -> TransportResult:
-        from js import AbortSignal
-        from pyodide.http import pyfetch
-
-        signal = AbortSignal.timeout(max(1, int(timeout_s * 1000)))
+        signal = js_global("AbortSignal").timeout(max(1, int(timeout_s * 1000)))
         try:
-            response = await pyfetch(
+            response = await pyfetch()(
                 url,
                 method="POST",
                 headers={"Content-Type": "application/json", **headers},

@@ -6,9 +6,10 @@ a transport through their constructor, so tests inject a fake one.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
+
+from evomachine import _compat
 
 TransportResult = tuple[int, dict[str, str], str]
 """``(status, headers with lower-case names, body text)``."""
@@ -34,7 +35,7 @@ class Transport(Protocol):
 
 def in_browser() -> bool:
     """True inside Pyodide (browser or Node)."""
-    return "pyodide" in sys.modules or sys.platform == "emscripten"
+    return _compat.IN_PYODIDE
 
 
 def default_transport() -> Transport:

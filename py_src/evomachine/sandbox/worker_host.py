@@ -17,6 +17,7 @@ import itertools
 import json
 from typing import Any
 
+from .._compat import js_global
 from .budget import Budget
 from .errors import (
     BoundaryError,
@@ -35,14 +36,7 @@ _KINDS: dict[str, type[SandboxError]] = {
 
 def browser_bridge() -> Any:
     """``globalThis.evomachineSandbox`` when this Pyodide runs beside one, else ``None``."""
-    try:
-        import js  # browser only
-    except ImportError:
-        return None
-    bridge = getattr(js, "evomachineSandbox", None)
-    if bridge is None or type(bridge).__name__ in ("JsNull", "JsUndefined"):
-        return None
-    return bridge
+    return js_global("evomachineSandbox")
 
 
 def _error(reply: Any, filename: str) -> SandboxError:

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._compat import ffi, is_js_null
 from .errors import (
     StorageBlockedError,
     StorageError,
@@ -21,17 +22,6 @@ from .errors import (
 )
 
 BACKEND = "indexeddb"
-
-
-def is_js_null(value: Any) -> bool:
-    """JS ``null``/``undefined`` as Pyodide hands them over (``None``, or ``jsnull`` in 314)."""
-    if value is None or type(value).__name__ in ("JsNull", "JsUndefined"):
-        return True
-    try:
-        from pyodide.ffi import jsnull  # browser only; absent before Pyodide 0.27
-    except ImportError:
-        return False
-    return value is jsnull
 
 
 def error_name(error: Any) -> str:
@@ -67,9 +57,7 @@ def translate(error: Any, what: str) -> StorageError:
 
 def to_js(value: Any) -> Any:
     """A Python list (of lists, strings, numbers) as a JS array."""
-    from pyodide.ffi import to_js as _to_js  # browser only
-
-    return _to_js(value)
+    return ffi().to_js(value)
 
 
 def to_py(value: Any) -> Any:
@@ -89,9 +77,7 @@ class Listeners:
         self._proxies: list[tuple[str, Any]] = []
 
     def on(self, event: str, handler: Callable[[Any], None]) -> None:
-        from pyodide.ffi import create_proxy  # browser only
-
-        proxy = create_proxy(handler)
+        proxy = ffi().create_proxy(handler)
         self._proxies.append((event, proxy))
         setattr(self.target, "on" + event, proxy)
 

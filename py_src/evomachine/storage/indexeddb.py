@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from .._compat import js_global
 from . import _jsbridge as bridge
 from .base import KNOWN_NAMESPACES, Storage, TextOp, Usage
 from .errors import StorageError, StorageUnavailableError
@@ -77,17 +78,11 @@ class IndexedDBStorage(Storage):
 
     def _idb_factory(self) -> Any:
         if self._factory is None:
-            try:
-                import js  # browser only
-
-                factory = js.indexedDB
-            except (ImportError, AttributeError) as error:
-                raise StorageUnavailableError("IndexedDB is not available here; use "
-                                              "create_storage() to fall back",
-                                              backend=self.backend) from error
-            if bridge.is_js_null(factory):
-                raise StorageUnavailableError("indexedDB is null (private browsing?)",
-                                              backend=self.backend)
+            factory = js_global("indexedDB")
+            if factory is None:
+                raise StorageUnavailableError("IndexedDB is not available here (or null: "
+                                              "private browsing?); use create_storage() to "
+                                              "fall back", backend=self.backend)
             self._factory = factory
         return self._factory
 
@@ -205,16 +200,15 @@ class IndexedDBStorage(Storage):
         raise StorageError(f"{what}: the database kept closing", backend=self.backend)
 
     def _range(self, namespace: str, prefix: str) -> Any:
-        import js  # browser only
-
+        key_range = js_global("IDBKeyRange")
         upper = _successor(prefix)
         if namespace in KNOWN_NAMESPACES:
             if upper is None:
-                return js.IDBKeyRange.lowerBound(prefix) if prefix else None
-            return js.IDBKeyRange.bound(prefix, upper, False, True)
+                return key_range.lowerBound(prefix) if prefix else None
+            return key_range.bound(prefix, upper, False, True)
         # Arrays sort after strings, so [ns, []] is above every [ns, <string>].
         high = bridge.to_js([namespace, upper] if upper is not None else [namespace, []])
-        return js.IDBKeyRange.bound(bridge.to_js([namespace, prefix]), high, False, True)
+        return key_range.bound(bridge.to_js([namespace, prefix]), high, False, True)
 
     def _key(self, namespace: str, key: str) -> Any:
         return key if namespace in KNOWN_NAMESPACES else bridge.to_js([namespace, key])
@@ -356,9 +350,7 @@ class IndexedDBStorage(Storage):
 
     async def _quota(self) -> int | None:
         try:
-            import js  # browser only
-
-            estimate = await js.navigator.storage.estimate()
+            estimate = await js_global("navigator").storage.estimate()
             return int(estimate.quota)
         except Exception:  # no StorageManager (older browsers, insecure origins)
             return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from .._compat import js_global
 from .base import Storage, TextOp, Usage
 from .errors import StorageError, StorageQuotaError, StorageUnavailableError
 
@@ -57,14 +58,12 @@ class LocalStorageBackend(Storage):
     @property
     def web_storage(self) -> Any:
         if self._web_storage is None:
-            try:
-                import js  # browser only
-
-                self._web_storage = js.localStorage
-            except (ImportError, AttributeError) as error:
+            found = js_global("localStorage")
+            if found is None:
                 raise StorageUnavailableError(
                     "localStorage is not available here; pass web_storage= or use "
-                    "create_storage('memory')", backend=self.backend) from error
+                    "create_storage('memory')", backend=self.backend)
+            self._web_storage = found
         return self._web_storage
 
     def _item(self, namespace: str, key: str) -> str:
