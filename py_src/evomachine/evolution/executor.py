@@ -29,6 +29,7 @@ from evomachine.evolution.stages import (
     run_code,
     same_answer,
 )
+from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.executor._machine import LLMAnswer
@@ -135,12 +136,13 @@ class EvolutionaryExecutor(MachineExecutor):
         seq = self.histories[spec.name].seen + 1
         size = input_size(input)
         policy = state.policy
-        first_sighting = state.memo.sight(input)
+        key = canonical(input)  # once per execution: sighting, memo lookup and memo entry
+        first_sighting = state.memo.sight(key)
         # An audit of a repeat costs a call an exact cache would not make: it must be paid for
         # (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
         may_audit = first_sighting or not policy.memo or self._audit_funded(state)
         if policy.memo:
-            hit = state.memo.lookup(input)
+            hit = state.memo.lookup(input, key)
             if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
                 alert = state.detector.score > 0
                 if hit.kind == "exact":
@@ -177,7 +179,8 @@ class EvolutionaryExecutor(MachineExecutor):
         record = self._llm_record(spec, input, answer, stage=state.stage,
                                   extra_latency=code.latency_ms if code else 0.0)
         if answer.ok:
-            state.memo.remember(input, answer.output, seq) if policy.memo else None
+            if policy.memo:
+                state.memo.remember(input, answer.output, seq, key)
             if code is not None and code.error is None:
                 # A check for free: the code's answer below the cut against the LLM's.
                 state.evidence.add(same_answer(code.output, answer.output), confident=False)

@@ -47,13 +47,9 @@ class AnswerMemo:
     def __len__(self) -> int:
         return len(self.exact)
 
-    @staticmethod
-    def keys(input: Any) -> tuple[str, str]:
-        return canonical(input), normalise(text_of(input))
-
-    def sight(self, input: Any) -> bool:
-        """Note that ``input`` was seen; True the first time (an exact cache would miss it)."""
-        key = canonical(input)
+    def sight(self, key: str) -> bool:
+        """Note that the input whose canonical JSON is ``key`` was seen; True the first time
+        (an exact cache would miss it)."""
         if key in self.sighted:
             return False
         self.sighted[key] = None
@@ -61,8 +57,9 @@ class AnswerMemo:
             self.sighted.pop(next(iter(self.sighted)))
         return True
 
-    def lookup(self, input: Any) -> MemoHit | None:
-        exact_key = canonical(input)
+    def lookup(self, input: Any, key: str | None = None) -> MemoHit | None:
+        """The memo's answer for ``input`` (``key``: its canonical JSON, if already made)."""
+        exact_key = canonical(input) if key is None else key
         entry = self.exact.get(exact_key)
         if entry is not None:
             return MemoHit(entry[0], "exact", exact_key)
@@ -73,9 +70,11 @@ class AnswerMemo:
             return MemoHit(group[1], "normalized", exact_key)
         return None
 
-    def remember(self, input: Any, answer: Any, seq: int) -> None:
-        """Record the LLM's ``answer`` for ``input`` (answered at history position ``seq``)."""
-        exact_key, norm_key = self.keys(input)
+    def remember(self, input: Any, answer: Any, seq: int, key: str | None = None) -> None:
+        """Record the LLM's ``answer`` for ``input`` (answered at history position ``seq``;
+        ``key``: its canonical JSON, if already made)."""
+        exact_key = canonical(input) if key is None else key
+        norm_key = normalise(text_of(input))
         known = self.exact.pop(exact_key, None)
         self.exact[exact_key] = [answer, seq]
         answer_key = canonical(answer)
