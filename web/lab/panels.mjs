@@ -114,7 +114,9 @@ export class VersionsPanel {
   render(state) {
     const versions = state.versions || [];
     const body = $("versions-body");
-    const key = versions.map((v) => `${v.id}${v.head ? "*" : ""}`).join("|");
+    // Everything the rows show goes into the key: an import can keep a version's id and change
+    // its label or metrics, and the table must follow.
+    const key = JSON.stringify(versions.map((v) => [v.id, v.head, v.label, v.created_at, v.metrics]));
     if (body.dataset.key !== key) {
       body.dataset.key = key;
       fill(body, versions.length ? versions.slice().reverse().map((v) => {
