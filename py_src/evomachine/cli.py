@@ -1,7 +1,7 @@
 """Headless runs: ``python -m evomachine evolve MACHINE --data FILE.jsonl --steps N``.
 
 The model is a :class:`SimulatedLLM` answering from the data's ground truth
-(the Input node's ``ground_truth`` field, or ``--label``) with ``--accuracy``;
+(each task's ``ground_truth`` field, or ``--label``) with ``--accuracy``;
 the run shows a progress bar on stderr and ends with a table per task on
 stdout: stage, executions, LLM calls, cost, cost saved against an LLM-only
 run (the LLM's measured mean cost per call × executions) and accuracy
@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--report", type=Path, help="write metrics and mutations as JSON here")
     add("--accuracy", type=float, default=0.95, help="simulated LLM accuracy (0.95)")
     add("--error-rate", type=float, default=0.0, help="simulated LLM error rate (0)")
-    add("--label", help="ground-truth field (default: the Input node's ground_truth)")
+    add("--label", help="ground-truth field, or TASK=FIELD,... per task, for the simulated LLM "
+                        "(default: the machine's ground_truth)")
     add("--seed", type=int, default=0, help="seed for the LLM and shadow checks")
     add("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -96,8 +97,7 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise CLIError("--steps must be >= 0")
     machine = load_machine(args.machine)
     records = read_records(args.data)
-    label = args.label or next((n.attr("ground_truth") for n in machine.iter_nodes()
-                                if n.kind == "input" and n.attr("ground_truth")), None)
+    label = parse_label(args.label) if args.label else truth_of(machine)
     if not label:
         raise CLIError("the simulated LLM answers from ground truth: give the Input node "
                        "a ground_truth attribute or pass --label FIELD")
@@ -141,6 +141,23 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   "summary": summary, "mutations": executor.get_mutations()}
         args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return 0
+
+
+def parse_label(text: str) -> str | dict[str, str]:
+    """``--label``: one field, or ``task=field,task=field``."""
+    if "=" not in text:
+        return text
+    pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+    if any(not task.strip() or not field.strip() for task, _, field in pairs):
+        raise CLIError(f"--label {text!r}: write FIELD or TASK=FIELD,TASK=FIELD")
+    return {task.strip(): field.strip() for task, _, field in pairs}
+
+
+def truth_of(machine: Any) -> dict[str, str]:
+    """The machine's ``{task: field}`` ground truth (validated when it was parsed)."""
+    from evomachine.dsl.truth import truth_fields
+
+    return truth_fields(machine)
 
 
 def open_storage(kind: str | None) -> Any:

@@ -40,11 +40,11 @@ EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
 
 
-def _ground_truth(machine: Any) -> str | None:
-    for node in machine.iter_nodes():
-        if node.kind == "input" and node.attr("ground_truth"):
-            return str(node.attr("ground_truth"))
-    return None
+def _ground_truth(machine: Any) -> dict[str, str] | None:
+    """``{task: record field}`` of the machine's ground truth, or ``None`` when it names none."""
+    from evomachine.dsl.truth import truth_fields
+
+    return truth_fields(machine) or None
 
 
 class Lab(RunMixin, LibraryMixin):

@@ -106,9 +106,14 @@ def parse_endpoint(raw: Any) -> Endpoint | None:
     return (raw["provider"], normalise_url(url) if isinstance(url, str) else None)
 
 
-def build_client(config: LLMConfig, records: list[dict[str, Any]], ground_truth: str | None,
+def build_client(config: LLMConfig, records: list[dict[str, Any]],
+                 ground_truth: str | dict[str, str] | None,
                  key_fields: list[str] | None = None) -> Any:
-    """The client for ``config``; ``None`` when an HTTP provider still needs its key."""
+    """The client for ``config``; ``None`` when an HTTP provider still needs its key.
+
+    ``ground_truth`` is one record field or ``{task: field}``: the simulated LLM
+    answers each task from its own field.
+    """
     if config.provider == "simulated":
         from evomachine.llm import SimulatedLLM
 
@@ -117,11 +122,14 @@ def build_client(config: LLMConfig, records: list[dict[str, Any]], ground_truth:
             "latency_ms": (config.latency_ms, config.latency_ms * 0.25),
             "price": (config.price_in, config.price_out), "seed": config.seed,
         }
-        if ground_truth and records and all(ground_truth in r for r in records[:50]):
+        fields = [ground_truth] if isinstance(ground_truth, str) else \
+            sorted(set((ground_truth or {}).values()))
+        missing = [f for f in fields if not records or any(f not in r for r in records[:50])]
+        if fields and not missing:
             return SimulatedLLM.from_records(records, ground_truth, key_fields, **options)
         raise LLMConfigError(
             "the simulated LLM answers from the data's ground truth, but the loaded data has "
-            f"no field {ground_truth!r}" if ground_truth else
+            f"no field {', '.join(map(repr, missing))}" if fields else
             "the simulated LLM answers from the data's ground truth: add "
             "'ground_truth: \"label\";' to the Input node and load labelled data")
     if config.provider == "anthropic":

@@ -4,7 +4,9 @@ Checks: edge endpoints name declared nodes, node names are unique, an
 ``evolution_stage`` is one the engine knows, ``llm_threshold`` and
 ``confidence_threshold`` lie in [0, 1], a ``prompt`` compiles as a jinja2
 template (sandboxed environment), and a Task's declared output type uses
-string literals or known type names. ``Note`` nodes are free text and skipped.
+string literals or known type names, and ``ground_truth`` says unambiguously
+whose truth each field is (:mod:`evomachine.dsl.truth`). ``Note`` nodes are
+free text and skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..ladder import STAGES
 from ..model import Identifier, MachineData, Node
 from .errors import Problem
 from .source_map import NodeSpan, Position, SourceMap
+from .truth import truth_problems
 
 THRESHOLDS = ("llm_threshold", "confidence_threshold")
 #: Type names a Task's ``output<...>`` may use besides string literals (case-insensitive).
@@ -76,6 +79,7 @@ def validate_machine(machine: MachineData, source_map: SourceMap | None = None) 
                         f"declare it (for example 'State {name};') or fix the name",
                     )
                 )
+    problems.extend(truth_problems(machine, source_map))
     return problems
 
 

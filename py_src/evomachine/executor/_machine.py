@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from evomachine.dsl.truth import hidden_fields, truth_fields
 from evomachine.executor._types import (
     ExecutionError,
     StepResult,
@@ -102,7 +103,7 @@ class MachineExecutor:
         self.outputs: dict[str, Any] = {}
         self.input_cursor = 0
         self.step_count = 0
-        self._pending_expected: Any = None
+        self._pending_truth: dict[str, Any] = {}
         self._last_input_node: str | None = None
         self._inputs: Iterator[dict[str, Any]] = iter(())
         self.set_inputs(inputs)
@@ -115,6 +116,8 @@ class MachineExecutor:
         for edge in machine.edges:
             self._edges.setdefault(edge.source, []).append(edge)
         self._specs: dict[str, TaskSpec] = {n.name: TaskSpec.from_node(n) for n in machine.tasks()}
+        self.truth_fields: dict[str, str] = truth_fields(machine)
+        self._hidden = hidden_fields(self.truth_fields)
         self.histories = {
             name: self.histories.get(name) or TaskHistory(limit=self.history_limit)
             for name in self._specs
@@ -140,7 +143,7 @@ class MachineExecutor:
         return {
             "current_node": self.current_node, "halted": self.halted, "input": self.input,
             "outputs": dict(self.outputs), "input_cursor": self.input_cursor,
-            "step_count": self.step_count, "pending_expected": self._pending_expected,
+            "step_count": self.step_count, "pending_truth": dict(self._pending_truth),
             "last_input_node": self._last_input_node,
         }
 
@@ -152,7 +155,8 @@ class MachineExecutor:
         self.outputs = dict(run.get("outputs") or {})
         self.input_cursor = int(run.get("input_cursor", 0))
         self.step_count = int(run.get("step_count", 0))
-        self._pending_expected = run.get("pending_expected")
+        truth = run.get("pending_truth")
+        self._pending_truth = dict(truth) if isinstance(truth, dict) else {}
         self._last_input_node = run.get("last_input_node")
 
     # --- stepping -----------------------------------------------------------------
@@ -176,8 +180,8 @@ class MachineExecutor:
             output = self._take_input(node, record)
             edge = choose_edge(node, self._edges[node.name], None)
         elif kind == "task":
-            result = await self.execute_task(node.name, self.input, expected=self._pending_expected)
-            self._pending_expected = None
+            result = await self.execute_task(node.name, self.input,
+                                             expected=self._pending_truth.get(node.name))
             output = result.output
             if result.success:
                 self.outputs[node.name] = output
@@ -212,12 +216,13 @@ class MachineExecutor:
         return results
 
     def _take_input(self, node: Node, record: Any) -> Any:
-        truth_field = node.attr("ground_truth")
-        if truth_field is not None and isinstance(record, dict) and truth_field in record:
-            record = dict(record)
-            self._pending_expected = record.pop(truth_field)
-        else:
-            self._pending_expected = None
+        """The record as tasks see it: truth fields hidden, each task's truth kept for it."""
+        truth: dict[str, Any] = {}
+        if self._hidden and isinstance(record, dict) and not self._hidden.isdisjoint(record):
+            truth = {task: record[field] for task, field in self.truth_fields.items()
+                     if field in record}
+            record = {k: v for k, v in record.items() if k not in self._hidden}
+        self._pending_truth = truth
         self.input = record
         return record
 

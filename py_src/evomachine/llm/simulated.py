@@ -55,9 +55,10 @@ class SimulatedLLM:
     without one the simulated model raises ``LLMError`` (it writes no code),
     so code synthesis falls back to its other synthesizers.
 
-    ``consistent=True`` draws the same answer for the same ``(purpose, task,
-    input)`` on every ask (by default each ask draws anew). ``calls`` counts
-    every call, ``calls_by_purpose`` splits them by ``request.purpose``, and
+    With ``per_task=True``, ``answers`` maps each task name to its own mapping
+    (see :meth:`from_records`). ``consistent=True`` draws the same answer for
+    the same ``(purpose, task, input)`` on every ask (by default each ask draws
+    anew). ``calls`` counts every call, ``calls_by_purpose`` splits them by ``request.purpose``, and
     ``billed`` sums the ``cost`` of every response returned: the provider's bill.
     """
 
@@ -74,7 +75,8 @@ class SimulatedLLM:
         default: Any = None,
         codegen: CodegenFunction | None = None,
         key_fields: Sequence[str] | None = None,
-        label_field: str | None = None,
+        label_field: str | Sequence[str] | None = None,
+        per_task: bool = False,
         sleep: bool = False,
         consistent: bool = False,
     ):
@@ -99,6 +101,9 @@ class SimulatedLLM:
         self.codegen = codegen
         self.key_fields = list(key_fields) if key_fields is not None else None
         self.label_field = label_field
+        self._labels = frozenset([label_field] if isinstance(label_field, str)
+                                 else label_field or ())
+        self.per_task = per_task
         self.sleep = sleep
         self.consistent = consistent
         self.calls = 0
@@ -110,29 +115,44 @@ class SimulatedLLM:
     def from_records(
         cls,
         records: Iterable[Mapping[str, Any]],
-        label_field: str,
+        label_field: str | Mapping[str, str],
         key_fields: Sequence[str] | None = None,
         **options: Any,
     ) -> SimulatedLLM:
-        """Answer from labelled records: a record's input (without ``label_field``) → its label.
+        """Answer from labelled records: a record's input (without its labels) → its label.
 
-        When several records share an input, the most common label wins
-        (the first seen on a tie).
+        ``label_field`` is one field, the truth of every task, or ``{task: field}``
+        (a machine's :func:`~evomachine.dsl.truth.truth_fields`): each task is then
+        answered from its own field, and every such field is left out of the input.
+        When several records share an input, the most common label wins (the first
+        seen on a tie).
         """
-        votes: dict[str, Counter[str]] = {}
-        labels: dict[str, dict[str, Any]] = {}
+        if isinstance(label_field, str):
+            fields = {"": label_field}
+        else:
+            fields = dict(label_field)
+            if not fields:
+                raise ValueError("no ground-truth field given")
+        hidden = frozenset(fields.values())
+        votes: dict[str, dict[str, Counter[str]]] = {task: {} for task in fields}
+        labels: dict[str, dict[str, dict[str, Any]]] = {task: {} for task in fields}
         for index, record in enumerate(records):
-            if label_field not in record:
-                raise ValueError(
-                    f"record {index} has no label field {label_field!r}: {dict(record)!r}"
-                )
-            rest = {k: v for k, v in record.items() if k != label_field}
+            rest = {k: v for k, v in record.items() if k not in hidden}
             key = canonical_key(rest, key_fields)
-            label = record[label_field]
-            votes.setdefault(key, Counter())[_as_text(label)] += 1
-            labels.setdefault(key, {}).setdefault(_as_text(label), label)
-        mapping = {key: labels[key][counter.most_common(1)[0][0]] for key, counter in votes.items()}
-        return cls(mapping, key_fields=key_fields, label_field=label_field, **options)
+            for task, field in fields.items():
+                if field not in record:
+                    whose = f" (the truth of task {task!r})" if task else ""
+                    raise ValueError(f"record {index} has no label field {field!r}{whose}: "
+                                     f"{dict(record)!r}")
+                label = record[field]
+                votes[task].setdefault(key, Counter())[_as_text(label)] += 1
+                labels[task].setdefault(key, {}).setdefault(_as_text(label), label)
+        mappings = {task: {key: labels[task][key][counter.most_common(1)[0][0]]
+                           for key, counter in votes[task].items()} for task in fields}
+        if isinstance(label_field, str):
+            return cls(mappings[""], key_fields=key_fields, label_field=label_field, **options)
+        return cls(mappings, key_fields=key_fields, label_field=sorted(hidden), per_task=True,
+                   **options)
 
     def __repr__(self) -> str:
         return (
@@ -197,14 +217,21 @@ class SimulatedLLM:
         return max(0.0, self.latency_mean_ms + offset)
 
     def _lookup_key(self, value: Any) -> str:
-        if self.label_field is not None and isinstance(value, Mapping):
-            value = {k: v for k, v in value.items() if k != self.label_field}
+        if self._labels and isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if k not in self._labels}
         return canonical_key(value, self.key_fields)
 
     def _right_answer(self, request: LLMRequest, key: str) -> str:
         answers = self._answers
         if callable(answers):
             return _as_text(answers(request))
+        if self.per_task:
+            answers = answers.get(request.task) if isinstance(answers, Mapping) else None
+            if answers is None:
+                if self.default is not None:
+                    return _as_text(self.default)
+                raise LLMError(f"simulated model has no ground truth for task {request.task!r}: "
+                               "give it one (ground_truth on the task or the Input node)")
         if key in answers:
             return _as_text(answers[key])
         if isinstance(request.input, str) and request.input in answers:
