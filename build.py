@@ -154,7 +154,7 @@ def ensure_venv() -> None:
 
 def fetch_npm(package: str, version: str, integrity: str) -> Path:
     """An npm tarball, from the cache or ``npm pack``, checked against its integrity hash."""
-    tarball = CACHE / f"{package}-{version}.tgz"
+    tarball = CACHE / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"  # npm pack's name
     if not tarball.exists():
         if shutil.which("npm") is None:
             raise BuildError(
@@ -165,7 +165,7 @@ def fetch_npm(package: str, version: str, integrity: str) -> Path:
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
             run(["npm", "pack", f"{package}@{version}", "--silent"], cwd=Path(tmp),
                 what=f"npm pack {package}@{version} (is the npm registry reachable?)")
-            packed = Path(tmp) / f"{package}-{version}.tgz"
+            packed = Path(tmp) / tarball.name
             if not packed.exists():
                 found = ", ".join(p.name for p in Path(tmp).iterdir()) or "nothing"
                 raise BuildError(f"npm pack wrote {found} for {package}@{version}, "
@@ -296,6 +296,122 @@ def build_engine_wheel(out_dir: Path) -> Path:
     return wheel
 
 
+# ---------------------------------------------------------------- CodeMirror
+
+# CodeMirror 6 for the DSL editor, with every module it imports, pinned: (package, version,
+# npm integrity, the ES module the package exports). No bundler: each module is served as it
+# ships, one file per package, and index.html's import map names them by their bare specifiers.
+CODEMIRROR_DIR = "web/vendor/codemirror"
+CODEMIRROR_PACKAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("@codemirror/state", "6.7.6",
+     "sha512-kAz+AncRtKuIknedxT1bq4XwXv4UowhbkHU1myPrtVb/jZtImWuV5BXzv5vK6i3kYACsdiZiQKFQQ5Mq7elW8w==",
+     "dist/index.js"),
+    ("@codemirror/view", "6.43.15",
+     "sha512-HHsfpqFeHyXLs983pSRe38Xajs0vFWZQ2BuX0m7Ki8w3jZ5iD8cuR3lBz2/5/X53Dhf32SBHKh6rtSTB6tKeGw==",
+     "dist/index.js"),
+    ("@codemirror/language", "6.13.1",
+     "sha512-zfvU2r3TyylQLMj/te+5CnQ0rSqZi8B1oTCBbQkagcLW4Xc6imab6qN+pEJhsuNOLaJqiRyBXp9UhWA1DhVvDw==",
+     "dist/index.js"),
+    ("@codemirror/streamparser", "6.0.0",
+     "sha512-JTFPF6xrfjt0mnfGPgzcLiMwYmvIyNaoizp8BYzv8FE8KrT6GBGDZ190rtt+O7Wke3gG/MFHyiY9YGNeimof4w==",
+     "dist/index.js"),
+    ("@codemirror/commands", "6.11.1",
+     "sha512-O/4hG3SC1YwcmQ0d2UVNDs+AsaNWd1iHVxbTeEBuqH+6bExAiPK3iS/BvpY6rZGURALv4ZD3sIgcCmRvw3ehBg==",
+     "dist/index.js"),
+    ("@codemirror/search", "6.7.2",
+     "sha512-gUYkYhT2+n/+VGZ+8EzE5WFkYZUZYm1VOKDudIsNqh42uRVQJ0a6Yss9sdKT3MeOYfuL1N6AZA57oza0Oyr0LA==",
+     "dist/index.js"),
+    ("@codemirror/autocomplete", "6.20.4",
+     "sha512-yF8RhOf2SXlg00+qtupzLhrglcas61boqaONiNcbPIebHCpJocpqTBA6dyrtUrQO47hqyTdeob/3XnYilT7TaQ==",
+     "dist/index.js"),
+    ("@codemirror/lint", "6.9.8",
+     "sha512-qNvtcE73xUto/D1RvtgSRI4A1Hg8ekxlvtZpjHpdpisLBnhyu82EUEJMEgaxkjuQCA8vqnrylENWKOsEDCOHcw==",
+     "dist/index.js"),
+    ("@lezer/common", "1.5.5",
+     "sha512-Pw7PVCndruF1pb3ebCxpSVpkMHSDjwRCLcTRw+RizUKco5QbWylwq2g4lnG/RYN7yTTQDXE9F77MwtkAyphrjg==",
+     "dist/index.js"),
+    ("@lezer/highlight", "1.2.5",
+     "sha512-O1GMVKgtf5YspFaRzpmqkVgMtIk2HG9uMAbH6wdAIdNh3TVzCsch/+cRi+6l2//UGDKe6NB9BW3cvuR5ezMQ0w==",
+     "dist/index.js"),
+    ("@marijn/find-cluster-break", "1.0.4",
+     "sha512-Wy0V7+SGUjnF9/TkiM1hKVDPj7jKXduPNboMVtHTA8dySMURWqfg/JZ9E2Sq8JgSJmkl7k7Qe9FLeMSrSraWmQ==",
+     "src/index.js"),
+    ("style-mod", "4.1.5",
+     "sha512-WQ2llCZa9sZSkJA+aOwpg5DkfbAXFKGh//t3MRTBeruFiSBC+GXUmbBzrw3bXyboCWAbtCW9InDfBsXrRD/rAg==",
+     "src/style-mod.js"),
+    ("w3c-keyname", "2.2.8",
+     "sha512-dpojBhNsCNN7T82Tm7k26A6G9ML3NkhDsnw9n/eoxSRlVBB4CEtIQ/KTCLI2Fwf3ataSXRhYFkQi3SlnFwPvPQ==",
+     "index.js"),
+    ("crelt", "1.0.7",
+     "sha512-aK6BbWfhf4U/wCcLHKPJl/xa6VkVstRaPywWtMKGwuOLc/wZTyQYuoxgvZnNsBvv7Kg3YTBQYYBCggcviQczuA==",
+     "index.js"),
+)
+_IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
+_BARE_IMPORT = re.compile(r"""\b(?:from|import)\s*\(?\s*['"]([^'"./][^'"]*)['"]""")
+
+
+def codemirror_module_path(package: str) -> str:
+    """Where ``package``'s module is served, e.g. web/vendor/codemirror/codemirror-view.js."""
+    return f"{CODEMIRROR_DIR}/{package.lstrip('@').replace('/', '-')}.js"
+
+
+def check_import_map(html: str, served: dict[str, str]) -> None:
+    """index.html's import map names exactly ``served`` (specifier -> path) and its CSP allows it.
+
+    An inline import map is an inline script to the Content-Security-Policy, so script-src
+    carries its sha256; the build refuses a page whose map and hash disagree (the map would
+    be blocked) or whose map points anywhere but this origin's vendored files.
+    """
+    found = _IMPORT_MAP.search(html)
+    if not found:
+        raise BuildError('index.html has no <script type="importmap"> for CodeMirror')
+    try:
+        imports = json.loads(found.group(1))["imports"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BuildError(f"index.html's import map is not JSON with 'imports': {error}") from None
+    wanted = {name: f"./{path}" for name, path in served.items()}
+    if imports != wanted:
+        raise BuildError("index.html's import map must be exactly:\n"
+                         + json.dumps({"imports": wanted}, indent=2))
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    policy = re.search(r"script-src ([^;]*)", meta.group(1) if meta else "")
+    if not policy or f"'sha256-{digest}'" not in policy.group(1).split():
+        raise BuildError("index.html's CSP script-src must allow its import map: "
+                         f"add 'sha256-{digest}'")
+
+
+def vendor_codemirror(staging: Path) -> dict[str, str]:
+    """Write CodeMirror's modules (cached, integrity-checked npm tarballs) into ``staging``.
+
+    Each module's bare imports must be packages of the set (nothing else could resolve),
+    and index.html's import map must name them all. Returns {package: version}.
+    """
+    served: dict[str, str] = {}
+    for package, version, integrity, entry in CODEMIRROR_PACKAGES:
+        tarball = fetch_npm(package, version, integrity)
+        path = codemirror_module_path(package)
+        with tarfile.open(tarball) as archive:
+            parts = {}
+            for name in (entry, "LICENSE"):
+                member = archive.extractfile(f"package/{name}")
+                if member is None:
+                    raise BuildError(f"{tarball.name} has no {name}")
+                parts[name] = member.read()
+        source = parts[entry].decode("utf-8")
+        unknown = {spec for spec in _BARE_IMPORT.findall(source)
+                   if spec not in {p for p, *_ in CODEMIRROR_PACKAGES}}
+        if unknown:
+            raise BuildError(f"{package}@{version} imports {sorted(unknown)}, not vendored")
+        target = staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(parts[entry])
+        target.with_suffix(".LICENSE").write_bytes(parts["LICENSE"])
+        served[package] = path
+    check_import_map((staging / "index.html").read_text(encoding="utf-8"), served)
+    return {package: version for package, version, *_ in CODEMIRROR_PACKAGES}
+
+
 # ---------------------------------------------------------------- dist
 
 
@@ -328,13 +444,14 @@ def build_dist() -> Path:
         shutil.copytree(ROOT / "web", staging / "web")
         for vendored_tarball, folder, files in vendored:
             extract_npm_files(vendored_tarball, files, staging / folder)
+        codemirror = vendor_codemirror(staging)
         if (ROOT / "examples").is_dir():
             shutil.copytree(ROOT / "examples", staging / "examples",
                             ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         manifest = {
             "version": project_version(),
             "pyodide": PYODIDE_VERSION,
-            "vendor": {package: version for package, version, *_ in NPM_ASSETS},
+            "vendor": {**{package: version for package, version, *_ in NPM_ASSETS}, **codemirror},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "wheels": [
                 {"file": name, "group": group, "sha256": sha256_of(wheel_dir / name),
