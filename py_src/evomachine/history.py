@@ -37,6 +37,10 @@ class ExecutionRecord(BaseModel):
     code_output: Any = None
     code_confidence: float | None = None
     code_version: str | None = None
+    # "audit" when the LLM re-checked an answer the memo or the code gave (``audited`` holds
+    # that answer, also when the LLM overruled it).
+    check: Literal["audit"] | None = None
+    audited: Any = None
     # Ground truth, when the data set carries it: used for accuracy, never shown to tasks.
     expected: Any = None
     timestamp: float = Field(default_factory=time.time)

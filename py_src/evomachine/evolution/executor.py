@@ -61,6 +61,7 @@ class EvolutionaryExecutor(MachineExecutor):
         inputs: Iterable[dict[str, Any]] | None = None,
         machine_id: str | None = None,
         history_limit: int = 2000,
+        trace_limit: int = 100_000,
         policy: EvolutionPolicy | dict[str, Any] | None = None,
         seed: int = 0,
         persist_every: int = 200,
@@ -80,7 +81,7 @@ class EvolutionaryExecutor(MachineExecutor):
         self._changes = 0
         self.persisted = snapshot.PersistedKeys()
         super().__init__(machine, context, storage, llm=llm, inputs=inputs, machine_id=machine_id,
-                         history_limit=history_limit)
+                         history_limit=history_limit, trace_limit=trace_limit)
         if "/" in self.machine_id:
             raise ValueError(f"machine_id {self.machine_id!r} must not contain '/'")
 
@@ -220,6 +221,7 @@ class EvolutionaryExecutor(MachineExecutor):
             record = self._code_record(spec, state, input, code)
         else:
             record = self._answer_record(spec, state, input, given, by=by)
+        record.check, record.audited = "audit", given
         response = answer.response
         record.latency_ms += answer.latency_ms
         if response is not None:

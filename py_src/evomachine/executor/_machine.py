@@ -25,6 +25,7 @@ from evomachine.llm.answers import AnswerError, parse_answer
 from evomachine.llm.base import LLMError, LLMRequest, LLMResponse
 from evomachine.model import Edge, MachineData, Node
 from evomachine.prompts import PromptError
+from evomachine.traces import Trace, TraceBook, TraceFilter
 
 _PASS_THROUGH = {"state", "context", "output", "note"}
 _UNSET: Any = object()
@@ -88,6 +89,7 @@ class MachineExecutor:
         inputs: Iterable[dict[str, Any]] | None = None,
         machine_id: str | None = None,
         history_limit: int = 2000,
+        trace_limit: int = 100_000,
     ):
         self.machine = machine
         self.context: dict[str, Any] = dict(context) if context else {}
@@ -96,6 +98,7 @@ class MachineExecutor:
         self.machine_id = machine_id or slugify(machine.title)
         self.history_limit = history_limit
         self.histories: dict[str, TaskHistory] = {}
+        self.trace_book = TraceBook(trace_limit)
         self._load_machine(machine)
         self.current_node: str | None = find_start(machine)
         self.halted = self.current_node is None
@@ -248,7 +251,9 @@ class MachineExecutor:
         spec = self.task_spec(name)
         record, used_llm = await self._execute(spec, input)
         record.expected = expected
-        self.histories[name].add(record)
+        history = self.histories[name]
+        history.add(record)
+        self.trace_book.add(history, record, used_llm)
         self._after_execution(spec, record, used_llm)
         return TaskResult(
             output=record.output,
@@ -268,6 +273,26 @@ class MachineExecutor:
 
     def _after_execution(self, spec: TaskSpec, record: ExecutionRecord, used_llm: bool) -> None:
         """Hook run after every task execution (metrics and evolution live here)."""
+
+    # --- traces -------------------------------------------------------------------
+
+    def traces(self, task: str, where: TraceFilter = None, *, search: str | None = None
+               ) -> list[Trace]:
+        """The kept traces of ``task``, oldest first, that pass ``where`` and ``search``.
+
+        ``where`` is a filter name (see :data:`evomachine.traces.FILTERS`) or a function
+        of a :class:`~evomachine.traces.Trace`; ``search`` a text its input or answers contain.
+        """
+        self.task_spec(task)
+        return self.trace_book.select(task, self.histories[task], where, search)
+
+    def trace_prompt(self, task: str, input: Any) -> str:
+        """The prompt ``task`` renders for ``input`` with the current context (for a trace)."""
+        spec = self.task_spec(task)
+        try:
+            return spec.prompt.render(input, self.context, {"outputs": {}})
+        except PromptError as error:
+            return f"(the prompt does not render: {error})"
 
     async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:
         """Render the prompt, call the LLM, validate the answer; a failed call never raises."""
