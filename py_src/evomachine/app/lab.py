@@ -28,7 +28,7 @@ from evomachine.app.library import LibraryMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
-from evomachine.app.views import dumps, machine_graph, task_card
+from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
 
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
@@ -250,14 +250,16 @@ class Lab(RunMixin, LibraryMixin):
     # --- loading ------------------------------------------------------------------
 
     async def check(self, dsl: str) -> str:
-        """``{ok, errors: [{line, column, message}]}`` for the editor's markers."""
+        """``{ok, errors: [{line, column, message}], names}`` for the editor's markers and
+        completion (``names``: :func:`~evomachine.app.views.dsl_names`)."""
         from evomachine.dsl import DSLError, parse_machine
 
         try:
             machine = parse_machine(dsl)
         except DSLError as error:
-            return dumps({"ok": False, "errors": error.to_dicts()})
-        return dumps({"ok": True, "errors": [], "graph": machine_graph(machine)})
+            return dumps({"ok": False, "errors": error.to_dicts(), "names": dsl_names(None)})
+        return dumps({"ok": True, "errors": [], "graph": machine_graph(machine),
+                      "names": dsl_names(machine)})
 
     async def load(self, dsl: str, data: str | None = None, data_name: str | None = None,
                    example: str | None = None) -> str:

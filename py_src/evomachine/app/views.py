@@ -44,6 +44,25 @@ def machine_graph(machine: MachineData) -> dict[str, Any]:
     }
 
 
+#: Attributes the engine reads on a node, besides every EvolutionPolicy field (README's DSL).
+NODE_ATTRIBUTES = ("prompt", "output", "evolution_stage", "code_path", "model", "max_tokens",
+                   "ground_truth", "source")
+
+
+def dsl_names(machine: MachineData | None) -> dict[str, list[str]]:
+    """Names the editor completes: the machine's nodes, and attribute names the engine reads
+    or the machine uses (``machine`` is None when the text does not parse)."""
+    from evomachine.evolution.policy import EvolutionPolicy
+
+    attributes = {*NODE_ATTRIBUTES, *EvolutionPolicy.model_fields}
+    nodes: list[str] = []
+    if machine is not None:
+        for node in machine.iter_nodes():
+            nodes.append(node.name)
+            attributes.update(node.attributes)
+    return {"nodes": nodes, "attributes": sorted(attributes)}
+
+
 def task_card(name: str, metrics: dict[str, Any], state: Any) -> dict[str, Any]:
     """A task's card: its metrics plus what its code is and how it was chosen."""
     last = getattr(state, "last_synthesis", None) or {}
