@@ -1,66 +1,91 @@
-// A light DSL editor: a textarea over a highlighted copy of its text, a line-number gutter,
-// and error markers (gutter dot, underline, and a clickable problem list).
+// The DSL editor: CodeMirror 6 (web/editor/) behind the small API the lab uses: `value`,
+// `setErrors`, `reveal`, and `onChange`/`onSubmit` callbacks. Problems from the engine's parser
+// are lint markers at their line and column (underline and gutter) and a clickable list below.
 
-import { h } from "../dom.mjs";
-import { highlightDsl, offsetOf } from "./highlight.mjs";
+import { setDiagnostics } from "@codemirror/lint";
+import { EditorSelection } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
+import { toDiagnostics } from "../editor/diagnostics.mjs";
+import { mountView } from "../editor/view.mjs";
+
+/** Quiet time after the last edit before `onChange` runs (it reads the whole text). */
+const SETTLE_MS = 200;
+/** At most this many problems are listed under the editor. */
+const MAX_LISTED = 100;
 
 export class DslEditor {
   constructor(root, errorList, { onChange, onSubmit } = {}) {
     this.root = root;
-    this.textarea = root.querySelector("textarea");
-    this.code = root.querySelector(".highlight code");
-    this.pre = root.querySelector(".highlight");
-    this.gutter = root.querySelector(".gutter");
     this.errorList = errorList;
     this.errors = [];
+    this.names = { nodes: [], attributes: [] };
     this.onChange = onChange;
-    this.textarea.addEventListener("input", () => { this.render(); this.onChange?.(this.value); });
-    this.textarea.addEventListener("scroll", () => this.syncScroll());
-    this.textarea.addEventListener("keydown", (event) => this.keydown(event, onSubmit));
-    this.render();
+    this.settle = null;
+    this.text = { doc: null, value: "" };
+    const mounted = mountView(root, "dsl", {
+      doc: "",
+      label: "Machine definition (DSL)",
+      onSubmit: () => { this.flush(); onSubmit?.(this.value); },
+      onDocChanged: () => this.changed(),
+      vocabulary: () => this.names,
+    });
+    this.view = mounted.view;
+    this.host = mounted.host;
+    this.makeState = mounted.makeState;
   }
 
-  get value() { return this.textarea.value; }
+  /** The whole text (made once per document version: a 7 MB machine is not joined per call). */
+  get value() {
+    const { doc } = this.view.state;
+    if (this.text.doc !== doc) this.text = { doc, value: doc.toString() };
+    return this.text.value;
+  }
 
+  /** Replace the text: a new document with its own undo history and no markers. */
   set value(text) {
-    this.textarea.value = text;
+    clearTimeout(this.settle);
+    this.settle = null;
+    this.view.setState(this.makeState(String(text ?? "")));
     this.errors = [];
-    this.render();
     this.renderErrors();
   }
 
-  keydown(event, onSubmit) {
-    // Tab stays focus navigation (keyboard users must be able to leave the editor).
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      onSubmit?.(this.value);
-    }
+  changed() {
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => this.flush(), SETTLE_MS);
   }
 
-  /** Show problems [{line, column, message}] in the text, the gutter and the list. */
-  setErrors(errors) {
+  /** Run a pending `onChange` now. */
+  flush() {
+    if (this.settle === null) return;
+    clearTimeout(this.settle);
+    this.settle = null;
+    this.onChange?.(this.value);
+  }
+
+  /**
+   * Show problems [{line, column, message}] as markers and in the list. `result` (a check
+   * result, optional) also brings the engine's names for completion: `graph.nodes` when the
+   * machine parsed and `names` ({nodes, attributes}).
+   */
+  setErrors(errors, result = null) {
     this.errors = errors || [];
-    this.render();
+    if (result) this.learnNames(result);
+    const { state } = this.view;
+    this.view.dispatch(setDiagnostics(state, toDiagnostics(state.doc, this.errors)));
     this.renderErrors();
   }
 
-  render() {
-    const text = this.textarea.value;
-    this.code.replaceChildren(highlightDsl(text, this.errors));
-    const lines = text.split("\n").length;
-    const bad = new Map();
-    for (const e of this.errors) if (!bad.has(e.line)) bad.set(e.line, String(e.message));
-    const numbers = document.createDocumentFragment();
-    for (let i = 1; i <= lines; i += 1) {
-      numbers.append(bad.has(i) ? h("div", { class: "has-error", title: bad.get(i) }, i) : h("div", {}, i));
-    }
-    this.gutter.replaceChildren(numbers);
-    this.syncScroll();
+  learnNames(result) {
+    const nodes = result.names?.nodes ?? result.graph?.nodes?.map((n) => n.name);
+    if (Array.isArray(nodes)) this.names = { ...this.names, nodes: nodes.map(String) };
+    const attributes = result.names?.attributes;
+    if (Array.isArray(attributes)) this.names = { ...this.names, attributes: attributes.map(String) };
   }
 
   renderErrors() {
     this.errorList.replaceChildren();
-    for (const error of this.errors) {
+    for (const error of this.errors.slice(0, MAX_LISTED)) {
       const item = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
@@ -70,24 +95,22 @@ export class DslEditor {
       item.append(button);
       this.errorList.append(item);
     }
-  }
-
-  /** Put the caret at line/column and scroll it into view. */
-  reveal(line, column) {
-    const offset = offsetOf(this.textarea.value, line, column);
-    this.textarea.focus();
-    this.textarea.setSelectionRange(offset, offset);
-    const lineHeight = parseFloat(getComputedStyle(this.textarea).lineHeight) || 20;
-    const top = (line - 1) * lineHeight;
-    if (top < this.textarea.scrollTop || top > this.textarea.scrollTop + this.textarea.clientHeight - lineHeight) {
-      this.textarea.scrollTop = Math.max(0, top - this.textarea.clientHeight / 3);
+    if (this.errors.length > MAX_LISTED) {
+      const more = document.createElement("li");
+      more.className = "muted small";
+      more.textContent = `… and ${this.errors.length - MAX_LISTED} more`;
+      this.errorList.append(more);
     }
-    this.syncScroll();
   }
 
-  syncScroll() {
-    const { scrollTop, scrollLeft } = this.textarea;
-    this.pre.style.transform = `translate(${-scrollLeft}px, ${-scrollTop}px)`;
-    this.gutter.style.transform = `translateY(${-scrollTop}px)`;
+  /** Put the caret at 1-based line/column, scroll it into view and focus the editor. */
+  reveal(line, column) {
+    const [diagnostic] = toDiagnostics(this.view.state.doc, [{ line, column, message: "" }]);
+    const at = diagnostic ? diagnostic.from : 0;
+    this.view.dispatch({
+      selection: EditorSelection.cursor(at),
+      effects: EditorView.scrollIntoView(at, { y: "center" }),
+    });
+    this.view.focus();
   }
 }

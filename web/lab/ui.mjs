@@ -63,7 +63,7 @@ export async function mountUI(bridge) {
     checkTimer = setTimeout(async () => {
       const result = await bridge.check(text).catch((e) => ({ ok: false, errors: [{ line: 0, column: 0, message: e.message }] }));
       if (editor.value !== text) return;
-      editor.setErrors(result.errors);
+      editor.setErrors(result.errors, result);
       const dirty = state && state.loaded && text !== loadedDsl;
       $("dsl-status").textContent = result.ok
         ? `No problems${dirty ? " · edited: press Load machine to use it" : ""}`
@@ -81,7 +81,7 @@ export async function mountUI(bridge) {
   async function applyDsl() {
     const text = editor.value;
     const result = await bridge.check(text);
-    editor.setErrors(result.errors);
+    editor.setErrors(result.errors, result);
     if (!result.ok) { notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
     const loaded = await notify.guard(() => bridge.load(text));
     if (loaded) notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
