@@ -38,7 +38,7 @@ async def test_interrupt_stops_the_running_chunk_after_its_current_step():
     chunk = asyncio.ensure_future(call(lab, "run_chunk", 10_000, 60_000.0, None, None))
     while slow.calls < 3:
         await asyncio.sleep(0.001)
-    assert await value(lab, "interrupt") == {"interrupting": True}
+    assert await value(lab, "interrupt") == {"interrupting": True, "aborted": 0}
     result = (await chunk)["value"]
     assert result["reason"] == "paused"
     assert 0 < result["steps"] < 10_000
@@ -47,7 +47,54 @@ async def test_interrupt_stops_the_running_chunk_after_its_current_step():
 
 async def test_an_interrupt_with_no_chunk_running_does_not_stop_the_next_one():
     lab = await loaded_lab()
-    assert await value(lab, "interrupt") == {"interrupting": False}
+    assert await value(lab, "interrupt") == {"interrupting": False, "aborted": 0}
     result = await value(lab, "run_chunk", 20, 60_000.0, None, None)
     assert (result["reason"], result["steps"]) == ("done", 20)
     assert json.loads(await lab.call("step", "[3]"))["value"]["steps"] == 3
+
+
+class NeverAnswers:
+    """A provider that never answers; its request is abortable as the fetch transport's is."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.waiting = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    async def complete(self, request):
+        from evomachine.interrupts import Interrupted, in_flight
+
+        answer: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        class Controller:
+            def abort(self) -> None:
+                answer.set_exception(Interrupted("paused while waiting"))
+
+        self.waiting += 1
+        with in_flight(Controller()):
+            return await answer
+
+
+async def test_pause_aborts_a_request_that_never_answers_and_the_step_runs_again():
+    lab = await loaded_lab()
+    simulated = lab.executor.llm
+    lab.executor.llm = NeverAnswers(simulated)
+    chunk = asyncio.ensure_future(call(lab, "run_chunk", 10_000, 60_000.0, None, None))
+    while not lab.executor.llm.waiting:
+        await asyncio.sleep(0.001)
+    ex = lab.executor
+    before = (ex.step_count, ex.input_cursor, ex.current_node,
+              ex.get_task_metrics()["route"]["execution_count"])
+    assert await value(lab, "interrupt") == {"interrupting": True, "aborted": 1}
+    result = (await chunk)["value"]
+    assert (result["reason"], result["interrupted_node"]) == ("paused", "route")
+    # The interrupted step did not happen: no step, no execution, the same input waits.
+    assert (ex.step_count, ex.input_cursor, ex.current_node,
+            ex.get_task_metrics()["route"]["execution_count"]) == before
+    ex.llm = simulated
+    again = await value(lab, "step", 1)
+    assert again["results"][0]["node"] == "route" and again["results"][0]["error"] is None
+    assert ex.input_cursor == before[1]
+    assert ex.get_task_metrics()["route"]["execution_count"] == before[3] + 1

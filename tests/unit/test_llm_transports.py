@@ -17,9 +17,30 @@ from evomachine.llm._transport_pyodide import FetchTransport
 
 
 class FakeSignal:
-    def __init__(self, ms: int):
+    def __init__(self, ms: int | None = None, parts: list[FakeSignal] | None = None):
         self.ms = ms
-        self.aborted = False
+        self.parts = parts or []
+        self._aborted = False
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted or any(part.aborted for part in self.parts)
+
+    @aborted.setter
+    def aborted(self, value: bool) -> None:
+        self._aborted = value
+
+
+class FakeController:
+    def __init__(self):
+        self.signal = FakeSignal()
+
+    @classmethod
+    def new(cls):
+        return cls()
+
+    def abort(self):
+        self.signal.aborted = True
 
 
 class FakeResponse:
@@ -41,15 +62,24 @@ def install_fake_browser(monkeypatch, fetch):
             signals.append(FakeSignal(ms))
             return signals[-1]
 
+        @staticmethod
+        def any(parts):
+            return FakeSignal(parts=list(parts))
+
     js = types.ModuleType("js")
     js.AbortSignal = AbortSignal
+    js.AbortController = FakeController
     pyodide = types.ModuleType("pyodide")
     http = types.ModuleType("pyodide.http")
     http.pyfetch = fetch
     pyodide.http = http
+    ffi = types.ModuleType("pyodide.ffi")
+    ffi.to_js = lambda value: value
+    pyodide.ffi = ffi
     monkeypatch.setitem(sys.modules, "js", js)
     monkeypatch.setitem(sys.modules, "pyodide", pyodide)
     monkeypatch.setitem(sys.modules, "pyodide.http", http)
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
     monkeypatch.setattr(_compat, "IN_PYODIDE", True)  # the one door now says: browser
     return signals
 
@@ -72,7 +102,7 @@ async def test_fetch_transport_posts_json_with_a_timeout_signal(monkeypatch):
     options = calls[0][1]
     assert options["method"] == "POST" and json.loads(options["body"]) == {"a": 1}
     assert options["headers"] == {"Content-Type": "application/json", "x-api-key": "k"}
-    assert options["signal"] is signals[0] and signals[0].ms == 250
+    assert signals[0] in options["signal"].parts and signals[0].ms == 250
 
 
 @pytest.mark.cpython_only
@@ -93,6 +123,25 @@ async def test_fetch_transport_reports_timeouts_and_failures(monkeypatch):
     with pytest.raises(TransportError, match="fetch failed: RuntimeError") as caught:
         await FetchTransport().post_json("https://x", {}, {}, 0.5)
     assert not caught.value.timeout
+
+
+@pytest.mark.cpython_only
+async def test_pause_aborts_the_request_in_flight_and_it_raises_interrupted(monkeypatch):
+    from evomachine.interrupts import Interrupted, abort_in_flight
+
+    seen = []
+
+    async def hangs_until_aborted(url, **options):
+        seen.append(options["signal"])
+        assert abort_in_flight() == 1  # the user's Pause arrives while this request waits
+        assert options["signal"].aborted
+        raise OSError("AbortError: signal is aborted without reason")
+
+    install_fake_browser(monkeypatch, hangs_until_aborted)
+    with pytest.raises(Interrupted, match="paused while waiting for https://x"):
+        await FetchTransport().post_json("https://x", {}, {}, 30)
+    assert abort_in_flight() == 0  # nothing stays registered once the request ended
+    assert not isinstance(Interrupted("x"), Exception)  # "except Exception" lets it through
 
 
 KEY = "sk-ant-PROPERTY-KEY-00112233"

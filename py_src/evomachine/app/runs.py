@@ -4,7 +4,9 @@ Mixed into ``Lab``. A chunk stops after ``max_steps`` steps or ``budget_ms``
 milliseconds, so the user can pause between chunks; a chunk also stops after
 the step in progress when :meth:`RunMixin.interrupt` arrives meanwhile (the
 engine runs in a Worker, whose event loop takes the page's Pause whenever a
-step awaits, e.g. an LLM request).
+step awaits, e.g. an LLM request). A request in flight then is aborted
+(:mod:`evomachine.interrupts`): that step did not happen, the machine stays on
+its node with the same input, and the chunk reports it as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from evomachine.app.errors import LabError
 from evomachine.app.series import SeriesBook
 from evomachine.app.views import dumps
+from evomachine.interrupts import Interrupted, abort_in_flight
 
 MAX_STEP_RESULTS = 200
 
@@ -46,13 +49,16 @@ class RunMixin:
         return dumps(result)
 
     async def interrupt(self) -> str:
-        """Ask the chunk running now to stop after its current step; ``{interrupting}``.
+        """Ask the chunk running now to stop after its current step; ``{interrupting, aborted}``.
 
-        Called while a chunk awaits (the page's Pause). With no chunk running it
-        does nothing, so a late Pause never stops the next run.
+        Called while a chunk awaits (the page's Pause). LLM requests in flight
+        are aborted (``aborted`` counts them), so a provider that never answers
+        cannot hold the run. With no chunk running it does nothing, so a late
+        Pause never stops the next run.
         """
         self._interrupted = self._chunk_running
-        return dumps({"interrupting": self._chunk_running})
+        aborted = abort_in_flight() if self._chunk_running else 0
+        return dumps({"interrupting": self._chunk_running, "aborted": aborted})
 
     async def step(self, count: int = 1) -> str:
         """Run ``count`` steps now and return what each did (the last 200 of them)."""
@@ -69,6 +75,7 @@ class RunMixin:
         target = STAGES.index(until_stage) if until_stage in STAGES else None
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []
+        interrupted: str | None = None
         self._chunk_running, self._interrupted = True, False
         try:
             while steps < max_steps:
@@ -76,6 +83,9 @@ class RunMixin:
                     result = await ex.step()
                 except ExecutionError as failure:
                     reason, error = "error", str(failure)
+                    break
+                except Interrupted:  # Pause aborted this step's request: it runs again next time
+                    reason, interrupted = "paused", ex.current_node
                     break
                 if result is None:
                     reason = "halted"
@@ -101,12 +111,15 @@ class RunMixin:
                     break
         finally:
             self._chunk_running = self._interrupted = False
-        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:])
+        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted)
 
     def _chunk_result(self, steps: int, reason: str, error: str | None,
-                      results: list[dict[str, Any]]) -> dict[str, Any]:
+                      results: list[dict[str, Any]],
+                      interrupted: str | None = None) -> dict[str, Any]:
+        """What a chunk did; ``interrupted`` names the node whose step Pause cut short."""
         ex = self.executor
         return {"steps": steps, "reason": reason, "error": error, "results": results,
+                "interrupted_node": interrupted,
                 "halted": bool(ex.halted), "current_node": ex.current_node,
                 "step_count": ex.step_count, "stages": ex.stages()}
 

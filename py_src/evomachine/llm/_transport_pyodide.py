@@ -1,4 +1,4 @@
-"""Browser transport: ``pyodide.http.pyfetch`` with an abort-signal timeout.
+"""Browser transport: ``pyodide.http.pyfetch`` with an abort signal (timeout or Pause).
 
 The only LLM module that imports ``pyodide`` or ``js``, and only inside the
 method, so CPython can import this file (it just cannot call it).
@@ -10,29 +10,35 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from evomachine._compat import js_global, pyfetch
+from evomachine._compat import ffi, js_global, pyfetch
+from evomachine.interrupts import Interrupted, in_flight
 from evomachine.llm.transport import TransportError, TransportResult
 
 
 class FetchTransport:
-    """POST JSON with ``fetch``; ``AbortSignal.timeout`` ends a request that hangs."""
+    """POST JSON with ``fetch``; a timeout or the user's Pause aborts a request that hangs."""
 
     async def post_json(
         self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
     ) -> TransportResult:
-        signal = js_global("AbortSignal").timeout(max(1, int(timeout_s * 1000)))
+        timeout = js_global("AbortSignal").timeout(max(1, int(timeout_s * 1000)))
+        pause = js_global("AbortController").new()  # aborted by the user's Pause
+        signal = js_global("AbortSignal").any(ffi().to_js([timeout, pause.signal]))
         try:
-            response = await pyfetch()(
-                url,
-                method="POST",
-                headers={"Content-Type": "application/json", **headers},
-                body=json.dumps(body),
-                signal=signal,
-            )
-            text = await response.text()
+            with in_flight(pause):
+                response = await pyfetch()(
+                    url,
+                    method="POST",
+                    headers={"Content-Type": "application/json", **headers},
+                    body=json.dumps(body),
+                    signal=signal,
+                )
+                text = await response.text()
             status = int(response.status)
             response_headers = {k.lower(): str(v) for k, v in response.headers.items()}
         except Exception as error:  # JsException, pyodide.http.AbortError, OSError
+            if pause.signal.aborted:
+                raise Interrupted(f"paused while waiting for {url}") from None
             if signal.aborted:
                 raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
             raise TransportError(f"fetch failed: {type(error).__name__}: {error}") from None

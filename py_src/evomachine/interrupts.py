@@ -1,0 +1,46 @@
+"""Pause reaching a request in flight: the browser transport's abort controllers, and the error.
+
+The page's Pause asks the chunk running in the engine Worker to stop after its
+current step (``Lab.interrupt``). A step waiting on a provider that never
+answers would never end, so the fetch transport registers an abort controller
+for each request while it is in flight (:func:`in_flight`) and Pause aborts
+them all (:func:`abort_in_flight`). The aborted request raises
+:class:`Interrupted`, which the lab's run loop catches: the step in flight did
+not happen (the machine stays on that node with the same input) and runs again
+on the next Run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_IN_FLIGHT: dict[int, Any] = {}
+
+
+class Interrupted(BaseException):
+    """The user paused while this request was in flight, and it was aborted.
+
+    A ``BaseException``, as ``asyncio.CancelledError`` is: the code that turns
+    any ``Exception`` of a provider into a failed execution lets it through, so
+    an interrupted step is never recorded as the LLM's failure.
+    """
+
+
+@contextmanager
+def in_flight(controller: Any) -> Iterator[None]:
+    """Keep ``controller`` (anything with ``abort()``) abortable while the block runs."""
+    _IN_FLIGHT[id(controller)] = controller
+    try:
+        yield
+    finally:
+        _IN_FLIGHT.pop(id(controller), None)
+
+
+def abort_in_flight() -> int:
+    """Abort every request in flight; how many there were."""
+    controllers = list(_IN_FLIGHT.values())
+    for controller in controllers:
+        controller.abort()
+    return len(controllers)
