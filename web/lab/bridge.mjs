@@ -243,7 +243,7 @@ export class LabBridge extends EventTarget {
       return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
     } catch (failure) {
       if (failure?.name !== "AbortError") throw failure;
-      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false };
+      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null };
       this.emit("run", { phase: "end", ...summary, total, until });
       return summary; // paused while waiting for another tab
     } finally {
@@ -285,6 +285,8 @@ export class LabBridge extends EventTarget {
       steps, reason, error, elapsed_ms: elapsed, steps_per_s: elapsed > 0 ? steps / (elapsed / 1000) : 0,
       stages: last ? last.stages : {}, halted: last ? last.halted : false,
       interrupted: last ? last.reason === "paused" : false, // Pause stopped a chunk in the engine
+      // The node whose step Pause cut short (its LLM request was aborted); it runs again next time.
+      interrupted_node: last?.interrupted_node ?? null,
     };
     this.emit("run", { phase: "end", ...summary, total, until });
     this.emit("change", { what: "run" });

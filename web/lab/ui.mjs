@@ -86,6 +86,7 @@ export async function mountUI(bridge) {
     const loaded = await notify.guard(() => bridge.load(text));
     if (loaded) notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
   }
+  $("apply-dsl").addEventListener("click", () => applyDsl());
 
   // --- examples -------------------------------------------------------------------------
   const examples = await bridge.examples().catch(() => []);
@@ -230,7 +231,8 @@ export async function mountUI(bridge) {
       $("run-fill").style.width = "100%";
       $("run-rate").textContent = `${count(d.steps)} steps · ${count(Math.round(d.steps_per_s))} steps/s`;
       const why = { done: "Done", paused: "Paused", halted: "The data set is used up", reached: "Stage reached", error: "Stopped", no_llm: "No LLM" }[d.reason] || d.reason;
-      $("run-status").textContent = `${why} after ${count(d.steps)} steps${d.error ? `: ${d.error}` : ""}.`;
+      const cut = d.interrupted_node ? ` The step at ${d.interrupted_node} was waiting for the LLM; it was stopped and runs again on the next Run.` : "";
+      $("run-status").textContent = `${why} after ${count(d.steps)} steps${d.error ? `: ${d.error}` : ""}.${cut}`;
     }
   });
 
