@@ -114,3 +114,37 @@ export class DslEditor {
     this.view.focus();
   }
 }
+
+/**
+ * `fn` (async, one argument) run one call at a time, latest wins: while a call runs, only the
+ * newest argument waits for its turn (a waiting call that is superseded gets the newer call's
+ * result), and a call with the argument already running shares that run. The lab checks the
+ * text through it, so edits to a huge machine queue one parse in the engine, not one per pause.
+ */
+export function latestOnly(fn) {
+  let running = null;
+  let waiting = null;
+  const start = (arg) => {
+    const promise = Promise.resolve().then(() => fn(arg));
+    running = { arg, promise };
+    const next = () => {
+      running = null;
+      if (!waiting) return;
+      const turn = waiting;
+      waiting = null;
+      start(turn.arg).then(turn.resolve, turn.reject);
+    };
+    promise.then(next, next);
+    return promise;
+  };
+  return (arg) => {
+    if (running && running.arg === arg) return running.promise;
+    if (!running) return start(arg);
+    if (waiting) { waiting.arg = arg; return waiting.promise; }
+    let resolve;
+    let reject;
+    const promise = new Promise((yes, no) => { resolve = yes; reject = no; });
+    waiting = { arg, promise, resolve, reject };
+    return promise;
+  };
+}

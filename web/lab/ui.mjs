@@ -5,7 +5,7 @@ import { fill, h } from "../dom.mjs";
 import { useLabReset } from "../reset.mjs";
 import { TaskCards } from "./cards.mjs";
 import { renderDiagram } from "./diagram.mjs";
-import { DslEditor } from "./editor.mjs";
+import { DslEditor, latestOnly } from "./editor.mjs";
 import { bytes, count, STAGE_NAMES } from "./format.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
 
@@ -58,10 +58,11 @@ export async function mountUI(bridge) {
     onSubmit: () => applyDsl(),
   });
   let checkTimer = null;
+  const checkLatest = latestOnly((text) => bridge.check(text));
   function scheduleCheck(text) {
     clearTimeout(checkTimer);
     checkTimer = setTimeout(async () => {
-      const result = await bridge.check(text).catch((e) => ({ ok: false, errors: [{ line: 0, column: 0, message: e.message }] }));
+      const result = await checkLatest(text).catch((e) => ({ ok: false, errors: [{ line: 0, column: 0, message: e.message }] }));
       if (editor.value !== text) return;
       editor.setErrors(result.errors, result);
       const dirty = state && state.loaded && text !== loadedDsl;
@@ -80,7 +81,7 @@ export async function mountUI(bridge) {
 
   async function applyDsl() {
     const text = editor.value;
-    const result = await bridge.check(text);
+    const result = await checkLatest(text);
     editor.setErrors(result.errors, result);
     if (!result.ok) { notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
     const loaded = await notify.guard(() => bridge.load(text));
