@@ -16,10 +16,13 @@ from evomachine.evolution.synthesis.runtime import (
     LONG_TEXT,
     class_scores,
     features,
+    found_rows,
+    gram_tables,
     linear_predict,
     nb_predict,
     normalise,
     sparse_rows,
+    summed,
     tagged,
 )
 from evomachine.sandbox import load_module
@@ -102,8 +105,38 @@ def test_class_scores_add_rows_in_feature_order():
 def test_the_sandboxed_runtime_matches_in_process():
     imports, helpers = runtime_source()
     source = imports + "\n\n" + helpers + "\n\n\ndef both(text: str) -> list:\n" \
-        "    return [normalise(text), features(text), features(normalise(text))]\n"
+        "    return [normalise(text), features(text), features(normalise(text))]\n" \
+        "\n\ndef rows_of(text: str, rows: dict) -> list:\n" \
+        "    return sorted(found_rows(text, rows, gram_tables(rows)))\n"
     module = load_module(source, "generated/runtime_check.py")
     for text in texts():
         got = module.call("both", text)
         assert got == [normalise(text), features(text), features(normalise(text))], repr(text)
+        rows = {feat: [index, 1] for index, feat in enumerate(features(text)[::3])}
+        assert module.call("rows_of", text, rows) == sorted(
+            found_rows(text, rows, gram_tables(rows))), repr(text)
+
+
+def test_found_rows_are_the_rows_of_the_features_and_sum_to_the_same_bits():
+    examples = examples_from_records(keyword_records(300, accuracy=0.8))
+    model = fit_naive_bayes(examples[:200], all_labels(examples))
+    rows = dict(model.rows)
+    for text in texts()[:80]:  # every gram of some texts is known too
+        for feat in features(normalise(text)):
+            rows.setdefault(feat, (0.25, -1.5, 0.0)[: len(model.priors)])
+    tables = gram_tables(rows)
+    inputs = [normalise(text) for text in texts()]
+    inputs += [normalise(model_text) for model_text in
+               (example.input["text"] for example in examples if isinstance(example.input, dict))]
+    for text in inputs:
+        expected = list(filter(None, map(rows.get, features(text))))
+        got = found_rows(text, rows, tables)
+        assert sorted(got) == sorted(expected), repr(text)[:60]
+        assert summed(got, model.priors) == summed(expected, model.priors), repr(text)[:60]
+
+
+def test_summed_keeps_the_start_of_classes_no_row_reaches():
+    assert summed([(1, 2), (3, 4)], (10, 20, 30)) == ([14, 26, 30], 2)
+    assert summed([(0.1, 0.2)], (0.5, 0.0, 7.0)) == ([math.fsum([0.5, 0.1]), 0.2, 7.0], 1)
+    assert summed([(1, 0.5)], (1, 0.25)) == ([2, 0.75], 1)
+    assert summed([], (1.0, 2.0)) == ([1.0, 2.0], 0)

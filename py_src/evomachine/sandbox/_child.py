@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._wire import HEADER, decode, error_info, frame
+from ._wire import HEADER, decode, error_info, frame, frame_text
 from .budget import Budget
 from .errors import BudgetExceeded, GeneratedCodeError, SandboxError
 from .loader import GeneratedModule, load_module
+from .plain import to_plain
 
 
 def main(config: dict[str, Any]) -> None:
@@ -130,8 +131,8 @@ class Server:
             self.modules[key] = load_module(request["code"], request["file"], budget)
             return None
         module = self.module(key)
-        if op == "exec":
-            return module.execute(request["i"], request["c"])
+        if op == "exec":  # input and context were decoded for this call alone: no copies
+            return Encoded(module.execute_json(request["i"], request["c"], fresh=True)[1])
         if op == "conf":
             return module.get_confidence(request["i"])
         if op == "call":
@@ -147,16 +148,24 @@ class Server:
     def many(self, request: dict[str, Any]) -> None:
         module = self.module(request["m"])
         context = request["c"]
-        for item in request["is"]:
+        for item in request["is"]:  # each input is its own; the context is copied per call
             self.arm()
-            self.write(self.reply(module.execute, item, context))
+            self.write(self.reply(self.execute, module, item, to_plain(context)))
             if self.retire:
                 return
 
+    @staticmethod
+    def execute(module: GeneratedModule, item: Any, context: Any) -> Encoded:
+        return Encoded(module.execute_json(item, context, fresh=True)[1])
+
     def reply(self, run: Callable[..., Any], *args: Any) -> bytes:
         """The frame answering ``run(*args)``: its value, or its error; never raises."""
+        data = None
         try:
-            reply: dict[str, Any] = {"r": run(*args)}
+            value = run(*args)
+            if type(value) is Encoded:  # already JSON: framed as it is
+                data = frame_text('{"r":' + value + "}")
+            reply: dict[str, Any] = {"r": value}
         except SandboxError as exc:
             if isinstance(exc.__context__, MemoryError):
                 self.retire = True
@@ -169,15 +178,21 @@ class Server:
             reply = {"e": _info(SandboxError(f"sandbox process fault: {type(exc).__name__}"))}
         if self.retire:
             reply["x"] = 1
-        try:
-            data = frame(reply)
-        except (TypeError, ValueError, RecursionError, MemoryError) as exc:
-            error = GeneratedCodeError(f"result is not JSON data: {type(exc).__name__}")
-            data = frame({"e": _info(error), "x": 1} if self.retire else {"e": _info(error)})
+            data = None
+        if data is None:
+            try:
+                data = frame(reply)
+            except (TypeError, ValueError, RecursionError, MemoryError) as exc:
+                error = GeneratedCodeError(f"result is not JSON data: {type(exc).__name__}")
+                data = frame({"e": _info(error), "x": 1} if self.retire else {"e": _info(error)})
         if len(data) - HEADER > self.max_reply:
             error = BudgetExceeded(f"reply is {len(data):,} bytes (limit {self.max_reply:,})")
             data = frame({"e": _info(error), "x": 1} if self.retire else {"e": _info(error)})
         return data
+
+
+class Encoded(str):
+    """A result already encoded as JSON (by the module, which checked its size)."""
 
 
 _info = error_info

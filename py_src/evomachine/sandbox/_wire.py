@@ -47,6 +47,11 @@ def frame(message: Any, default: Any = None) -> bytes:
     """
     text = _encode(message) if default is None else json.dumps(
         message, separators=(",", ":"), default=default)
+    return frame_text(text)
+
+
+def frame_text(text: str) -> bytes:
+    """One frame holding ``text`` (JSON already)."""
     body = text.encode()
     return len(body).to_bytes(HEADER, "big") + body
 

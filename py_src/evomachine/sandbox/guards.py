@@ -43,6 +43,7 @@ class Guards:
         self.safe_str = _make_safe_str(self)
         self._methods = self._method_guards()
         self._methods[self.safe_str] = self._methods[str]
+        self._plain: set[tuple[type, str]] = set()
 
     # -- helpers ---------------------------------------------------------------
     def deny(self, reason: str) -> None:
@@ -66,16 +67,22 @@ class Guards:
     def getattr(self, ob: Any, name: str, default: Any = _MISSING) -> Any:
         if type(name) is not str:
             raise TypeError("attribute name must be a string")
-        if name[:1] == "_" or name in FORBIDDEN_ATTRIBUTES:
-            self.deny(f"access to attribute {name!r} is not allowed")
-        kind = ob if isinstance(ob, type) else type(ob)
-        special = self._methods.get(kind)
-        if special is None:
-            special = self._inherited(kind)
-        if special:
-            factory = special.get(name)
-            if factory is not None:
-                return factory(ob)
+        if (type(ob), name) not in self._plain:
+            if name[:1] == "_" or name in FORBIDDEN_ATTRIBUTES:
+                self.deny(f"access to attribute {name!r} is not allowed")
+            is_type = isinstance(ob, type)
+            kind = ob if is_type else type(ob)
+            special = self._methods.get(kind)
+            if special is None:
+                special = self._inherited(kind)
+            if special:
+                factory = special.get(name)
+                if factory is not None:
+                    return factory(ob)
+            if not is_type and len(self._plain) < 4_096:
+                # An allowed name with no method guard on an instance of this exact type:
+                # the same answer every time, so the checks above are skipped next time.
+                self._plain.add((kind, name))
         if default is _MISSING:
             return getattr(ob, name)
         return getattr(ob, name, default)

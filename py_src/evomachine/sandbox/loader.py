@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 import linecache
 import math
 import re
@@ -20,7 +19,7 @@ from typing import Any
 from .budget import DEFAULT_BUDGET, LOAD_BUDGET, Budget, Meter
 from .errors import BudgetExceeded, GeneratedCodeError, SandboxError, SandboxViolation, Trip
 from .namespace import build_namespace
-from .plain import PlainDataError, to_plain
+from .plain import PlainDataError, to_json, to_plain
 from .policy import SandboxPolicy
 from .transform import BudgetTransformer
 
@@ -110,7 +109,9 @@ class GeneratedModule:
         except PlainDataError as exc:
             raise GeneratedCodeError(f"{name}() returned {exc}", filename=self.filename) from None
 
-    def _call(self, name: str, args: tuple[Any, ...]) -> Any:
+    def _call(self, name: str, args: tuple[Any, ...], fresh: bool = False) -> Any:
+        """Run ``name`` on copies of ``args``; ``fresh`` args (just decoded from JSON, held by
+        nobody else) are passed as they are."""
         if not isinstance(name, str) or name.startswith("_"):
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         func = self._namespace.get(name)
@@ -118,7 +119,7 @@ class GeneratedModule:
             raise GeneratedCodeError(f"module defines no function {name!r}",
                                      filename=self.filename)
         try:
-            copied = [to_plain(arg, host=True) for arg in args]
+            copied = args if fresh else [to_plain(arg, host=True) for arg in args]
         except PlainDataError as exc:
             raise SandboxError(f"argument for {name}() is not plain data: {exc}",
                                filename=self.filename) from None
@@ -131,7 +132,15 @@ class GeneratedModule:
 
     def execute(self, input: Any, context: Any) -> dict[str, Any]:
         """``execute(input, context)``, validated as ``{"output", "confidence", "metadata"}``."""
-        result = self._call("execute", (input, context if context is not None else {}))
+        return self.execute_json(input, context)[0]
+
+    def execute_json(self, input: Any, context: Any, *,
+                     fresh: bool = False) -> tuple[dict[str, Any], str]:
+        """:meth:`execute`'s result and its compact JSON text (what a boundary sends on).
+
+        ``fresh`` input and context (decoded from JSON for this call alone) are not copied.
+        """
+        result = self._call("execute", (input, context if context is not None else {}), fresh)
         where = self.filename
         if not isinstance(result, dict):
             raise GeneratedCodeError(f"execute() returned {type(result).__name__}, not a dict",
@@ -151,14 +160,14 @@ class GeneratedModule:
         try:
             clean = to_plain(clean, max_nodes=20_000, max_depth=50, allow_nan=False,
                              json_keys=True)
-            size = len(json.dumps(clean, allow_nan=False, separators=(",", ":")))
+            text = to_json(clean)
         except (PlainDataError, ValueError, TypeError) as exc:
             raise GeneratedCodeError(f"execute() result is not JSON data: {exc}",
                                      filename=where) from None
-        if size > self.budget.max_output_bytes:
-            raise BudgetExceeded(f"execute() result is {size:,} bytes of JSON "
+        if len(text) > self.budget.max_output_bytes:
+            raise BudgetExceeded(f"execute() result is {len(text):,} bytes of JSON "
                                  f"(limit {self.budget.max_output_bytes:,})", filename=where)
-        return clean
+        return clean, text
 
     # -- running ---------------------------------------------------------------
     def _run(self, thunk: Callable[[], Any], budget: Budget) -> Any:

@@ -10,6 +10,7 @@ they are nearly everything that crosses, and every call copies its arguments.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -105,5 +106,21 @@ def to_plain(
         return value
     return _Copier(max_nodes, max_depth, allow_nan, json_keys, host).copy(value, 0)
 
+
+def _json_encoder() -> Any:
+    """Compact ASCII JSON with NaN refused: the C encoder, made once (``json.dumps`` with
+    options builds an encoder per call). No cycle check: plain data is a tree."""
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii
+
+        chunks = c_make_encoder(None, None, encode_basestring_ascii, None, ":", ",",
+                                False, False, False)
+        return lambda value: "".join(chunks(value, 0))
+    except (ImportError, TypeError):  # pragma: no cover - a json without its C accelerator
+        return json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+to_json = _json_encoder()
+"""``json.dumps(value, allow_nan=False, separators=(",", ":"))`` of plain data."""
 
 _NOT_SCALAR = object()

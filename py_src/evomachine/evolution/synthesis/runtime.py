@@ -18,10 +18,22 @@ import re
 import unicodedata
 
 LONG_TEXT = 10000
+# Methods looked up once, at load (in the sandbox every lookup passes a guard).
+SPACED = " ".join
+LOWER = str.lower
+IS_ASCII = str.isascii
+SPLIT = str.split
+FSUM = math.fsum
+FIND_ASCII_WORDS = re.compile("[a-z0-9]+").findall
+FIND_PAIRS = re.compile(r"(?<!\S)(?=(\S+ \S+))").findall
+FIND_GRAMS = (re.compile("(?s)(?=(...))").findall, re.compile("(?s)(?=(....))").findall,
+              re.compile("(?s)(?=(.....))").findall)
 
 
 def canonical(value) -> str:
     """The canonical JSON text of a value: sorted keys, no spaces."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # what json writes for an int, without an encoder per call
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -30,20 +42,24 @@ def text_of(input) -> str:
     if isinstance(input, str):
         return input
     if isinstance(input, dict):
-        parts = []
-        for key in sorted(input, key=str):
-            value = input[key]
-            parts.append(value if isinstance(value, str) else canonical(value))
-        return " ".join(parts)
+        values = [input[key] for key in sorted(input, key=str)]
+        return SPACED([value if isinstance(value, str) else canonical(value) for value in values])
     return canonical(input)
 
 
 def normalise(text: str) -> str:
-    """NFKC, case-folded, punctuation and symbols turned to spaces, whitespace collapsed."""
+    """NFKC, case-folded, punctuation and symbols turned to spaces, whitespace collapsed.
+
+    ASCII text (up to ``LONG_TEXT`` chars) takes a shortcut in C with the same result:
+    NFKC leaves it as it is, case folding is ``lower``, and every ASCII character but a
+    letter or digit is punctuation, a symbol, a space or a control character.
+    """
+    if IS_ASCII(text) and len(text) <= LONG_TEXT:
+        return SPACED(FIND_ASCII_WORDS(LOWER(text)))
     text = unicodedata.normalize("NFKC", text).casefold()
     category = unicodedata.category
     spaces = {ord(char): " " for char in set(text) if category(char)[0] in "PSZC"}
-    return " ".join(text.translate(spaces).split())
+    return SPACED(text.translate(spaces).split())
 
 
 def sorted_tokens(text: str) -> str:
@@ -71,10 +87,10 @@ def features(text: str) -> list:
     words = text.split()
     padded = " " + text + " "
     if len(padded) <= LONG_TEXT:
-        pairs = re.findall(r"(?<!\S)(?=(\S+ \S+))", " ".join(words))
-        chars = re.findall("(?s)(?=(...))", padded)
-        chars.extend(re.findall("(?s)(?=(....))", padded))
-        chars.extend(re.findall("(?s)(?=(.....))", padded))
+        pairs = FIND_PAIRS(SPACED(words))
+        chars = FIND_GRAMS[0](padded)
+        chars.extend(FIND_GRAMS[1](padded))
+        chars.extend(FIND_GRAMS[2](padded))
     else:
         pairs = [words[at - 1] + " " + words[at] for at in range(1, len(words))]
         chars = [padded[at : at + size] for size in (3, 4, 5)
@@ -110,28 +126,76 @@ def sparse_rows(table: dict) -> dict:
     return dense
 
 
+def gram_tables(rows: dict) -> tuple:
+    """``rows`` (keyed by :func:`features` names) split for :func:`found_rows`, built once at load.
+
+    ``(word keys, word rows' get, char keys, char rows' get)``: words and word pairs
+    (``"w "``/``"b "`` names; a word holds no space, a pair exactly one) share a table,
+    character grams (``"c "``) have their own, both keyed without the tag.
+    """
+    words = {}
+    chars = {}
+    for feat, row in rows.items():
+        if feat[:2] == "c ":
+            chars[feat[2:]] = row
+        elif feat[:2] in ("w ", "b "):
+            words[feat[2:]] = row
+    return (words.keys(), words.get, chars.keys(), chars.get)
+
+
+def found_rows(text: str, rows: dict, tables: tuple) -> list:
+    """The rows of the distinct :func:`features` of ``text`` that ``rows`` knows.
+
+    The same rows as ``filter(None, map(rows.get, features(text)))`` in another order
+    (sums over them are exact, so order does not count). Set intersections with the
+    tables' keys find them in C, without building a tagged name per gram; texts over
+    ``LONG_TEXT`` chars take the loop.
+    """
+    padded = " " + text + " "
+    if len(padded) > LONG_TEXT:
+        return list(filter(None, map(rows.get, features(text))))
+    words = SPLIT(text)
+    word_keys = tables[0]
+    char_keys = tables[2]
+    hits = (word_keys & words) | (word_keys & FIND_PAIRS(SPACED(words)))
+    grams = FIND_GRAMS
+    chars = ((char_keys & grams[0](padded)) | (char_keys & grams[1](padded))
+             | (char_keys & grams[2](padded)))
+    return list(filter(None, map(tables[1], hits))) + list(filter(None, map(tables[3], chars)))
+
+
 def class_scores(feats: list, rows: dict, start: tuple) -> tuple:
-    """``(score per class, features found)``: ``start`` plus the rows of the known features.
+    """``(score per class, features found)``: ``start`` plus the rows of the known features."""
+    return summed(list(filter(None, map(rows.get, feats))), start)
+
+
+def summed(found: list, start: tuple) -> tuple:
+    """``(score per class, len(found))``: ``start`` plus the columns of the rows ``found``.
 
     Rows must not be empty (an empty row would not count as found). Columns are summed
     in C: integer weights exactly with ``sum``, float weights with ``math.fsum``, which
     rounds the exact total once. Both give the same bits on every Python and platform
-    (``sum`` of floats does not: Python 3.12 made it compensated).
+    (``sum`` of floats does not: Python 3.12 made it compensated), whatever the rows' order.
     """
-    found = list(filter(None, map(rows.get, feats)))
     if not found:
         return (list(start), 0)
-    width = len(found[0])
-    columns = list(zip(*found, strict=True))
-    scores = []
-    for at in range(len(start)):
-        if at >= width:
-            scores.append(start[at])
-        elif isinstance(start[at], int):
-            scores.append(sum(columns[at], start[at]))
-        else:
-            scores.append(math.fsum((start[at], *columns[at])))
+    kinds = set(map(type, start))
+    if kinds == {float}:
+        scores = list(map(FSUM, zip(start, *found, strict=False)))
+    elif kinds == {int}:
+        scores = list(map(sum, zip(start, *found, strict=False)))
+    else:
+        scores = list(map(column_total, start, zip(*found, strict=True)))
+    if len(scores) < len(start):
+        scores = scores + list(start[len(scores):])  # classes no row reaches keep their start
     return (scores, len(found))
+
+
+def column_total(first, column: tuple):
+    """``first`` plus a column: ``sum`` if ``first`` is an int, else ``math.fsum`` (exact)."""
+    if isinstance(first, int):
+        return sum(column, first)
+    return FSUM((first, *column))
 
 
 def best_and_margin(scores: list) -> tuple:
@@ -149,7 +213,11 @@ def nb_predict(feats: list, rows: dict, priors: tuple, unseen: tuple) -> tuple:
     ``unseen[class]``, the log-probability of a known feature never seen with
     the class.
     """
-    found = class_scores(feats, rows, priors)
+    return nb_best(class_scores(feats, rows, priors), unseen)
+
+
+def nb_best(found: tuple, unseen: tuple) -> tuple:
+    """:func:`nb_predict` from :func:`summed`'s ``(scores, known)``: unseen terms added."""
     known = found[1]
     scores = found[0]
     return best_and_margin([scores[at] + known * unseen[at] for at in range(len(scores))])
@@ -157,16 +225,20 @@ def nb_predict(feats: list, rows: dict, priors: tuple, unseen: tuple) -> tuple:
 
 def linear_predict(feats: list, rows: dict, bias: tuple, scale: int) -> tuple:
     """``(class index, lead over the runner-up / scale)`` of a linear model with integer weights."""
-    found = best_and_margin(class_scores(feats, rows, bias)[0])
-    return (found[0], found[1] / scale)
+    return linear_best(class_scores(feats, rows, bias), scale)
+
+
+def linear_best(found: tuple, scale: int) -> tuple:
+    """:func:`linear_predict` from :func:`summed` ``(scores, known)``."""
+    best = best_and_margin(found[0])
+    return (best[0], best[1] / scale)
 
 
 def calibrate(raw: float, table: tuple) -> float:
     """The calibrated confidence of a raw score: the last bin starting at or below it."""
     if not table:
         return min(1.0, max(0.0, raw))
-    value = table[0][1]
-    for start, confidence in table:
-        if raw >= start:
-            value = confidence
-    return value
+    for row in reversed(table):  # the last match is the first from the end
+        if raw >= row[0]:
+            return row[1]
+    return table[0][1]
