@@ -28,13 +28,14 @@ from evomachine.app.library import LibraryMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
+from evomachine.app.traces import TraceMixin
 from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
 
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
     "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
-    "repair", "interrupt",
+    "repair", "interrupt", "traces", "trace", "export_traces",
 })
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
@@ -47,7 +48,7 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
     return truth_fields(machine) or None
 
 
-class Lab(RunMixin, LibraryMixin):
+class Lab(RunMixin, LibraryMixin, TraceMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):
@@ -258,8 +259,7 @@ class Lab(RunMixin, LibraryMixin):
             machine = parse_machine(dsl)
         except DSLError as error:
             return dumps({"ok": False, "errors": error.to_dicts(), "names": dsl_names(None)})
-        return dumps({"ok": True, "errors": [], "graph": machine_graph(machine),
-                      "names": dsl_names(machine)})
+        return dumps({"ok": True, "errors": [], "names": dsl_names(machine)})
 
     async def load(self, dsl: str, data: str | None = None, data_name: str | None = None,
                    example: str | None = None) -> str:

@@ -1,0 +1,93 @@
+"""The lab's trace table: a window of one task's filtered traces, one trace whole, an export.
+
+Mixed into ``Lab``. The page scrolls a virtual table, so it asks for the rows
+it shows (``offset``/``limit``, newest first); the filtered selection is kept
+until the task's traces, the filter or the search change, so scrolling does
+not filter again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from evomachine.app.errors import LabError
+from evomachine.app.views import dumps
+from evomachine.traces import FILTERS, Trace, to_csv, to_jsonl
+
+MAX_WINDOW = 500
+SHORT = 160  # characters of an input or an error a table row shows
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
+def _short(value: Any) -> Any:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else dumps(value)
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def row(trace: Trace) -> dict[str, Any]:
+    """What a table row shows."""
+    return {
+        "seq": trace.seq, "stage": trace.stage, "by": trace.answered_by, "check": trace.check,
+        "agreed": trace.agreed, "input": _short(trace.input), "output": _short(trace.output),
+        "code": _short(trace.code_output), "code_confidence": trace.code_confidence,
+        "llm": _short(trace.llm_output), "correct": trace.correct, "error": _short(trace.error),
+        "latency_ms": trace.latency_ms, "cost": trace.cost,
+    }
+
+
+class TraceMixin:
+    """Trace queries for the page (see ``Lab``)."""
+
+    _trace_cache: tuple[tuple[Any, ...], list[Trace]] | None = None
+
+    if TYPE_CHECKING:  # provided by Lab
+        def _require(self) -> Any: ...
+
+    def _selection(self, task: str, where: str, search: str) -> list[Trace]:
+        ex = self._require()
+        if task not in ex.tasks:
+            raise LabError(f"no task {task!r}; tasks: {', '.join(ex.tasks) or 'none'}")
+        if where not in FILTERS:
+            raise LabError(f"unknown trace filter {where!r}; use one of {', '.join(FILTERS)}")
+        key = (id(ex), task, where, search, ex.trace_book.version, id(ex.histories[task]))
+        cached = self._trace_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        selection = ex.traces(task, where, search=search)
+        self._trace_cache = (key, selection)
+        return selection
+
+    async def traces(self, task: str, where: str = "all", search: str = "", offset: int = 0,
+                     limit: int = 100) -> str:
+        """``{total, kept, limit, version, offset, rows}``: rows ``offset``… of the selection,
+        newest first (``kept`` counts the task's traces before filtering)."""
+        selection = self._selection(task, where, search)
+        ex = self.executor
+        offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_WINDOW))
+        total = len(selection)
+        window = [row(selection[total - 1 - i]) for i in range(offset, min(total, offset + limit))]
+        return dumps({"task": task, "total": total, "kept": ex.trace_book.count(task),
+                      "limit": ex.trace_book.limit, "version": ex.trace_book.version,
+                      "offset": offset, "rows": window})
+
+    async def trace(self, task: str, seq: int) -> str:
+        """One trace whole, with the prompt its task renders for that input now."""
+        selection = self._selection(task, "all", "")
+        seq = int(seq)
+        found = next((t for t in reversed(selection) if t.seq == seq), None)
+        if found is None:
+            raise LabError(f"execution {seq} of {task!r} is no longer kept (the newest "
+                           f"{self.executor.trace_book.limit} are)")
+        return dumps({**found.as_dict(), "prompt": self.executor.trace_prompt(task, found.input)})
+
+    async def export_traces(self, task: str, where: str = "all", search: str = "",
+                            format: str = "csv") -> str:
+        """``{filename, text, rows}``: the filtered traces, oldest first, as CSV or JSON Lines."""
+        if format not in EXPORT_FORMATS:
+            raise LabError(f"unknown export format {format!r}; use csv or jsonl")
+        selection = self._selection(task, where, search)
+        text = to_csv(selection) if format == "csv" else to_jsonl(selection)
+        name = f"{self.executor.machine_id}_{task}_{where}_traces.{format}"
+        return dumps({"filename": name, "text": text, "rows": len(selection)})

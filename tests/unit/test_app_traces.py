@@ -1,0 +1,82 @@
+"""The lab's trace table and per-task ground truth, driven as the page drives them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from test_app import call, loaded_lab, run, value
+from test_ground_truth import PIPELINE, records
+
+from evomachine.app import Lab
+from evomachine.storage import MemoryStorage
+
+
+async def test_a_window_of_rows_newest_first_then_one_whole_trace_with_its_prompt():
+    lab = await loaded_lab()
+    await run(lab, 300)
+    page = await value(lab, "traces", "route", "all", "", 0, 20)
+    assert page["total"] == page["kept"] == 100 and len(page["rows"]) == 20
+    assert [r["seq"] for r in page["rows"]] == list(range(100, 80, -1))
+    later = await value(lab, "traces", "route", "all", "", 95, 20)
+    assert [r["seq"] for r in later["rows"]] == [5, 4, 3, 2, 1]
+    whole = await value(lab, "trace", "route", 42)
+    assert whole["seq"] == 42 and whole["input"]["text"] in whole["prompt"]
+    assert "label" not in whole["input"] and whole["expected"] in ("billing", "tech", "sales")
+
+
+async def test_filters_and_search_narrow_the_rows_and_the_export_follows():
+    lab = await loaded_lab()
+    await run(lab, 600)
+    code = await value(lab, "traces", "route", "code", "", 0, 500)
+    assert code["total"] > 0 and {r["by"] for r in code["rows"]} == {"code"}
+    checks = await value(lab, "traces", "route", "checks", "", 0, 500)
+    assert checks["total"] > 0 and all(r["check"] in ("audit", "shadow") for r in checks["rows"])
+    word = code["rows"][0]["input"].split()[2].strip('",{}:')
+    found = await value(lab, "traces", "route", "all", word, 0, 500)
+    assert 0 < found["total"] < found["kept"]
+    export = await value(lab, "export_traces", "route", "code", "", "csv")
+    table = list(csv.DictReader(io.StringIO(export["text"])))
+    assert export["rows"] == len(table) == code["total"]
+    assert {r["answered_by"] for r in table} == {"code"} and export["filename"].endswith(".csv")
+    lines = (await value(lab, "export_traces", "route", "all", word, "jsonl"))["text"].splitlines()
+    assert len(lines) == found["total"]
+    assert all(word.casefold() in x.casefold() and json.loads(x)["task"] == "route" for x in lines)
+
+
+async def test_bad_requests_are_user_errors():
+    lab = await loaded_lab()
+    await run(lab, 30)
+    for method, args, needle in (
+        ("traces", ("nope",), "no task 'nope'"),
+        ("traces", ("route", "bogus"), "unknown trace filter"),
+        ("trace", ("route", 999), "no longer kept"),
+        ("export_traces", ("route", "all", "", "xlsx"), "unknown export format"),
+    ):
+        reply = await call(lab, method, *args)
+        assert reply["ok"] is False and reply["kind"] == "user" and needle in reply["error"]
+
+
+async def test_a_two_task_pipeline_measures_each_task_against_its_own_truth():
+    lab = Lab(MemoryStorage())
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 1.0}))
+    dsl = PIPELINE % ('ground_truth: { lang: "lang", topic: "label" };', "", "")
+    data = "\n".join(json.dumps(r) for r in records(120))
+    await value(lab, "load", dsl, data, "docs.jsonl", None)
+    await run(lab, 200)
+    state = await value(lab, "state")
+    assert state["llm_error"] is None
+    for task in ("lang", "topic"):
+        assert state["metrics"][task]["execution_count"] == 50
+        assert state["metrics"][task]["accuracy"] == 1.0
+        assert state["metrics"][task]["success_rate"] == 1.0
+
+
+async def test_an_ambiguous_truth_is_refused_with_the_fix():
+    lab = Lab(MemoryStorage())
+    reply = await call(lab, "load", PIPELINE % ('ground_truth: "label";', "", ""),
+                       "\n".join(json.dumps(r) for r in records(5)), "docs.jsonl", None)
+    assert reply["ok"] is False and "ambiguous" in reply["error"]
+    checked = await value(lab, "check", PIPELINE % ('ground_truth: "label";', "", ""))
+    assert checked["ok"] is False and checked["errors"][0]["line"] == 2
