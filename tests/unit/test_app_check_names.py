@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from evomachine.app import Lab
+from evomachine.app.views import MAX_NODE_NAMES
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.storage import MemoryStorage
 
@@ -37,3 +38,11 @@ async def test_a_broken_machine_still_offers_the_attributes_the_engine_reads():
     assert result["names"]["nodes"] == []
     assert "prompt" in result["names"]["attributes"]
     assert "colour" not in result["names"]["attributes"]
+
+
+async def test_a_huge_machine_sends_a_bounded_list_of_node_names():
+    states = "".join(f"State s{i}; s{i} -> t;\n" for i in range(MAX_NODE_NAMES + 50))
+    result = await check('machine "x"\nTask t { prompt: "a"; }\n' + states)
+    assert result["ok"] is True
+    assert len(result["names"]["nodes"]) == MAX_NODE_NAMES
+    assert "graph" not in result  # the diagram comes with the loaded state, not with each check

@@ -65,8 +65,8 @@ export class DslEditor {
 
   /**
    * Show problems [{line, column, message}] as markers and in the list. `result` (a check
-   * result, optional) also brings the engine's names for completion: `graph.nodes` when the
-   * machine parsed and `names` ({nodes, attributes}).
+   * result, optional) also brings the engine's names for completion, `names: {nodes, attributes}`
+   * (nodes only when the machine parsed: a broken text keeps the last ones).
    */
   setErrors(errors, result = null) {
     this.errors = errors || [];
@@ -77,8 +77,8 @@ export class DslEditor {
   }
 
   learnNames(result) {
-    const nodes = result.names?.nodes ?? result.graph?.nodes?.map((n) => n.name);
-    if (Array.isArray(nodes)) this.names = { ...this.names, nodes: nodes.map(String) };
+    const nodes = result.names?.nodes;
+    if (result.ok && Array.isArray(nodes)) this.names = { ...this.names, nodes: nodes.map(String) };
     const attributes = result.names?.attributes;
     if (Array.isArray(attributes)) this.names = { ...this.names, attributes: attributes.map(String) };
   }

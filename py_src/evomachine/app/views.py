@@ -49,16 +49,22 @@ NODE_ATTRIBUTES = ("prompt", "output", "evolution_stage", "code_path", "model", 
                    "ground_truth", "source")
 
 
+#: At most this many node names go to the editor (a pasted 7 MB machine has 80,000).
+MAX_NODE_NAMES = 2000
+
+
 def dsl_names(machine: MachineData | None) -> dict[str, list[str]]:
-    """Names the editor completes: the machine's nodes, and attribute names the engine reads
-    or the machine uses (``machine`` is None when the text does not parse)."""
+    """Names the editor completes: the machine's nodes (the first :data:`MAX_NODE_NAMES`), and
+    attribute names the engine reads or the machine uses (``machine`` is None when the text
+    does not parse)."""
     from evomachine.evolution.policy import EvolutionPolicy
 
     attributes = {*NODE_ATTRIBUTES, *EvolutionPolicy.model_fields}
     nodes: list[str] = []
     if machine is not None:
         for node in machine.iter_nodes():
-            nodes.append(node.name)
+            if len(nodes) < MAX_NODE_NAMES:
+                nodes.append(node.name)
             attributes.update(node.attributes)
     return {"nodes": nodes, "attributes": sorted(attributes)}
 
