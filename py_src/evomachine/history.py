@@ -7,7 +7,6 @@ metrics are computed from them, so nothing about a run is assumed.
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any, Literal
 
@@ -72,7 +71,7 @@ class TaskHistory(BaseModel):
         if len(self.sample) < self.sample_size:
             self.sample.append(record)
         else:
-            slot = random.Random(self.seed * 1_000_003 + self.seen).randrange(self.seen)
+            slot = int(_draw(self.seed * 1_000_003 + self.seen) * self.seen)
             if slot < self.sample_size:
                 self.sample[slot] = record
 
@@ -80,3 +79,14 @@ class TaskHistory(BaseModel):
         """Records to learn from: the reservoir sample plus recent ones, without duplicates."""
         by_seq = {record.seq: record for record in [*self.sample, *self.recent]}
         return [by_seq[seq] for seq in sorted(by_seq)]
+
+
+_MASK = (1 << 64) - 1
+
+
+def _draw(seed: int) -> float:
+    """A uniform draw in [0, 1) from ``seed`` (splitmix64: the same everywhere, no RNG object)."""
+    z = (seed + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return ((z ^ (z >> 31)) >> 11) / 9007199254740992.0

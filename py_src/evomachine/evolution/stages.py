@@ -72,7 +72,7 @@ async def run_code(module: Any, input: Any, context: dict[str, Any],
     started = time.perf_counter()
     try:
         result = module.execute(input, context)
-        if inspect.isawaitable(result):
+        if type(result) is not dict and inspect.isawaitable(result):
             result = await result
     except Exception as error:  # sandbox violation, budget exceeded, bug in generated code
         result = error
@@ -147,8 +147,10 @@ def output_problem(output: Any, schema: dict[str, Any] | None) -> str | None:
         problems = [output_problem(output, branch) for branch in schema["anyOf"]]
         return None if any(p is None for p in problems) else "; ".join(p for p in problems if p)
     if "enum" in schema:
-        return None if any(same_answer(output, v) for v in schema["enum"]) else \
-            f"not one of {schema['enum']!r}"
+        values = schema["enum"]
+        if output in values or any(same_answer(output, v) for v in values):
+            return None  # ``in`` compares with ``==`` first, as same_answer does
+        return f"not one of {values!r}"
     kinds = _TYPES.get(schema.get("type", ""))
     if kinds is None:
         return None
