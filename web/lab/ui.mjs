@@ -12,6 +12,7 @@ import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } fro
 const $ = (id) => document.getElementById(id);
 const UI_KEY = "evomachine:ui";
 const DRAFT_KEY = "evomachine:draft";
+const DRAFT_LIMIT = 1_000_000;
 const REFRESH_DURING_RUN_MS = 350;
 
 function loadPrefs() {
@@ -72,8 +73,13 @@ export async function mountUI(bridge) {
     }, 250);
   }
   // Unsaved edits survive a reload: {dsl, base} where base is the loaded text they started from.
+  // Up to DRAFT_LIMIT characters: localStorage holds a few MB, and saving a 7 MB paste would
+  // block the page for a third of a second, then fail anyway.
   function saveDraft(text) {
-    try { localStorage.setItem(DRAFT_KEY, JSON.stringify({ dsl: text, base: loadedDsl })); } catch { /* ignore */ }
+    try {
+      if (text.length > DRAFT_LIMIT) localStorage.removeItem(DRAFT_KEY);
+      else localStorage.setItem(DRAFT_KEY, JSON.stringify({ dsl: text, base: loadedDsl }));
+    } catch { /* ignore */ }
   }
   function loadDraft() {
     try { return JSON.parse(localStorage.getItem(DRAFT_KEY) || "null"); } catch { return null; }
