@@ -25,6 +25,7 @@ from typing import Any
 from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
+from evomachine.app.machines import MachinesMixin, workspace_key
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
@@ -36,6 +37,7 @@ PAGE_METHODS = frozenset({
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
     "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
     "repair", "interrupt", "traces", "trace", "export_traces",
+    "machines", "switch_machine", "plan_load",
 })
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
@@ -48,7 +50,7 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
     return truth_fields(machine) or None
 
 
-class Lab(RunMixin, LibraryMixin, TraceMixin):
+class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):
@@ -189,6 +191,7 @@ class Lab(RunMixin, LibraryMixin, TraceMixin):
             try:
                 self.executor = await EvolutionaryExecutor.restore(
                     self.storage, machine_id, llm=client, inputs=self.records)
+                await self.restore_workspace(machine_id)
             except Exception as error:
                 problems = await self.store.damaged_history(machine_id) or [
                     (f"state/{machine_id}",
@@ -274,11 +277,14 @@ class Lab(RunMixin, LibraryMixin, TraceMixin):
                 records = parse_records(data, filename=data_name or "")
             except DataError as error:
                 raise LabError(f"cannot read the data set: {error}") from None
+        from evomachine.executor import slugify
+
+        await self.stash_for(slugify(machine.title))  # another machine loaded now stays stored
         self.records = records
         described = describe_records(records) if records else {"count": 0, "fields": []}
         self.dataset = {"name": data_name or self.dataset.get("name"), **described}
         self.dsl, self.example = dsl, example
-        self.series = SeriesBook()
+        self.series, self.last_run_at = SeriesBook(), None
         self.executor = self._new_executor(machine, self._client(self.llm_config, machine))
         await self.persist(dataset_changed=True)
         return await self.state()
@@ -414,8 +420,10 @@ class Lab(RunMixin, LibraryMixin, TraceMixin):
                     "so this tab's unsaved steps were dropped (nothing of the other tab's was "
                     f"overwritten) and it now shows the other tab's state. ({conflict})") from None
         stamp = secrets.token_hex(6)
-        await self.store.save_session({**self._session(), "stamp": stamp},
-                                      self.records if dataset_changed else None)
+        workspace = self.workspace()
+        await self.store.save_session(
+            {**self._session(), "stamp": stamp}, self.records if dataset_changed else None,
+            [] if workspace is None else [("meta", workspace_key(ex.machine_id), workspace)])
         self._stamp = stamp
         return dumps({"saved": True})
 
@@ -614,3 +622,4 @@ class Lab(RunMixin, LibraryMixin, TraceMixin):
         self.problems = []
         self._stamp = None
         self.dataset = dict(EMPTY_DATASET)
+        self.last_run_at = None

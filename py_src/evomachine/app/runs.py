@@ -30,6 +30,7 @@ class RunMixin:
     llm_error: str | None
     _chunk_running: bool = False  # a run_chunk or step is under way
     _interrupted: bool = False  # ... and was asked to stop after its current step
+    last_run_at: float | None = None  # when the loaded machine last took a step
 
     if TYPE_CHECKING:  # provided by Lab
         def _require(self) -> Any: ...
@@ -111,6 +112,8 @@ class RunMixin:
                     break
         finally:
             self._chunk_running = self._interrupted = False
+            if steps:
+                self.last_run_at = time.time()
         return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted)
 
     def _chunk_result(self, steps: int, reason: str, error: str | None,

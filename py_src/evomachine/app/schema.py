@@ -117,6 +117,21 @@ class SessionDoc(_Closed):
         return value
 
 
+class WorkspaceDoc(_Open):
+    """``meta/lab/machine/<machine>``: a stored machine's text, data set info and summary."""
+
+    format: Literal[1] = 1
+    title: str | None = None
+    dsl: str = ""
+    example: str | None = None
+    dataset: DatasetInfo = Field(default_factory=DatasetInfo)
+    series: dict[str, TaskSeriesDoc] | None = None
+    step_count: Count = 0
+    stages: dict[str, Stage] = Field(default_factory=dict)
+    last_run_at: Number | None = None
+    saved_at: Number | None = None
+
+
 class VersionExtraDoc(_Open):
     """``meta/lab/version/<machine>/<version>``: the DSL text and series a version had."""
 
@@ -290,6 +305,10 @@ def _check_entry(namespace: str, key: str, value: Any) -> Any:
                 raise ValueError(f"is not a session document (found {_kind(value)})")
             return SessionDoc.model_validate(value)
         if key == DATASET_KEY:
+            return _adapter(list[dict[str, Any]]).validate_python(value)
+        if key.startswith("lab/machine/") and _parts(key, 3):
+            return WorkspaceDoc.model_validate(value)
+        if key.startswith("lab/records/") and _parts(key, 3):
             return _adapter(list[dict[str, Any]]).validate_python(value)
         if key.startswith("lab/version/") and _parts(key, 4):
             return VersionExtraDoc.model_validate(value)

@@ -3,6 +3,9 @@
 - ``meta/lab/session``: what is loaded (DSL text, example, data set info, LLM
   settings without the key, chart series), so a reload comes back to it;
 - ``meta/lab/dataset``: the records of the loaded data set;
+- ``meta/lab/machine/<machine_id>``, ``meta/lab/records/<machine_id>``: each stored
+  machine's workspace, and the records of those not loaded now
+  (:mod:`evomachine.app.machines`);
 - ``meta/lab/version/<machine_id>/<version>``: the DSL text and series a saved
   version had, so a rollback brings back the text with its comments and charts.
 
@@ -41,10 +44,11 @@ class LabStore:
         return stamp if isinstance(stamp, str) else None
 
     async def save_session(self, session: dict[str, Any],
-                           records: list[dict[str, Any]] | None = None) -> None:
-        """Write the session (and the data set when it changed) in one batch."""
+                           records: list[dict[str, Any]] | None = None,
+                           also: list[tuple[str, str, Any]] | None = None) -> None:
+        """Write the session (the data set when it changed, and ``also``) in one batch."""
         stamped = {**session, "saved_at": time.time()}
-        ops: list[tuple[str, str, Any]] = [(META, SESSION_KEY, stamped)]
+        ops: list[tuple[str, str, Any]] = [(META, SESSION_KEY, stamped), *(also or [])]
         if records is not None:
             ops.append((META, DATASET_KEY, records))
         await self.storage.write_batch(ops)

@@ -1,0 +1,166 @@
+"""The machines this browser keeps: their list, switching between them, what a load replaces.
+
+Every machine the lab loads keeps its work in storage under its id (the slug of
+its title): the engine's run (``state/<id>``, ``history/<id>/...``), its
+versions, and the lab's workspace ``meta/lab/machine/<id>`` (DSL text, example,
+data set info, chart series, and the steps, stages and last run time at the
+last save). The records of the machine loaded now are ``meta/lab/dataset``;
+those of the others wait in ``meta/lab/records/<id>`` and move back when the
+user switches to that machine, in one storage batch with the session.
+
+Mixed into ``Lab``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from evomachine.app.errors import LabError
+from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
+from evomachine.app.views import dumps
+from evomachine.storage import DELETE, key_path
+
+
+def workspace_key(machine_id: str) -> str:
+    return key_path("lab", "machine", machine_id)
+
+
+def records_key(machine_id: str) -> str:
+    return key_path("lab", "records", machine_id)
+
+
+class MachinesMixin:
+    """The machine list and switching (see ``Lab``)."""
+
+    executor: Any
+    storage: Any
+    dsl: str
+    example: str | None
+    dataset: dict[str, Any]
+    records: list[dict[str, Any]]
+    last_run_at: float | None = None  # when the loaded machine last took a step
+
+    if TYPE_CHECKING:  # provided by Lab
+        store: Any
+        series: Any
+
+        def _parse(self, dsl: str) -> Any: ...
+
+        def llm_public(self) -> dict[str, Any]: ...
+
+        async def persist(self, *, dataset_changed: bool = False) -> str: ...
+
+        async def state(self) -> str: ...
+
+        async def _reset_memory(self) -> None: ...
+
+        async def _restore(self) -> None: ...
+
+    def workspace(self) -> dict[str, Any] | None:
+        """The loaded machine's workspace document (``None`` with no machine loaded)."""
+        ex = self.executor
+        if ex is None:
+            return None
+        return {"format": 1, "title": ex.machine.title, "dsl": self.dsl, "example": self.example,
+                "dataset": self.dataset, "series": self.series.export(),
+                "step_count": ex.step_count, "stages": ex.stages(),
+                "last_run_at": self.last_run_at, "saved_at": time.time()}
+
+    async def machines(self) -> str:
+        """Every stored machine, the loaded one first: ``[{machine_id, title, current,
+        stages, step_count, records, last_run_at, problem}]``."""
+        current = self.executor.machine_id if self.executor is not None else None
+        rows: list[dict[str, Any]] = []
+        for key in sorted(await self.storage.keys(META, "lab/machine/")):
+            machine_id = key.split("/", 2)[2]
+            if machine_id == current:
+                continue
+            doc, problem = await self.store.read_checked(META, key)
+            if problem or doc is None:
+                rows.append({"machine_id": machine_id, "title": machine_id, "current": False,
+                             "stages": {}, "step_count": 0, "records": 0, "last_run_at": None,
+                             "problem": problem or "is missing"})
+                continue
+            rows.append(_row(machine_id, doc.model_dump(), current=False))
+        rows.sort(key=lambda row: -(row["last_run_at"] or 0))
+        now = self.workspace()
+        if now is not None:
+            rows.insert(0, _row(current, now, current=True))
+        return dumps(rows)
+
+    async def plan_load(self, dsl: str) -> str:
+        """What loading ``dsl`` would do, before doing it: ``{machine_id, title, current,
+        replaces}``; ``replaces`` is the stored run it would start again
+        (``{machine_id, title, step_count}``), or ``None`` when no work is lost."""
+        machine = self._parse(dsl)
+        from evomachine.executor import slugify
+
+        machine_id = slugify(machine.title)
+        ex = self.executor
+        replaces = None
+        if ex is not None and ex.machine_id == machine_id:
+            if ex.step_count:
+                replaces = {"machine_id": machine_id, "title": ex.machine.title,
+                            "step_count": ex.step_count}
+        else:
+            doc, _ = await self.store.read_checked(META, workspace_key(machine_id))
+            if doc is not None and doc.step_count:
+                replaces = {"machine_id": machine_id, "title": doc.title or machine_id,
+                            "step_count": doc.step_count}
+        return dumps({"machine_id": machine_id, "title": machine.title,
+                      "current": ex.machine_id if ex is not None else None,
+                      "replaces": replaces})
+
+    async def switch_machine(self, machine_id: str) -> str:
+        """Load the stored machine ``machine_id`` where it was left; the loaded one is kept."""
+        ex = self.executor
+        if ex is not None and ex.machine_id == machine_id:
+            return await self.state()
+        doc, problem = await self.store.read_checked(META, workspace_key(machine_id))
+        if problem:
+            raise LabError(f"machine {machine_id!r} cannot be opened: its workspace {problem}")
+        if doc is None:
+            raise LabError(f"no stored machine {machine_id!r}")
+        records, problem = await self.store.read_checked(META, records_key(machine_id))
+        if problem:
+            raise LabError(f"machine {machine_id!r} cannot be opened: its records {problem}")
+        ops: list[tuple[str, str, Any]] = []
+        if ex is not None:
+            await self.persist()
+            ops.append((META, records_key(ex.machine_id), self.records))
+        session = {"format": 1, "dsl": doc.dsl, "example": doc.example, "machine_id": machine_id,
+                   "dataset": doc.dataset.model_dump(), "llm": self.llm_public(),
+                   "series": {name: series.model_dump(by_alias=True)
+                              for name, series in (doc.series or {}).items()},
+                   "saved_at": time.time()}
+        ops += [(META, SESSION_KEY, session), (META, DATASET_KEY, records or []),
+                (META, records_key(machine_id), DELETE)]
+        await self.storage.write_batch(ops)
+        await self._reset_memory()
+        await self._restore()
+        return await self.state()
+
+    async def stash_for(self, machine_id: str) -> None:
+        """Before loading machine ``machine_id``: keep the loaded one's records under its id
+        when it is another machine (its run and workspace are already stored)."""
+        ex = self.executor
+        ops: list[tuple[str, str, Any]] = [(META, records_key(machine_id), DELETE)]
+        if ex is not None and ex.machine_id != machine_id:
+            await self.persist()
+            ops.append((META, records_key(ex.machine_id), self.records))
+        await self.storage.write_batch(ops)
+
+    async def restore_workspace(self, machine_id: str) -> None:
+        """After a restore: what the workspace of ``machine_id`` knows beyond the session."""
+        doc, _ = await self.store.read_checked(META, workspace_key(machine_id))
+        self.last_run_at = doc.last_run_at if doc is not None else None
+
+
+def _row(machine_id: str, doc: dict[str, Any], *, current: bool) -> dict[str, Any]:
+    dataset = doc.get("dataset") or {}
+    return {"machine_id": machine_id, "title": doc.get("title") or machine_id,
+            "current": current, "stages": doc.get("stages") or {},
+            "step_count": doc.get("step_count") or 0, "records": dataset.get("count") or 0,
+            "example": doc.get("example"), "last_run_at": doc.get("last_run_at"),
+            "problem": None}

@@ -1,0 +1,90 @@
+"""Machines as first-class: the list, switching (each keeps its work), and what a load replaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_app import DSL, ROOT, loaded_lab, run, value
+
+from evomachine.app import Lab
+from evomachine.storage import MemoryStorage
+
+pytestmark = pytest.mark.needs_event_loop
+
+SENTIMENT = ROOT / "examples" / "sentiment"
+SENTIMENT_DSL = (SENTIMENT / "sentiment.machine").read_text()
+SENTIMENT_DATA = "\n".join((SENTIMENT / "data.jsonl").read_text().splitlines()[:300])
+
+
+async def test_switching_keeps_each_machines_run_data_and_text():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 40)
+    await value(lab, "persist")  # (the page's run loop ends with it; it samples the charts)
+    triage = await value(lab, "state")
+    plan = await value(lab, "plan_load", SENTIMENT_DSL)
+    assert plan["replaces"] is None and plan["current"] == "ticket-triage"  # nothing is lost
+    await value(lab, "load", SENTIMENT_DSL, SENTIMENT_DATA, "data.jsonl", "sentiment")
+    await run(lab, 10)
+    listed = await value(lab, "machines")
+    assert [(m["machine_id"], m["current"]) for m in listed] == [
+        (plan["machine_id"], True), ("ticket-triage", False)]
+    kept = listed[1]
+    assert (kept["step_count"], kept["records"]) == (40, triage["dataset"]["count"])
+    assert kept["stages"] == triage["stages"] and kept["last_run_at"] is not None
+
+    back = await value(lab, "switch_machine", "ticket-triage")
+    for key in ("dsl", "example", "dataset", "step_count", "input_cursor", "current_node",
+                "stages", "metrics", "series"):
+        assert back[key] == triage[key], key
+    assert len(lab.records) == triage["dataset"]["count"]
+    await run(lab, 5)  # it carries on from its own next record
+    await value(lab, "persist")
+    assert (await value(lab, "state"))["step_count"] == 45
+
+    # The other machine kept its work too, also after a reload of the whole lab.
+    reopened = Lab(storage)
+    await reopened._restore()
+    assert (await value(reopened, "state"))["step_count"] == 45
+    other = await value(reopened, "switch_machine", plan["machine_id"])
+    assert other["step_count"] == 10 and other["example"] == "sentiment"
+    assert other["dataset"]["count"] == 300
+
+
+async def test_plan_load_names_the_run_a_load_would_start_again():
+    lab = await loaded_lab()
+    fresh = await value(lab, "plan_load", DSL)
+    assert fresh["replaces"] is None  # loaded, not run yet: nothing to lose
+    await run(lab, 12)
+    again = await value(lab, "plan_load", DSL)
+    assert again["replaces"] == {"machine_id": "ticket-triage", "title": "Ticket triage",
+                                 "step_count": 12}
+    await value(lab, "load", SENTIMENT_DSL, SENTIMENT_DATA, "data.jsonl", "sentiment")
+    stored = await value(lab, "plan_load", DSL)  # not loaded now, but stored with 12 steps
+    assert stored["replaces"]["step_count"] == 12
+
+
+async def test_switching_to_an_unknown_or_damaged_machine_says_so_and_changes_nothing():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    reply = json.loads(await lab.call("switch_machine", json.dumps(["nope"])))
+    assert not reply["ok"] and "no stored machine 'nope'" in reply["error"]
+    await storage.put("meta", "lab/machine/broken", {"step_count": -3})
+    reply = json.loads(await lab.call("switch_machine", json.dumps(["broken"])))
+    assert not reply["ok"] and "cannot be opened" in reply["error"]
+    assert (await value(lab, "state"))["machine_id"] == "ticket-triage"
+    listed = await value(lab, "machines")
+    assert [m["machine_id"] for m in listed] == ["ticket-triage", "broken"]
+    assert listed[1]["problem"]
+
+
+async def test_an_export_with_several_machines_imports_and_switches():
+    lab = await loaded_lab()
+    await run(lab, 8)
+    await value(lab, "load", SENTIMENT_DSL, SENTIMENT_DATA, "data.jsonl", "sentiment")
+    exported = await value(lab, "export_state")
+    other = Lab(MemoryStorage())
+    await value(other, "import_state", json.dumps(exported), "{}")
+    assert [m["machine_id"] for m in await value(other, "machines")][1] == "ticket-triage"
+    assert (await value(other, "switch_machine", "ticket-triage"))["step_count"] == 8
