@@ -196,7 +196,7 @@ export async function mountUI(bridge) {
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const target = event.target;
+    const target = event.composedPath()[0]; // inside the editor's shadow root, not its host
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
     if (document.getElementById("app-dialog")?.open) return; // a question is open: keys are its own
     const action = { s: "step", r: "run", u: "until", p: "pause" }[event.key.toLowerCase()];
