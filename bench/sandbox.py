@@ -7,8 +7,9 @@ plus sandbox child, from /proc/<pid>/schedstat) of ``execute`` on a small regex
 classifier and on the naive-Bayes module synthesized from examples/ticket-triage,
 through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost with
 ``execute_many`` (per input of a batch); then one code answer through
-``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only).
-On a shared machine wall times vary with the load; CPU times much less. Part 2: every
+``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only), with
+its CPU time (host and child) per answer. On a shared machine wall times vary with the
+load (a pipe round trip waits for the scheduler twice); CPU times much less. Part 2: every
 module in tests/unit/hostile_redteam through a fresh ProcessHost each: outcome, wall
 time and the child's peak resident memory (VmHWM from /proc).
 """
@@ -145,7 +146,7 @@ async def through_executor(calls: int) -> None:
     machine = parse_machine((ROOT / "examples/ticket-triage/ticket-triage.machine").read_text())
     print(f"\nexecute_task() per code answer, microseconds, ticket-triage in code_only, "
           f"{calls} calls\n")
-    print(f"{'host':27s} {'synthesizer':12s} {'median':>8s} {'p95':>8s}")
+    print(f"{'host':27s} {'synthesizer':12s} {'median':>8s} {'p95':>8s} {'CPU':>8s}")
     for name, host in (("InProcessHost", InProcessHost()), ("ProcessHost", ProcessHost())):
         llm = SimulatedLLM.from_records(data, "label", seed=7)
         ex = EvolutionaryExecutor(machine, {}, None, llm=llm, seed=7, memo=False,
@@ -155,13 +156,15 @@ async def through_executor(calls: int) -> None:
         for _ in range(3):
             await ex.trigger_evolution("route")
         samples = []
+        cpu = cpu_ns(host)
         for index in range(calls):
             row = data[400 + index % (len(data) - 400)]
             started = time.perf_counter()
             result = await ex.execute_task("route", {"text": row["text"], "n": index})
             samples.append(time.perf_counter() - started)
             assert not result.used_llm
-        print(f"{name:27s} {ex.tasks['route'].synthesizer!s:12s} {stats(samples)}")
+        used = (cpu_ns(host) - cpu) / calls / 1e3
+        print(f"{name:27s} {ex.tasks['route'].synthesizer!s:12s} {stats(samples)} {used:8.1f}")
         await host.close()
 
 

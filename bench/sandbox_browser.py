@@ -1,8 +1,20 @@
-"""The red-team corpus through the browser's boundary: the sandbox Worker in Chromium.
+"""Code answers and the red-team corpus through the sandbox Worker in Chromium.
 
-    .venv/bin/python bench/sandbox_browser.py [--only h01 h35 ...]
+    .venv/bin/python bench/sandbox_browser.py [--only h01 h35 ...] [--calls 1000] [--no-corpus]
 
-In headless Chromium, on dist/ served from 127.0.0.1: the page boots, its engine Worker
+Part 1, the issue's measure in the browser: one code answer through
+``EvolutionaryExecutor.execute_task`` in the engine Worker (ticket-triage with the engine's
+own synthesis, promoted to code_only by hand, no audits, no memo), its generated module in
+the sandbox Worker (``WorkerHost``, as the engine uses it) and, for comparison, in the engine's
+own Pyodide (``InProcessHost``, no boundary). The bench loads a second Pyodide with the engine
+wheels inside the engine Worker (the engine's own is not reachable from outside), so the
+sandbox Worker is the one the engine uses. A Worker's clock is coarse (100 us without
+cross-origin isolation): each figure is the median over batches of 50 calls of the mean
+time per call, with the fastest and slowest batch; "module.execute alone" is the same
+through the host without the executor.
+
+Part 2:
+in headless Chromium, on dist/ served from 127.0.0.1: the page boots, its engine Worker
 starts the sandbox Worker, and every module in tests/unit/hostile_redteam is loaded into it
 and asked once (three times for the modules that accumulate across calls) through the
 manager the engine itself uses (``globalThis.evomachineSandbox`` in the engine Worker).
@@ -41,6 +53,75 @@ ASK = """async ([code, calls]) => {
 }"""
 
 
+SPEED_JS = """async ([code, data, machine]) => {
+  const base = new URL("../", self.location.href);
+  const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
+  const py = await loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
+  const manifest = await (await fetch(new URL("manifest.json", base))).json();
+  const urls = manifest.wheels.filter((w) => w.group === "engine")
+    .map((w) => new URL(`wheels/${w.file}`, base).href);
+  await py.loadPackage(urls, { messageCallback: () => {}, checkIntegrity: false });
+  py.globals.set("DATA", data);
+  py.globals.set("MACHINE", machine);
+  return await py.runPythonAsync(code);
+}"""
+
+SPEED_PY = """
+import json, statistics, time
+from evomachine import EvolutionaryExecutor, SimulatedLLM, parse_machine
+from evomachine.sandbox import InProcessHost
+from evomachine.sandbox.worker_host import WorkerHost, browser_bridge
+
+async def measure(calls, batch=50):
+    data = [json.loads(line) for line in DATA.splitlines() if line.strip()]
+    machine = parse_machine(MACHINE)
+    rows = []
+    for name, host in (("WorkerHost (sandbox Worker)", WorkerHost(browser_bridge())),
+                       ("InProcessHost (no boundary)", InProcessHost())):
+        llm = SimulatedLLM.from_records(data, "label", seed=7)
+        ex = EvolutionaryExecutor(machine, {}, None, llm=llm, seed=7, memo=False,
+                                  audit_rate=0.0, auto_evolve=False, sandbox=host)
+        for row in data[:400]:
+            await ex.execute_task("route", {"text": row["text"]})
+        for _ in range(3):
+            await ex.trigger_evolution("route")
+        means, index = [], 0
+        while index < calls:
+            started = time.perf_counter()
+            for _ in range(batch):
+                row = data[400 + index % (len(data) - 400)]
+                result = await ex.execute_task("route", {"text": row["text"], "n": index})
+                assert not result.used_llm, result
+                index += 1
+            means.append((time.perf_counter() - started) / batch * 1e6)
+        module, alone, index = ex.tasks["route"].module, [], 0
+        while index < calls:
+            started = time.perf_counter()
+            for _ in range(batch):
+                row = data[400 + index % (len(data) - 400)]
+                await module.execute({"text": row["text"], "n": index}, {})
+                index += 1
+            alone.append((time.perf_counter() - started) / batch * 1e6)
+        rows.append([name, str(ex.tasks["route"].synthesizer), statistics.median(means),
+                     min(means), max(means), statistics.median(alone)])
+    return json.dumps(rows)
+
+await measure(CALLS)
+"""
+
+
+def speed(worker: object, calls: int) -> None:
+    folder = ROOT / "examples" / "ticket-triage"
+    code = SPEED_PY.replace("CALLS", str(int(calls)))
+    found = json.loads(worker.evaluate(SPEED_JS, [code, (folder / "data.jsonl").read_text(),
+                                                  (folder / "ticket-triage.machine").read_text()]))
+    print(f"\nexecute_task() per code answer in the engine Worker, microseconds, ticket-triage "
+          f"in code_only, {calls} calls (median of batch means; fastest, slowest batch)\n")
+    print(table(["host", "synthesizer", "median", "fastest", "slowest", "module.execute alone"],
+                [[name, synth, f"{median:.0f}", f"{low:.0f}", f"{high:.0f}", f"{alone:.0f}"]
+                 for name, synth, median, low, high, alone in found]))
+
+
 def outcome(found: dict) -> str:
     if not found["loaded"]["ok"]:
         return f"load refused: {found['loaded'].get('kind')}"
@@ -57,6 +138,9 @@ def outcome(found: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="module name prefixes (default: all)")
+    parser.add_argument("--calls", type=int, default=1000, help="code answers to time")
+    parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args()
     paths = sorted(CORPUS.glob("*.py"))
     if args.only:
@@ -69,7 +153,9 @@ def main() -> None:
         page.evaluate("window.evomachine.ready")
         page.evaluate("window.evomachine.loadExample('ticket-triage')")
         worker = next(w for w in page.workers if w.url.endswith("/web/engine-worker.mjs"))
-        for path in paths:
+        if not args.no_speed:
+            speed(worker, args.calls)
+        for path in paths if not args.no_corpus else []:
             calls = 3 if path.stem[:3] in ("h21", "h37") else 1
             found = worker.evaluate(ASK, [path.read_text(), calls])
             steps = page.evaluate("window.evomachine.run(3)")["steps"]
@@ -77,6 +163,8 @@ def main() -> None:
             rows.append([path.stem, f"{found['boot'] / 1000:.2f}", f"{found['ms'] / 1000:.2f}",
                          outcome(found), "yes" if steps == 3 else "NO",
                          str(described["restarts"])])
+    if args.no_corpus:
+        return
     print(f"\nred-team corpus through the sandbox Worker in Chromium ({len(paths)} modules, "
           f"deadline 2 s per call)\n")
     print(table(["module", "boot s", "wall s", "outcome", "engine answers after",
