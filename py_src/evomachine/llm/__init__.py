@@ -15,6 +15,8 @@ from evomachine.llm.simulated import SimulatedLLM
 _LAZY: dict[str, str] = {
     "AnthropicClient": "evomachine.llm.anthropic",
     "OpenAICompatibleClient": "evomachine.llm.openai_compat",
+    "MockTransport": "evomachine.llm.mock_transport",
+    "RateLimiter": "evomachine.llm.rate_limit",
     "Transport": "evomachine.llm.transport",
     "TransportError": "evomachine.llm.transport",
     "default_transport": "evomachine.llm.transport",

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from evomachine.llm.base import LLMError, LLMRequest, LLMResponse
 from evomachine.llm.prices import PriceTable
+from evomachine.llm.rate_limit import Permit, RateLimiter
 from evomachine.llm.simulated import estimate_tokens
 from evomachine.llm.transport import Transport, TransportError, default_transport
 
@@ -55,6 +56,7 @@ class HTTPProvider:
         prices: PriceTable | None = None,
         transport: Transport | None = None,
         sleep: Sleep | None = None,
+        limiter: RateLimiter | None = None,
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -72,6 +74,7 @@ class HTTPProvider:
         self.prices = prices if prices is not None else PriceTable.with_defaults()
         self.transport = transport if transport is not None else default_transport()
         self._sleep = sleep if sleep is not None else asyncio.sleep
+        self.limiter = limiter
 
     # --- what subclasses provide ------------------------------------------------------
 
@@ -103,6 +106,7 @@ class HTTPProvider:
             "timeout_s": self.timeout_s,
             "max_retries": self.max_retries,
             "api_key_set": self.has_api_key,
+            "limits": self.limiter.describe() if self.limiter is not None else None,
         }
 
     def __repr__(self) -> str:
@@ -111,35 +115,59 @@ class HTTPProvider:
     __str__ = __repr__
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        """Call the model, retrying 408/429/5xx and network errors; raise :class:`LLMError`."""
+        """Call the model, retrying 408/429/5xx and network errors; raise :class:`LLMError`.
+
+        At most ``1 + max_retries`` attempts. With a ``limiter``, every attempt
+        holds one of its permits while in flight, and a 429 pauses every request
+        of this provider for its Retry-After (see :mod:`evomachine.llm.rate_limit`).
+        """
         url, plain_headers, body = self._build(request)
         headers = RedactedHeaders(plain_headers)
         del plain_headers
+        reserve = estimate_tokens(request.prompt) + (request.max_tokens or self.max_tokens)
         start = time.perf_counter()
         attempt = 0
         while True:
             delay: float | None = None
+            paused = False
+            permit: Permit | None = None
+            if self.limiter is not None:
+                permit = await self.limiter.acquire(reserve)
             try:
-                status, response_headers, text = await self.transport.post_json(
-                    url, headers, body, self.timeout_s
-                )
-            except TransportError as error:
-                failure = LLMError(self._scrub(f"{self._where(url)}: {error.reason}"),
-                                   retryable=True)
-            except Exception as error:  # a transport bug must not crash the executor
-                reason = f"{self._where(url)}: transport failed: {type(error).__name__}: {error}"
-                raise LLMError(self._scrub(reason)) from None
-            else:
-                if 200 <= status < 300:
-                    return self._response(text, status, url, request, start)
-                failure = self._status_error(status, text, url)
-                delay = retry_after(response_headers)
+                try:
+                    status, response_headers, text = await self.transport.post_json(
+                        url, headers, body, self.timeout_s
+                    )
+                except TransportError as error:
+                    failure = LLMError(self._scrub(f"{self._where(url)}: {error.reason}"),
+                                       retryable=True)
+                except Exception as error:  # a transport bug must not crash the executor
+                    reason = (f"{self._where(url)}: transport failed: "
+                              f"{type(error).__name__}: {error}")
+                    raise LLMError(self._scrub(reason)) from None
+                else:
+                    if 200 <= status < 300:
+                        response = self._response(text, status, url, request, start)
+                        if permit is not None and self.limiter is not None:
+                            used = response.input_tokens + response.output_tokens
+                            self.limiter.succeeded(permit, used)
+                        return response
+                    failure = self._status_error(status, text, url)
+                    delay = retry_after(response_headers)
+                    if status == 429 and permit is not None and self.limiter is not None:
+                        capped = None if delay is None else min(self.max_backoff_s, delay)
+                        self.limiter.rate_limited(permit, capped)
+                        paused = True
+            finally:
+                if permit is not None and self.limiter is not None:
+                    self.limiter.release(permit)
             if not failure.retryable or attempt >= self.max_retries:
                 if attempt:
                     reason = f"{failure.reason} (gave up after {attempt + 1} attempts)"
                     failure = LLMError(reason, status=failure.status, retryable=failure.retryable)
                 raise failure
-            await self._sleep(self._backoff(attempt, delay))
+            if not paused:  # a 429's pause is the limiter's, for every request
+                await self._sleep(self._backoff(attempt, delay))
             attempt += 1
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:

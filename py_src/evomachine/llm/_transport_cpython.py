@@ -1,8 +1,14 @@
-"""CPython transport: urllib in a worker thread (``asyncio.to_thread``), bounded by a timeout."""
+"""CPython transport: urllib in a worker thread, bounded by a timeout.
+
+The threads come from a pool of their own (:data:`MAX_THREADS`), not asyncio's
+default executor (a handful of threads on a small machine), so as many
+requests can be in flight as the executor's concurrency asks for.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import urllib.error
@@ -11,9 +17,18 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from evomachine.llm.transport import TransportError, TransportResult
+from evomachine.llm.transport_base import TransportError, TransportResult
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_THREADS = 64
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _threads() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="evollm")
+    return _pool
 
 
 class UrllibTransport:
@@ -23,7 +38,8 @@ class UrllibTransport:
         self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
     ) -> TransportResult:
         data = json.dumps(body).encode("utf-8")
-        call = asyncio.to_thread(_post, url, dict(headers), data, timeout_s)
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(_threads(), _post, url, dict(headers), data, timeout_s)
         try:
             return await asyncio.wait_for(call, timeout_s)
         except TimeoutError:

@@ -12,7 +12,7 @@ from typing import Any
 
 from evomachine._compat import ffi, js_global, pyfetch
 from evomachine.interrupts import Interrupted, in_flight
-from evomachine.llm.transport import TransportError, TransportResult
+from evomachine.llm.transport_base import TransportError, TransportResult
 
 
 class FetchTransport:

@@ -1,36 +1,17 @@
 """The one door HTTP providers go through: ``post_json`` via urllib (CPython) or fetch (browser).
 
 The choice is made here, once (:func:`default_transport`), and providers take
-a transport through their constructor, so tests inject a fake one.
+a transport through their constructor, so tests inject one (see
+:mod:`evomachine.llm.mock_transport`). The contract itself lives in
+:mod:`evomachine.llm.transport_base`; its names are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
-
 from evomachine import _compat
+from evomachine.llm.transport_base import Transport, TransportError, TransportResult
 
-TransportResult = tuple[int, dict[str, str], str]
-"""``(status, headers with lower-case names, body text)``."""
-
-
-class TransportError(Exception):
-    """The request got no HTTP answer: connection refused, DNS, timeout, aborted fetch."""
-
-    def __init__(self, reason: str, *, timeout: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.timeout = timeout
-
-
-@runtime_checkable
-class Transport(Protocol):
-    async def post_json(
-        self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
-    ) -> TransportResult:
-        """POST ``body`` as JSON; return any HTTP answer (4xx/5xx too) or raise TransportError."""
-        ...
+__all__ = ["Transport", "TransportError", "TransportResult", "default_transport", "in_browser"]
 
 
 def in_browser() -> bool:
