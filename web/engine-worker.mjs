@@ -19,9 +19,10 @@
 
 import { RpcPeer } from "./lab/rpc.mjs";
 import { SandboxManager } from "./sandbox/manager.mjs";
+import { ENGINE_ROOT, PAGE_STORAGE_GLOBAL } from "./storage-keys.mjs";
 
 const PHASES = ["runtime", "packages", "engine"];
-const LOCAL_ROOT = "evomachine:|"; // LocalStorageBackend's items (prefix "evomachine:" + "|")
+const LOCAL_ROOT = ENGINE_ROOT; // LocalStorageBackend's items: its prefix, then a bar
 
 let pyodide = null;
 let lab = null;
@@ -61,7 +62,7 @@ peer.handle("open", async (options) => {
   const started = performance.now();
   if (!self.indexedDB || String(options.storage || "").toLowerCase() === "localstorage") {
     const snapshot = await peer.request("localStorage.snapshot", LOCAL_ROOT);
-    if (snapshot) self.evomachinePageStorage = new PageStorage(snapshot);
+    if (snapshot) self[PAGE_STORAGE_GLOBAL] = new PageStorage(snapshot);
   }
   const module = pyodide.pyimport("evomachine.app");
   const imported = performance.now();

@@ -6,9 +6,9 @@
 // running); if that fails, or there is no lab, the databases are deleted and the page reloads.
 
 import { ask } from "./dialog.mjs";
+import { DATABASE, LLM_KEY, LOCAL_PREFIX } from "./storage-keys.mjs";
 
-export const DATABASES = ["evomachine"];
-export const LOCAL_PREFIX = "evomachine:";
+export const DATABASES = [DATABASE];
 
 let labReset = null;
 
@@ -63,7 +63,7 @@ export async function describe() {
     items.push(`IndexedDB database “${name}”: machines, runs, versions, patterns and generated code`);
   }
   const keys = localKeys();
-  const remembered = keys.includes(`${LOCAL_PREFIX}llm-key`);
+  const remembered = keys.includes(LLM_KEY);
   if (keys.length) {
     items.push(`${keys.length} localStorage entr${keys.length === 1 ? "y" : "ies"}` +
       `${remembered ? ", including the remembered API key" : ""} (editor draft, page settings)`);

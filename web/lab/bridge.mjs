@@ -17,13 +17,14 @@
 // same endpoint. Imports never move it elsewhere unless the user confirmed the file's URL.
 
 import { forgetLocal } from "../reset.mjs";
+import { CHANNEL, LLM_KEY, LOCK } from "../storage-keys.mjs";
 
 const CHUNK_STEPS = 2000;
 const CHUNK_BUDGET_MS = 30;
 const PERSIST_EVERY_MS = 3000;
-const KEY_STORE = "evomachine:llm-key";
-const LOCK_NAME = "evomachine:lab";
-const CHANNEL_NAME = "evomachine:lab";
+const KEY_STORE = LLM_KEY;
+const LOCK_NAME = LOCK;
+const CHANNEL_NAME = CHANNEL;
 
 export class LabError extends Error {
   constructor(message, kind = "user") {

@@ -10,8 +10,7 @@
 // entries ("evomachine:|...") cross; the remembered API key and page settings never do.
 
 import { RpcError, RpcPeer } from "./rpc.mjs";
-
-const ENGINE_ROOT = "evomachine:|";
+import { ENGINE_ROOT, PROBE } from "../storage-keys.mjs";
 
 function engineEntries(root) {
   const entries = {};
@@ -61,9 +60,8 @@ export class EngineClient {
     if (root !== ENGINE_ROOT) throw new RpcError(`the engine may read only ${ENGINE_ROOT} entries`);
     let entries;
     try {
-      const probe = `${ENGINE_ROOT}probe`;
-      localStorage.setItem(probe, "1");
-      localStorage.removeItem(probe);
+      localStorage.setItem(PROBE, "1");
+      localStorage.removeItem(PROBE);
       entries = engineEntries(root);
     } catch {
       return null; // localStorage is disabled here too

@@ -3,6 +3,7 @@
 import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
 import { useLabReset } from "../reset.mjs";
+import { DRAFT, UI_PREFS } from "../storage-keys.mjs";
 import { TaskCards } from "./cards.mjs";
 import { renderDiagram } from "./diagram.mjs";
 import { DslEditor, latestOnly } from "./editor.mjs";
@@ -10,8 +11,8 @@ import { bytes, count, STAGE_NAMES } from "./format.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
 
 const $ = (id) => document.getElementById(id);
-const UI_KEY = "evomachine:ui";
-const DRAFT_KEY = "evomachine:draft";
+const UI_KEY = UI_PREFS;
+const DRAFT_KEY = DRAFT;
 const DRAFT_LIMIT = 1_000_000;
 const REFRESH_DURING_RUN_MS = 350;
 

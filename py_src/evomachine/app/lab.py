@@ -31,6 +31,7 @@ from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
 from evomachine.app.traces import TraceMixin
 from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
+from evomachine.storage import keys
 
 PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
@@ -209,7 +210,7 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin):
         if doc is None:
             return [(f"state/{machine_id}", f"is missing: the saved run of machine "
                      f"{machine_id!r} is gone")]
-        present = set(await self.storage.keys("history", f"{machine_id}/"))
+        present = set(await self.storage.keys(keys.HISTORY, keys.history_prefix(machine_id)))
         return missing_history(machine_id, doc, present)
 
     def _problem(self, document: str, problem: str, fix: str,
@@ -243,9 +244,10 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin):
                 session["machine_id"] = None
             ops.append(("meta", SESSION_KEY, session))
         for machine_id in runs:
-            ops += [("state", machine_id, DELETE), ("meta", f"revision/{machine_id}", DELETE)]
-            ops += [("history", key, DELETE)
-                    for key in await self.storage.keys("history", f"{machine_id}/")]
+            ops += [(keys.STATE, machine_id, DELETE), (keys.META, keys.revision_key(machine_id),
+                                                       DELETE)]
+            stored = await self.storage.keys(keys.HISTORY, keys.history_prefix(machine_id))
+            ops += [(keys.HISTORY, key, DELETE) for key in stored]
         await self.storage.write_batch(ops)
         await self._reset_memory()
         await self._restore()

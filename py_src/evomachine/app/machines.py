@@ -19,15 +19,8 @@ from typing import TYPE_CHECKING, Any
 from evomachine.app.errors import LabError
 from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
 from evomachine.app.views import dumps
-from evomachine.storage import DELETE, key_path
-
-
-def workspace_key(machine_id: str) -> str:
-    return key_path("lab", "machine", machine_id)
-
-
-def records_key(machine_id: str) -> str:
-    return key_path("lab", "records", machine_id)
+from evomachine.storage import DELETE
+from evomachine.storage.keys import WORKSPACES_PREFIX, records_key, workspace_key
 
 
 class MachinesMixin:
@@ -72,7 +65,7 @@ class MachinesMixin:
         stages, step_count, records, last_run_at, problem}]``."""
         current = self.executor.machine_id if self.executor is not None else None
         rows: list[dict[str, Any]] = []
-        for key in sorted(await self.storage.keys(META, "lab/machine/")):
+        for key in sorted(await self.storage.keys(META, WORKSPACES_PREFIX)):
             machine_id = key.split("/", 2)[2]
             if machine_id == current:
                 continue

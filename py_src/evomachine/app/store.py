@@ -19,11 +19,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evomachine.storage import DELETE, KNOWN_NAMESPACES, Storage, key_path
+from evomachine.storage import DELETE, KNOWN_NAMESPACES, Storage, key_path, keys
 
-META = "meta"
-SESSION_KEY = "lab/session"
-DATASET_KEY = "lab/dataset"
+META = keys.META
+SESSION_KEY = keys.SESSION_KEY
+DATASET_KEY = keys.DATASET_KEY
 EXPORT_FORMAT = "evomachine.lab"  # the versioned schema is evomachine.app.schema.ExportDoc
 EXPORT_VERSION = 1
 

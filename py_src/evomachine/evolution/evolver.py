@@ -29,6 +29,7 @@ from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, TaskState
 from evomachine.ladder import check_stage, next_stage, previous_stage
 from evomachine.llm.base import LLMRequest, LLMResponse
+from evomachine.storage.keys import code_path
 
 if TYPE_CHECKING:
     from evomachine.evolution.executor import EvolutionaryExecutor
@@ -285,7 +286,7 @@ class Evolver:
         try:
             result = await synthesize(target, records, client, version=version, seed=ex.seed,
                                       codegen_examples=examples, host=ex.sandbox)
-            path = f"generated/{ex.machine_id}/{state.name}_{version}.py"
+            path = code_path(ex.machine_id, state.name, version)
             module = result.module if ex.module_loader is None else \
                 ex.module_loader(result.code, path)
         except Exception as error:  # SynthesisError, or a loader/synthesizer bug: never a crash
@@ -334,7 +335,7 @@ class Evolver:
         """Make ``candidate`` the task's next code version and save it (``storage.save_code``)."""
         ex = self.ex
         version = state.code_version + 1
-        path = f"generated/{ex.machine_id}/{state.name}_v{version}.py"
+        path = code_path(ex.machine_id, state.name, version)
         state.code, state.code_path, state.code_version = candidate.code, path, version
         state.module, state.synthesizer = candidate.module, candidate.synthesizer
         state.heldout_agreement = candidate.heldout_agreement

@@ -36,6 +36,7 @@ from evomachine.executor._machine import LLMAnswer
 from evomachine.history import ExecutionRecord
 from evomachine.ladder import STAGES, check_stage, rank
 from evomachine.model import MachineData
+from evomachine.storage.keys import code_path
 
 
 class EvolutionaryExecutor(MachineExecutor):
@@ -334,7 +335,7 @@ class EvolutionaryExecutor(MachineExecutor):
         """
         state = self._state(task)
         check_stage(stage)
-        path = f"generated/{self.machine_id}/{task}_v{state.code_version + 1}.py"
+        path = code_path(self.machine_id, task, state.code_version + 1)
         module = await self.load_module(code, path)
         spec = self._specs[task]
         records = [r for r in self.histories[task].training_records()

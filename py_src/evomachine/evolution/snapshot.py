@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from evomachine.history import ExecutionRecord, TaskHistory
 from evomachine.model import MachineData
+from evomachine.storage import keys
 from evomachine.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from evomachine.evolution.executor import EvolutionaryExecutor
 
 FORMAT = 1  # task documents gained fields in 0.2; missing ones take their defaults
-STATE_NAMESPACE = "state"
-HISTORY_NAMESPACE = "history"
-REVISION_NAMESPACE = "meta"
+STATE_NAMESPACE = keys.STATE
+HISTORY_NAMESPACE = keys.HISTORY
+REVISION_NAMESPACE = keys.META
 
 
 class StateConflictError(StorageError):
@@ -53,8 +54,7 @@ class MissingHistoryError(LookupError):
         self.key = key
 
 
-def revision_key(machine_id: str) -> str:
-    return f"revision/{machine_id}"
+revision_key = keys.revision_key
 
 
 async def stored_revision(storage: Any, machine_id: str) -> dict[str, Any] | None:
@@ -88,8 +88,7 @@ class PersistedKeys:
         self.synced = True
 
 
-def history_key(machine_id: str, task: str, seq: int) -> str:
-    return f"{machine_id}/{task}/{seq:010d}"
+history_key = keys.history_key
 
 
 def _recent_range(history: TaskHistory) -> tuple[int, int] | None:

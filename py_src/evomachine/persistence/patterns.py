@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..ladder import Stage
-from ..storage import Storage, key_path
+from ..storage import Storage, key_path, keys
 from .protocol import PersistableExecutor
 from .versions import FORMAT_VERSION, MachinePersistence, _parse_document
 
-PATTERNS = "patterns"
+PATTERNS = keys.PATTERNS
 PATTERNS_FORMAT = "evomachine.patterns"
 
 

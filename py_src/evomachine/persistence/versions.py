@@ -22,11 +22,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..model import MachineData
 from ..storage import DELETE, Storage, key_path
+from ..storage.keys import META, SNAPSHOTS, VERSIONS, head_key
 from .diff import MachineDiff, diff_states, stages_of
 from .ids import VersionClock
 from .protocol import PersistableExecutor
 
-VERSIONS, SNAPSHOTS, META = "versions", "snapshots", "meta"
 MACHINE_FORMAT = "evomachine.machine"
 FORMAT_VERSION = 1
 
@@ -62,7 +62,7 @@ class MachinePersistence:
 
     async def head(self, machine_id: str) -> str | None:
         """The version the machine is at (last saved or rolled back to), or ``None``."""
-        return await self.storage.get(META, key_path("head", machine_id))
+        return await self.storage.get(META, head_key(machine_id))
 
     async def save_version(self, executor: PersistableExecutor, machine_id: str | None = None,
                            metrics: dict[str, Any] | None = None, *,
@@ -81,7 +81,7 @@ class MachinePersistence:
         await self.storage.write_batch([
             (SNAPSHOTS, key_path(machine_id, version), state),
             (VERSIONS, key_path(machine_id, version), info),
-            (META, key_path("head", machine_id), version),
+            (META, head_key(machine_id), version),
         ])
         return version
 
@@ -144,7 +144,7 @@ class MachinePersistence:
             "machine_id": machine_id, "to_version": version, "from_version": previous,
             "stages": info.stages,
         })
-        await self.storage.put(META, key_path("head", machine_id), version)
+        await self.storage.put(META, head_key(machine_id), version)
         return info
 
     async def diff(self, machine_id: str, v1: str, v2: str) -> MachineDiff:
@@ -161,7 +161,7 @@ class MachinePersistence:
         ops: list[tuple[str, str, Any]] = []
         for key in keys:
             ops += [(VERSIONS, key, DELETE), (SNAPSHOTS, key, DELETE)]
-        ops.append((META, key_path("head", machine_id), DELETE))
+        ops.append((META, head_key(machine_id), DELETE))
         await self.storage.write_batch(ops)
         return len(keys)
 
@@ -206,7 +206,7 @@ class MachinePersistence:
             raise ValueError(f"machine export is malformed: {error}") from error
         head = document.get("head")
         if head is not None:
-            ops.append((META, key_path("head", target), head))
+            ops.append((META, head_key(target), head))
         await self.storage.write_batch(ops)
         if executor is not None:
             current = document.get("current")

@@ -13,15 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
+from . import keys
 from .serde import JsonSerializer, Serializer
 
-DEFAULT_NAMESPACE: Final = "default"
-CODE_NAMESPACE: Final = "code"
-# Namespaces the engine uses; IndexedDB gives each its own object store.
-KNOWN_NAMESPACES: Final = (
-    DEFAULT_NAMESPACE, CODE_NAMESPACE, "state", "history", "versions", "snapshots", "patterns",
-    "meta",
-)
+DEFAULT_NAMESPACE: Final = keys.DEFAULT
+CODE_NAMESPACE: Final = keys.CODE
+# Namespaces the engine uses (named in keys.py); IndexedDB gives each its own object store.
+KNOWN_NAMESPACES: Final = keys.NAMESPACES
 
 
 class _Delete:

@@ -7,6 +7,7 @@ import os
 
 from .. import _compat
 from .._compat import js_global
+from . import keys
 from .base import Storage
 from .indexeddb import IndexedDBStorage
 from .localstorage import LocalStorageBackend
@@ -17,11 +18,11 @@ logger = logging.getLogger("evomachine.storage")
 
 KINDS = ("memory", "localstorage", "indexeddb", "sqlite:PATH")
 ENV_VAR = "EVOMACHINE_STORAGE"
-PAGE_STORAGE = "evomachinePageStorage"  # set in the engine Worker when it relays localStorage
+PAGE_STORAGE = keys.PAGE_STORAGE_GLOBAL  # set in the engine Worker when it relays localStorage
 
 
 def _local_storage_works(store) -> bool:
-    probe = "evomachine:probe"
+    probe = keys.PROBE_KEY
     try:
         store.setItem(probe, "1")
         store.removeItem(probe)

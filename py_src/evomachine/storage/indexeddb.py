@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from .._compat import js_global
 from . import _jsbridge as bridge
+from . import keys
 from .base import KNOWN_NAMESPACES, Storage, TextOp, Usage
 from .errors import StorageError, StorageUnavailableError
 
@@ -59,7 +60,7 @@ class IndexedDBStorage(Storage):
 
     backend: ClassVar[str] = "indexeddb"
 
-    def __init__(self, db_name: str = "evomachine", version: int = SCHEMA_VERSION,
+    def __init__(self, db_name: str = keys.DATABASE, version: int = SCHEMA_VERSION,
                  serializer=None, factory: Any = None) -> None:
         super().__init__(serializer)
         if version not in MIGRATIONS:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from .._compat import js_global
+from . import keys
 from .base import Storage, TextOp, Usage
 from .errors import StorageError, StorageQuotaError, StorageUnavailableError
 
@@ -46,7 +47,7 @@ class LocalStorageBackend(Storage):
 
     backend: ClassVar[str] = "localstorage"
 
-    def __init__(self, prefix: str = "evomachine:", web_storage: Any = None,
+    def __init__(self, prefix: str = keys.LOCAL_PREFIX, web_storage: Any = None,
                  serializer=None) -> None:
         super().__init__(serializer)
         if not isinstance(prefix, str):
