@@ -338,6 +338,9 @@ export class LabBridge extends EventTarget {
   }
 
   diff(a, b) { return this.read("diff", a, b); }
+  traces(task, where = "all", search = "", offset = 0, limit = 100) { return this.read("traces", task, where, search, offset, limit); }
+  trace(task, seq) { return this.read("trace", task, seq); }
+  exportTraces(task, where = "all", search = "", format = "csv") { return this.read("export_traces", task, where, search, format); }
   patterns(query = "") { return this.read("patterns", query); }
 
   async savePattern(task, name = "", description = "") {
@@ -399,6 +402,7 @@ export function publicApi(bridge) {
     "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
     "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
+    "traces", "trace", "exportTraces",
   ];
   const api = {};
   for (const name of names) api[name] = async (...args) => bridge[name](...args);

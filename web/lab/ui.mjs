@@ -9,6 +9,7 @@ import { renderDiagram } from "./diagram.mjs";
 import { DslEditor, latestOnly } from "./editor.mjs";
 import { bytes, count, STAGE_NAMES } from "./format.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
+import { TracesPanel } from "./traces.mjs";
 
 const $ = (id) => document.getElementById(id);
 const UI_KEY = UI_PREFS;
@@ -326,6 +327,7 @@ export async function mountUI(bridge) {
   });
   const versions = new VersionsPanel(bridge, notify);
   const patterns = new PatternsPanel(bridge, notify);
+  const traces = new TracesPanel(bridge, notify, document.querySelector(".code-panel"));
 
   async function render(next) {
     state = next;
@@ -366,6 +368,7 @@ export async function mountUI(bridge) {
         : `${count(state.step_count)} steps so far · next node: ${state.current_node}`;
     firstRender = false;
     versions.render(state);
+    traces.render(state);
     renderActivity(state);
     if (!bridge.isRunning) {
       if (prefs.codeTask && state.tasks[prefs.codeTask]) { $("code-task").value = prefs.codeTask; }

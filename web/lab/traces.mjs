@@ -1,0 +1,253 @@
+// The trace table: one task's executions, newest first, filtered and searched in the engine. The
+// table is virtual: it is as tall as all the rows, but only the rows in view (plus a few) exist in
+// the DOM, a fixed pool of row elements whose text is rewritten on scroll, and the engine is asked
+// only for the pages of rows in view, so 100,000 rows scroll like 100. A row (click or Enter)
+// opens the whole record below the table; the filtered rows download as CSV or JSON Lines.
+
+import { fill, h } from "../dom.mjs";
+import { download } from "./panels.mjs";
+import { count, ms, usd } from "./format.mjs";
+
+export const ROW_PX = 28;
+const PAGE = 100;
+const OVERSCAN = 8;
+const VIEW_ROWS = 14;
+const STALE_MS = 1000;
+
+const FILTERS = [
+  ["all", "All executions"], ["disagreements", "Code and LLM disagree"], ["errors", "Errors"],
+  ["code", "Answered by code"], ["llm", "Answered by the LLM"], ["memo", "Answered from memory"],
+  ["checks", "Checks (audits and shadow)"], ["audits", "Audits"], ["shadow", "Shadow checks"],
+  ["wrong", "Wrong against ground truth"],
+];
+const BY = { code: "code", llm: "LLM", memo: "memory", none: "nobody" };
+const COLUMNS = [
+  ["seq", "#", (r) => String(r.seq)],
+  ["by", "Answered by", (r) => `${BY[r.by] || r.by}${r.check ? ` · ${r.check}` : ""}`],
+  ["input", "Input", (r) => r.input ?? ""],
+  ["output", "Output", (r) => r.output ?? ""],
+  ["code", "Code said", (r) => (r.code == null ? "" : `${r.code}${r.code_confidence == null ? "" : ` (${r.code_confidence.toFixed(2)})`}`)],
+  ["llm", "LLM said", (r) => r.llm ?? ""],
+  ["agreed", "Agreed", (r) => (r.agreed === true ? "yes" : r.agreed === false ? "no" : "")],
+  ["latency", "Latency", (r) => ms(r.latency_ms)],
+  ["cost", "Cost", (r) => usd(r.cost)],
+  ["error", "Error", (r) => r.error ?? ""],
+];
+const DETAIL = [
+  ["seq", "Execution"], ["stage", "Stage"], ["answered_by", "Answered by"], ["used_llm", "LLM called"],
+  ["check", "Check"], ["agreed", "Agreed"], ["output", "Output"], ["expected", "Ground truth"],
+  ["correct", "Correct"], ["code_output", "Code said"], ["code_confidence", "Code confidence"],
+  ["code_version", "Code version"], ["llm_output", "LLM said"], ["audited", "Answer audited"],
+  ["success", "Succeeded"], ["error", "Error"], ["latency_ms", "Latency"], ["cost", "Cost"],
+  ["input_tokens", "Input tokens"], ["output_tokens", "Output tokens"], ["timestamp", "Time"],
+];
+
+function show(key, value) {
+  if (value === null || value === undefined) return "—";
+  if (key === "latency_ms") return ms(value);
+  if (key === "cost") return usd(value);
+  if (key === "timestamp") return new Date(value * 1000).toLocaleString();
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export class TracesPanel {
+  constructor(bridge, notify, after) {
+    this.bridge = bridge;
+    this.notify = notify;
+    this.tasks = [];
+    this.total = 0;
+    this.kept = 0;
+    this.pages = new Map();   // page number -> rows, for the current query and version
+    this.loading = new Map(); // page number -> promise
+    this.generation = 0;      // bumps when the query changes; late answers are dropped
+    this.frame = 0;
+    this.steps = -1;
+    this.lastLoad = 0;
+    this.open = null;
+    this.build();
+    after.after(this.section);
+  }
+
+  build() {
+    const opt = ([value, label]) => h("option", { value }, label);
+    this.task = h("select", { id: "traces-task", on: { change: () => this.reload() } });
+    this.filter = h("select", { id: "traces-filter", on: { change: () => this.reload() } }, FILTERS.map(opt));
+    let timer = 0;
+    this.search = h("input", { id: "traces-search", type: "search", placeholder: "text in the input, an answer or an error",
+      on: { input: () => { clearTimeout(timer); timer = setTimeout(() => this.reload(), 250); } } });
+    this.summary = h("p", { id: "traces-summary", class: "small muted", "aria-live": "polite" });
+    this.head = h("div", { class: "trace-row trace-head", role: "row" },
+      COLUMNS.map(([key, label]) => h("div", { role: "columnheader", class: `c-${key}` }, label)));
+    this.spacer = h("div", { class: "trace-spacer" });
+    this.viewport = h("div", { id: "traces-viewport", class: "trace-viewport", role: "rowgroup", tabindex: "0",
+      "aria-label": "Executions, newest first", on: { scroll: () => this.schedule() } }, this.spacer);
+    this.pool = [];
+    this.viewport.addEventListener("click", (event) => {
+      const row = event.target.closest(".trace-row[data-seq]");
+      if (row) this.show(Number(row.dataset.seq));
+    });
+    this.viewport.addEventListener("keydown", (event) => {
+      const row = event.target.closest(".trace-row[data-seq]");
+      if (row && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); this.show(Number(row.dataset.seq)); }
+    });
+    this.detail = h("div", { id: "trace-detail", class: "trace-detail", "aria-live": "polite" });
+    this.section = h("section", { class: "panel traces-panel", id: "traces-panel", "aria-labelledby": "traces-title" },
+      h("div", { class: "panel-head" }, h("h2", { id: "traces-title" }, "Traces"),
+        h("div", { class: "inline" },
+          h("button", { type: "button", id: "traces-csv", on: { click: () => this.export("csv") } }, "Export CSV"),
+          h("button", { type: "button", id: "traces-jsonl", on: { click: () => this.export("jsonl") } }, "Export JSONL"))),
+      h("div", { class: "inline trace-controls" },
+        h("label", { htmlFor: "traces-task" }, "Task"), this.task,
+        h("label", { htmlFor: "traces-filter" }, "Show"), this.filter,
+        h("label", { htmlFor: "traces-search" }, "Search"), this.search),
+      this.summary,
+      h("div", { class: "trace-table", role: "table", "aria-label": "Executions", "aria-describedby": "traces-summary" },
+        this.head, this.viewport),
+      this.detail);
+  }
+
+  query() {
+    return { task: this.task.value, where: this.filter.value, search: this.search.value.trim() };
+  }
+
+  /** Follow the page's state: the task list, and new executions (at most once a second while running). */
+  render(state) {
+    const tasks = state.loaded ? Object.keys(state.tasks || {}) : [];
+    if (tasks.join("|") !== this.tasks.join("|")) {
+      this.tasks = tasks;
+      const previous = this.task.value;
+      fill(this.task, tasks.map((t) => h("option", { value: t }, t)));
+      if (tasks.includes(previous)) this.task.value = previous;
+      this.steps = -1;
+    }
+    this.section.hidden = !tasks.length;
+    if (!tasks.length) { this.clear(); return; }
+    const steps = state.step_count ?? 0;
+    if (steps === this.steps) return;
+    if (this.bridge.isRunning && performance.now() - this.lastLoad < STALE_MS) return;
+    this.steps = steps;
+    this.reload(false);
+  }
+
+  clear() {
+    this.generation += 1;
+    this.pages.clear();
+    this.loading.clear();
+    this.total = 0;
+    this.spacer.style.height = "0px";
+    for (const row of this.pool) row.hidden = true;
+    this.summary.textContent = "";
+    this.detail.replaceChildren();
+  }
+
+  /** Ask again from the first page (the query or the data changed); `top` scrolls back up. */
+  async reload(top = true) {
+    if (!this.task.value) return;
+    this.generation += 1;
+    this.pages.clear();
+    this.loading.clear();
+    this.lastLoad = performance.now();
+    if (top) this.viewport.scrollTop = 0;
+    await this.page(Math.floor(this.first() / PAGE));
+    this.draw();
+  }
+
+  first() { return Math.max(0, Math.floor(this.viewport.scrollTop / ROW_PX) - OVERSCAN); }
+
+  page(number) {
+    if (this.pages.has(number)) return Promise.resolve(this.pages.get(number));
+    if (this.loading.has(number)) return this.loading.get(number);
+    const generation = this.generation;
+    const q = this.query();
+    const request = this.bridge.traces(q.task, q.where, q.search, number * PAGE, PAGE).then((result) => {
+      if (generation !== this.generation) return null;
+      this.loading.delete(number);
+      this.pages.set(number, result.rows);
+      this.total = result.total;
+      this.kept = result.kept;
+      this.limit = result.limit;
+      this.spacer.style.height = `${this.total * ROW_PX}px`;
+      const label = FILTERS.find(([v]) => v === q.where)?.[1].toLowerCase() || q.where;
+      this.summary.textContent = `${count(this.total)} of ${count(this.kept)} kept executions` +
+        `${q.where === "all" ? "" : ` (${label})`}${q.search ? ` matching “${q.search}”` : ""}` +
+        ` · the newest ${count(this.limit)} per task are kept`;
+      return result.rows;
+    }).catch((error) => {
+      this.loading.delete(number);
+      if (generation === this.generation) this.notify.say(error.message || String(error), "error");
+      return null;
+    });
+    this.loading.set(number, request);
+    return request;
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
+  }
+
+  /** Draw the rows in view from the pages at hand; ask for missing pages and draw again. */
+  draw() {
+    const first = this.first();
+    const wanted = Math.ceil(this.viewport.clientHeight / ROW_PX) + 2 * OVERSCAN || VIEW_ROWS + 2 * OVERSCAN;
+    const last = Math.min(this.total, first + wanted);
+    while (this.pool.length < wanted) {
+      const row = h("div", { class: "trace-row", role: "row", tabindex: "0", hidden: true },
+        COLUMNS.map(([key]) => h("div", { role: "cell", class: `c-${key}` })));
+      this.pool.push(row);
+      this.spacer.append(row);
+    }
+    let missing = false;
+    for (let slot = 0; slot < this.pool.length; slot += 1) {
+      const index = first + slot;
+      const row = this.pool[slot];
+      const rows = index < last ? this.pages.get(Math.floor(index / PAGE)) : null;
+      const data = rows ? rows[index % PAGE] : null;
+      if (!data) {
+        if (index < last) missing = true;
+        row.hidden = true;
+        continue;
+      }
+      row.hidden = false;
+      row.style.transform = `translateY(${index * ROW_PX}px)`;
+      row.dataset.seq = String(data.seq);
+      row.dataset.agreed = data.agreed === false ? "no" : "";
+      row.dataset.failed = data.error ? "yes" : "";
+      row.setAttribute("aria-rowindex", String(index + 1));
+      COLUMNS.forEach(([, , text], i) => { row.children[i].textContent = text(data); });
+    }
+    if (missing) {
+      const pages = new Set();
+      for (let index = first; index < last; index += 1) {
+        if (!this.pages.has(Math.floor(index / PAGE))) pages.add(Math.floor(index / PAGE));
+      }
+      Promise.all([...pages].map((p) => this.page(p))).then(() => this.schedule());
+    }
+  }
+
+  async show(seq) {
+    const task = this.task.value;
+    const trace = await this.notify.guard(() => this.bridge.trace(task, seq));
+    if (!trace) return;
+    this.open = seq;
+    fill(this.detail,
+      h("h3", {}, `Execution ${seq} of ${task}`),
+      h("dl", { class: "trace-fields" }, DETAIL.map(([key, label]) =>
+        h("div", {}, h("dt", {}, label), h("dd", { dataset: { field: key } }, show(key, trace[key]))))),
+      h("h4", {}, "Input"),
+      h("pre", { class: "trace-json", dataset: { field: "input" } }, JSON.stringify(trace.input, null, 2)),
+      h("h4", {}, "Prompt (rendered now with the current context)"),
+      h("pre", { class: "trace-json", dataset: { field: "prompt" } }, trace.prompt ?? ""));
+    this.detail.scrollIntoView({ block: "nearest" });
+  }
+
+  async export(format) {
+    const q = this.query();
+    if (!q.task) return;
+    const result = await this.notify.guard(() => this.bridge.exportTraces(q.task, q.where, q.search, format));
+    if (!result) return;
+    download(result.filename, result.text, format === "csv" ? "text/csv" : "application/x-ndjson");
+    this.notify.say(`Exported ${count(result.rows)} executions as ${format.toUpperCase()}.`);
+  }
+}
