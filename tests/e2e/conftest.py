@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +56,9 @@ def _wait_for_function(page: Page, expression: str, *, arg=None, timeout: float 
 
 
 Page.wait_for_function = _wait_for_function
+# The suite must pass beside two CPU-bound processes on two cores, where the engine Worker can
+# take seconds to answer: Playwright's assertions wait as long as its actions do (30 s), not 5 s.
+expect.set_options(timeout=30_000)
 
 # The page runs no Python: the engine's Pyodide is in its Worker. Tests that need to run Python in
 # the page's origin (the storage conformance suite, raw IndexedDB checks) boot a Pyodide of their

@@ -47,7 +47,7 @@ async def test_default_host_is_the_process_boundary_in_cpython() -> None:
 def test_the_process_host_can_be_driven_without_an_event_loop() -> None:
     from evomachine.sandbox import ProcessHost
 
-    host = ProcessHost(deadline=0.3)
+    host = ProcessHost(deadline=1.0)  # 40 answers of microseconds each must beat it, loaded too
     module = drive(host.load(HANG_ON, "hang.py"))  # the start waits ~50 ms: it blocks
     answers = drive(module.execute_many([{"text": "a"}] * 40 + [{"text": "hang"}], {}))
     assert answers[0]["output"] == "a" and isinstance(answers[-1], BoundaryError)
@@ -82,7 +82,7 @@ async def test_child_has_no_secrets_limits_and_no_inherited_files(tmp_path: Path
 async def test_modules_are_reloaded_after_a_kill_and_start_afresh() -> None:
     from evomachine.sandbox import ProcessHost
 
-    host = ProcessHost(deadline=0.5)
+    host = ProcessHost(deadline=1.0)
     counter = await host.load(COUNTER, "counter.py")
     hang = await host.load(HANG_ON, "hang.py")
     assert [await counter.call("add", 1), await counter.call("add", 2)] == [1, 3]
@@ -104,7 +104,7 @@ async def test_modules_are_reloaded_after_a_kill_and_start_afresh() -> None:
 async def test_execute_many_keeps_order_errors_in_place_and_resumes_after_a_kill() -> None:
     from evomachine.sandbox import ProcessHost
 
-    host = ProcessHost(deadline=0.5)
+    host = ProcessHost(deadline=1.0)
     module = await host.load(HANG_ON, "hang.py")
     inputs = [{"text": "a"}, {"other": 1}, {"text": "hang"}, {"text": "b"}]
     results = await module.execute_many(inputs, {"n": 7})
