@@ -15,6 +15,14 @@ for path in (ROOT / "py_src", ROOT / "tests"):
 
 from aio import IN_PYODIDE, run  # noqa: E402
 
+try:  # no per-example time limit: on a loaded machine an example may take seconds
+    from hypothesis import settings
+
+    settings.register_profile("evomachine", deadline=None)
+    settings.load_profile("evomachine")
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
