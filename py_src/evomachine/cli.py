@@ -1,5 +1,8 @@
 """Headless runs: ``python -m evomachine evolve MACHINE --data FILE.jsonl --steps N``.
 
+``python -m evomachine traces MACHINE --store ...`` shows a stored run's executions
+(:mod:`evomachine.cli_traces`).
+
 The model is a :class:`SimulatedLLM` answering from the data's ground truth
 (each task's ``ground_truth`` field, or ``--label``) with ``--accuracy``;
 the run shows a progress bar on stderr and ends with a table per task on
@@ -42,12 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the machine's ground_truth)")
     add("--seed", type=int, default=0, help="seed for the LLM and shadow checks")
     add("--quiet", action="store_true", help="no progress bar")
+    add("--traces", type=Path, help="write every kept execution here (.csv, else JSON Lines)")
+    from evomachine import cli_traces
+
+    cli_traces.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "traces":
+            from evomachine import cli_traces
+
+            return asyncio.run(cli_traces.run(args, sys.stdout, sys.stderr, fail=CLIError))
         return asyncio.run(evolve(args, sys.stdout, sys.stderr))
     except CLIError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -140,6 +151,10 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   "llm": llm.describe(), "tasks": executor.get_task_metrics(),
                   "summary": summary, "mutations": executor.get_mutations()}
         args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    if args.traces:
+        from evomachine import cli_traces
+
+        cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
     return 0
 
 
@@ -205,7 +220,9 @@ class Progress:
 
 
 def summarize(executor: Any) -> dict[str, dict[str, Any]]:
-    """Per task: the table's figures."""
+    """Per task: the table's figures, and why the task is at its stage (next step, figures)."""
+    from evomachine.why import why
+
     rows = {}
     for name, metrics in executor.get_task_metrics().items():
         rows[name] = {
@@ -216,6 +233,7 @@ def summarize(executor: Any) -> dict[str, dict[str, Any]]:
             "llm_only_cost": metrics["llm_only_cost_estimate"],
             "cost_saved": metrics["cost_saved"],
             "accuracy": metrics["accuracy"],
+            **why(metrics, executor.tasks[name].last_synthesis),
         }
     return rows
 
@@ -238,4 +256,8 @@ def render_table(summary: dict[str, dict[str, Any]], steps: int, seconds: float)
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"{steps} steps in {seconds:.2f}s")
+    for name, row in summary.items():
+        if row.get("next_step"):
+            lines.append(f"{name}: {row['next_step']}")
+        lines += [f"    {figure}" for figure in row.get("figures") or ()]
     return "\n".join(lines) + "\n"

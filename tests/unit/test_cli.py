@@ -41,10 +41,12 @@ def test_smoke_run_prints_a_table_and_writes_a_report(files):
     code, out, err = run(["evolve", str(machine), "--data", str(data), "--steps", "600",
                           "--report", str(report), "--seed", "2"])
     assert code == 0
-    header, _rule, row, footer = out.splitlines()
+    header, _rule, row, footer, why, *figures = out.splitlines()
     assert header.split()[:3] == ["task", "stage", "executions"]
     assert row.split()[0] == "route" and row.split()[1] == "hybrid" and row.split()[2] == "200"
     assert footer.startswith("600 steps")
+    assert why.startswith("route: code_first needs") and figures  # the next stage, in words
+    assert any("held-out agreement" in line for line in figures)
     assert "600/600 steps" in err and "route=" in err
     saved = json.loads(report.read_text())
     assert saved["tasks"]["route"]["execution_count"] == 200
@@ -69,7 +71,7 @@ def test_store_resumes_where_the_last_run_stopped(files):
 def test_steps_beyond_the_data_stop_when_the_input_runs_out(files):
     machine, data, _ = files
     code, out, _ = run(["evolve", str(machine), "--data", str(data), "--steps", "5000", "--quiet"])
-    assert code == 0 and out.splitlines()[-1].startswith("900 steps")
+    assert code == 0 and out.splitlines()[3].startswith("900 steps")
 
 
 def test_input_errors_are_reported_without_tracebacks(files, capsys):

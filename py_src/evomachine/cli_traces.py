@@ -1,0 +1,106 @@
+"""``python -m evomachine traces``: a stored run's executions, filtered, as a table, CSV or JSONL.
+
+The run is the one ``evolve --store`` saved; its traces are the newest records of
+each task's persisted history (``history_limit`` per task). ``evolve --traces FILE``
+writes every trace a run kept (``trace_limit`` per task) when it ends instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from evomachine.traces import FILTERS, Trace, to_csv, to_jsonl
+
+FORMATS = ("table", "csv", "jsonl")
+CELL = 48  # characters of an input or answer a table cell shows
+
+
+def add_parser(commands: Any) -> None:
+    traces = commands.add_parser("traces", help="show or export a stored run's executions")
+    add = traces.add_argument
+    add("machine", type=Path, help="the .machine file of the run")
+    add("--store", required=True, help="where evolve --store saved it, e.g. sqlite:run.db")
+    add("--task", action="append", help="only this task (repeatable; default: every task)")
+    add("--where", default="all", choices=list(FILTERS), help="which executions (default all)")
+    add("--search", default="", help="only executions whose input, answers or error hold this")
+    add("--format", default="table", choices=FORMATS, help="table (default), csv or jsonl")
+    add("--last", type=int, default=20, help="table only: the newest N rows per task (20)")
+    add("--out", type=Path, help="write here instead of stdout")
+
+
+def select(executor: Any, tasks: list[str] | None, where: str, search: str) -> list[Trace]:
+    """The traces of ``tasks`` (default all) passing ``where`` and ``search``, task by task."""
+    names = tasks or list(executor.tasks)
+    unknown = [t for t in names if t not in executor.tasks]
+    if unknown:
+        raise ValueError(f"no task {', '.join(map(repr, unknown))}; tasks: "
+                         f"{', '.join(executor.tasks) or 'none'}")
+    return [t for name in names for t in executor.traces(name, where, search=search)]
+
+
+def write_file(path: Path, traces: list[Trace]) -> None:
+    """CSV when ``path`` ends in .csv, else JSON Lines."""
+    text = to_csv(traces) if path.suffix.lower() == ".csv" else to_jsonl(traces)
+    path.write_text(text, encoding="utf-8")
+
+
+def render(traces: list[Trace], last: int) -> str:
+    """A plain table: the newest ``last`` rows of each task, newest first."""
+    header = ("task", "#", "stage", "by", "check", "agreed", "output", "code", "llm", "error",
+              "input")
+    rows = [header]
+    per_task: dict[str, list[Trace]] = {}
+    for trace in traces:
+        per_task.setdefault(trace.task, []).append(trace)
+    for task, kept in per_task.items():
+        for t in reversed(kept[-last:] if last > 0 else []):
+            agreed = "" if t.agreed is None else ("yes" if t.agreed else "NO")
+            rows.append((task, str(t.seq), t.stage, t.answered_by, t.check or "", agreed,
+                         _cut(t.output), _cut(t.code_output), _cut(t.llm_output),
+                         _cut(t.error), _cut(t.input)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)), r[-1]])
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in [*widths, 5]))
+    counts = ", ".join(f"{task}: {len(kept)}" for task, kept in per_task.items()) or "none"
+    lines.append(f"{len(traces)} executions match ({counts})")
+    return "\n".join(lines) + "\n"
+
+
+def _cut(value: Any) -> str:
+    if value is None:
+        return ""
+    from evomachine.traces import _show
+
+    text = " ".join(_show(value).split())
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
+
+
+async def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, fail: Any) -> int:
+    """The ``traces`` command; ``fail(message)`` is the CLI's error."""
+    from evomachine.cli import load_machine, open_storage
+    from evomachine.evolution import EvolutionaryExecutor
+
+    machine = load_machine(args.machine)
+    storage = open_storage(args.store)
+    machine_id = EvolutionaryExecutor(machine).machine_id
+    try:
+        executor = await EvolutionaryExecutor.restore(storage, machine_id)
+    except LookupError:
+        raise fail(f"no run of {machine_id!r} in {args.store}: run evolve --store first") from None
+    try:
+        traces = select(executor, args.task, args.where, args.search)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    if args.format == "table":
+        text = render(traces, args.last)
+    else:
+        text = to_csv(traces) if args.format == "csv" else to_jsonl(traces)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {len(traces)} executions to {args.out}", file=err)
+    else:
+        out.write(text)
+    return 0

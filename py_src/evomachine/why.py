@@ -1,0 +1,59 @@
+"""Why a task is where it is: the evolver's next step, with the figures behind it, in words.
+
+``next_step`` (:meth:`Evolver.explain`) says what the next stage needs and
+how far the task is; :func:`figures` adds the numbers the last synthesis and
+the live checks measured: the best candidate's held-out agreement and how many
+examples it was measured on, how often code disagrees with the LLM against the
+error budget, and when the next synthesis comes. The CLI report and each task
+card in the page show both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None) -> list[str]:
+    """Short sentences with the figures behind ``metrics['next_step']`` (may be empty)."""
+    out: list[str] = []
+    last = last_synthesis or {}
+    stage = metrics.get("stage")
+    budget = metrics.get("max_disagreement")
+    scores = last.get("scores") or {}
+    best = last.get("synthesizer")
+    score = scores.get(best) if isinstance(best, str) else None
+    if isinstance(score, dict) and isinstance(score.get("heldout_agreement"), int | float):
+        line = (f"best candidate {best}: held-out agreement with the LLM "
+                f"{_pct(score['heldout_agreement'])} on {score.get('n_heldout', '?')} examples")
+        others = sorted(((s.get("heldout_agreement") or 0.0, name) for name, s in scores.items()
+                         if name != best and isinstance(s, dict)), reverse=True)
+        if others:
+            line += f" (next: {others[0][1]} {_pct(others[0][0])})"
+        out.append(line)
+    full = last.get("full") if stage == "llm_only" else metrics.get("cut") or last.get("full")
+    if isinstance(full, dict) and full.get("answered") and isinstance(budget, int | float):
+        rate = full.get("disagreed", 0) / full["answered"]
+        bound = full.get("upper_bound")
+        shown = f" (upper bound {_pct(bound)})" if isinstance(bound, int | float) else ""
+        out.append(f"code disagrees with the LLM on {_pct(rate)} of {full['answered']} "
+                   f"held-out answers{shown}; the budget is {_pct(budget)}")
+    checks = metrics.get("live_checks")  # [above the cut, disagreed, below it, disagreed]
+    if stage in ("hybrid", "code_first") and isinstance(checks, list) and len(checks) == 4:
+        above, wrong, below, low_wrong = (int(v) for v in checks)
+        if above:
+            out.append(f"live checks of code answers: {above}, {wrong} disagreed "
+                       f"({_pct(wrong / above)})")
+        if below:
+            out.append(f"code below its cut compared for free: {below}, {low_wrong} disagreed")
+    if "error" in last:
+        out.append(f"last synthesis failed: {last['error']}")
+    return out
+
+
+def why(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None) -> dict[str, Any]:
+    """``{next_step, figures}`` for a task card or a report."""
+    return {"next_step": metrics.get("next_step"), "figures": figures(metrics, last_synthesis)}

@@ -1,0 +1,89 @@
+"""``evomachine traces`` and ``evolve --traces``; why a task is where it is, in the report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from test_cli import files, run  # noqa: F401  (the fixture)
+
+from evomachine import cli, cli_traces
+from evomachine.why import figures
+
+pytestmark = pytest.mark.needs_event_loop
+
+
+def traces(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    args = cli.build_parser().parse_args(argv)
+    try:
+        code = cli.asyncio.run(cli_traces.run(args, out, err, fail=cli.CLIError))
+    except cli.CLIError as error:
+        return 2, out.getvalue(), str(error)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.cpython_only
+def test_a_stored_run_shows_its_executions_filtered_and_exported(files):  # noqa: F811
+    machine, data, tmp = files
+    store = f"sqlite:{tmp / 'run.db'}"
+    written = tmp / "all.jsonl"
+    assert run(["evolve", str(machine), "--data", str(data), "--store", store, "--steps", "900",
+                "--quiet", "--traces", str(written)])[0] == 0
+    kept = [json.loads(line) for line in written.read_text().splitlines()]
+    assert [t["seq"] for t in kept] == list(range(1, 301))
+    base = ["traces", str(machine), "--store", store]
+    code, out, _ = traces([*base, "--last", "3"])
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["task", "#", "stage"]
+    assert [line.split()[1] for line in lines[2:5]] == ["300", "299", "298"]
+    assert lines[-1] == "300 executions match (route: 300)"
+    code, out, _ = traces([*base, "--where", "code", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows and {r["answered_by"] for r in rows} == {"code"}
+    assert len(rows) == sum(t["answered_by"] == "code" for t in kept)
+    out_file = tmp / "billing.jsonl"
+    code, _, err = traces([*base, "--search", "invoice", "--format", "jsonl", "--out",
+                           str(out_file)])
+    found = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert code == 0 and f"wrote {len(found)} executions" in err
+    assert found and all("invoice" in json.dumps(t).lower() for t in found)
+
+
+@pytest.mark.cpython_only
+def test_traces_errors_are_named(files):  # noqa: F811
+    machine, _data, tmp = files
+    store = f"sqlite:{tmp / 'empty.db'}"
+    code, _, error = traces(["traces", str(machine), "--store", store])
+    assert code == 2 and "no run of 'ticket-triage'" in error
+
+
+def test_the_figures_name_the_best_candidate_and_the_budget():
+    metrics = {"stage": "llm_only", "max_disagreement": 0.1, "next_step": "hybrid needs ..."}
+    last = {"synthesizer": "naive_bayes", "scores": {
+        "naive_bayes": {"heldout_agreement": 0.79, "n_heldout": 140},
+        "linear": {"heldout_agreement": 0.75, "n_heldout": 140}},
+        "full": {"answered": 140, "disagreed": 29, "upper_bound": 0.26}}
+    assert figures(metrics, last) == [
+        "best candidate naive_bayes: held-out agreement with the LLM 79.0% on 140 examples "
+        "(next: linear 75.0%)",
+        "code disagrees with the LLM on 20.7% of 140 held-out answers (upper bound 26.0%); "
+        "the budget is 10.0%",
+    ]
+    hybrid = {"stage": "hybrid", "max_disagreement": 0.1, "live_checks": [40, 2, 10, 3]}
+    assert figures(hybrid, {}) == ["live checks of code answers: 40, 2 disagreed (5.0%)",
+                                   "code below its cut compared for free: 10, 3 disagreed"]
+    assert figures({"stage": "llm_only"}, None) == []
+    assert figures({"stage": "llm_only"}, {"error": "boom"}) == ["last synthesis failed: boom"]
+
+
+def test_every_filter_is_an_option():
+    args = cli.build_parser().parse_args(["traces", "m.machine", "--store", "memory",
+                                          "--where", "disagreements"])
+    assert args.where == "disagreements" and args.format == "table"
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["traces", "m", "--store", "memory", "--where", "nope"])
+    assert Path(cli.__file__).exists()
