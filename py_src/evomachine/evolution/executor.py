@@ -192,6 +192,11 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_version = state.code_path
         return record, self.llm is not None
 
+    async def predict_llm(self, spec: TaskSpec, input: Any, pending: Any) -> Any:
+        from evomachine.evolution.prediction import predict
+
+        return await predict(self, spec, input, pending)
+
     def _normalized_trusted(self, state: TaskState) -> bool:
         """Whether the memo's normalised answers are still within the budget."""
         policy = state.policy

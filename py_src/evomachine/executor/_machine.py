@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from evomachine.dsl.truth import hidden_fields, truth_fields
+from evomachine.executor import concurrent
 from evomachine.executor._types import (
     ExecutionError,
     StepResult,
@@ -108,7 +109,8 @@ class MachineExecutor:
         self.step_count = 0
         self._pending_truth: dict[str, Any] = {}
         self._last_input_node: str | None = None
-        self._inputs: Iterator[dict[str, Any]] = iter(())
+        self._inputs: concurrent.Lookahead = concurrent.Lookahead(())
+        self.prefetch = concurrent.PrefetchCache()
         self.set_inputs(inputs)
 
     def _load_machine(self, machine: MachineData) -> None:
@@ -133,7 +135,7 @@ class MachineExecutor:
 
         A machine halted on an exhausted Input node starts again from it.
         """
-        self._inputs = iter(inputs if inputs is not None else ())
+        self._inputs = concurrent.Lookahead(inputs if inputs is not None else ())
         for _ in range(skip):
             if next(self._inputs, _UNSET) is _UNSET:
                 break
@@ -204,10 +206,19 @@ class MachineExecutor:
         return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
                           error=error)
 
-    async def run(self, max_steps: int = 500) -> list[StepResult]:
-        """Step until the machine halts or ``max_steps`` steps ran; the steps taken."""
+    async def run(self, max_steps: int = 500, *, concurrency: int = 1) -> list[StepResult]:
+        """Step until the machine halts or ``max_steps`` steps ran; the steps taken.
+
+        ``concurrency`` > 1 sends up to that many LLM requests for records ahead while
+        the steps still run and decide in record order (see
+        :mod:`evomachine.executor.concurrent`): the outcome is the sequential one.
+        """
         if max_steps < 0:
             raise ValueError(f"max_steps must be >= 0, got {max_steps}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if concurrency > 1:
+            return await concurrent.run_concurrently(self, max_steps, concurrency)
         results: list[StepResult] = []
         for _ in range(max_steps):
             result = await self.step()
@@ -218,16 +229,27 @@ class MachineExecutor:
                 break
         return results
 
+    async def execute_batch(self, name: str, inputs: Iterable[Any], *, concurrency: int = 8,
+                            expected: Iterable[Any] | None = None) -> list[TaskResult]:
+        """``execute_task(name, x)`` for each input, in order, with up to ``concurrency``
+        LLM requests sent ahead; the results equal those of the one-by-one calls."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        return await concurrent.execute_batch(self, name, inputs, concurrency, expected)
+
     def _take_input(self, node: Node, record: Any) -> Any:
-        """The record as tasks see it: truth fields hidden, each task's truth kept for it."""
+        record, self._pending_truth = self.visible_input(record)
+        self.input = record
+        return record
+
+    def visible_input(self, record: Any) -> tuple[Any, dict[str, Any]]:
+        """The record as tasks see it (truth fields hidden) and each task's truth."""
         truth: dict[str, Any] = {}
         if self._hidden and isinstance(record, dict) and not self._hidden.isdisjoint(record):
             truth = {task: record[field] for task, field in self.truth_fields.items()
                      if field in record}
             record = {k: v for k, v in record.items() if k not in self._hidden}
-        self._pending_truth = truth
-        self.input = record
-        return record
+        return record, truth
 
     def _failure_edge(self, node: Node) -> Edge | None:
         for edge in self._edges[node.name]:
@@ -294,21 +316,37 @@ class MachineExecutor:
         except PromptError as error:
             return f"(the prompt does not render: {error})"
 
-    async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:
-        """Render the prompt, call the LLM, validate the answer; a failed call never raises."""
-        started = time.perf_counter()
+    def build_request(self, spec: TaskSpec, input: Any) -> LLMRequest | str:
+        """The request ``ask_llm`` sends for ``input`` now, or why there is none."""
         if self.llm is None:
-            return LLMAnswer(None, False, f"task {spec.name!r} needs an LLM but none was given "
-                             "(pass llm=... to the executor)", 0.0, None)
+            return (f"task {spec.name!r} needs an LLM but none was given "
+                    "(pass llm=... to the executor)")
         try:
             prompt = spec.prompt.render(input, self.context, {"outputs": self.outputs})
         except PromptError as error:
-            return LLMAnswer(None, False, str(error), _elapsed(started), None)
-        request = LLMRequest(prompt=prompt, task=spec.name, purpose="task", input=input,
-                             output_schema=spec.schema, model=spec.model,
-                             max_tokens=spec.max_tokens)
+            return str(error)
+        return LLMRequest(prompt=prompt, task=spec.name, purpose="task", input=input,
+                          output_schema=spec.schema, model=spec.model,
+                          max_tokens=spec.max_tokens)
+
+    async def predict_llm(self, spec: TaskSpec, input: Any,
+                          pending: concurrent.Pending) -> concurrent.Guess:
+        """Will running ``spec`` on ``input`` ask the LLM? Changes nothing (always, here)."""
+        return concurrent.Guess(self.llm is not None)
+
+    async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:
+        """Render the prompt, call the LLM, validate the answer; a failed call never raises.
+
+        An answer prefetched for exactly this request (a concurrent run) is taken instead
+        of a new call.
+        """
+        started = time.perf_counter()
+        request = self.build_request(spec, input)
+        if not isinstance(request, LLMRequest):
+            return LLMAnswer(None, False, request, 0.0 if self.llm is None else
+                             _elapsed(started), None)
         try:
-            response = await self.llm.complete(request)
+            response = await self.prefetch.complete(self.llm, request)
         except LLMError as error:
             reason = f"LLM call failed: {error.reason}"
             return LLMAnswer(None, False, reason, _elapsed(started), None)

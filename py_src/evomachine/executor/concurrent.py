@@ -1,0 +1,280 @@
+"""Concurrent runs that decide exactly like sequential ones: speculation and ordered commit.
+
+The sequential path (``step()``, ``execute_task``, ``ask_llm``) stays the only
+place where anything is decided: it runs record by record, in order, so memo
+entries, stage changes, synthesis, the check draws and the history are
+committed in record order. Concurrency comes from a :class:`Prefetcher` that
+looks up to ``lookahead`` records past the commit point, predicts from the
+current state (without changing it) which of their tasks will ask the LLM,
+and starts those requests, at most ``concurrency`` ahead. When the ordered path
+asks for exactly a request that was started, it takes that answer
+(:class:`PrefetchCache`); otherwise it sends its request then. Identical
+requests share one call (single flight), and an answer is handed out once.
+
+A wrong prediction costs a request (``stale`` in :meth:`PrefetchCache.report`);
+its answer is kept for the next identical ask, so with a model that answers a
+request the same way whenever it is sent (a deterministic model, the simulated
+one), a concurrent run reaches the same stages, code, metrics and outputs as a
+sequential one. Prefetched per record: the tasks it runs from the Input node
+until a task's output chooses the way (the first task after the Input; later ones
+on an unlabelled path), as long as the prompt does not read ``outputs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from evomachine.executor._types import ExecutionError, StepResult, TaskResult, TaskSpec, choose_edge
+from evomachine.llm.base import LLMRequest, LLMResponse
+
+_END: Any = object()
+
+
+class Lookahead(Iterator[Any]):
+    """An iterator whose next records can be read ahead without taking them."""
+
+    def __init__(self, source: Iterable[Any]):
+        self._source = iter(source)
+        self._ahead: deque[Any] = deque()
+
+    def __next__(self) -> Any:
+        return self._ahead.popleft() if self._ahead else next(self._source)
+
+    def peek(self, index: int) -> Any:
+        """The record ``index`` places ahead (0: the next one), or ``_END``."""
+        while len(self._ahead) <= index:
+            record = next(self._source, _END)
+            if record is _END:
+                return _END
+            self._ahead.append(record)
+        return self._ahead[index]
+
+
+@dataclass(slots=True)
+class Guess:
+    """A prediction for one task execution: will it ask the LLM? ``draws``: check draws it uses."""
+
+    needs_llm: bool
+    key: str | None = None
+    draws: int = 0
+
+
+@dataclass(slots=True)
+class Pending:
+    """What predicted, not yet committed executions of one task will add: inputs and draws."""
+
+    keys: Counter[str] = field(default_factory=Counter)
+    draws: int = 0
+
+
+def request_key(request: LLMRequest) -> str:
+    return request.model_dump_json()
+
+
+class _Entry:
+    __slots__ = ("record", "task")
+
+    def __init__(self, task: asyncio.Future[LLMResponse], record: int):
+        self.task = task
+        self.record = record
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # an unused failure is not "never retrieved"
+
+
+class PrefetchCache:
+    """Requests started ahead, each answer handed to the first identical ask (once)."""
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self.client: Any = None
+        self._entries: dict[str, _Entry] = {}
+        self.stats: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def start(self, client: Any, request: LLMRequest, record: int) -> bool:
+        """Send ``request`` now unless an identical one is already waiting; True if sent."""
+        if client is not self.client:
+            self.clear()
+            self.client = client
+        key = request_key(request)
+        if key in self._entries:
+            return False
+        task = asyncio.ensure_future(client.complete(request))
+        task.add_done_callback(_retrieve)
+        self._entries[key] = _Entry(task, record)
+        self.stats["sent"] += 1
+        while len(self._entries) > self.limit:
+            self._entries.pop(next(iter(self._entries)))
+            self.stats["evicted"] += 1
+        return True
+
+    async def complete(self, client: Any, request: LLMRequest) -> LLMResponse:
+        """The prefetched answer to ``request`` if there is one, else ``client``'s answer now."""
+        if self._entries and client is self.client:
+            entry = self._entries.pop(request_key(request), None)
+            if entry is not None:
+                self.stats["used"] += 1
+                return await entry.task
+        return await client.complete(request)
+
+    def ahead(self, first: int) -> int:
+        """Answers waiting for records at or after ``first``."""
+        return sum(entry.record >= first for entry in self._entries.values())
+
+    def clear(self) -> None:
+        self.stats["evicted"] += len(self._entries)
+        self._entries.clear()
+
+    async def settle(self) -> None:
+        """Wait for every request still in flight (their answers stay here)."""
+        running = [e.task for e in self._entries.values() if not e.task.done()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    def report(self, first: int) -> dict[str, int]:
+        """``sent``, ``used`` by the ordered path, ``waiting`` for records at or after
+        ``first``, ``stale`` (predicted for records already done: wasted unless asked again),
+        ``evicted``."""
+        waiting = self.ahead(first)
+        return {"sent": self.stats["sent"], "used": self.stats["used"], "waiting": waiting,
+                "stale": len(self._entries) - waiting, "evicted": self.stats["evicted"]}
+
+
+def record_plan(ex: Any) -> list[TaskSpec]:
+    """The tasks every record runs, in order, before an output can choose the way."""
+    inputs = [n for n in ex.machine.iter_nodes() if n.kind == "input"]
+    if len(inputs) != 1:
+        return []  # which Input reads the next record depends on the path
+    plan: list[TaskSpec] = []
+    node, seen = inputs[0], set()
+    while True:
+        edges = ex._edges.get(node.name, [])
+        if node.kind == "task":
+            if any(edge.label not in (None, "error") for edge in edges):
+                break  # the output chooses the next node
+            edges = [edge for edge in edges if edge.label is None]
+        try:
+            edge = choose_edge(node, edges, None) if node.kind != "task" or edges else None
+        except ExecutionError:
+            break
+        if edge is None or edge.target in seen:
+            break
+        seen.add(edge.target)
+        node = ex._nodes.get(edge.target)
+        if node is None or node.kind == "input":
+            break
+        if node.kind == "task":
+            spec = ex._specs[node.name]
+            if "outputs" in spec.prompt.source:
+                break  # its prompt reads a task's answer: known only when that one ran
+            plan.append(spec)
+    return plan
+
+
+class Prefetcher:
+    """Looks ahead of the ordered path and starts the LLM requests it predicts."""
+
+    def __init__(self, ex: Any, plan: list[TaskSpec], concurrency: int, lookahead: int):
+        self.ex = ex
+        self.plan = plan
+        self.concurrency = concurrency
+        self.lookahead = lookahead
+        self.next = 0
+        self.pending: dict[str, Pending] = {spec.name: Pending() for spec in plan}
+        self.guesses: dict[int, list[tuple[str, Guess]]] = {}
+
+    async def fill(self, done: int, item: Any) -> None:
+        """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
+        for index in [j for j in self.guesses if j < done]:
+            for task, guess in self.guesses.pop(index):
+                pending = self.pending[task]
+                pending.draws -= guess.draws
+                if guess.key is not None:
+                    pending.keys[guess.key] -= 1
+                    if pending.keys[guess.key] <= 0:
+                        del pending.keys[guess.key]
+        cache: PrefetchCache = self.ex.prefetch
+        j = max(self.next, done)
+        while (j < done + self.lookahead and self.plan
+               and cache.ahead(done) < self.concurrency):
+            value = item(j)
+            if value is _END:
+                break
+            guesses = []
+            for spec in self.plan:
+                pending = self.pending[spec.name]
+                guess = await self.ex.predict_llm(spec, value, pending)
+                pending.draws += guess.draws
+                if guess.key is not None:
+                    pending.keys[guess.key] += 1
+                guesses.append((spec.name, guess))
+                if guess.needs_llm:
+                    request = self.ex.build_request(spec, value)
+                    if isinstance(request, LLMRequest):
+                        cache.start(self.ex.llm, request, j)
+            self.guesses[j] = guesses
+            j += 1
+        self.next = j
+
+
+def _done(ex: Any) -> int:
+    """Index of the first record not finished yet."""
+    node = ex._nodes.get(ex.current_node or "")
+    return ex.input_cursor if node is None or node.kind == "input" else ex.input_cursor - 1
+
+
+async def run_concurrently(ex: Any, max_steps: int, concurrency: int,
+                           lookahead: int | None = None) -> list[StepResult]:
+    """``ex.run(max_steps)`` with up to ``concurrency`` LLM requests prefetched."""
+    prefetcher = Prefetcher(ex, record_plan(ex), concurrency, lookahead or 4 * concurrency)
+    prefetcher.next = ex.input_cursor  # a record already taken is not predicted
+    inputs: Lookahead = ex._inputs
+
+    def item(j: int) -> Any:
+        record = inputs.peek(j - ex.input_cursor)
+        return record if record is _END else ex.visible_input(record)[0]
+
+    results: list[StepResult] = []
+    try:
+        for _ in range(max_steps):
+            if ex.llm is not None:
+                await prefetcher.fill(_done(ex), item)
+            result = await ex.step()
+            if result is None:
+                break
+            results.append(result)
+            if ex.halted:
+                break
+    finally:
+        await ex.prefetch.settle()
+    return results
+
+
+async def execute_batch(ex: Any, name: str, inputs: Iterable[Any], concurrency: int,
+                        expected: Iterable[Any] | None = None,
+                        lookahead: int | None = None) -> list[TaskResult]:
+    """``execute_task(name, x)`` for every ``x`` in order, with LLM requests prefetched."""
+    spec = ex.task_spec(name)
+    items = list(inputs)
+    truths = list(expected) if expected is not None else [None] * len(items)
+    if len(truths) != len(items):
+        raise ValueError(f"expected has {len(truths)} values for {len(items)} inputs")
+    prefetcher = Prefetcher(ex, [spec], concurrency, lookahead or 4 * concurrency)
+    results = []
+    try:
+        for index, (value, truth) in enumerate(zip(items, truths, strict=True)):
+            if concurrency > 1 and ex.llm is not None:
+                await prefetcher.fill(index, lambda j: items[j] if j < len(items) else _END)
+            results.append(await ex.execute_task(name, value, expected=truth))
+    finally:
+        await ex.prefetch.settle()
+    return results
