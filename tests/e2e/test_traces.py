@@ -85,6 +85,10 @@ def test_the_table_shows_every_execution_but_draws_only_the_rows_in_view(lab):
     lab.click("#load-example")
     lab.wait_for_selector(".task-card[data-task='route']")
     run_steps(lab, 900)
+    # The card says what the next stage needs, with the figures behind it.
+    card = lab.locator(".task-card[data-task='route']")
+    expect(card.locator("[data-field='next']")).to_contain_text("needs")
+    expect(card.locator("[data-field='figures'] li").first).to_contain_text("held-out agreement")
     expect(lab.locator("#traces-task")).to_have_value("route")
     summary_has(lab, "300 of 300 kept executions")
     newest = lab.locator(ROWS).first

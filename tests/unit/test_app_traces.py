@@ -80,3 +80,12 @@ async def test_an_ambiguous_truth_is_refused_with_the_fix():
     assert reply["ok"] is False and "ambiguous" in reply["error"]
     checked = await value(lab, "check", PIPELINE % ('ground_truth: "label";', "", ""))
     assert checked["ok"] is False and checked["errors"][0]["line"] == 2
+
+
+async def test_each_task_card_says_why_it_is_at_its_stage():
+    lab = await loaded_lab()
+    await run(lab, 300)
+    card = (await value(lab, "state"))["tasks"]["route"]
+    assert card["why"]["next_step"] == card["next_step"]
+    assert card["next_step"].startswith("code_first needs")
+    assert any("held-out agreement with the LLM" in f for f in card["why"]["figures"])

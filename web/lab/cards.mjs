@@ -1,6 +1,6 @@
 // One card per task: stage badge and timeline, the numbers, and charts over executions.
 
-import { h, oneOf } from "../dom.mjs";
+import { fill, h, oneOf } from "../dom.mjs";
 import { ChartRow } from "./charts.mjs";
 import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
 
@@ -25,6 +25,8 @@ function skeleton(task, handlers) {
     h("ol", { class: "timeline", "aria-label": `Stages of ${task}` },
       STAGES.map((stage) => h("li", { dataset: { stage } }, STAGE_NAMES[stage]))),
     h("p", { class: "small muted", dataset: { field: "changes" } }),
+    h("div", { class: "why small", dataset: { field: "why" } },
+      h("p", { dataset: { field: "next" } }), h("ul", { dataset: { field: "figures" } })),
     h("dl", { class: "metrics" },
       FIELDS.map(([key, label]) => h("div", {}, h("dt", {}, label), h("dd", { dataset: { field: key } }, "—")))),
     h("div", { class: "charts", dataset: { field: "charts" } }),
@@ -94,6 +96,14 @@ export class TaskCards {
     set("changes", changes.length
       ? `Stage changes: ${changes.map((c) => `→ ${stageName(c.to)} at execution ${count(c.at)}`).join(" · ")}`
       : "No stage change yet.");
+    const why = m.why || {};
+    set("next", why.next_step ? `Next: ${why.next_step}` : "");
+    const figures = Array.isArray(why.figures) ? why.figures.map(String) : [];
+    const list = card.querySelector('[data-field="figures"]');
+    if (list.dataset.key !== figures.join("\n")) {
+      list.dataset.key = figures.join("\n");
+      fill(list, figures.map((text) => h("li", {}, text)));
+    }
     const perf = m.performance_metrics || {};
     set("executions", count(m.execution_count));
     set("success", pct(m.success_rate));

@@ -70,11 +70,14 @@ def dsl_names(machine: MachineData | None) -> dict[str, list[str]]:
 
 
 def task_card(name: str, metrics: dict[str, Any], state: Any) -> dict[str, Any]:
-    """A task's card: its metrics plus what its code is and how it was chosen."""
+    """A task's card: its metrics, what its code is and how it was chosen, and why it is there."""
+    from evomachine.why import why
+
     last = getattr(state, "last_synthesis", None) or {}
     return {
         **metrics,
         "task": name,
+        "why": why(metrics, last),
         "code": {
             "version": metrics.get("code_version"),
             "path": metrics.get("code_path"),
