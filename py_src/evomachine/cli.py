@@ -4,7 +4,9 @@
 (:mod:`evomachine.cli_traces`).
 
 The model is a :class:`SimulatedLLM` answering from the data's ground truth
-(each task's ``ground_truth`` field, or ``--label``) with ``--accuracy``;
+(each task's ``ground_truth`` field, or ``--label``) with ``--accuracy``, or a
+real provider (``--provider``/``--preset``, see :mod:`evomachine.cli_llm`), with
+``--concurrency`` requests in flight;
 the run shows a progress bar on stderr and ends with a table per task on
 stdout: stage, executions, LLM calls, cost, cost saved against an LLM-only
 run (the LLM's measured mean cost per call × executions) and accuracy
@@ -30,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evomachine",
                                      description="Run EvoMachine machines headless.")
     commands = parser.add_subparsers(dest="command", required=True)
-    evolve = commands.add_parser("evolve",
+    evolve = commands.add_parser("evolve", allow_abbrev=False,
                                  help="run a machine over a data set and let its tasks evolve")
     add = evolve.add_argument
     add("machine", type=Path, help="the .machine file")
@@ -46,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=0, help="seed for the LLM and shadow checks")
     add("--quiet", action="store_true", help="no progress bar")
     add("--traces", type=Path, help="write every kept execution here (.csv, else JSON Lines)")
-    from evomachine import cli_traces
+    from evomachine import cli_llm, cli_traces
+
+    cli_llm.add_arguments(add)
 
     cli_traces.add_parser(commands)
     return parser
@@ -102,22 +106,12 @@ def load_machine(path: Path) -> Any:
 
 async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from evomachine.evolution import EvolutionaryExecutor
-    from evomachine.llm.simulated import SimulatedLLM
 
     if args.steps < 0:
         raise CLIError("--steps must be >= 0")
     machine = load_machine(args.machine)
     records = read_records(args.data)
-    label = parse_label(args.label) if args.label else truth_of(machine)
-    if not label:
-        raise CLIError("the simulated LLM answers from ground truth: give the Input node "
-                       "a ground_truth attribute or pass --label FIELD")
-    try:
-        llm = SimulatedLLM.from_records(records, label, accuracy=args.accuracy,
-                                        error_rate=args.error_rate, seed=args.seed,
-                                        price=(3.0, 15.0), latency_ms=(400.0, 150.0))
-    except ValueError as error:
-        raise CLIError(str(error)) from None
+    llm = make_llm(args, machine, records)
     storage = open_storage(args.store)
     executor = None
     if storage is not None and not args.fresh:
@@ -135,11 +129,14 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     started = time.perf_counter()
     progress = Progress(args.steps, err, enabled=not args.quiet)
     taken = 0
-    for taken in range(1, args.steps + 1):
-        if await executor.step() is None:
-            taken -= 1
-            break
+    while taken < args.steps:  # in chunks, for the progress bar; requests stay in flight
+        done = await executor.run(min(progress.every, args.steps - taken),
+                                  concurrency=args.concurrency)
+        taken += len(done)
         progress.update(taken, executor)
+        if not done or executor.halted:
+            break
+    await executor.prefetch.settle()
     progress.done(taken, executor)
     if storage is not None:
         await executor.flush()
@@ -148,7 +145,9 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(render_table(summary, taken, elapsed))
     if args.report:
         report = {"machine_id": executor.machine_id, "steps": taken, "seconds": round(elapsed, 3),
-                  "llm": llm.describe(), "tasks": executor.get_task_metrics(),
+                  "llm": llm.describe(), "concurrency": args.concurrency,
+                  "prefetch": executor.prefetch.report(executor.input_cursor),
+                  "tasks": executor.get_task_metrics(),
                   "summary": summary, "mutations": executor.get_mutations()}
         args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     if args.traces:
@@ -156,6 +155,30 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
     return 0
+
+
+def make_llm(args: argparse.Namespace, machine: Any, records: list[dict[str, Any]]) -> Any:
+    """The simulated model answering from ground truth, or the real provider asked for."""
+    from evomachine import cli_llm
+    from evomachine.llm.simulated import SimulatedLLM
+
+    try:
+        cli_llm.check(args)
+        if cli_llm.provider_of(args) != "simulated":
+            return cli_llm.real_provider(args)
+    except cli_llm.ProviderError as error:
+        raise CLIError(str(error)) from None
+    label = parse_label(args.label) if args.label else truth_of(machine)
+    if not label:
+        raise CLIError("the simulated LLM answers from ground truth: give the Input node "
+                       "a ground_truth attribute or pass --label FIELD")
+    try:
+        return SimulatedLLM.from_records(records, label, accuracy=args.accuracy,
+                                         error_rate=args.error_rate, seed=args.seed,
+                                         price=(3.0, 15.0), latency_ms=(400.0, 150.0),
+                                         sleep=args.wait)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
 
 
 def parse_label(text: str) -> str | dict[str, str]:

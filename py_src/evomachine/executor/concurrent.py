@@ -234,7 +234,12 @@ def _done(ex: Any) -> int:
 
 async def run_concurrently(ex: Any, max_steps: int, concurrency: int,
                            lookahead: int | None = None) -> list[StepResult]:
-    """``ex.run(max_steps)`` with up to ``concurrency`` LLM requests prefetched."""
+    """``ex.run(max_steps)`` with up to ``concurrency`` LLM requests prefetched.
+
+    Requests still in flight at the end stay in ``ex.prefetch`` for the next run
+    (so running in chunks does not drain the pipeline); ``await ex.prefetch.settle()``
+    waits for them.
+    """
     prefetcher = Prefetcher(ex, record_plan(ex), concurrency, lookahead or 4 * concurrency)
     prefetcher.next = ex.input_cursor  # a record already taken is not predicted
     inputs: Lookahead = ex._inputs
@@ -244,18 +249,15 @@ async def run_concurrently(ex: Any, max_steps: int, concurrency: int,
         return record if record is _END else ex.visible_input(record)[0]
 
     results: list[StepResult] = []
-    try:
-        for _ in range(max_steps):
-            if ex.llm is not None:
-                await prefetcher.fill(_done(ex), item)
-            result = await ex.step()
-            if result is None:
-                break
-            results.append(result)
-            if ex.halted:
-                break
-    finally:
-        await ex.prefetch.settle()
+    for _ in range(max_steps):
+        if ex.llm is not None:
+            await prefetcher.fill(_done(ex), item)
+        result = await ex.step()
+        if result is None:
+            break
+        results.append(result)
+        if ex.halted:
+            break
     return results
 
 

@@ -1,0 +1,97 @@
+"""``evolve`` with real providers: a local OpenAI-compatible server, keys from the environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from llm_fake_server import FakeLLMServer
+from test_cli import files as files_fixture
+from test_cli import run
+
+from evomachine import cli, cli_llm
+
+pytestmark = [pytest.mark.needs_event_loop, pytest.mark.cpython_only]
+
+SECRET = "sk-test-SECRET-cli-0123456789"
+files = files_fixture
+
+
+@pytest.fixture
+def server():
+    server = FakeLLMServer(answer="billing").start()
+    yield server
+    server.stop()
+
+
+def test_openai_compatible_server_with_a_key_from_the_environment(files, server, monkeypatch):
+    machine, data, tmp = files
+    monkeypatch.setenv("MY_KEY", SECRET)
+    report = tmp / "report.json"
+    code, out, err = run(["evolve", str(machine), "--data", str(data), "--steps", "60",
+                          "--provider", "openai", "--model", "tiny", "--base-url",
+                          server.base_url + "/v1", "--api-key-env", "MY_KEY",
+                          "--concurrency", "4", "--report", str(report), "--quiet"])
+    assert code == 0, err
+    assert out.splitlines()[2].split()[:3] == ["route", "llm_only", "20"]
+    assert server.requests and all(h["authorization"] == f"Bearer {SECRET}"
+                                   for _, h, _ in server.requests)
+    assert all(body["model"] == "tiny" for _, _, body in server.requests)
+    saved = report.read_text(encoding="utf-8")
+    assert SECRET not in out + err + saved
+    data_out = json.loads(saved)
+    assert data_out["llm"]["api_key_set"] is True and data_out["concurrency"] == 4
+    assert data_out["llm"]["limits"]["max_concurrency"] == 4
+
+
+def test_presets_need_no_key_and_point_at_the_usual_address(monkeypatch):
+    args = cli_llm_args(["--preset", "ollama", "--model", "llama3.2"])
+    llm = cli_llm.real_provider(args, environ={})
+    assert llm.base_url == "http://localhost:11434/v1" and not llm.has_api_key
+    args = cli_llm_args(["--preset", "vllm", "--model", "m", "--base-url", "http://gpu:9000/v1"])
+    assert cli_llm.real_provider(args, environ={}).base_url == "http://gpu:9000/v1"
+
+
+def test_missing_key_names_the_variable_and_no_flag_takes_a_key(files, monkeypatch, capsys):
+    machine, data, _ = files
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    code, _, message = run(["evolve", str(machine), "--data", str(data), "--provider",
+                            "anthropic", "--model", "claude-sonnet-4"])
+    assert code == 2 and "ANTHROPIC_API_KEY" in message
+    for flag in ("--api-key", "--api-key-e"):  # no flag, nor a prefix of one, takes a key
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["evolve", str(machine), "--data", str(data),
+                                           flag, SECRET])
+        if flag == "--api-key":  # refused without repeating it (argparse echoes unknown flags)
+            assert SECRET not in capsys.readouterr().err
+    code, _, message = run(["evolve", str(machine), "--data", str(data), "--provider", "openai",
+                            "--model", "m", "--api-key-env", SECRET])
+    assert code == 2 and SECRET not in message and "name of an environment variable" in message
+
+
+def test_prices_file_is_checked_and_used(tmp_path):
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"tiny": [1.5, 3]}', encoding="utf-8")
+    assert cli_llm.load_prices(prices).price_for("tiny-2025").input_per_mtok == 1.5
+    prices.write_text('{"tiny": [-1, 3]}', encoding="utf-8")
+    with pytest.raises(cli_llm.ProviderError, match="both >= 0"):
+        cli_llm.load_prices(prices)
+
+
+def test_concurrency_gives_the_sequential_outcome(files):
+    machine, data, _ = files
+    tables = []
+    for k in ("1", "8"):
+        code, out, _ = run(["evolve", str(machine), "--data", str(data), "--steps", "600",
+                            "--seed", "2", "--concurrency", k, "--quiet"])
+        assert code == 0
+        tables.append([line for line in out.splitlines() if " steps in " not in line])
+    assert tables[0] == tables[1]
+
+
+def cli_llm_args(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    cli_llm.add_arguments(parser.add_argument)
+    return parser.parse_args(argv)
