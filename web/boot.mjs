@@ -6,6 +6,8 @@
 // window.evomachineOptions, when a script set it before boot, may name the storage backend
 // ({storage: "indexeddb" | "localstorage" | "memory"}); by default the engine picks the best.
 // The header's Reset is wired first of all, so it is the way out even when boot fails.
+// index.html carries a hint for a page opened as a file (its modules never run there); this
+// module removes it as it starts.
 
 import { EngineClient } from "./lab/engine.mjs";
 import { wireResetButton } from "./reset.mjs";
@@ -120,6 +122,7 @@ async function boot() {
   return window.evomachine;
 }
 
+document.getElementById("serve-hint")?.remove(); // this module runs: the page is served
 wireResetButton(bootStatus);
 window.evomachine = { version: null, bootTimings };
 window.evomachine.ready = boot().catch((error) => {

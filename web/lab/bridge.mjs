@@ -208,6 +208,20 @@ export class LabBridge extends EventTarget {
     return this.call("check", dsl);
   }
 
+  // --- the machines this browser keeps ----------------------------------------------
+
+  /** Stored machines, the loaded one first: [{machine_id, title, current, stages, step_count, ...}]. */
+  machines() { return this.read("machines"); }
+
+  /** What loading `dsl` would do: {machine_id, title, current, replaces: null | {title, step_count}}. */
+  planLoad(dsl) { return this.read("plan_load", dsl); }
+
+  /** Load a stored machine where it was left; the loaded one stays in the list. */
+  async switchMachine(machineId) {
+    await this.pause();
+    return this.mutate("machine", "switch_machine", machineId);
+  }
+
   async setLLM(config) {
     const settings = { ...config };
     if (settings.provider === "openai-compatible") settings.provider = "openai";
@@ -402,6 +416,7 @@ export function publicApi(bridge) {
     "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
     "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
+    "machines", "planLoad", "switchMachine",
     "traces", "trace", "exportTraces",
   ];
   const api = {};

@@ -8,6 +8,7 @@ import { TaskCards } from "./cards.mjs";
 import { renderDiagram } from "./diagram.mjs";
 import { DslEditor, latestOnly } from "./editor.mjs";
 import { bytes, count, STAGE_NAMES } from "./format.mjs";
+import { MachinesPanel, confirmReplace } from "./machines.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
 import { TracesPanel } from "./traces.mjs";
 
@@ -92,6 +93,7 @@ export async function mountUI(bridge) {
     const result = await checkLatest(text);
     editor.setErrors(result.errors, result);
     if (!result.ok) { notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
+    if (state?.loaded && !(await notify.guard(() => confirmReplace(bridge, text, "Loading this machine")))) return;
     const loaded = await notify.guard(() => bridge.load(text));
     if (loaded) notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
   }
@@ -114,6 +116,11 @@ export async function mountUI(bridge) {
   });
   $("load-example").addEventListener("click", async () => {
     const name = exampleSelect.value;
+    const example = examples.find((x) => x.name === name);
+    if (state?.loaded && example) {
+      const go = await notify.guard(async () => confirmReplace(bridge, await bridge.fetchText(example.machine), `Loading the example ${name}`));
+      if (!go) return;
+    }
     const loaded = await notify.guard(() => bridge.loadExample(name));
     if (loaded) notify.say(`Loaded example ${name}: ${count(loaded.dataset.count)} records. Press Run.`);
   });
@@ -123,6 +130,7 @@ export async function mountUI(bridge) {
     const file = $("data-file").files[0];
     if (!file) return;
     const text = await file.text();
+    if (state?.loaded && !(await notify.guard(() => confirmReplace(bridge, state.dsl, `Loading ${file.name}`)))) { $("data-file").value = ""; return; }
     const loaded = await notify.guard(() => bridge.loadData(text, file.name));
     if (loaded) notify.say(`Loaded ${count(loaded.dataset.count)} records from ${file.name}; the machine starts again.`);
     $("data-file").value = "";
@@ -326,6 +334,7 @@ export async function mountUI(bridge) {
     },
   });
   const versions = new VersionsPanel(bridge, notify);
+  const machines = new MachinesPanel(bridge, notify);
   const patterns = new PatternsPanel(bridge, notify);
   const traces = new TracesPanel(bridge, notify, document.querySelector(".code-panel"));
 
@@ -374,6 +383,7 @@ export async function mountUI(bridge) {
       if (prefs.codeTask && state.tasks[prefs.codeTask]) { $("code-task").value = prefs.codeTask; }
       await codePanel.render(state);
       patterns.render(state);
+      machines.render();
       renderStorage();
     }
   }

@@ -1,0 +1,90 @@
+"""The machines this browser keeps, through the page: the list, Open, and the question before a
+load would start a run again. One page for the module; the tests run in file order on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import guard_requests
+
+pytestmark = pytest.mark.e2e
+
+READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
+
+
+def state(page) -> dict:
+    return page.evaluate("window.evomachine.state()")
+
+
+def rows(page) -> list[str]:
+    return page.locator("#machines-body tr").all_inner_texts()
+
+
+@pytest.fixture(scope="module")
+def lab(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    log = guard_requests(context)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url)
+    page.wait_for_function(READY, timeout=120_000)
+    page.evaluate("window.evomachine.reset()")
+    yield page
+    context.close()
+    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
+    assert errors == [], errors
+
+
+def run_steps(page, n: int) -> None:
+    page.fill("#run-count", str(n))
+    page.click("#run-btn")
+    page.wait_for_function("(n) => document.getElementById('run-status').textContent"
+                           ".startsWith(`Done after ${n}`)", arg=n, timeout=60_000)
+
+
+def load_example(page, name: str) -> None:
+    page.select_option("#example-select", name)
+    page.click("#load-example")
+
+
+def test_the_machine_list_switches_and_keeps_each_ones_work(lab):
+    assert "No machines yet" in lab.inner_text("#machines-body")
+    load_example(lab, "ticket-triage")
+    lab.wait_for_selector(".task-card[data-task='route']")
+    run_steps(lab, 24)
+    triage = state(lab)
+    # Another machine: the loaded one has work, but loading another keeps it, so nothing is asked.
+    load_example(lab, "sentiment")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'sentiment')")
+    run_steps(lab, 6)
+    lab.wait_for_function("document.querySelectorAll('#machines-body tr').length === 2")
+    current, kept = rows(lab)
+    assert "loaded" in current and "6" in current
+    assert "Ticket triage" in kept and "24" in kept and "route: LLM only" in kept
+    lab.click("#machines-body button[data-open-machine='ticket-triage']")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'ticket-triage')")
+    back = state(lab)
+    for key in ("step_count", "input_cursor", "current_node", "dataset", "stages", "dsl"):
+        assert back[key] == triage[key], key
+    lab.wait_for_function("document.getElementById('run-position').textContent"
+                          ".startsWith('24 steps')")
+    lab.wait_for_function("document.querySelector('#machines-body tr').textContent"
+                          ".includes('Ticket triage')")
+    assert lab.locator("#example-select").input_value() == "ticket-triage"
+
+
+def test_loading_over_a_run_asks_first(lab):
+    steps = state(lab)["step_count"]
+    assert steps == 24
+    load_example(lab, "ticket-triage")  # the loaded machine itself: its run would start again
+    dialog = lab.locator("#app-dialog")
+    dialog.wait_for(state="visible")
+    assert "Start Ticket triage again?" in dialog.inner_text()
+    assert "24 steps" in dialog.inner_text()
+    lab.click("#replace-cancel")
+    dialog.wait_for(state="hidden")
+    assert state(lab)["step_count"] == steps
+    load_example(lab, "ticket-triage")
+    lab.click("#replace-confirm")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.step_count === 0)")

@@ -1,0 +1,73 @@
+// The machines this browser keeps: a list (stage summary, steps, records, last run) with Open on
+// each stored one, and the question asked before a load would start a stored run again.
+
+import { ask } from "../dialog.mjs";
+import { fill, h, oneOf } from "../dom.mjs";
+import { STAGE_NAMES, STAGES, count, when } from "./format.mjs";
+
+const $ = (id) => document.getElementById(id);
+
+function stagesText(stages) {
+  const names = Object.entries(stages || {});
+  if (!names.length) return "no tasks";
+  return names.map(([task, stage]) => `${task}: ${STAGE_NAMES[oneOf(stage, STAGES)] || "—"}`).join(", ");
+}
+
+export class MachinesPanel {
+  constructor(bridge, notify) {
+    this.bridge = bridge;
+    this.notify = notify;
+    this.key = null;
+    $("machines-body").addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-open-machine]");
+      if (!button) return;
+      const id = button.dataset.openMachine;
+      const opened = await notify.guard(() => bridge.switchMachine(id));
+      if (opened) notify.say(`Opened ${opened.machine?.title || id} where it was left: ${count(opened.step_count)} steps.`);
+    });
+  }
+
+  async render() {
+    const machines = await this.bridge.machines().catch(() => null);
+    if (!machines) return;
+    const key = JSON.stringify(machines);
+    if (key === this.key) return;
+    this.key = key;
+    const busy = this.bridge.isRunning;
+    fill($("machines-body"), machines.length ? machines.map((m) => h("tr", { class: m.current ? "head" : null },
+      h("th", { scope: "row" }, String(m.title), m.current ? [" ", h("span", { class: "pill" }, "loaded")] : null),
+      h("td", {}, m.problem ? h("span", { class: "bad" }, `damaged: ${m.problem}`) : stagesText(m.stages)),
+      h("td", { class: "num" }, count(m.step_count)),
+      h("td", { class: "num" }, count(m.records)),
+      h("td", {}, when(m.last_run_at)),
+      h("td", {}, m.current || m.problem ? null : h("button", {
+        type: "button", dataset: { openMachine: String(m.machine_id) }, disabled: busy,
+        "aria-label": `Open machine ${m.title}`,
+      }, "Open"))))
+      : h("tr", {}, h("td", { colSpan: 6, class: "muted" }, "No machines yet: load an example or your own machine.")));
+  }
+}
+
+/**
+ * Before a load: when it would start a stored run again, ask. Resolves true to go ahead.
+ * `dsl` is the machine about to be loaded; `what` names the load ("Loading the example ...").
+ */
+export async function confirmReplace(bridge, dsl, what) {
+  const plan = await bridge.planLoad(dsl);
+  if (!plan.replaces) return true;
+  const r = plan.replaces;
+  const choice = await ask({
+    title: `Start ${r.title} again?`,
+    lines: [
+      `${what} starts machine “${r.title}” again from its first record: its run of ${count(r.step_count)} steps, ` +
+        "its learnt code and its charts are replaced.",
+      "Its saved versions stay: save a version first to be able to come back to this point.",
+    ],
+    choices: [
+      { value: false, label: "Cancel", id: "replace-cancel" },
+      { value: true, label: `Start ${r.title} again`, kind: "danger", id: "replace-confirm" },
+    ],
+    cancelValue: false,
+  });
+  return choice === true;
+}
