@@ -22,6 +22,9 @@ class ModelPrice(BaseModel):
 
 FREE = ModelPrice()
 
+#: When :data:`DEFAULT_PRICES` were entered from the providers' price lists (check yours).
+DEFAULTS_AS_OF = "2026-11-28"
+
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "claude-opus-4": (15.0, 75.0),
     "claude-sonnet-4": (3.0, 15.0),
@@ -57,6 +60,16 @@ class PriceTable(BaseModel):
         """Set (or replace) the price of ``model`` in USD per million tokens."""
         price = ModelPrice(input_per_mtok=input_per_mtok, output_per_mtok=output_per_mtok)
         self.prices[model] = price
+
+    def update(self, prices: dict[str, tuple[float, float]]) -> PriceTable:
+        """Set every ``{model: (input, output)}`` of ``prices``; the table itself."""
+        for model, (input_price, output_price) in prices.items():
+            self.set(model, input_price, output_price)
+        return self
+
+    def knows(self, model: str) -> bool:
+        """Whether ``model`` has a price here (exactly or by prefix)."""
+        return model in self.prices or any(model.startswith(name) for name in self.prices)
 
     def price_for(self, model: str) -> ModelPrice:
         """The exact entry, else the longest prefix entry, else free."""
