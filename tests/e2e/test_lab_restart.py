@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _editor import editor_text
 from test_lab import boot, shot, state
 
 from conftest import CHROMIUM, CHROMIUM_FLAGS, guard_requests
@@ -46,7 +47,7 @@ def test_state_comes_back_after_a_browser_restart(playwright, server, tmp_path):
             assert after[key] == before[key], key
         assert [v["id"] for v in after["versions"]] == [saved["id"]]
         assert page.input_value("#run-count") == "777"
-        assert page.input_value("#dsl") == before["dsl"]
+        assert editor_text(page) == before["dsl"]
         page.wait_for_selector(".task-card[data-task='classify']")
         assert after["llm"]["accuracy"] == 0.95
         assert page.evaluate("window.evomachine.run(3)")["steps"] == 3
