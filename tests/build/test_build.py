@@ -102,7 +102,9 @@ def test_a_verified_npm_tarball_needs_no_npm_and_a_missing_one_needs_npm(
 
 def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_path, monkeypatch):
     cached = [f"pyodide-{build.PYODIDE_VERSION}.tgz",
-              *(f"{package}-{version}.tgz" for package, version, *_ in build.NPM_ASSETS)]
+              *(f"{package}-{version}.tgz" for package, version, *_ in build.NPM_ASSETS),
+              *(f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
+                for package, version, *_ in build.CODEMIRROR_PACKAGES)]
     if not all((build.CACHE / name).exists() for name in cached):
         pytest.skip("needs a warm artifact cache: run 'python3 build.py' once")
 
@@ -118,7 +120,8 @@ def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_pa
     assert sorted(p.name for p in vendor.iterdir()) == ["LICENSE", "uPlot.esm.js", "uPlot.min.css"]
     assert "export { uPlot as default }" in (vendor / "uPlot.esm.js").read_text()
     assert "MIT License" in (vendor / "LICENSE").read_text()
-    assert json.loads(manifest)["vendor"] == {"uplot": "1.6.32"}
+    assert json.loads(manifest)["vendor"]["uplot"] == "1.6.32"
+    assert json.loads(manifest)["vendor"]["@codemirror/view"] == "6.43.15"
 
     def broken(*args, **kwargs):
         raise build.BuildError("simulated failure while building a wheel")
