@@ -26,6 +26,7 @@ from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
 from evomachine.app.machines import MachinesMixin, workspace_key
+from evomachine.app.prices import PricesMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
@@ -37,7 +38,7 @@ PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
     "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
-    "repair", "interrupt", "traces", "trace", "export_traces",
+    "repair", "interrupt", "traces", "trace", "export_traces", "prices", "set_prices",
     "machines", "switch_machine", "plan_load",
 })
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
@@ -51,7 +52,7 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
     return truth_fields(machine) or None
 
 
-class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin):
+class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):

@@ -8,12 +8,16 @@ key's own: settings that come from a file or another tab never redirect it.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evomachine.app.errors import LLMConfigError
+
+MAX_PRICES = 200
+MAX_PRICE = 10_000.0  # USD per million tokens: far above any list price
 
 #: Where a provider's requests go when no base URL is given.
 DEFAULT_URLS = {"anthropic": "https://api.anthropic.com"}
@@ -58,6 +62,28 @@ class LLMConfig(BaseModel):
     model: str | None = Field(None, max_length=200)
     api_key: str | None = Field(None, repr=False)
     remember: bool = False
+    # The user's prices for HTTP providers, {model: [input, output]} USD per million tokens,
+    # over the default price table (evomachine.llm.prices).
+    prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        if len(value) > MAX_PRICES:
+            raise ValueError(f"at most {MAX_PRICES} model prices")
+        for model, pair in value.items():
+            if not model.strip() or len(model) > 200:
+                raise ValueError("a model name is 1 to 200 characters")
+            if any(not math.isfinite(p) or p < 0 or p > MAX_PRICE for p in pair):
+                raise ValueError(f"the price of {model!r} must be between 0 and {MAX_PRICE} "
+                                 "USD per million tokens")
+        return {model.strip(): pair for model, pair in value.items()}
+
+    def price_table(self) -> Any:
+        """The default price table with the user's prices over it."""
+        from evomachine.llm.prices import PriceTable
+
+        return PriceTable.with_defaults().update(self.prices)
 
     @field_validator("base_url")
     @classmethod
@@ -140,10 +166,11 @@ def build_client(config: LLMConfig, records: list[dict[str, Any]],
         from evomachine.llm import AnthropicClient
 
         kwargs = {"base_url": config.base_url} if config.base_url else {}
-        return AnthropicClient(config.api_key, config.model, **kwargs)
+        return AnthropicClient(config.api_key, config.model, prices=config.price_table(), **kwargs)
     if not config.base_url or not config.model:
         raise LLMConfigError("an OpenAI-compatible provider needs base_url and model, e.g. "
                              "http://localhost:11434/v1 and llama3.2")
     from evomachine.llm import OpenAICompatibleClient
 
-    return OpenAICompatibleClient(config.base_url, config.model, api_key=config.api_key)
+    return OpenAICompatibleClient(config.base_url, config.model, api_key=config.api_key,
+                                  prices=config.price_table())
