@@ -8,6 +8,7 @@ import { TaskCards } from "./cards.mjs";
 import { renderDiagram } from "./diagram.mjs";
 import { DslEditor, latestOnly } from "./editor.mjs";
 import { bytes, count, STAGE_NAMES } from "./format.mjs";
+import { readDataFile, showLimit } from "./upload.mjs";
 import { MachinesPanel, confirmReplace } from "./machines.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
 import { TracesPanel } from "./traces.mjs";
@@ -126,10 +127,12 @@ export async function mountUI(bridge) {
   });
 
   // --- data -----------------------------------------------------------------------------
+  showLimit($("data-file"));
   $("data-file").addEventListener("change", async () => {
     const file = $("data-file").files[0];
     if (!file) return;
-    const text = await file.text();
+    const text = await notify.guard(() => readDataFile(file, $("data-file")));
+    if (text === null) { $("data-file").value = ""; return; }
     if (state?.loaded && !(await notify.guard(() => confirmReplace(bridge, state.dsl, `Loading ${file.name}`)))) { $("data-file").value = ""; return; }
     const loaded = await notify.guard(() => bridge.loadData(text, file.name));
     if (loaded) notify.say(`Loaded ${count(loaded.dataset.count)} records from ${file.name}; the machine starts again.`);
