@@ -18,9 +18,10 @@ from evomachine.evolution.synthesis.runtime import (
     features,
     found_rows,
     gram_tables,
-    linear_predict,
+    length_norm,
     nb_predict,
     normalise,
+    scaled_best,
     sparse_rows,
     summed,
     tagged,
@@ -98,8 +99,9 @@ def test_class_scores_add_rows_in_feature_order():
     scores, found = class_scores(["b", "x", "a", "c"], rows, (0.5, 0.0, 0.0))
     assert scores == [math.fsum([0.5, 0.2, 0.1]), -3, 1.0] and found == 3
     assert scores[0] == 0.8 != 0.5 + 0.2 + 0.1  # rounded once, not once per addition
-    assert linear_predict(["a", "c"], {"a": (250, 0), "c": (0, 100)}, (0, 0), 100) == (0, 1.5)
-    assert linear_predict([], {}, (7, 7, 1), 100) == (0, 0.0)
+    assert scaled_best(([500, 0], 2), (0, 100), 2.0, 100) == (0, 1.5)
+    assert scaled_best(([0, 0, 0], 0), (7, 7, 1), 3.0, 100) == (0, 0.0)
+    assert length_norm("abcdefg") == 3.0
 
 
 def test_the_sandboxed_runtime_matches_in_process():

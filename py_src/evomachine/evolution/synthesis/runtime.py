@@ -223,15 +223,21 @@ def nb_best(found: tuple, unseen: tuple) -> tuple:
     return best_and_margin([scores[at] + known * unseen[at] for at in range(len(scores))])
 
 
-def linear_predict(feats: list, rows: dict, bias: tuple, scale: int) -> tuple:
-    """``(class index, lead over the runner-up / scale)`` of a linear model with integer weights."""
-    return linear_best(class_scores(feats, rows, bias), scale)
+def length_norm(text: str) -> float:
+    """The linear model's document norm: the square root of the padded normalised text's length.
+
+    It grows like the l2 norm of the text's binary feature vector (about three character
+    grams per character) and needs no feature count; ``sqrt`` is correctly rounded, so
+    every platform gets the same bits.
+    """
+    return math.sqrt(len(text) + 2)
 
 
-def linear_best(found: tuple, scale: int) -> tuple:
-    """:func:`linear_predict` from :func:`summed` ``(scores, known)``."""
-    best = best_and_margin(found[0])
-    return (best[0], best[1] / scale)
+def scaled_best(found: tuple, bias: tuple, norm: float, scale: int) -> tuple:
+    """``(class index, lead / scale)`` of a linear model: each class's summed weights over
+    ``norm``, plus its bias (weights and biases are integers in units of 1/scale)."""
+    sums = found[0]
+    return best_and_margin([(sums[at] / norm + bias[at]) / scale for at in range(len(bias))])
 
 
 def calibrate(raw: float, table: tuple) -> float:
