@@ -14,7 +14,8 @@ the task's error budget (:mod:`evomachine.evolution.bounds`):
 - down one stage when live checks are beyond the budget (lower bound above
   it); back to ``llm_only`` on a detected change, forgetting what was learnt
   before it;
-- a refresh replaces the code only by one whose bounded coverage is larger.
+- a refresh replaces the code only by one that answers more of the recent traffic
+  within the budget (code_only: a lower bound over every input).
 """
 
 from __future__ import annotations
@@ -177,15 +178,55 @@ class Evolver:
             better = bool(full) and within(int(full["disagreed"]), int(full["answered"]),
                                            policy.max_disagreement, policy.risk) \
                 and float(full["upper_bound"]) < float((state.full or {}).get("upper_bound", 1))
+            shown = ""
         else:
-            old = float((state.cut or {}).get("coverage", 0.0))
-            better = candidate.cut is not None and candidate.cut["coverage"] > old
+            better, shown = False, ""
+            if candidate.cut is not None and state.cut is not None:
+                started = time.perf_counter()
+                inputs = self.recent_inputs(state)
+                new = await self.live_coverage(candidate.module, candidate.cut, inputs)
+                old = await self.live_coverage(state.module, state.cut, inputs)
+                spent += (time.perf_counter() - started) * 1000.0
+                better = new > old
+                shown = f"; answers {new:.0%} of the last {len(inputs)} inputs (was {old:.0%})"
         if not better:
             return spent
         await self.install(state, candidate)
         self.record(state, state.stage, f"code refreshed from {seen} executions; "
-                    f"{candidate.synthesizer}: {Cut.describe_dict(candidate.cut)}")
+                    f"{candidate.synthesizer}: {Cut.describe_dict(candidate.cut)}{shown}")
         return spent
+
+    def recent_inputs(self, state: TaskState) -> list[Any]:
+        """The inputs of the task's latest executions that the memo did not answer, distinct,
+        newest first: the traffic that code answers (``policy.coverage_window`` of them)."""
+        found: dict[str, Any] = {}
+        limit = state.policy.coverage_window
+        for record in reversed(self.ex.histories[state.name].recent):
+            if record.answered_by != "memo" and record.seq > state.train_from_seq:
+                found.setdefault(canonical(record.input), record.input)
+                if len(found) >= limit:
+                    break
+        return list(found.values())
+
+    async def live_coverage(self, module: Any, cut: dict[str, Any], inputs: list[Any]) -> float:
+        """The share of ``inputs`` that ``module`` answers at ``cut``'s confidence threshold.
+
+        Held-out examples are the inputs the LLM answered, and once code answers the easy
+        ones those are the hard ones: two versions' held-out coverages are not comparable.
+        Their coverage of the same recent traffic is (it needs no labels).
+        """
+        from evomachine.evolution.stages import answers, checked_result
+
+        if module is None or not inputs:
+            return 0.0
+        schema = None
+        threshold = float(cut["threshold"])
+        results = await answers(module, inputs, dict(self.ex.context))
+        covered = 0
+        for result in results:
+            outcome = checked_result(result, schema)
+            covered += outcome.error is None and outcome.confidence >= threshold
+        return covered / len(inputs)
 
     def explain(self, state: TaskState) -> str:
         """What the next stage needs and how far the task is, in one sentence."""

@@ -87,10 +87,12 @@ class EvolutionPolicy(BaseModel):
     # change detection: CUSUM alarm level (higher: fewer false alarms, slower detection)
     drift_threshold: float = Field(4.0, gt=0.0)
     # synthesis pacing: after a try that gave nothing usable, wait this many executions or
-    # this growth of history, whichever is more; refresh code when history grew this much
+    # this growth of history, whichever is more; refresh code when history grew this much,
+    # keeping the new code if it answers more of the last coverage_window inputs
     resynthesis_after: int = Field(20, ge=1)
     resynthesis_growth: float = Field(1.5, ge=1.0)
     refresh_growth: float = Field(2.0, ge=0.0)
+    coverage_window: int = Field(300, ge=1)
     # LLM-written code: asked only when the students learnt something (held-out agreement
     # this far above the most common answer's share) but not everything; its requests may
     # cost at most this share of what the task's LLM calls cost so far; after this many
