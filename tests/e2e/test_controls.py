@@ -92,6 +92,15 @@ CONTROLS: dict[str, tuple[str, str]] = {
                    "test_traces.py::test_the_filtered_rows_export_as_csv_and_jsonl"),
     "traces-jsonl": ("#traces-jsonl",
                      "test_traces.py::test_the_filtered_rows_export_as_csv_and_jsonl"),
+    "price-model": ("#price-model",
+                    "test_prices.py::test_a_listed_model_can_be_repriced_and_put_back"),
+    "price-in": ("#price-in", "test_prices.py::test_a_listed_model_can_be_repriced_and_put_back"),
+    "price-out": ("#price-out", "test_prices.py::"
+                  "test_a_model_the_table_does_not_know_is_named_and_priced_by_typing"),
+    "price-save": ("#price-save",
+                   "test_prices.py::test_a_listed_model_can_be_repriced_and_put_back"),
+    "price-default": ("#price-default",
+                      "test_prices.py::test_a_listed_model_can_be_repriced_and_put_back"),
 }
 
 # The name a control goes by in CONTROLS (repeated rows share one), or "unnamed: <html>".

@@ -354,6 +354,8 @@ export class LabBridge extends EventTarget {
   diff(a, b) { return this.read("diff", a, b); }
   traces(task, where = "all", search = "", offset = 0, limit = 100) { return this.read("traces", task, where, search, offset, limit); }
   trace(task, seq) { return this.read("trace", task, seq); }
+  prices() { return this.read("prices"); }
+  setPrices(prices) { return this.mutate("llm", "set_prices", JSON.stringify(prices)); }
   exportTraces(task, where = "all", search = "", format = "csv") { return this.read("export_traces", task, where, search, format); }
   patterns(query = "") { return this.read("patterns", query); }
 
@@ -417,7 +419,7 @@ export function publicApi(bridge) {
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
     "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
     "machines", "planLoad", "switchMachine",
-    "traces", "trace", "exportTraces",
+    "traces", "trace", "exportTraces", "prices", "setPrices",
   ];
   const api = {};
   for (const name of names) api[name] = async (...args) => bridge[name](...args);

@@ -3,6 +3,7 @@
 import { fill, h, oneOf } from "../dom.mjs";
 import { ChartRow } from "./charts.mjs";
 import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
+import { perThousand, savedText } from "./savings.mjs";
 
 const CHARTS = [
   { key: "cost", title: "Cost per execution", column: 1, format: usd, color: "#9a3412" },
@@ -14,6 +15,7 @@ const FIELDS = [
   ["executions", "Executions"], ["success", "Success rate"], ["llm_rate", "LLM-call rate"],
   ["agreement", "Agreement with LLM"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency"],
   ["p95", "p95 latency"], ["cpe", "Cost / execution"], ["total", "Total cost"], ["saved", "Cost saved"],
+  ["per1k", "Per 1,000 executions"],
 ];
 
 function skeleton(task, handlers) {
@@ -126,7 +128,8 @@ export class TaskCards {
     set("p95", ms(perf.p95_execution_time_ms));
     set("cpe", usd(perf.cost_per_execution));
     set("total", usd(perf.total_cost));
-    set("saved", usd(m.cost_saved));
+    set("saved", savedText(m));
+    set("per1k", perThousand(m, series));
     const points = (series && series.points) || [];
     const key = `${points.length}:${points.length ? points[points.length - 1][0] : 0}:${changes.length}`;
     if (this.chartKeys.get(card) === key) return;

@@ -11,6 +11,7 @@ import { bytes, count, STAGE_NAMES } from "./format.mjs";
 import { readDataFile, showLimit } from "./upload.mjs";
 import { MachinesPanel, confirmReplace } from "./machines.mjs";
 import { CodePanel, PatternsPanel, VersionsPanel, download, renderActivity } from "./panels.mjs";
+import { PricesPanel } from "./prices.mjs";
 import { TracesPanel } from "./traces.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -340,6 +341,7 @@ export async function mountUI(bridge) {
   const machines = new MachinesPanel(bridge, notify);
   const patterns = new PatternsPanel(bridge, notify);
   const traces = new TracesPanel(bridge, notify, document.querySelector(".code-panel"));
+  const prices = new PricesPanel(bridge, notify, document.querySelector(".llm-panel"));
 
   async function render(next) {
     state = next;
@@ -381,6 +383,7 @@ export async function mountUI(bridge) {
     firstRender = false;
     versions.render(state);
     traces.render(state);
+    prices.render(state);
     renderActivity(state);
     if (!bridge.isRunning) {
       if (prefs.codeTask && state.tasks[prefs.codeTask]) { $("code-task").value = prefs.codeTask; }
