@@ -245,3 +245,33 @@ async def test_identical_requests_share_one_call_and_an_answer_is_handed_out_onc
     assert (await cache.complete(llm, request)).text == "billing"
     assert llm.calls == 2  # the second ask was not served the used answer
     assert cache.report(0) == {"sent": 1, "used": 1, "waiting": 0, "stale": 0, "evicted": 0}
+
+
+async def test_a_pause_that_aborts_prefetched_requests_loses_no_step_and_changes_nothing():
+    from evomachine.interrupts import Interrupted
+
+    rows = workload(300, 8)
+    sequential, _ = await run(TRIAGE, rows, 8, 1, 600)
+    llm = simulated(TRIAGE, rows, 8)
+    complete = llm.complete
+    abort = {"on": False}
+
+    async def abortable(request):
+        await asyncio.sleep(0)
+        if abort["on"]:
+            raise Interrupted("paused")
+        return await complete(request)
+
+    llm.complete = abortable
+    ex = executor(TRIAGE, rows, llm, 8)
+    ex.concurrency = 8
+    steps = await ex.run(150)
+    abort["on"] = True  # a Pause: everything in flight now is aborted
+    with pytest.raises(Interrupted):
+        while True:
+            steps.append(await ex.step())
+    abort["on"] = False
+    await asyncio.sleep(0)
+    steps += await ex.run(600 - len(steps))
+    assert ex.prefetch.stats["dropped"] > 0  # aborted answers were not served later
+    assert outcome(ex, steps) == sequential

@@ -111,6 +111,8 @@ class MachineExecutor:
         self._last_input_node: str | None = None
         self._inputs: concurrent.Lookahead = concurrent.Lookahead(())
         self.prefetch = concurrent.PrefetchCache()
+        self.concurrency = 1  # LLM requests sent ahead of the steps (see concurrent.py)
+        self._prefetcher: concurrent.Prefetcher | None = None
         self.set_inputs(inputs)
 
     def _load_machine(self, machine: MachineData) -> None:
@@ -170,6 +172,8 @@ class MachineExecutor:
         """Run the current node and move on; ``None`` once the machine has halted."""
         if self.halted or self.current_node is None:
             return None
+        if self.concurrency > 1 and self.llm is not None:
+            await concurrent.before_step(self)
         node = self._nodes.get(self.current_node)
         if node is None:
             raise ExecutionError(self.current_node, f"unknown node {self.current_node!r}")
@@ -206,27 +210,32 @@ class MachineExecutor:
         return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
                           error=error)
 
-    async def run(self, max_steps: int = 500, *, concurrency: int = 1) -> list[StepResult]:
+    async def run(self, max_steps: int = 500, *,
+                  concurrency: int | None = None) -> list[StepResult]:
         """Step until the machine halts or ``max_steps`` steps ran; the steps taken.
 
-        ``concurrency`` > 1 sends up to that many LLM requests for records ahead while
-        the steps still run and decide in record order (see
-        :mod:`evomachine.executor.concurrent`): the outcome is the sequential one.
+        ``concurrency`` (default: the ``concurrency`` attribute, 1) > 1 sends up to that
+        many LLM requests for records ahead while the steps still run and decide in
+        record order (see :mod:`evomachine.executor.concurrent`): the outcome is the
+        sequential one. Requests still in flight at the end are kept for the next steps.
         """
         if max_steps < 0:
             raise ValueError(f"max_steps must be >= 0, got {max_steps}")
-        if concurrency < 1:
+        if concurrency is not None and concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        if concurrency > 1:
-            return await concurrent.run_concurrently(self, max_steps, concurrency)
+        previous = self.concurrency
+        self.concurrency = concurrency or previous
         results: list[StepResult] = []
-        for _ in range(max_steps):
-            result = await self.step()
-            if result is None:
-                break
-            results.append(result)
-            if self.halted:
-                break
+        try:
+            for _ in range(max_steps):
+                result = await self.step()
+                if result is None:
+                    break
+                results.append(result)
+                if self.halted:
+                    break
+        finally:
+            self.concurrency = previous
         return results
 
     async def execute_batch(self, name: str, inputs: Iterable[Any], *, concurrency: int = 8,

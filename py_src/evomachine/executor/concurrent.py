@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from evomachine.executor._types import ExecutionError, StepResult, TaskResult, TaskSpec, choose_edge
+from evomachine.executor._types import ExecutionError, TaskResult, TaskSpec, choose_edge
 from evomachine.llm.base import LLMRequest, LLMResponse
 
 _END: Any = object()
@@ -130,6 +130,15 @@ class PrefetchCache:
         """Answers waiting for records at or after ``first``."""
         return sum(entry.record >= first for entry in self._entries.values())
 
+    def drop_broken(self) -> None:
+        """Forget requests that ended cancelled or aborted (a Pause): they are sent again."""
+        for key, entry in list(self._entries.items()):
+            task = entry.task
+            if task.done() and (task.cancelled() or not isinstance(task.exception(), Exception
+                                                                   | type(None))):
+                del self._entries[key]
+                self.stats["dropped"] += 1
+
     def clear(self) -> None:
         self.stats["evicted"] += len(self._entries)
         self._entries.clear()
@@ -191,6 +200,8 @@ class Prefetcher:
         self.next = 0
         self.pending: dict[str, Pending] = {spec.name: Pending() for spec in plan}
         self.guesses: dict[int, list[tuple[str, Guess]]] = {}
+        self.inputs: Any = None
+        self.machine: Any = None
 
     async def fill(self, done: int, item: Any) -> None:
         """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
@@ -232,33 +243,28 @@ def _done(ex: Any) -> int:
     return ex.input_cursor if node is None or node.kind == "input" else ex.input_cursor - 1
 
 
-async def run_concurrently(ex: Any, max_steps: int, concurrency: int,
-                           lookahead: int | None = None) -> list[StepResult]:
-    """``ex.run(max_steps)`` with up to ``concurrency`` LLM requests prefetched.
+async def before_step(ex: Any) -> None:
+    """Top up the requests sent ahead before ``ex`` takes its next step (``ex.concurrency`` > 1).
 
-    Requests still in flight at the end stay in ``ex.prefetch`` for the next run
-    (so running in chunks does not drain the pipeline); ``await ex.prefetch.settle()``
-    waits for them.
+    The prefetcher lives on the executor between steps and runs, so stepping in
+    chunks (the page, the CLI's progress bar) does not drain the pipeline; it starts
+    afresh when the record source, the machine or the concurrency changes.
     """
-    prefetcher = Prefetcher(ex, record_plan(ex), concurrency, lookahead or 4 * concurrency)
-    prefetcher.next = ex.input_cursor  # a record already taken is not predicted
     inputs: Lookahead = ex._inputs
+    prefetcher: Prefetcher | None = ex._prefetcher
+    if (prefetcher is None or prefetcher.inputs is not inputs or prefetcher.machine is not
+            ex.machine or prefetcher.concurrency != ex.concurrency):
+        prefetcher = Prefetcher(ex, record_plan(ex), ex.concurrency, 4 * ex.concurrency)
+        prefetcher.inputs, prefetcher.machine = inputs, ex.machine
+        prefetcher.next = ex.input_cursor  # a record already taken is not predicted
+        ex._prefetcher = prefetcher
 
     def item(j: int) -> Any:
         record = inputs.peek(j - ex.input_cursor)
         return record if record is _END else ex.visible_input(record)[0]
 
-    results: list[StepResult] = []
-    for _ in range(max_steps):
-        if ex.llm is not None:
-            await prefetcher.fill(_done(ex), item)
-        result = await ex.step()
-        if result is None:
-            break
-        results.append(result)
-        if ex.halted:
-            break
-    return results
+    ex.prefetch.drop_broken()
+    await prefetcher.fill(_done(ex), item)
 
 
 async def execute_batch(ex: Any, name: str, inputs: Iterable[Any], concurrency: int,
