@@ -153,9 +153,11 @@ export async function mountUI(bridge) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    const config = { provider: data.get("provider"), remember: $("llm-remember").checked };
+    const config = { provider: data.get("provider"), remember: $("llm-remember").checked,
+      concurrency: Number(data.get("concurrency")) || 1 };
     if (config.provider === "simulated") {
       for (const k of ["accuracy", "latency_ms", "price_in", "price_out"]) config[k] = Number(data.get(k));
+      config.wait = $("llm-wait").checked;
     } else {
       for (const k of ["base_url", "model", "api_key"]) if (data.get(k)) config[k] = String(data.get(k)).trim();
     }
@@ -178,6 +180,8 @@ export async function mountUI(bridge) {
       $("llm-base-url").value = llm.base_url || "";
       $("llm-model").value = llm.model || "";
       $("llm-remember").checked = !!llm.remember;
+      $("llm-wait").checked = !!llm.wait;
+      $("llm-concurrency").value = llm.concurrency || 1;
       showProvider();
     }
     // The status line always says where requests (and the key) go.

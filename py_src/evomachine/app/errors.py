@@ -16,6 +16,7 @@ class LLMConfigError(ValueError):
 #: ``LLMConfig().public()``, known without importing pydantic (a unit test keeps them equal).
 DEFAULT_LLM_PUBLIC: dict[str, Any] = {
     "provider": "simulated", "accuracy": 0.97, "latency_ms": 400.0, "error_rate": 0.0,
-    "price_in": 3.0, "price_out": 15.0, "seed": 0, "base_url": None, "model": None,
+    "price_in": 3.0, "price_out": 15.0, "seed": 0, "wait": False, "concurrency": 8,
+    "base_url": None, "model": None,
     "remember": False, "prices": {}, "has_key": False, "endpoint_url": None,
 }

@@ -57,6 +57,10 @@ class LLMConfig(BaseModel):
     price_in: float = Field(3.0, ge=0.0)
     price_out: float = Field(15.0, ge=0.0)
     seed: int = 0
+    # the simulated LLM waits its latency for real (so concurrency shows)
+    wait: bool = False
+    # LLM requests in flight at once (see evomachine.executor.concurrent)
+    concurrency: int = Field(8, ge=1, le=64)
     # HTTP providers
     base_url: str | None = Field(None, max_length=2000)
     model: str | None = Field(None, max_length=200)
@@ -78,6 +82,11 @@ class LLMConfig(BaseModel):
                 raise ValueError(f"the price of {model!r} must be between 0 and {MAX_PRICE} "
                                  "USD per million tokens")
         return {model.strip(): pair for model, pair in value.items()}
+
+    def run_concurrency(self) -> int:
+        """Requests sent ahead in a run: 1 for a simulated LLM that does not wait (nothing
+        to overlap), else ``concurrency``."""
+        return 1 if self.provider == "simulated" and not self.wait else self.concurrency
 
     def price_table(self) -> Any:
         """The default price table with the user's prices over it."""
@@ -147,6 +156,7 @@ def build_client(config: LLMConfig, records: list[dict[str, Any]],
             "accuracy": config.accuracy, "error_rate": config.error_rate,
             "latency_ms": (config.latency_ms, config.latency_ms * 0.25),
             "price": (config.price_in, config.price_out), "seed": config.seed,
+            "sleep": config.wait,
         }
         fields = [ground_truth] if isinstance(ground_truth, str) else \
             sorted(set((ground_truth or {}).values()))
@@ -166,11 +176,20 @@ def build_client(config: LLMConfig, records: list[dict[str, Any]],
         from evomachine.llm import AnthropicClient
 
         kwargs = {"base_url": config.base_url} if config.base_url else {}
-        return AnthropicClient(config.api_key, config.model, prices=config.price_table(), **kwargs)
+        return AnthropicClient(config.api_key, config.model, prices=config.price_table(),
+                               limiter=_limiter(config), **kwargs)
     if not config.base_url or not config.model:
         raise LLMConfigError("an OpenAI-compatible provider needs base_url and model, e.g. "
                              "http://localhost:11434/v1 and llama3.2")
     from evomachine.llm import OpenAICompatibleClient
 
     return OpenAICompatibleClient(config.base_url, config.model, api_key=config.api_key,
+                                  limiter=_limiter(config),
                                   prices=config.price_table())
+
+
+def _limiter(config: LLMConfig) -> Any:
+    """One limiter per client: its requests in flight share it (429 pauses, AIMD)."""
+    from evomachine.llm.rate_limit import RateLimiter
+
+    return RateLimiter(max_concurrency=config.concurrency)

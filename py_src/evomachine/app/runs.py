@@ -26,6 +26,7 @@ class RunMixin:
     """Running ``self.executor`` and sampling its chart series (see ``Lab``)."""
 
     executor: Any
+    llm_config: Any
     series: SeriesBook
     llm_error: str | None
     _chunk_running: bool = False  # a run_chunk or step is under way
@@ -73,6 +74,7 @@ class RunMixin:
         ex = self._require()
         if ex.llm is None and ex.machine.tasks():
             return self._chunk_result(0, "no_llm", self.llm_error or "no LLM is set", [])
+        ex.concurrency = self.llm_config.run_concurrency()  # LLM requests sent ahead
         target = STAGES.index(until_stage) if until_stage in STAGES else None
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []
