@@ -23,6 +23,9 @@ Then the same at K=16 with the server refusing 10% of requests at random with
 requests never used (stale), requests sent / needed, lost (asks that got no
 answer, or got one twice), final stage, accuracy, speedup against K=1. Wall
 time is this script's business only: nothing in the engine reads it.
+
+``--serve PORT --write DIR`` only writes the machine and the records to DIR and
+serves the model on 127.0.0.1:PORT, for the CLI (README, "Real providers").
 """
 
 from __future__ import annotations
@@ -85,8 +88,9 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, truth: dict[str, str], latency: float, refuse: float, seed: int = 3):
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, truth: dict[str, str], latency: float, refuse: float, seed: int = 3,
+                 port: int = 0):
+        super().__init__(("127.0.0.1", port), Handler)
         self.truth, self.latency, self.refuse = truth, latency, refuse
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -195,6 +199,25 @@ def row(name: str, result: dict[str, Any], base: float | None, note: str = "") -
             result["stage"], f"{100 * (result['accuracy'] or 0):.1f}%", speed]
 
 
+def serve(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Write triage.machine and records.jsonl to ``args.write``; serve until interrupted."""
+    args.write.mkdir(parents=True, exist_ok=True)
+    (args.write / "triage.machine").write_text(MACHINE, encoding="utf-8")
+    (args.write / "records.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    server = Server({r["text"]: r["label"] for r in rows}, args.latency, args.refuse,
+                    port=args.serve)
+    print(f"serving on http://127.0.0.1:{args.serve}/v1 ({args.latency * 1000:.0f} ms); "
+          f"wrote {args.write}/triage.machine and records.jsonl", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print(f"{server.requests} requests, {server.refused} refused, at most "
+              f"{server.max_in_flight} at once", file=sys.stderr)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=2000)
@@ -202,8 +225,16 @@ async def main() -> None:
     parser.add_argument("--ks", type=int, nargs="+", default=[1, 4, 16, 32])
     parser.add_argument("--prefix", type=int, default=150)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--serve", type=int, metavar="PORT",
+                        help="only serve the model on 127.0.0.1:PORT (for the CLI), after "
+                             "writing the machine and the records to --write")
+    parser.add_argument("--write", type=Path, default=Path("."), metavar="DIR")
+    parser.add_argument("--refuse", type=float, default=0.0, help="429 share when serving")
     args = parser.parse_args()
     rows = records(args.records)
+    if args.serve is not None:
+        serve(rows, args)
+        return
     header = ["workload", "K", "records", "wall s", "HTTP", "429s", "needed", "stale",
               "sent/needed", "lost", "stage", "accuracy", "speed-up"]
     lines: list[list[str]] = []
