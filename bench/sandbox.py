@@ -1,6 +1,7 @@
 """Cost of one code answer through each sandbox host, and the red-team corpus through the boundary.
 
-    .venv/bin/python bench/sandbox.py [--calls 3000] [--batch 100] [--deadline 2.0] [--no-corpus]
+    .venv/bin/python bench/sandbox.py [--calls 3000] [--batch 100] [--deadline 1.0]
+                                      [--no-corpus] [--no-speed] [--paths direct ...]
 
 Part 1: per-answer wall time (median, p95, microseconds) and CPU time (host process
 plus sandbox child, from /proc/<pid>/schedstat) of ``execute`` on a small regex
@@ -10,8 +11,10 @@ through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost wi
 ``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only), with
 its CPU time (host and child) per answer. On a shared machine wall times vary with the
 load (a pipe round trip waits for the scheduler twice); CPU times much less. Part 2: every
-module in tests/unit/hostile_redteam through a fresh ProcessHost each: outcome, wall
-time and the child's peak resident memory (VmHWM from /proc).
+module in tests/unit/hostile_redteam through each of the three ways generated code
+arrives (loaded directly, imported as a pattern into a running executor, written by the
+LLM and measured by synthesis), a fresh ProcessHost each: outcome, wall time, kills and
+the highest peak resident memory (VmHWM from /proc) of the children it used.
 """
 
 from __future__ import annotations
@@ -168,31 +171,128 @@ async def through_executor(calls: int) -> None:
         await host.close()
 
 
-async def corpus(deadline: float) -> None:
+TRIAGE = """machine "Ticket triage"
+Input ticket { ground_truth: "label"; }
+Task route { prompt: "Route: {{ input.text }}"; output<"billing" | "tech" | "sales">; }
+State billing; State tech; State sales;
+ticket -> route; route -billing-> billing; route -tech-> tech; route -sales-> sales;
+billing -> ticket; tech -> ticket; sales -> ticket;
+"""
+MAPPING = {"invoice": "billing", "crash": "tech", "seats": "sales"}
+SCHEMA = {"enum": ["billing", "tech", "sales"]}
+
+
+class Coder:
+    """An LLM whose code is the red-team module; task answers come from ``MAPPING``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    async def complete(self, request: Any) -> Any:
+        from evomachine.llm.base import LLMResponse
+
+        if request.purpose == "codegen":
+            return LLMResponse(text=f"```python\n{self.code}\n```", model="coder")
+        return LLMResponse(text=MAPPING[request.input["text"]])
+
+
+def triage_records(n: int) -> list[dict[str, str]]:
+    texts = list(MAPPING)
+    return [{"text": texts[i % 3], "label": MAPPING[texts[i % 3]]} for i in range(n)]
+
+
+async def direct(host: Any, path: Path) -> str:
+    """Load the module and ask it (three times for the ones that accumulate)."""
+    found: list[str] = []
+    try:
+        module = await host.load(path.read_text(), path.name)
+        for _ in range(3 if path.stem[:3] in ("h21", "h37") else 1):
+            try:
+                found.append(repr((await module.execute({"text": "hello"}, {}))["output"]))
+            except SandboxError as error:
+                found.append(describe(error))
+    except SandboxError as error:
+        found.append("load: " + describe(error))
+    return "; ".join(found)
+
+
+async def pattern(host: Any, path: Path) -> str:
+    """Import the module as a pattern into a running executor, then run 30 more steps."""
+    from evomachine import EvolutionaryExecutor, Pattern, PatternLibrary, parse_machine
+    from evomachine.storage import MemoryStorage
+
+    storage = MemoryStorage()
+    ex = EvolutionaryExecutor(parse_machine(TRIAGE), {}, storage, llm=Coder(""),
+                              inputs=triage_records(400), memo=False, auto_evolve=False,
+                              sandbox=host)
+    await ex.run(max_steps=60)
+    library = PatternLibrary(storage)
+    await library.save_pattern(Pattern(name="planted", code=path.read_text(), stage="code_only",
+                                       output_schema=SCHEMA))
+    try:
+        result = await library.import_pattern(ex, "planted", "route")
+        outcome = f"installed at {result['installed_stage']}"
+    except SandboxError as error:
+        outcome = "refused: " + describe(error)
+    steps = await ex.run(max_steps=30)
+    fine = len(steps) == 30 and all(step.error is None for step in steps)
+    return outcome + ("; executor runs on" if fine else "; EXECUTOR STOPPED")
+
+
+async def llm_written(host: Any, path: Path) -> str:
+    """The module's ``solve`` as code the LLM wrote, measured by synthesis on 40 records."""
+    from evomachine.evolution.synthesis import SynthesisError, TaskSpec, synthesize
+    from evomachine.history import ExecutionRecord
+
+    code = path.read_text().split("# ---- contract adapter")[0]
+    rows = [ExecutionRecord(task="route", input={"text": row["text"]}, output=row["label"],
+                            llm_output=row["label"], seq=index + 1)
+            for index, row in enumerate(triage_records(40))]
+    spec = TaskSpec(name="route", prompt="Route: {{ input.text }}", output_schema=SCHEMA)
+    try:
+        result = await synthesize(spec, rows, Coder(code), host=host,
+                                  synthesizers=["exact_lookup", "llm_code"])
+    except SynthesisError as error:
+        return f"synthesis refused: {str(error)[:60]}"
+    return f"winner {result.synthesizer}"
+
+
+PATHS = {"direct": direct, "pattern import": pattern, "LLM-written": llm_written}
+
+
+async def corpus(deadline: float, paths: list[str]) -> None:
+    """Every red-team module through each loading path, a fresh ProcessHost each: contained?
+
+    "contained" means the call or the path ended within 2 s of wall time, every sandbox
+    child it used stayed under 512 MB (the highest VmHWM of them), and the host (and, for a
+    pattern, the executor) went on working.
+    """
     folder = ROOT / "tests" / "unit" / "hostile_redteam"
     print(f"\nred-team corpus through ProcessHost (deadline {deadline:g} s, "
-          f"RLIMIT_AS 512 MB), one fresh child each\n")
-    print(f"{'module':36s} {'wall s':>7s} {'peak MB':>8s}  outcome")
+          f"RLIMIT_AS 512 MB), one fresh child per module and path\n")
+    print(f"{'module':30s} {'path':15s} {'wall s':>7s} {'kills':>5s} {'peak MB':>8s} "
+          f"{'contained':9s}  outcome")
     total = time.perf_counter()
+    worst = {name: 0.0 for name in paths}
+    failures = 0
     for path in sorted(folder.glob("*.py")):
-        host = ProcessHost(deadline=deadline)
-        started = time.perf_counter()
-        found: list[str] = []
-        try:
-            module = await host.load(path.read_text(), path.name)
-            for _ in range(3 if path.stem[:3] in ("h21", "h37") else 1):
-                try:
-                    found.append(repr((await module.execute({"text": "hello"}, {}))["output"]))
-                except SandboxError as error:
-                    found.append(describe(error))
-        except SandboxError as error:
-            found.append("load: " + describe(error))
-        wall = time.perf_counter() - started
-        peak = host.peak_rss_kb()
-        await host.close()
-        shown = f"{peak / 1024:8.0f}" if peak else f"{'?':>8s}"
-        print(f"{path.stem:36s} {wall:7.2f} {shown}  {'; '.join(found)}")
-    print(f"\ncorpus total {time.perf_counter() - total:.1f} s")
+        for name in paths:
+            host = ProcessHost(deadline=deadline)
+            started = time.perf_counter()
+            outcome = await PATHS[name](host, path)
+            wall = time.perf_counter() - started
+            peak = host.max_rss_kb()
+            kills = host.restarts - 1 if host.restarts else 0
+            await host.close()
+            peak_mb = peak / 1024 if peak else float("nan")
+            ok = wall <= 2.0 and (peak is None or peak_mb < 512) and "STOPPED" not in outcome
+            failures += not ok
+            worst[name] = max(worst[name], wall)
+            print(f"{path.stem:30s} {name:15s} {wall:7.2f} {kills:5d} {peak_mb:8.0f} "
+                  f"{'yes' if ok else 'NO':9s}  {outcome[:90]}")
+    print("\nslowest per path (s): " + ", ".join(f"{k} {v:.2f}" for k, v in worst.items()))
+    print(f"not contained within 2 s / 512 MB: {failures}; "
+          f"corpus total {time.perf_counter() - total:.1f} s")
 
 
 def describe(error: SandboxError) -> str:
@@ -205,13 +305,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--deadline", type=float, default=2.0)
+    parser.add_argument("--deadline", type=float, default=1.0)
     parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--paths", nargs="*", default=list(PATHS), choices=list(PATHS))
     args = parser.parse_args()
-    asyncio.run(speed(args.calls, args.batch))
-    asyncio.run(through_executor(args.calls))
+    if not args.no_speed:
+        asyncio.run(speed(args.calls, args.batch))
+        asyncio.run(through_executor(args.calls))
     if not args.no_corpus:
-        asyncio.run(corpus(args.deadline))
+        asyncio.run(corpus(args.deadline, args.paths))
 
 
 if __name__ == "__main__":

@@ -251,3 +251,20 @@ async def test_a_module_is_not_failed_for_memory_another_module_holds() -> None:
     assert host.last_exit[0] == "retired"
     assert await hog.call("grow") == 25  # reloaded: its state started afresh
     await host.close()
+
+
+async def test_answers_stop_after_one_kill_at_the_deadline_and_keep_good_batches_going() -> None:
+    from evomachine.evolution.stages import answers
+    from evomachine.sandbox import ProcessHost
+
+    host = ProcessHost(deadline=1.0)
+    module = await host.load(HANG_ON, "hang.py")
+    found = await answers(module, [{"text": "hang"}] * 50, {})
+    assert host.restarts == 1 and host.last_exit[0] == "deadline"  # one kill, no input retried
+    assert all(isinstance(r, BoundaryError) and r.cause == "deadline" for r in found)
+    good = await answers(module, [{"text": str(i)} for i in range(50)], {})
+    assert [r["output"] for r in good] == [str(i) for i in range(50)]
+    mixed = await answers(module, [{"text": "a"}] * 30 + [{"text": "hang"}] + [{"text": "b"}] * 9,
+                          {})
+    assert isinstance(mixed[30], BoundaryError) and mixed[-1]["output"] == "b"  # one hang in 40
+    await host.close()

@@ -4,7 +4,7 @@
 // the pending calls fail with a BoundaryError, and the next call starts a fresh worker and loads
 // its modules again from the sources kept here. Every answer is a JSON string, never a rejection.
 
-const DEFAULT_DEADLINE_MS = 2000;
+const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
 const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];

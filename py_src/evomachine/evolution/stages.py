@@ -103,13 +103,15 @@ async def answers(module: Any, inputs: list[Any], context: dict[str, Any], *,
     """``module``'s results for ``inputs`` (a dict or the exception, in place), in batches.
 
     A module behind a boundary answers a batch in one crossing (``execute_many``);
-    batches grow fourfold from ``max_errors`` inputs. Once ``max_errors`` inputs have
-    failed and failures outnumber answers, the rest are not tried and get the last
-    failure: code that hangs until its deadline must not cost a deadline per input.
+    batches grow fourfold from one input. Once ``max_errors`` inputs have failed and
+    failures outnumber answers, the rest are not tried and get the last failure. A call
+    the boundary killed at its deadline, or that ran its process out of memory, counts as
+    ``max_errors`` failures: code that hangs costs one deadline, not one per input (nor
+    one per input of a batch), and a memory bomb one restart.
     """
     results: list[Any] = []
     failed = 0
-    start, size = 0, max_errors
+    start, size = 0, 1
     while start < len(inputs):
         chunk = inputs[start:start + size]
         start, size = start + size, size * 4
@@ -125,12 +127,19 @@ async def answers(module: Any, inputs: list[Any], context: dict[str, Any], *,
                 except Exception as error:  # generated code failing is an answer, not a crash
                     got.append(error)
         results.extend(got)
-        failed += sum(isinstance(item, Exception) for item in got)
-        if failed >= max_errors and failed > len(results) - failed:
+        failed += sum(max_errors if _killed(item) else 1
+                      for item in got if isinstance(item, Exception))
+        answered = sum(not isinstance(item, Exception) for item in results)
+        if failed >= max_errors and failed > answered:
             last = next(item for item in reversed(results) if isinstance(item, Exception))
             results.extend(last for _ in inputs[len(results):])
             break
     return results
+
+
+def _killed(error: Exception) -> bool:
+    """A call that cost the sandbox its worker: killed at the deadline, or out of memory."""
+    return getattr(error, "cause", None) in ("deadline", "retired")
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -56,7 +56,9 @@ BATCH_TAIL = 32  # the last answers of a batch are read as they come
 class ProcessHost:
     """A :class:`~.host.SandboxHost` whose modules live in one persistent child process.
 
-    ``deadline`` bounds each call (and each input of ``execute_many``) in seconds,
+    ``deadline`` bounds each call (and each input of ``execute_many``) in seconds (a
+    generated module answers in microseconds; one second leaves room for a loaded machine
+    and keeps a hostile module's whole visit under the issue's 2 s),
     ``load_deadline`` each load, ``start_deadline`` the child's start-up. While waiting,
     the host blocks its event loop for at most ``sync_wait`` seconds (fast answers
     cost no loop round trip), then waits on the loop. ``execute_many`` answers come one
@@ -65,7 +67,7 @@ class ProcessHost:
     host from one asyncio event loop at a time (or drive it without one: it then blocks).
     """
 
-    def __init__(self, *, deadline: float = 2.0, load_deadline: float = 10.0,
+    def __init__(self, *, deadline: float = 1.0, load_deadline: float = 10.0,
                  start_deadline: float = 30.0, limits: ProcessLimits | None = None,
                  max_reply_bytes: int = 8 * 2**20, sync_wait: float = 0.005,
                  batch_pause: float = 0.001, python: str | None = None) -> None:
@@ -79,6 +81,8 @@ class ProcessHost:
         self.python = python or sys.executable
         self.restarts = 0
         """How many children were started (the first start counts)."""
+        self.max_peak_rss_kb = 0
+        """The highest peak resident memory (VmHWM) of any child stopped so far."""
         self._channel: Channel | None = None
         self._last: Channel | None = None
         self._keys = itertools.count(1)
@@ -99,6 +103,11 @@ class ProcessHost:
         """Peak resident memory (VmHWM, /proc) of the running child, else of the last one."""
         channel = self._channel or self._last
         return None if channel is None else channel.current_peak_rss_kb()
+
+    def max_rss_kb(self) -> int | None:
+        """The highest peak resident memory of every child this host started, or None."""
+        found = [self.max_peak_rss_kb, self.peak_rss_kb() or 0]
+        return max(found) or None
 
     async def load(self, code: str, filename: str, budget: Budget | None = None) -> ProcessModule:
         """Load ``code`` in the child; raises the same SandboxErrors as ``load_module``,
@@ -196,6 +205,8 @@ class ProcessHost:
         try:
             if "e" in reply:
                 error = error_of(reply["e"], filename)
+                if "x" in reply:  # the child ran out of memory and exited with this answer
+                    error.cause = "retired"  # type: ignore[attr-defined]
                 if raise_error:
                     raise error
                 return error
@@ -245,6 +256,7 @@ class ProcessHost:
         if channel is not None:
             channel.kill(cause)
             self._last = channel
+            self.max_peak_rss_kb = max(self.max_peak_rss_kb, channel.peak_rss_kb or 0)
 
 
 class ProcessModule:
