@@ -89,3 +89,25 @@ async def test_each_task_card_says_why_it_is_at_its_stage():
     assert card["why"]["next_step"] == card["next_step"]
     assert card["next_step"].startswith("code_first needs")
     assert any("held-out agreement with the LLM" in f for f in card["why"]["figures"])
+
+
+async def test_two_versions_compare_per_task_by_name_with_their_series():
+    lab = await loaded_lab()
+    await run(lab, 90)
+    first = (await value(lab, "save_version", "before"))["id"]
+    await run(lab, 300)
+    second = (await value(lab, "save_version", ""))["id"]
+    compared = await value(lab, "compare", first, second)
+    assert compared["a"]["name"] == "before" and compared["a"]["id"] == first
+    assert compared["b"]["name"].startswith("saved 20") and compared["b"]["id"] == second
+    a, b = compared["tasks"]["route"]["a"], compared["tasks"]["route"]["b"]
+    assert (a["stage"], b["stage"]) == ("llm_only", "hybrid")
+    assert (a["executions"], b["executions"]) == (30, 130)
+    assert a["llm_call_rate"] == 1.0 and b["llm_call_rate"] < 1.0
+    assert a["accuracy"] == 1.0 and 0.9 <= b["accuracy"] <= 1.0
+    assert b["total_cost"] > a["total_cost"] > 0
+    series = compared["series"]["route"]
+    assert series["a"] and len(series["b"]) > len(series["a"])
+    assert series["a"][-1][0] <= 30 < series["b"][-1][0] <= 130
+    reply = await call(lab, "compare", first, "nope")
+    assert reply["ok"] is False and "no saved version 'nope'" in reply["error"]

@@ -352,6 +352,7 @@ export class LabBridge extends EventTarget {
   }
 
   diff(a, b) { return this.read("diff", a, b); }
+  compare(a, b) { return this.read("compare", a, b); }
   traces(task, where = "all", search = "", offset = 0, limit = 100) { return this.read("traces", task, where, search, offset, limit); }
   trace(task, seq) { return this.read("trace", task, seq); }
   prices() { return this.read("prices"); }
@@ -419,7 +420,7 @@ export function publicApi(bridge) {
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
     "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
     "machines", "planLoad", "switchMachine",
-    "traces", "trace", "exportTraces", "prices", "setPrices",
+    "traces", "trace", "exportTraces", "prices", "setPrices", "compare",
   ];
   const api = {};
   for (const name of names) api[name] = async (...args) => bridge[name](...args);

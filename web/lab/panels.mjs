@@ -1,12 +1,19 @@
 // The code viewer, versions (save, list, diff, rollback), pattern library and activity panels.
 
 import { fill, h, oneOf } from "../dom.mjs";
+import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, pct, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
 const stageName = (stage) => STAGE_NAMES[oneOf(stage, STAGES)] || String(stage ?? "—");
 const num = (value) => (Number.isFinite(value) ? count(value) : "—");
+
+/** A version's name for people: its label, else when it was saved (never its id alone). */
+export function versionName(v) {
+  if (!v) return "that version";
+  return v.label ? `“${v.label}”` : `saved ${when(v.created_at)}`;
+}
 
 export function download(filename, text, type = "text/plain") {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -99,20 +106,22 @@ export class VersionsPanel {
     $("version-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const saved = await notify.guard(() => bridge.saveVersion($("version-label").value.trim() || null));
-      if (saved) { $("version-label").value = ""; notify.say(`Saved version ${saved.id}`); }
+      if (saved) { $("version-label").value = ""; notify.say(`Saved version ${versionName(saved.versions.find((v) => v.id === saved.id))}`); }
     });
     $("diff-btn").addEventListener("click", () => this.diff());
     $("versions-body").addEventListener("click", async (event) => {
       const button = event.target.closest("button[data-rollback]");
       if (!button) return;
       const id = button.dataset.rollback;
+      const name = versionName(this.byId.get(id));
       const state = await notify.guard(() => bridge.rollback(id));
-      if (state) { notify.say(`Rolled back to ${id}`); afterChange?.(state); }
+      if (state) { notify.say(`Rolled back to ${name}`); afterChange?.(state); }
     });
   }
 
   render(state) {
     const versions = state.versions || [];
+    this.byId = new Map(versions.map((v) => [v.id, v]));
     const body = $("versions-body");
     // Everything the rows show goes into the key: an import can keep a version's id and change
     // its label or metrics, and the table must follow.
@@ -122,12 +131,12 @@ export class VersionsPanel {
       fill(body, versions.length ? versions.slice().reverse().map((v) => {
         const stages = Object.entries(v.metrics || {}).map(([t, m]) => `${t}: ${stageName(m.stage)} (${num(m.executions)})`).join(", ");
         const id = String(v.id);
-        const name = v.label ? h("strong", {}, String(v.label)) : h("code", { title: id }, `…${id.slice(-6)}`);
+        const name = v.label ? h("strong", {}, String(v.label)) : h("span", { class: "muted", title: id }, "no label");
         return h("tr", { class: v.head ? "head" : null },
           h("td", {}, name, v.head ? [" ", h("span", { class: "pill" }, "current")] : null),
           h("td", {}, when(v.created_at)),
           h("td", {}, stages),
-          h("td", {}, h("button", { type: "button", dataset: { rollback: id }, "aria-label": `Roll back to version ${v.label || id}` }, "Roll back")));
+          h("td", {}, h("button", { type: "button", dataset: { rollback: id }, "aria-label": `Roll back to version ${v.label || `saved ${when(v.created_at)}`}` }, "Roll back")));
       }) : h("tr", {}, h("td", { colSpan: 4, class: "muted" }, "No versions yet: save one to keep this point.")));
     }
     const ids = versions.map((v) => v.id);
@@ -144,7 +153,8 @@ export class VersionsPanel {
     const a = $("diff-a").value;
     const b = $("diff-b").value;
     if (!a || !b) { this.notify.say("Save two versions to compare them."); return; }
-    const result = await this.notify.guard(() => this.bridge.diff(a, b));
+    const [result, compared] = await Promise.all([
+      this.notify.guard(() => this.bridge.diff(a, b)), this.notify.guard(() => this.bridge.compare(a, b))]);
     if (!result) return;
     const fmt = (v) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
     fill($("diff-view"), result.rows.length
@@ -152,6 +162,7 @@ export class VersionsPanel {
         h("thead", {}, h("tr", {}, ["What", "Before", "After"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, result.rows.map((r) => h("tr", {}, h("th", { scope: "row" }, String(r.what)), h("td", {}, fmt(r.before)), h("td", {}, fmt(r.after))))))
       : h("p", { class: "muted" }, "The two versions are the same."));
+    if (compared) $("diff-view").prepend(renderCompare(compared));
   }
 }
 

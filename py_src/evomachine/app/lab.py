@@ -22,6 +22,7 @@ import json
 import secrets
 from typing import Any
 
+from evomachine.app.compare import CompareMixin
 from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
@@ -38,7 +39,7 @@ PAGE_METHODS = frozenset({
     "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
     "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
     "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
-    "repair", "interrupt", "traces", "trace", "export_traces", "prices", "set_prices",
+    "repair", "interrupt", "traces", "trace", "export_traces", "prices", "set_prices", "compare",
     "machines", "switch_machine", "plan_load",
 })
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
@@ -52,7 +53,8 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
     return truth_fields(machine) or None
 
 
-class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin):
+class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
+          CompareMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):

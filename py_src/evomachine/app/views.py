@@ -101,6 +101,8 @@ def version_summary(metrics: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "llm_call_rate": _round(m.get("llm_call_rate")),
             "agreement": _round(m.get("agreement_rate")),
             "cost_per_execution": _round(performance.get("cost_per_execution"), 6),
+            "accuracy": _round(m.get("accuracy")),
+            "total_cost": _round(performance.get("total_cost"), 6),
             "code_version": m.get("code_version"),
         }
     return summary
