@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="run a machine over a data set and let its tasks evolve")
     add = evolve.add_argument
     add("machine", type=Path, help="the .machine file")
-    add("--data", type=Path, required=True, help="JSON Lines records for the Input node")
+    add("--data", type=Path, required=True,
+        help="records for the Input node: JSON Lines, a JSON array or CSV/TSV")
     add("--steps", type=int, default=1000, help="machine steps to run (default 1000)")
     add("--store", help="persist and resume, e.g. sqlite:run.db or memory")
     add("--fresh", action="store_true", help="ignore a saved run in --store")
@@ -69,26 +70,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """JSON Lines records; a bad line is reported with its number."""
+def read_records(path: Path, err: TextIO | None = None) -> list[dict[str, Any]]:
+    """The records of a data file, read as the page reads it (:mod:`evomachine.datafile`):
+    JSON Lines, a JSON array or CSV/TSV, in UTF-8, UTF-16 or (with a notice on ``err``)
+    Latin-1; a bad line or ragged row is reported with its number."""
+    from evomachine.datafile import DataError, read_data
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
     except OSError as error:
         raise CLIError(f"cannot read data file {path}: {error.strerror}") from None
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CLIError(f"{path}:{number}: not JSON: {error.msg}") from None
-        if not isinstance(record, dict):
-            raise CLIError(f"{path}:{number}: a record must be a JSON object")
-        records.append(record)
-    if not records:
-        raise CLIError(f"{path} holds no records")
-    return records
+    try:
+        data = read_data(raw, path.name)
+    except DataError as error:
+        raise CLIError(f"{path}: {error}") from None
+    if data.notice and err is not None:
+        print(f"note: {path}: {data.notice}", file=err)
+    return data.records
 
 
 def load_machine(path: Path) -> Any:
@@ -110,7 +108,7 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.steps < 0:
         raise CLIError("--steps must be >= 0")
     machine = load_machine(args.machine)
-    records = read_records(args.data)
+    records = read_records(args.data, err)
     llm = make_llm(args, machine, records)
     storage = open_storage(args.store)
     executor = None

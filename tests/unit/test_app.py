@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from evomachine.app import Lab
-from evomachine.app.data import DataError, parse_records
 from evomachine.app.series import TaskSeries
+from evomachine.datafile import DataError, parse_records
 from evomachine.storage import MemoryStorage
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -78,7 +78,8 @@ def test_input_errors_are_reported_without_tracebacks(files, capsys):
     machine, data, tmp = files
     bad = tmp / "bad.jsonl"
     bad.write_text('{"text": "a", "label": "tech"}\nnot json\n', encoding="utf-8")
-    assert run(["evolve", str(machine), "--data", str(bad)])[2].startswith(f"{bad}:2: not JSON")
+    assert run(["evolve", str(machine), "--data", str(bad)])[2].startswith(
+        f"{bad}: line 2: not valid JSON")
     broken = tmp / "broken.machine"
     broken.write_text('machine "x"\nTask t {', encoding="utf-8")
     assert str(broken) in run(["evolve", str(broken), "--data", str(data)])[2]
@@ -87,3 +88,25 @@ def test_input_errors_are_reported_without_tracebacks(files, capsys):
     assert "ground_truth" in run(["evolve", str(no_truth), "--data", str(data)])[2]
     assert cli.main(["evolve", str(tmp / "missing.machine"), "--data", str(data)]) == 2
     assert "cannot read machine file" in capsys.readouterr().err
+
+
+def test_the_cli_reads_data_files_as_the_page_does(files):
+    """CSV, Latin-1 and ragged rows: the same reader as the page (evomachine.datafile)."""
+    from evomachine.datafile import read_data
+
+    machine, data, tmp = files
+    rows = [json.loads(line) for line in data.read_text().splitlines()[:40]]
+    latin = tmp / "tickets.csv"
+    latin.write_bytes(("text,label\n" + "".join(
+        f"\"{r['text']} café\",{r['label']}\n" for r in rows)).encode("latin-1"))
+    code, _out, err = run(["evolve", str(machine), "--data", str(latin), "--steps", "20",
+                          "--quiet"])
+    assert code == 0, err
+    assert f"note: {latin}: this file is not UTF-8" in err and "Windows-1252" in err
+    assert cli.read_records(latin) == read_data(latin.read_bytes(), latin.name).records
+    assert cli.read_records(latin)[0]["text"].endswith(" café")
+    ragged = tmp / "ragged.csv"
+    ragged.write_text("text,label\na,tech\nb\n", encoding="utf-8")
+    error = run(["evolve", str(machine), "--data", str(ragged)])[2]
+    assert error == (f"{ragged}: 1 row does not have the header's 2 columns: line 3: 1 value; "
+                     "quote values that contain ','")

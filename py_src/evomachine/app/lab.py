@@ -23,7 +23,6 @@ import secrets
 from typing import Any
 
 from evomachine.app.compare import CompareMixin
-from evomachine.app.data import DataError, describe_records, parse_records
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
 from evomachine.app.machines import MachinesMixin, workspace_key
@@ -33,6 +32,7 @@ from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
 from evomachine.app.traces import TraceMixin
 from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
+from evomachine.datafile import DataError, DataFile, describe_records, read_data
 from evomachine.storage import keys
 
 PAGE_METHODS = frozenset({
@@ -42,6 +42,7 @@ PAGE_METHODS = frozenset({
     "repair", "interrupt", "traces", "trace", "export_traces", "prices", "set_prices", "compare",
     "machines", "switch_machine", "plan_load",
 })
+BYTES_METHODS = frozenset({"load_data_file"})  # through call_bytes: a file's bytes come first
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
 
@@ -82,17 +83,19 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
 
     # --- the page's one door -------------------------------------------------------
 
-    async def call(self, method: str, args_json: str = "[]") -> str:
+    async def call(self, method: str, args_json: str = "[]", _raw: bytes | None = None) -> str:
         """Call ``method`` with JSON ``args``; ``{ok, value}`` or ``{ok: false, error, kind}``.
 
         Expected failures (bad DSL, data, settings, unknown version) come back
         as ``kind: "user"`` with a message meant for the user; anything else is
         ``kind: "internal"`` with the exception type.
         """
-        if method not in PAGE_METHODS:
+        if method not in (BYTES_METHODS if _raw is not None else PAGE_METHODS):
             return dumps({"ok": False, "kind": "user", "error": f"unknown lab method {method!r}"})
         try:
             args = json.loads(args_json) if args_json else []
+            if _raw is not None:
+                args[0] = _raw
             value = await getattr(self, method)(*args)
         except (LabError, LLMConfigError) as error:
             return dumps({"ok": False, "kind": "user", "error": str(error)})
@@ -100,6 +103,18 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             return dumps({"ok": False, "kind": "internal",
                           "error": f"{type(error).__name__}: {error}"})
         return '{"ok": true, "value": ' + value + "}"
+
+    async def call_bytes(self, method: str, args_json: str, data: Any) -> str:
+        """:meth:`call` for a method whose first argument is a file's bytes (``BYTES_METHODS``).
+
+        ``data`` is ``bytes`` or, from the engine Worker, a JS ``Uint8Array`` (its
+        ``to_bytes()`` copies it), so a file crosses as bytes, not as JSON text.
+        """
+        if method not in BYTES_METHODS:
+            return dumps({"ok": False, "kind": "user", "error": f"unknown lab method {method!r}"})
+        raw = data if isinstance(data, bytes) else bytes(data.to_bytes())
+        args = json.loads(args_json) if args_json else []
+        return await self.call(method, json.dumps([{"bytes": len(raw)}, *args]), raw)
 
     # --- opening ------------------------------------------------------------------
 
@@ -269,25 +284,29 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             return dumps({"ok": False, "errors": error.to_dicts(), "names": dsl_names(None)})
         return dumps({"ok": True, "errors": [], "names": dsl_names(machine)})
 
-    async def load(self, dsl: str, data: str | None = None, data_name: str | None = None,
-                   example: str | None = None) -> str:
+    async def load(self, dsl: str, data: str | DataFile | None = None,
+                   data_name: str | None = None, example: str | None = None) -> str:
         """Load a machine (and a data set, JSONL/CSV/JSON-array text) and start it fresh.
 
         Without ``data`` the current data set is kept. Returns :meth:`state`.
         """
         machine = self._parse(dsl)
         records = self.records
-        if data is not None:
+        read: dict[str, Any] = {}
+        if isinstance(data, str):
             try:
-                records = parse_records(data, filename=data_name or "")
+                data = read_data(data, data_name or "")
             except DataError as error:
                 raise LabError(f"cannot read the data set: {error}") from None
+        if data is not None:
+            records = data.records
+            read = {"encoding": data.encoding, "notice": data.notice}
         from evomachine.executor import slugify
 
         await self.stash_for(slugify(machine.title))  # another machine loaded now stays stored
         self.records = records
         described = describe_records(records) if records else {"count": 0, "fields": []}
-        self.dataset = {"name": data_name or self.dataset.get("name"), **described}
+        self.dataset = {"name": data_name or self.dataset.get("name"), **described, **read}
         self.dsl, self.example = dsl, example
         self.series, self.last_run_at = SeriesBook(), None
         self.executor = self._new_executor(machine, self._client(self.llm_config, machine))
@@ -299,6 +318,17 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         if self.executor is None:
             raise LabError("load a machine before its data: pick an example or paste DSL first")
         return await self.load(self.dsl, text, name, self.example)
+
+    async def load_data_file(self, raw: bytes, name: str = "") -> str:
+        """:meth:`load_data` from a file's bytes: the encoding is found as the CLI finds it
+        (:func:`evomachine.datafile.read_data`); one not UTF-8 comes with a notice."""
+        if self.executor is None:
+            raise LabError("load a machine before its data: pick an example or paste DSL first")
+        try:
+            data = read_data(raw, name)
+        except DataError as error:
+            raise LabError(f"cannot read {name or 'the data set'}: {error}") from None
+        return await self.load(self.dsl, data, name, self.example)
 
     async def set_llm(self, config_json: str) -> str:
         """Use the LLM the settings describe; the key is used, never stored here.

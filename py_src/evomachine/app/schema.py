@@ -82,6 +82,8 @@ class DatasetInfo(_Closed):
     name: str | None = None
     count: Count = 0
     fields: list[str] = Field(default_factory=list)
+    encoding: str | None = None  # how the file's bytes were read (evomachine.datafile)
+    notice: str | None = None  # said to the user: the file was not UTF-8
 
 
 class SeriesChange(_Open):
