@@ -31,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py_src"))
 
+from _corpus_paths import PATHS  # noqa: E402
+
 from evomachine.sandbox import InProcessHost, ProcessHost, SandboxError  # noqa: E402
 
 SMALL = '''
@@ -171,93 +173,6 @@ async def through_executor(calls: int) -> None:
         await host.close()
 
 
-TRIAGE = """machine "Ticket triage"
-Input ticket { ground_truth: "label"; }
-Task route { prompt: "Route: {{ input.text }}"; output<"billing" | "tech" | "sales">; }
-State billing; State tech; State sales;
-ticket -> route; route -billing-> billing; route -tech-> tech; route -sales-> sales;
-billing -> ticket; tech -> ticket; sales -> ticket;
-"""
-MAPPING = {"invoice": "billing", "crash": "tech", "seats": "sales"}
-SCHEMA = {"enum": ["billing", "tech", "sales"]}
-
-
-class Coder:
-    """An LLM whose code is the red-team module; task answers come from ``MAPPING``."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-
-    async def complete(self, request: Any) -> Any:
-        from evomachine.llm.base import LLMResponse
-
-        if request.purpose == "codegen":
-            return LLMResponse(text=f"```python\n{self.code}\n```", model="coder")
-        return LLMResponse(text=MAPPING[request.input["text"]])
-
-
-def triage_records(n: int) -> list[dict[str, str]]:
-    texts = list(MAPPING)
-    return [{"text": texts[i % 3], "label": MAPPING[texts[i % 3]]} for i in range(n)]
-
-
-async def direct(host: Any, path: Path) -> str:
-    """Load the module and ask it (three times for the ones that accumulate)."""
-    found: list[str] = []
-    try:
-        module = await host.load(path.read_text(), path.name)
-        for _ in range(3 if path.stem[:3] in ("h21", "h37") else 1):
-            try:
-                found.append(repr((await module.execute({"text": "hello"}, {}))["output"]))
-            except SandboxError as error:
-                found.append(describe(error))
-    except SandboxError as error:
-        found.append("load: " + describe(error))
-    return "; ".join(found)
-
-
-async def pattern(host: Any, path: Path) -> str:
-    """Import the module as a pattern into a running executor, then run 30 more steps."""
-    from evomachine import EvolutionaryExecutor, Pattern, PatternLibrary, parse_machine
-    from evomachine.storage import MemoryStorage
-
-    storage = MemoryStorage()
-    ex = EvolutionaryExecutor(parse_machine(TRIAGE), {}, storage, llm=Coder(""),
-                              inputs=triage_records(400), memo=False, auto_evolve=False,
-                              sandbox=host)
-    await ex.run(max_steps=60)
-    library = PatternLibrary(storage)
-    await library.save_pattern(Pattern(name="planted", code=path.read_text(), stage="code_only",
-                                       output_schema=SCHEMA))
-    try:
-        result = await library.import_pattern(ex, "planted", "route")
-        outcome = f"installed at {result['installed_stage']}"
-    except SandboxError as error:
-        outcome = "refused: " + describe(error)
-    steps = await ex.run(max_steps=30)
-    fine = len(steps) == 30 and all(step.error is None for step in steps)
-    return outcome + ("; executor runs on" if fine else "; EXECUTOR STOPPED")
-
-
-async def llm_written(host: Any, path: Path) -> str:
-    """The module's ``solve`` as code the LLM wrote, measured by synthesis on 40 records."""
-    from evomachine.evolution.synthesis import SynthesisError, TaskSpec, synthesize
-    from evomachine.history import ExecutionRecord
-
-    code = path.read_text().split("# ---- contract adapter")[0]
-    rows = [ExecutionRecord(task="route", input={"text": row["text"]}, output=row["label"],
-                            llm_output=row["label"], seq=index + 1)
-            for index, row in enumerate(triage_records(40))]
-    spec = TaskSpec(name="route", prompt="Route: {{ input.text }}", output_schema=SCHEMA)
-    try:
-        result = await synthesize(spec, rows, Coder(code), host=host,
-                                  synthesizers=["exact_lookup", "llm_code"])
-    except SynthesisError as error:
-        return f"synthesis refused: {str(error)[:60]}"
-    return f"winner {result.synthesizer}"
-
-
-PATHS = {"direct": direct, "pattern import": pattern, "LLM-written": llm_written}
 
 
 async def corpus(deadline: float, paths: list[str]) -> None:
@@ -278,9 +193,7 @@ async def corpus(deadline: float, paths: list[str]) -> None:
     for path in sorted(folder.glob("*.py")):
         for name in paths:
             host = ProcessHost(deadline=deadline)
-            started = time.perf_counter()
-            outcome = await PATHS[name](host, path)
-            wall = time.perf_counter() - started
+            outcome, wall = await PATHS[name](host, path.stem, path.read_text())
             peak = host.max_rss_kb()
             kills = host.restarts - 1 if host.restarts else 0
             await host.close()
@@ -293,12 +206,6 @@ async def corpus(deadline: float, paths: list[str]) -> None:
     print("\nslowest per path (s): " + ", ".join(f"{k} {v:.2f}" for k, v in worst.items()))
     print(f"not contained within 2 s / 512 MB: {failures}; "
           f"corpus total {time.perf_counter() - total:.1f} s")
-
-
-def describe(error: SandboxError) -> str:
-    cause = getattr(error, "cause", None)
-    kind = type(error).__name__ + (f"({cause})" if cause else "")
-    return f"{kind}: {error.reason[:60]}"
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 from _harness import ROOT, chromium, served_dist, table
 
@@ -53,7 +54,8 @@ ASK = """async ([code, calls]) => {
 }"""
 
 
-SPEED_JS = """async ([code, data, machine]) => {
+BOOT_JS = """async () => {
+  if (self.__benchPy) return true;
   const base = new URL("../", self.location.href);
   const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
   const py = await loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
@@ -61,8 +63,12 @@ SPEED_JS = """async ([code, data, machine]) => {
   const urls = manifest.wheels.filter((w) => w.group === "engine")
     .map((w) => new URL(`wheels/${w.file}`, base).href);
   await py.loadPackage(urls, { messageCallback: () => {}, checkIntegrity: false });
-  py.globals.set("DATA", data);
-  py.globals.set("MACHINE", machine);
+  self.__benchPy = py;
+  return true;
+}"""
+RUN_JS = """async ([code, names]) => {
+  const py = self.__benchPy;
+  for (const [name, value] of Object.entries(names)) py.globals.set(name, value);
   return await py.runPythonAsync(code);
 }"""
 
@@ -113,13 +119,59 @@ await measure(CALLS)
 def speed(worker: object, calls: int) -> None:
     folder = ROOT / "examples" / "ticket-triage"
     code = SPEED_PY.replace("CALLS", str(int(calls)))
-    found = json.loads(worker.evaluate(SPEED_JS, [code, (folder / "data.jsonl").read_text(),
-                                                  (folder / "ticket-triage.machine").read_text()]))
+    worker.evaluate(BOOT_JS)
+    found = json.loads(worker.evaluate(RUN_JS, [code, {
+        "DATA": (folder / "data.jsonl").read_text(),
+        "MACHINE": (folder / "ticket-triage.machine").read_text()}]))
     print(f"\nexecute_task() per code answer in the engine Worker, microseconds, ticket-triage "
           f"in code_only, {calls} calls (median of batch means; fastest, slowest batch)\n")
     print(table(["host", "synthesizer", "median", "fastest", "slowest", "module.execute alone"],
                 [[name, synth, f"{median:.0f}", f"{low:.0f}", f"{high:.0f}", f"{alone:.0f}"]
                  for name, synth, median, low, high, alone in found]))
+
+
+PATHS_PY = """
+import json, time
+from evomachine._compat import js_global
+from evomachine.sandbox.worker_host import WorkerHost, browser_bridge
+
+exec(PATHS_SOURCE, globals())
+
+async def run_paths(cases, names):
+    manager = js_global("evomachineSandbox")
+    rows = []
+    for name, text in cases:
+        for path in names:
+            before = json.loads(manager.describe())["restarts"]
+            started = time.perf_counter()
+            try:
+                outcome, wall = await PATHS[path](WorkerHost(browser_bridge()), name, text)
+            except Exception as error:
+                outcome = f"HOST FAILED: {type(error).__name__}: {error}"[:200]
+                wall = time.perf_counter() - started
+            kills = json.loads(manager.describe())["restarts"] - before
+            rows.append([name, path, wall, kills, outcome])
+    return json.dumps(rows)
+
+await run_paths(json.loads(CASES), json.loads(NAMES))
+"""
+
+
+def paths_corpus(worker: object, paths: list[Path], names: list[str]) -> None:
+    worker.evaluate(BOOT_JS)
+    cases = [[path.stem, path.read_text()] for path in paths]
+    rows = json.loads(worker.evaluate(RUN_JS, [PATHS_PY, {
+        "PATHS_SOURCE": (ROOT / "bench" / "_corpus_paths.py").read_text(),
+        "CASES": json.dumps(cases), "NAMES": json.dumps(names)}]))
+    print("\nred-team corpus through each loading path, code in the sandbox Worker "
+          "(deadline 1 s per input; \"kills\" = Worker restarts)\n")
+    shown, failures = [], 0
+    for name, path, wall, kills, outcome in rows:
+        ok = wall <= 2.0 and "FAILED" not in outcome and "STOPPED" not in outcome
+        failures += not ok
+        shown.append([name, path, f"{wall:.2f}", str(kills), "yes" if ok else "NO", outcome[:90]])
+    print(table(["module", "path", "wall s", "kills", "within 2 s", "outcome"], shown))
+    print(f"\nnot within 2 s (or the host failed): {failures} of {len(rows)}")
 
 
 def outcome(found: dict) -> str:
@@ -141,6 +193,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000, help="code answers to time")
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--paths", nargs="*", default=["direct", "pattern import", "LLM-written"],
+                        help="loading paths to run the corpus through in the engine's Pyodide "
+                             "(none: only the manager-level direct run)")
     args = parser.parse_args()
     paths = sorted(CORPUS.glob("*.py"))
     if args.only:
@@ -155,6 +210,8 @@ def main() -> None:
         worker = next(w for w in page.workers if w.url.endswith("/web/engine-worker.mjs"))
         if not args.no_speed:
             speed(worker, args.calls)
+        if not args.no_corpus and args.paths:
+            paths_corpus(worker, paths, args.paths)
         for path in paths if not args.no_corpus else []:
             calls = 3 if path.stem[:3] in ("h21", "h37") else 1
             found = worker.evaluate(ASK, [path.read_text(), calls])
@@ -166,7 +223,7 @@ def main() -> None:
     if args.no_corpus:
         return
     print(f"\nred-team corpus through the sandbox Worker in Chromium ({len(paths)} modules, "
-          f"deadline 2 s per call)\n")
+          f"deadline 1 s per call)\n")
     print(table(["module", "boot s", "wall s", "outcome", "engine answers after",
                  "Worker restarts so far"], rows))
     print(f"\ntotal {time.perf_counter() - total:.1f} s")

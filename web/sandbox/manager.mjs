@@ -37,6 +37,7 @@ export class SandboxManager {
 
   async load(key, code, filename, budget) {
     this.sources.set(String(key), { code: String(code), filename: String(filename), budget: String(budget || "") });
+    this.loaded.delete(String(key));  // a key loaded again gets its new source, never the old one
     const text = await this.ensureLoaded(String(key));
     if (!JSON.parse(text).ok) this.sources.delete(String(key));
     return text;

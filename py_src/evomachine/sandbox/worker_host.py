@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import secrets
 from typing import Any
 
 from .._compat import js_global
@@ -58,17 +59,20 @@ def _parse(text: Any, filename: str) -> Any:
         return None
 
 
+_KEYS = itertools.count(1)
+_PREFIX = secrets.token_hex(4)  # two Pyodides (or hosts) sharing one manager never share a key
+
+
 class WorkerHost:
     """Loads generated modules into the sandbox Worker through the page's manager."""
 
     def __init__(self, bridge: Any) -> None:
         self._bridge = bridge
-        self._keys = itertools.count(1)
 
     async def load(self, code: str, filename: str, budget: Budget | None = None) -> WorkerModule:
         if not isinstance(code, str):
             raise GeneratedCodeError("generated code must be a str", filename=filename)
-        key = str(next(self._keys))
+        key = f"{_PREFIX}-{next(_KEYS)}"
         limits = json.dumps(dataclasses.asdict(budget)) if budget is not None else ""
         reply = _parse(await self._bridge.load(key, code, filename, limits), filename)
         if not isinstance(reply, dict) or reply.get("ok") is not True:
