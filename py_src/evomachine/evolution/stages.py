@@ -81,6 +81,9 @@ async def run_code(module: Any, input: Any, context: dict[str, Any],
     return outcome
 
 
+_NUMBERS = (int, float)
+
+
 def checked_result(result: Any, schema: dict[str, Any] | None) -> CodeOutcome:
     """What one result of generated code (a dict, or the exception it raised) means."""
     if isinstance(result, Exception):
@@ -88,8 +91,9 @@ def checked_result(result: Any, schema: dict[str, Any] | None) -> CodeOutcome:
     if not isinstance(result, dict) or "output" not in result:
         return CodeOutcome(error=f"code returned {type(result).__name__}, not a dict with 'output'")
     confidence = result.get("confidence", 0.0)
-    if (isinstance(confidence, bool) or not isinstance(confidence, int | float)
-            or not math.isfinite(confidence)):
+    not_number = type(confidence) is not float and (
+        isinstance(confidence, bool) or not isinstance(confidence, _NUMBERS))
+    if not_number or not math.isfinite(confidence):
         return CodeOutcome(error=f"code returned confidence {confidence!r}, not a number")
     output = result["output"]
     problem = output_problem(output, schema)
