@@ -7,6 +7,7 @@
 //   open(options)            import evomachine.app and open the Lab (storage, remembered key);
 //                            resolves with {import_ms, open_ms}
 //   call(method, argsJson)   the Lab's one door, Lab.call -> its JSON reply text, unparsed
+//   callBytes(method, argsJson, bytes)   Lab.call_bytes: a file's bytes (a Uint8Array) first
 //   interrupt()              answered at once, even while a call runs: asks the chunk now
 //                            running to stop after its current step (the page's Pause)
 // Python's `js` module here is this worker's global scope: IndexedDB is there, localStorage is
@@ -76,6 +77,16 @@ peer.handle("call", async (method, argsJson) => {
   active = method;
   try {
     return await lab.call(method, argsJson);
+  } finally {
+    active = null;
+  }
+});
+
+peer.handle("callBytes", async (method, argsJson, bytes) => {
+  if (!lab) throw new Error("the lab is not open");
+  active = method;
+  try {
+    return await lab.call_bytes(method, argsJson, bytes); // Python reads it with to_bytes()
   } finally {
     active = null;
   }

@@ -52,6 +52,8 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "llm-price-in": ("#llm-price-in", "test_simulated_llm_fields_and_use_these_settings"),
     "llm-price-out": ("#llm-price-out", "test_simulated_llm_fields_and_use_these_settings"),
     "apply-llm": ("#apply-llm", "test_simulated_llm_fields_and_use_these_settings"),
+    "llm-concurrency": ("#llm-concurrency", "test_simulated_llm_fields_and_use_these_settings"),
+    "llm-wait": ("#llm-wait", "test_simulated_llm_fields_and_use_these_settings"),
     "llm-base-url": ("#llm-base-url", "test_http_provider_fields_and_use_these_settings"),
     "llm-model": ("#llm-model", "test_http_provider_fields_and_use_these_settings"),
     "llm-key": ("#llm-key", "test_http_provider_fields_and_use_these_settings"),
@@ -246,6 +248,14 @@ def test_simulated_llm_fields_and_use_these_settings(lab):
     llm = state(lab)["llm"]
     assert (llm["accuracy"], llm["latency_ms"], llm["price_in"], llm["price_out"]) == \
         (0.9, 120, 2.5, 11)
+    lab.fill("#llm-concurrency", "4")
+    lab.check("#llm-wait")
+    lab.click("#apply-llm")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.llm.wait === true)")
+    assert state(lab)["llm"]["concurrency"] == 4
+    lab.uncheck("#llm-wait")  # (the later runs need not sleep the simulated latency)
+    lab.click("#apply-llm")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.llm.wait === false)")
 
 
 def test_http_provider_fields_and_use_these_settings(lab):

@@ -140,8 +140,12 @@ export class LabBridge extends EventTarget {
   }
 
   async raw(method, ...args) {
-    const text = await this.lab.call(method, JSON.stringify(args));
-    const reply = JSON.parse(text);
+    return this.reply(this.lab.call(method, JSON.stringify(args)), method);
+  }
+
+  /** The value of a Lab reply (its JSON text, awaited), or its error as a LabError. */
+  async reply(pending, method) {
+    const reply = JSON.parse(await pending);
     if (!reply.ok) {
       if (reply.kind !== "user") console.error(`lab.${method} failed:`, reply.error);
       throw new LabError(reply.error, reply.kind);
@@ -202,6 +206,17 @@ export class LabBridge extends EventTarget {
   async loadData(text, filename) {
     await this.pause();
     return this.mutate("data", "load_data", text, filename);
+  }
+
+  /** A data file's bytes (a Uint8Array or ArrayBuffer): the engine finds the encoding. */
+  async loadDataFile(data, filename = "") {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    await this.pause();
+    const result = this.shared(async () => this.changed(
+      await this.exclusive(() => this.reply(this.lab.callBytes("load_data_file", JSON.stringify([filename]), bytes), "load_data_file")),
+      "data"));
+    this.writes = result.then(() => {}, () => {});
+    return result;
   }
 
   async check(dsl) {
@@ -419,7 +434,7 @@ export function publicApi(bridge) {
     "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
     "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
     "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
-    "machines", "planLoad", "switchMachine",
+    "machines", "planLoad", "switchMachine", "loadDataFile",
     "traces", "trace", "exportTraces", "prices", "setPrices", "compare",
   ];
   const api = {};

@@ -51,6 +51,10 @@ export class EngineClient {
   /** The Lab's one door: the reply text {ok, value | error, kind}. */
   call(method, argsJson) { return this.peer.request("call", method, argsJson); }
 
+  /** The Lab's door for a method taking a file's bytes first (Lab.call_bytes): the bytes cross
+   * as a typed array, not as JSON text. */
+  callBytes(method, argsJson, bytes) { return this.peer.request("callBytes", method, argsJson, bytes); }
+
   /** Ask the chunk running now to stop after its current step; resolves true when one was asked. */
   interrupt() { return this.peer.request("interrupt"); }
 

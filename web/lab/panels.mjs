@@ -119,6 +119,11 @@ export class VersionsPanel {
     });
   }
 
+  /** Forget the comparison shown (another machine, or a reset: its versions are gone). */
+  clear() {
+    $("diff-view").replaceChildren();
+  }
+
   render(state) {
     const versions = state.versions || [];
     this.byId = new Map(versions.map((v) => [v.id, v]));

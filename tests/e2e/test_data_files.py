@@ -1,0 +1,112 @@
+"""Data files through the page's file control: encodings, ragged rows, the run bar, Reset.
+
+The bytes go to the engine Worker and are read there by evomachine.datafile, the same code the
+CLI uses (tests/unit/test_datafile.py holds the reading itself)."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from conftest import guard_requests
+
+pytestmark = pytest.mark.e2e
+
+READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
+CSV = "text,label\nfacture erronée,billing\nl'appli plante,tech\ncombien coûte,sales\n"
+
+
+def state(page) -> dict:
+    return page.evaluate("window.evomachine.state()")
+
+
+@pytest.fixture(scope="module")
+def lab(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    log = guard_requests(context)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url)
+    page.wait_for_function(READY, timeout=120_000)
+    page.evaluate("window.evomachine.reset()")
+    page.select_option("#example-select", "ticket-triage")
+    page.click("#load-example")
+    page.wait_for_selector(".task-card[data-task='route']")
+    yield page
+    context.close()
+    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
+    assert errors == [], errors
+
+
+def pick(page, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.click("#data-file")
+    chooser.value.set_files(str(path))
+
+
+def test_a_latin1_csv_is_read_with_a_visible_notice(lab, tmp_path: Path):
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(CSV.encode("latin-1"))
+    pick(lab, path)
+    lab.wait_for_function("document.getElementById('data-info').textContent.includes('3 records')")
+    notice = lab.inner_text("#data-info .data-notice")
+    assert "windows-1252" in notice and "not UTF-8 (byte 0xe9 on line 2)" in notice
+    assert lab.evaluate("getComputedStyle(document.querySelector('.data-notice')).display") \
+        != "none"
+    assert state(lab)["dataset"]["encoding"] == "windows-1252"
+
+
+def test_utf16_and_bom_files_read_without_a_notice(lab, tmp_path: Path):
+    for name, raw in (("u16.csv", codecs.BOM_UTF16_LE + CSV.encode("utf-16-le")),
+                      ("bom.csv", codecs.BOM_UTF8 + CSV.encode("utf-8"))):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        pick(lab, path)
+        lab.wait_for_function("(n) => window.evomachine.state().then((s) => s.dataset.name === n)",
+                              arg=name)
+        dataset = state(lab)["dataset"]
+        assert dataset["count"] == 3 and dataset["notice"] is None
+        assert dataset["fields"] == ["text", "label"]  # no BOM glued to the first column
+        assert lab.locator("#data-info .data-notice").count() == 0
+
+
+def test_ragged_rows_are_refused_with_their_lines(lab, tmp_path: Path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("text,label\na,billing\nb\nc,tech,extra\n", encoding="utf-8")
+    pick(lab, path)
+    lab.wait_for_function("document.getElementById('toast').textContent.includes('ragged.csv')")
+    toast = lab.inner_text("#toast")
+    assert "2 rows do not have the header's 2 columns: line 3: 1 value; line 4: 3 values" in toast
+    assert state(lab)["dataset"]["name"] == "bom.csv"  # nothing changed
+
+
+def test_the_run_bar_shows_what_ran_and_reset_clears_the_last_run(lab):
+    lab.fill("#run-count", "300")
+    lab.click("#run-btn")
+    lab.wait_for_function("document.getElementById('run-status').textContent"
+                          ".startsWith('The data set is used up')")
+    ran = state(lab)["step_count"]
+    assert 0 < ran < 300
+    assert lab.get_attribute(".run-progress", "aria-valuenow") == str(round(ran / 3))
+    lab.click("#run-btn")  # nothing left to read: no step runs, and the bar says so
+    lab.wait_for_function("document.getElementById('run-status').textContent"
+                          ".startsWith('The data set is used up after 0 steps')")
+    assert lab.get_attribute(".run-progress", "aria-valuenow") == "0"
+    lab.fill("#version-label", "one")
+    lab.click("#save-version")
+    lab.wait_for_selector("#versions-body tr.head")
+    lab.fill("#version-label", "two")
+    lab.click("#save-version")
+    lab.wait_for_function("document.querySelectorAll('#versions-body tr').length === 2")
+    lab.click("#diff-btn")
+    lab.wait_for_function("document.getElementById('diff-view').childElementCount > 0")
+    lab.click("#reset-all")
+    lab.click("#reset-confirm")
+    lab.wait_for_function("window.evomachine.state().then((s) => !s.loaded)")
+    lab.wait_for_function("document.getElementById('run-status').textContent === 'Idle'")
+    assert lab.inner_text("#run-rate") == "—"
+    assert lab.get_attribute(".run-progress", "aria-valuenow") == "0"
+    assert lab.evaluate("document.getElementById('diff-view').childElementCount") == 0

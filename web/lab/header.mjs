@@ -1,0 +1,114 @@
+// The header's tools (Export, Import with its question about the file's LLM, the storage
+// indicator; Reset is wired by web/reset.mjs at boot) and the box naming damaged stored documents.
+
+import { ask } from "../dialog.mjs";
+import { fill, h } from "../dom.mjs";
+import { bytes, count } from "./format.mjs";
+import { download } from "./panels.mjs";
+
+const $ = (id) => document.getElementById(id);
+const BACKENDS = { indexeddb: "IndexedDB", localstorage: "localStorage", memory: "memory only", sqlite: "SQLite" };
+
+export class HeaderTools {
+  constructor({ bridge, notify }) {
+    this.bridge = bridge;
+    this.notify = notify;
+    $("topbar-tools").hidden = false;
+    $("export-all").addEventListener("click", () => this.exportAll());
+    $("import-file").addEventListener("change", () => this.importFile());
+  }
+
+  async exportAll() {
+    const text = await this.notify.guard(() => this.bridge.exportState());
+    if (!text) return;
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+    download(`evomachine-state-${stamp}.json`, text, "application/json");
+    this.notify.say(`Exported ${bytes(text.length)} of state (API keys are never included).`);
+  }
+
+  async importFile() {
+    const input = $("import-file");
+    const file = input.files[0];
+    input.value = "";
+    if (!file) return;
+    const text = await file.text();
+    // Checked whole first: a file that would be refused changes nothing and says why.
+    const summary = await this.notify.guard(() => this.bridge.inspectImport(text));
+    if (!summary) return;
+    const llm = await chooseImportedLLM(summary);
+    if (llm === null) { this.notify.say(`Import of ${file.name} cancelled; nothing was changed.`); return; }
+    const imported = await this.notify.guard(() => this.bridge.importState(text, { llm }));
+    if (imported) this.notify.say(`Imported ${file.name}.`);
+  }
+
+  async renderStorage() {
+    const info = await this.bridge.storage().catch(() => null);
+    if (!info) return;
+    const el = $("storage-indicator");
+    el.textContent = `${BACKENDS[info.backend] || info.backend} · ${bytes(info.bytes)}`;
+    el.title = `${info.chosen_because || ""}; ${count(info.entries)} entries`;
+    el.dataset.backend = info.backend;
+  }
+}
+
+/** The file's LLM endpoint is not the one in use: ask, showing both URLs. null = cancel. */
+async function chooseImportedLLM(summary) {
+  if (summary.same_endpoint || !summary.llm) return "keep";
+  const where = (llm) => (llm.provider === "simulated" ? "the simulated LLM (no requests leave this page)"
+    : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} at ${llm.endpoint_url || "(no URL)"}`);
+  const theirs = summary.llm;
+  const choices = [{ value: "keep", label: "Keep my LLM settings", kind: "primary", id: "import-keep" }];
+  if (theirs.provider === "simulated") {
+    choices.push({ value: "file", label: "Use the simulated LLM from the file", id: "import-file-llm" });
+  } else {
+    choices.push({ value: "file", label: `Use ${theirs.endpoint_url} without my API key`, id: "import-file-llm" });
+    if (summary.key_held) {
+      choices.push({ value: "file_with_key", label: `Send my API key to ${theirs.endpoint_url}`, kind: "danger", id: "import-file-llm-key" });
+    }
+  }
+  choices.push({ value: null, label: "Cancel import", id: "import-cancel" });
+  return ask({
+    title: "This file points the LLM somewhere else",
+    lines: [
+      `The file's settings send requests to: ${where(theirs)}${theirs.model ? `, model ${theirs.model}` : ""}.`,
+      `Your settings send them to: ${where(summary.current_llm)}.`,
+      "A file never receives your API key unless you choose to send it there.",
+    ],
+    choices,
+    cancelValue: null,
+  });
+}
+
+/** Stored documents the engine could not use: name them and offer to drop just those. */
+export class ProblemsBox {
+  constructor({ bridge, notify }) {
+    this.bridge = bridge;
+    this.notify = notify;
+  }
+
+  render(state) {
+    const problems = state.problems || [];
+    const box = $("problems");
+    const key = JSON.stringify(problems);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.hidden = !problems.length;
+    if (!problems.length) { box.replaceChildren(); return; }
+    const fixes = new Set(problems.map((p) => p.fix));
+    const consequence = fixes.has("session") ? "No machine will be loaded afterwards."
+      : fixes.has("run") ? "The machine will start again from its first step (its saved versions stay, so you can roll back to one)."
+        : "The machine stays loaded without records; load a data set again.";
+    fill(box,
+      h("h2", {}, "Some saved documents could not be used"),
+      h("ul", {}, problems.map((p) => h("li", {}, h("code", {}, p.document), `: ${p.problem}`))),
+      h("p", {}, `Dropping them deletes only the documents named above. ${consequence} ` +
+        "Everything else (versions, patterns) is kept. Reset, top right, deletes everything instead."),
+      h("button", { type: "button", id: "drop-damaged", class: "danger", on: { click: () => this.repair() } },
+        `Drop ${problems.length === 1 ? "this document" : "these documents"}`));
+  }
+
+  async repair() {
+    const repaired = await this.notify.guard(() => this.bridge.repair());
+    if (repaired) this.notify.say(repaired.problems.length ? "Some documents are still damaged." : "The damaged documents were dropped.");
+  }
+}

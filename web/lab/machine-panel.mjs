@@ -1,0 +1,175 @@
+// The Machine panel: the DSL editor (checked as you type, drafts kept across reloads), Load
+// machine, the examples, and the data file (read with a progress bar, its bytes decoded by the
+// engine as the CLI decodes them, a notice when it was not UTF-8).
+
+import { DRAFT } from "../storage-keys.mjs";
+import { fill, h } from "../dom.mjs";
+import { DslEditor, latestOnly } from "./editor.mjs";
+import { count } from "./format.mjs";
+import { confirmReplace } from "./machines.mjs";
+import { readFileBytes, showLimit, uploadProgress } from "./upload.mjs";
+
+const $ = (id) => document.getElementById(id);
+const DRAFT_LIMIT = 1_000_000;
+
+export class MachinePanel {
+  /** `page` is {bridge, notify, state()}: state() is the state the page shows now. */
+  constructor(page) {
+    this.page = page;
+    this.bridge = page.bridge;
+    this.notify = page.notify;
+    this.loadedDsl = null;
+    this.examples = [];
+    this.checkTimer = null;
+    this.checkLatest = latestOnly((text) => this.bridge.check(text));
+    this.editor = new DslEditor($("editor"), $("dsl-errors"), {
+      onChange: (text) => { this.scheduleCheck(text); this.saveDraft(text); },
+      onSubmit: () => this.applyDsl(),
+    });
+    $("apply-dsl").addEventListener("click", () => this.applyDsl());
+    $("example-select").addEventListener("change", () => this.exampleChanged());
+    $("load-example").addEventListener("click", () => this.loadExample());
+    showLimit($("data-file"));
+    $("data-file").addEventListener("change", () => this.loadDataFile());
+  }
+
+  async init() {
+    this.examples = await this.bridge.examples().catch(() => []);
+    $("example-select").replaceChildren(...this.examples.map((e) => new Option(e.title || e.name, e.name)));
+    this.describeExample();
+  }
+
+  get loaded() { return !!this.page.state()?.loaded; }
+
+  example(name = $("example-select").value) {
+    return this.examples.find((x) => x.name === name);
+  }
+
+  // --- the editor -------------------------------------------------------------------
+
+  scheduleCheck(text) {
+    clearTimeout(this.checkTimer);
+    this.checkTimer = setTimeout(async () => {
+      const result = await this.checkLatest(text).catch((e) => ({ ok: false, errors: [{ line: 0, column: 0, message: e.message }] }));
+      if (this.editor.value !== text) return;
+      this.editor.setErrors(result.errors, result);
+      const dirty = this.loaded && text !== this.loadedDsl;
+      $("dsl-status").textContent = result.ok
+        ? `No problems${dirty ? " · edited: press Load machine to use it" : ""}`
+        : `${result.errors.length} problem${result.errors.length === 1 ? "" : "s"}`;
+    }, 250);
+  }
+
+  // Unsaved edits survive a reload: {dsl, base} where base is the loaded text they started from.
+  // Up to DRAFT_LIMIT characters: localStorage holds a few MB, and saving a 7 MB paste would
+  // block the page for a third of a second, then fail anyway.
+  saveDraft(text) {
+    try {
+      if (text.length > DRAFT_LIMIT) localStorage.removeItem(DRAFT);
+      else localStorage.setItem(DRAFT, JSON.stringify({ dsl: text, base: this.loadedDsl }));
+    } catch { /* ignore */ }
+  }
+
+  loadDraft() {
+    try { return JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch { return null; }
+  }
+
+  async applyDsl() {
+    const text = this.editor.value;
+    const result = await this.checkLatest(text);
+    this.editor.setErrors(result.errors, result);
+    if (!result.ok) { this.notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
+    if (this.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, text, "Loading this machine")))) return;
+    const loaded = await this.notify.guard(() => this.bridge.load(text));
+    if (loaded) this.notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
+  }
+
+  // --- examples ---------------------------------------------------------------------
+
+  describeExample() {
+    const e = this.example();
+    $("example-description").textContent = e ? `${e.description} (${count(e.records)} records)` : "";
+  }
+
+  async exampleChanged() {
+    this.describeExample();
+    const e = this.example();
+    if (!this.loaded && e) this.editor.value = await this.bridge.fetchText(e.machine);
+  }
+
+  async loadExample() {
+    const name = $("example-select").value;
+    const e = this.example(name);
+    if (this.loaded && e) {
+      const go = await this.notify.guard(async () => confirmReplace(this.bridge, await this.bridge.fetchText(e.machine), `Loading the example ${name}`));
+      if (!go) return;
+    }
+    const loaded = await this.notify.guard(() => this.bridge.loadExample(name));
+    if (loaded) this.notify.say(`Loaded example ${name}: ${count(loaded.dataset.count)} records. Press Run.`);
+  }
+
+  // --- data ---------------------------------------------------------------------------
+
+  async loadDataFile() {
+    const input = $("data-file");
+    const file = input.files[0];
+    if (!file) return;
+    const progress = uploadProgress(input, `Reading ${file.name}`);
+    let raw = null;
+    try {
+      raw = await this.notify.guard(() => readFileBytes(file, { onProgress: progress.update }));
+    } finally {
+      progress.remove();
+      input.value = "";
+    }
+    if (raw === null) return;
+    const state = this.page.state();
+    if (state?.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, state.dsl, `Loading ${file.name}`)))) return;
+    const loaded = await this.notify.guard(() => this.bridge.loadDataFile(raw, file.name));
+    if (!loaded) return;
+    const { notice } = loaded.dataset;
+    this.notify.say(`Loaded ${count(loaded.dataset.count)} records from ${file.name}; the machine starts again.` +
+      `${notice ? ` Note: ${notice}.` : ""}`, notice ? "warning" : "info");
+  }
+
+  // --- rendering ----------------------------------------------------------------------
+
+  /** The editor follows the loaded machine; `first` is the first render after boot. */
+  render(state, first) {
+    if (state.loaded && state.dsl !== this.loadedDsl) {
+      this.loadedDsl = state.dsl;
+      // Unsaved edits come back only on the first render after boot; loading anything replaces them.
+      const draft = first ? this.loadDraft() : null;
+      if (!first) { try { localStorage.removeItem(DRAFT); } catch { /* ignore */ } }
+      if (draft && draft.base === state.dsl && draft.dsl !== state.dsl) {
+        this.editor.value = draft.dsl;
+        this.scheduleCheck(draft.dsl);
+      } else {
+        this.editor.value = state.dsl;
+        $("dsl-status").textContent = "No problems";
+      }
+      if (state.example) { $("example-select").value = state.example; this.describeExample(); }
+    }
+    if (!state.loaded) this.loadedDsl = null;
+    const d = state.dataset;
+    fill($("data-info"), d.count
+      ? `${d.name || "data"}: ${count(d.count)} records (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
+      : "No data loaded.",
+    d.count && d.notice ? h("strong", { class: "data-notice" }, ` Read as ${d.encoding}: ${d.notice}.`) : null);
+  }
+
+  /** Nothing loaded after boot: the draft, else the selected example's text, in the editor. */
+  async showStart() {
+    const draft = this.loadDraft();
+    const e = this.example();
+    if (draft && draft.dsl) { this.editor.value = draft.dsl; this.scheduleCheck(draft.dsl); }
+    else if (e) this.editor.value = await this.bridge.fetchText(e.machine).catch(() => "");
+  }
+
+  /** After Reset: the selected example's text, nothing remembered as loaded. */
+  async reset() {
+    this.loadedDsl = null;
+    const e = this.example();
+    this.editor.value = e ? await this.bridge.fetchText(e.machine).catch(() => "") : "";
+  }
+}
