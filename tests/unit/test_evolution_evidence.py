@@ -66,6 +66,28 @@ def test_change_detector_is_quiet_within_the_budget_and_fast_after_a_change():
     assert 2000 <= detector.started_at <= seq
 
 
+def test_memo_audits_weigh_against_half_the_budget():
+    """An exact memo answer should never disagree: 16% disagreeing memo audits (a change whose
+    stale entries are being overruled) alarm within 150 audits on every seed, sooner than the
+    same outcomes weighed as code audits (within reach of the code's in-control rate); a
+    quiet memo never alarms."""
+    def first_alarm(outcomes: list[bool], strict: bool) -> int:
+        detector = ChangeDetector(0.1, 4.0)
+        return next((seq for seq, bad in enumerate(outcomes)
+                     if detector.observe(bad, seq, strict=strict)), len(outcomes))
+
+    strict_times, lenient_times = [], []
+    for seed in range(10):
+        rng = random.Random(seed)
+        outcomes = [rng.random() < 0.16 for _ in range(300)]
+        strict_times.append(first_alarm(outcomes, True))
+        lenient_times.append(first_alarm(outcomes, False))
+    assert max(strict_times) < 150
+    assert sum(strict_times) < sum(lenient_times)
+    rng = random.Random(11)
+    assert first_alarm([rng.random() < 0.005 for _ in range(3000)], True) == 3000
+
+
 def test_memo_exact_and_normalised_repeats_and_forgetting():
     memo = AnswerMemo()
     memo.remember({"text": "Refund, please!"}, "billing", 1)

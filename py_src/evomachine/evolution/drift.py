@@ -8,6 +8,13 @@ the budget keep the sum near zero, and a change that makes a quarter of the
 traffic disagree raises it by about 0.15 an audit, so it is caught within a
 few dozen audits. The position where the sum last left zero estimates when
 the change began: answers learnt before it are dropped.
+
+An audit of an exact memo answer re-asks the very question the LLM answered
+before: only a change (or the LLM's own inconsistency) makes it disagree. It is
+weighed against half the budget (``strict``): a disagreeing audit overrules
+its memo entry at once, so once a change starts the stale entries thin out
+and the memo's disagreement falls well below the code's in-control rate
+before the change is caught.
 """
 
 from __future__ import annotations
@@ -21,25 +28,35 @@ def alternative(p0: float) -> float:
     return min(0.5, max(3 * p0, p0 + 0.1))
 
 
+def ratios(p0: float) -> tuple[float, float]:
+    """Log-likelihood ratios of a disagreement and an agreement: ``alternative(p0)`` vs ``p0``."""
+    p1 = alternative(p0)
+    return math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
+
+
 class ChangeDetector:
     """Bernoulli CUSUM over audit outcomes; ``observe`` returns True on an alarm."""
 
     def __init__(self, p0: float, h: float = 4.0):
         p0 = min(max(p0, 1e-4), 0.45)
-        p1 = alternative(p0)
         self.p0, self.h = p0, h
-        self.up = math.log(p1 / p0)
-        self.down = math.log((1 - p1) / (1 - p0))
+        self.up, self.down = ratios(p0)
+        self.strict = ratios(p0 / 2)
         self.score = 0.0
         self.started_at = 0  # history position where the current excursion began
         self.audits = 0
 
-    def observe(self, disagreed: bool, seq: int) -> bool:
-        """Add one audit made at history position ``seq``; True when a change is detected."""
+    def observe(self, disagreed: bool, seq: int, *, strict: bool = False) -> bool:
+        """Add one audit made at history position ``seq``; True when a change is detected.
+
+        ``strict``: an audit of an answer that should never disagree (an exact memo
+        answer), weighed against half the in-control rate.
+        """
         self.audits += 1
         if self.score == 0.0:
             self.started_at = seq
-        self.score = max(0.0, self.score + (self.up if disagreed else self.down))
+        up, down = self.strict if strict else (self.up, self.down)
+        self.score = max(0.0, self.score + (up if disagreed else down))
         if self.score == 0.0:
             self.started_at = seq
         return self.score >= self.h

@@ -142,7 +142,10 @@ class EvolutionaryExecutor(MachineExecutor):
         first_sighting = state.memo.sight(key)
         # An audit of a repeat costs a call an exact cache would not make: it must be paid for
         # (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
-        may_audit = first_sighting or not policy.memo or self._audit_funded(state)
+        # While the change detector is up (an audit disagreed lately) audits are not rationed:
+        # a cache that keeps serving changed answers is no bar to meet.
+        may_audit = first_sighting or not policy.memo or state.detector.score > 0 \
+            or self._audit_funded(state)
         if policy.memo:
             hit = state.memo.lookup(input, key)
             if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
@@ -252,7 +255,7 @@ class EvolutionaryExecutor(MachineExecutor):
             record.confidence = None
         if state.policy.memo:
             state.memo.remember(input, answer.output, seq)
-        if state.detector.observe(not agreed, seq):
+        if state.detector.observe(not agreed, seq, strict=code is None and not normalized):
             await self.evolver.on_change(state)
         return record
 
