@@ -228,7 +228,7 @@ def test_under_429s_a_concurrent_run_loses_nothing_and_still_matches():
     assert len(refused) >= len(transport.requests) // 10 - 1  # every tenth request refused
     # every ask got exactly one 2xx answer: none lost, none answered twice
     assert len(transport.requests) - len(refused) == len(asks)
-    assert sorted(user_prompt(body) for _, _, body in transport.requests) == \
+    assert sorted(user_prompt(body) for _, _, body, _ in transport.requests) == \
         sorted(asks + refused)
     history = ex.histories["route"].recent
     assert len(history) == 400 and all(r.success for r in history)

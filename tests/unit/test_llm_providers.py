@@ -1,10 +1,9 @@
-"""HTTP providers against a fake transport: request shapes, retries, errors, secrets, prices."""
+"""HTTP providers against the mock transport: request shapes, retries, errors, secrets, prices."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,27 +20,13 @@ from evomachine.llm import (
     TransportError,
 )
 from evomachine.llm._http import RedactedHeaders, retry_after
+from evomachine.llm.mock_transport import scripted
 from evomachine.llm.prompting import answer_instruction
 from evomachine.llm.transport import default_transport
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 ENUM_REQUEST = LLMRequest(prompt="Route: my bill is wrong", task="route",
                           output_schema={"enum": ["billing", "tech", "sales"]})
-
-
-class FakeTransport:
-    """Returns scripted ``(status, headers, text)`` answers or raises scripted errors."""
-
-    def __init__(self, *answers):
-        self.answers = deque(answers)
-        self.calls: list[tuple[str, dict, dict, float]] = []
-
-    async def post_json(self, url, headers, body, timeout_s):
-        self.calls.append((url, dict(headers), body, timeout_s))
-        answer = self.answers.popleft()
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def anthropic_ok(text="billing", model="claude-sonnet-4-20250514", usage=True):
@@ -68,14 +53,14 @@ class Sleeps(list):
 
 
 def anthropic(*answers, **options):
-    transport, sleeps = FakeTransport(*answers), Sleeps()
+    transport, sleeps = scripted(*answers), Sleeps()
     client = AnthropicClient(KEY, "claude-sonnet-4-20250514", transport=transport, sleep=sleeps,
                              **options)
     return client, transport, sleeps
 
 
 def openai(*answers, api_key=KEY, **options):
-    transport, sleeps = FakeTransport(*answers), Sleeps()
+    transport, sleeps = scripted(*answers), Sleeps()
     client = OpenAICompatibleClient("https://api.openai.com/v1/", "gpt-4o-mini", api_key=api_key,
                                     transport=transport, sleep=sleeps, **options)
     return client, transport, sleeps
@@ -87,7 +72,7 @@ def openai(*answers, api_key=KEY, **options):
 async def test_anthropic_request_shape_and_usage():
     client, transport, _ = anthropic(anthropic_ok())
     response = await client.complete(ENUM_REQUEST)
-    url, headers, body, timeout_s = transport.calls[0]
+    url, headers, body, timeout_s = transport.requests[0]
     assert url == "https://api.anthropic.com/v1/messages"
     assert headers["x-api-key"] == KEY and headers["anthropic-version"] == "2023-06-01"
     assert body["model"] == "claude-sonnet-4-20250514" and body["max_tokens"] == 1024
@@ -104,7 +89,7 @@ async def test_anthropic_request_shape_and_usage():
 async def test_openai_request_shape_and_usage():
     client, transport, _ = openai(openai_ok(), temperature=0.0)
     response = await client.complete(ENUM_REQUEST)
-    url, headers, body, _ = transport.calls[0]
+    url, headers, body, _ = transport.requests[0]
     assert url == "https://api.openai.com/v1/chat/completions"
     assert headers == {"Authorization": f"Bearer {KEY}"}
     assert body["messages"][0]["role"] == "system"
@@ -118,7 +103,7 @@ async def test_openai_request_shape_and_usage():
 async def test_local_server_without_key_sends_no_authorization_and_costs_nothing():
     client, transport, _ = openai(openai_ok(model="llama3.2"), api_key=None)
     response = await client.complete(ENUM_REQUEST)
-    assert transport.calls[0][1] == {}
+    assert transport.requests[0][1] == {}
     assert response.cost == 0.0 and response.model == "llama3.2"
 
 
@@ -126,7 +111,7 @@ async def test_request_model_and_max_tokens_override_the_client():
     client, transport, _ = anthropic(anthropic_ok(model="claude-haiku-4-5"))
     request = ENUM_REQUEST.model_copy(update={"model": "claude-haiku-4-5", "max_tokens": 8})
     await client.complete(request)
-    body = transport.calls[0][2]
+    body = transport.requests[0][2]
     assert (body["model"], body["max_tokens"]) == ("claude-haiku-4-5", 8)
 
 
@@ -135,7 +120,7 @@ async def test_codegen_and_schemaless_requests_get_no_answer_instruction():
     await client.complete(LLMRequest(prompt="write code", task="route", purpose="codegen",
                                      output_schema={"enum": ["a"]}))
     await client.complete(LLMRequest(prompt="say hi", task="greet"))
-    assert all("system" not in body for _, _, body, _ in transport.calls)
+    assert all("system" not in body for _, _, body, _ in transport.requests)
 
 
 async def test_missing_usage_is_estimated_from_text():
@@ -149,7 +134,7 @@ def test_clients_are_llm_clients():
 
 
 def test_for_server_knows_local_servers():
-    client = OpenAICompatibleClient.for_server("ollama", "llama3.2", transport=FakeTransport())
+    client = OpenAICompatibleClient.for_server("ollama", "llama3.2", transport=scripted())
     assert client.base_url == "http://localhost:11434/v1" and not client.has_api_key
     with pytest.raises(ValueError, match="unknown server 'olama'"):
         OpenAICompatibleClient.for_server("olama", "x")
@@ -160,12 +145,12 @@ def test_for_server_knows_local_servers():
 def test_invalid_settings_are_rejected(bad):
     options = {"base_url": "https://x", **bad}
     with pytest.raises(ValueError):
-        OpenAICompatibleClient(options.pop("base_url"), "m", transport=FakeTransport(), **options)
+        OpenAICompatibleClient(options.pop("base_url"), "m", transport=scripted(), **options)
 
 
 def test_anthropic_needs_a_key():
     with pytest.raises(ValueError, match="needs an API key"):
-        AnthropicClient("", "claude-sonnet-4", transport=FakeTransport())
+        AnthropicClient("", "claude-sonnet-4", transport=scripted())
 
 
 # --- retries and errors --------------------------------------------------------------
@@ -174,14 +159,14 @@ def test_anthropic_needs_a_key():
 async def test_429_honours_retry_after_then_succeeds():
     client, transport, sleeps = anthropic(error(429, headers={"retry-after": "2"}), anthropic_ok())
     assert (await client.complete(ENUM_REQUEST)).text == "billing"
-    assert sleeps == [2.0] and len(transport.calls) == 2
+    assert sleeps == [2.0] and len(transport.requests) == 2
 
 
 async def test_5xx_backs_off_exponentially_then_gives_up():
     client, transport, sleeps = openai(error(500), error(502), error(503), max_retries=2)
     with pytest.raises(LLMError) as caught:
         await client.complete(ENUM_REQUEST)
-    assert sleeps == [0.5, 1.0] and len(transport.calls) == 3
+    assert sleeps == [0.5, 1.0] and len(transport.requests) == 3
     assert caught.value.status == 503 and caught.value.retryable
     assert "gave up after 3 attempts" in caught.value.reason
     assert "server error (HTTP 503)" in caught.value.reason
@@ -198,7 +183,7 @@ async def test_client_errors_are_not_retried():
     client, transport, sleeps = openai(error(400, "max_tokens too large"))
     with pytest.raises(LLMError, match=r"HTTP 400\): max_tokens too large") as caught:
         await client.complete(ENUM_REQUEST)
-    assert not caught.value.retryable and sleeps == [] and len(transport.calls) == 1
+    assert not caught.value.retryable and sleeps == [] and len(transport.requests) == 1
 
 
 async def test_404_names_the_model_and_base_url():
@@ -215,7 +200,7 @@ async def test_network_errors_are_retried_and_reported():
     )
     with pytest.raises(LLMError, match=r"no answer within 60 s \(gave up after 2") as caught:
         await client.complete(ENUM_REQUEST)
-    assert caught.value.retryable and caught.value.status is None and len(transport.calls) == 2
+    assert caught.value.retryable and caught.value.status is None and len(transport.requests) == 2
 
 
 @pytest.mark.parametrize("text", ["{not json", "", "<html>502 Bad Gateway</html>"])
@@ -223,7 +208,7 @@ async def test_malformed_json_is_a_clear_error(text):
     client, transport, _ = anthropic((200, {}, text))
     with pytest.raises(LLMError, match="malformed JSON") as caught:
         await client.complete(ENUM_REQUEST)
-    assert caught.value.status == 200 and len(transport.calls) == 1
+    assert caught.value.status == 200 and len(transport.requests) == 1
 
 
 @pytest.mark.parametrize("payload", [{"content": "oops"}, {"choices": []}, [1, 2]])
@@ -305,12 +290,12 @@ def test_lazy_exports_and_unknown_name():
 
 def test_keys_are_stripped_and_header_unsafe_keys_rejected_without_echo():
     client = OpenAICompatibleClient("https://x/v1", "m", api_key=f"  {KEY}\n",
-                                    transport=FakeTransport())
+                                    transport=scripted())
     assert client._key() == KEY
     assert not OpenAICompatibleClient("https://x/v1", "m", api_key="  ",
-                                      transport=FakeTransport()).has_api_key
+                                      transport=scripted()).has_api_key
     with pytest.raises(ValueError, match="paste it again") as caught:
-        AnthropicClient("sk-ant-ünïcode-SECRET", "m", transport=FakeTransport())
+        AnthropicClient("sk-ant-ünïcode-SECRET", "m", transport=scripted())
     assert "SECRET" not in str(caught.value)
 
 

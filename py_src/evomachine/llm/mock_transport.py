@@ -95,7 +95,7 @@ class MockTransport:
     """A :class:`~evomachine.llm.transport_base.Transport` that answers with ``handler``.
 
     ``latency_s`` is waited (on ``sleep``, e.g. a :class:`VirtualClock`'s) before the
-    handler answers. ``requests`` lists ``(url, headers, body)`` in arrival order;
+    handler answers. ``requests`` lists ``(url, headers, body, timeout_s)`` in arrival order;
     ``in_flight`` and ``max_in_flight`` count concurrent requests.
     """
 
@@ -104,13 +104,13 @@ class MockTransport:
         self.handler = handler
         self.latency_s = latency_s
         self._sleep = sleep if sleep is not None else asyncio.sleep
-        self.requests: list[tuple[str, dict[str, str], Any]] = []
+        self.requests: list[tuple[str, dict[str, str], Any, float]] = []
         self.in_flight = 0
         self.max_in_flight = 0
 
     async def post_json(self, url: str, headers: Mapping[str, str], body: Any,
                         timeout_s: float) -> TransportResult:
-        self.requests.append((url, dict(headers), body))
+        self.requests.append((url, dict(headers), body, timeout_s))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -125,6 +125,22 @@ class MockTransport:
 
     def __repr__(self) -> str:
         return f"MockTransport(latency_s={self.latency_s})"
+
+
+def scripted(*answers: TransportResult | Exception, latency_s: float = 0.0,
+             sleep: Callable[[float], Awaitable[Any]] | None = None) -> MockTransport:
+    """A transport giving ``answers`` in order, one a request (an exception is raised)."""
+    script = list(answers)
+
+    def handler(url: str, headers: Mapping[str, str], body: Any) -> TransportResult:
+        if not script:
+            raise AssertionError(f"scripted transport: no answer left for {url}")
+        answer = script.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return MockTransport(handler, latency_s=latency_s, sleep=sleep)
 
 
 def openai_reply(text: str, *, model: str = "mock", prompt_tokens: int = 10,
