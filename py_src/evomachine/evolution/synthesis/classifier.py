@@ -14,11 +14,12 @@ not saturate the way posterior probabilities do).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from evomachine.evolution.synthesis.dataset import Example, label_key
-from evomachine.evolution.synthesis.ranking import ranked_features
+from evomachine.evolution.synthesis.ranking import ranking_and_counts
 from evomachine.evolution.synthesis.runtime import (
     canonical,
     features,
@@ -37,16 +38,27 @@ class FeatureCache:
 
     def __init__(self) -> None:
         self.found: dict[str, list[str]] = {}
-        self.rankings: dict[tuple[int, ...], tuple[list[Example], list[str]]] = {}
+        self.rankings: dict[tuple[int, ...], tuple[Any, ...]] = {}
 
-    def ranking(self, examples: list[Example], xs: list[list[str]], ys: list[int],
-                classes: int, min_df: int) -> list[str]:
-        """:func:`ranked_features` of these examples, computed once per example list."""
+    def _ranked(self, examples: list[Example], xs: list[list[str]], ys: list[int],
+                classes: int, min_df: int) -> tuple[Any, ...]:
         key = (id(examples), len(examples), classes, min_df)
         cached = self.rankings.get(key)
         if cached is None or cached[0] is not examples:
-            cached = self.rankings[key] = (examples, ranked_features(xs, ys, classes, min_df))
-        return cached[1]
+            cached = self.rankings[key] = (examples,
+                                           *ranking_and_counts(xs, ys, classes, min_df))
+        return cached
+
+    def ranking(self, examples: list[Example], xs: list[list[str]], ys: list[int],
+                classes: int, min_df: int) -> list[str]:
+        """:func:`~evomachine.evolution.synthesis.ranking.ranked_features` of these examples,
+        computed once per example list (naive Bayes and linear fit the same folds)."""
+        return self._ranked(examples, xs, ys, classes, min_df)[1]
+
+    def class_counts(self, examples: list[Example], xs: list[list[str]], ys: list[int],
+                     classes: int, min_df: int) -> list[Counter[str]]:
+        """Per class, how many of its examples hold each feature (from the ranking's pass)."""
+        return self._ranked(examples, xs, ys, classes, min_df)[2]
 
     def __call__(self, input: Any) -> list[str]:
         key = canonical(input)
@@ -114,27 +126,15 @@ def fit_naive_bayes(
     featurize = cache or FeatureCache()
     index = {label_key(label): position for position, label in enumerate(labels)}
     classes = len(labels)
-    class_docs = [0] * classes
-    df: dict[str, list[int]] = {}
-    xs: list[list[str]] = []
-    ys: list[int] = []
-    for example in examples:
-        label = index[label_key(example.label)]
-        class_docs[label] += 1
-        feats = featurize(example.input)
-        xs.append(feats)
-        ys.append(label)
-        for feat in feats:
-            row = df.get(feat)
-            if row is None:
-                row = df[feat] = [0] * classes
-            row[label] += 1
+    xs = [featurize(example.input) for example in examples]
+    ys = [index[label_key(example.label)] for example in examples]
+    class_docs = [ys.count(label) for label in range(classes)]
     total = len(examples)
-    if classes > 1:
-        kept = featurize.ranking(examples, xs, ys, classes,
-                                 min_df if total >= 20 else 1)[:max_features]
-    else:
-        kept = []
+    min_df = min_df if total >= 20 else 1
+    kept = featurize.ranking(examples, xs, ys, classes, min_df)[:max_features] \
+        if classes > 1 else []
+    counts = featurize.class_counts(examples, xs, ys, classes, min_df)
+    df = {feat: [counts[label][feat] for label in range(classes)] for feat in kept}
     mass = [sum(df[feat][label] for feat in kept) + alpha * len(kept) for label in range(classes)]
     weights: dict[str, list[float]] = {}
     for feat in kept:

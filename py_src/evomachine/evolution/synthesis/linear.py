@@ -5,16 +5,16 @@ character 3-5-grams of the normalised text), binary, weighted by their inverse
 document frequency and divided by the text's length norm (``runtime.length_norm``,
 close to the l2 norm of the feature vector): long and short texts weigh alike.
 The vocabulary is the ``max_features`` features with the most mutual information
-with the label. Training makes ``epochs`` passes in a seeded shuffle; an example
-whose class does not lead the strongest rival by the margin moves each of its
-features towards its class and away from the rival. The margin is ``margin``
-times the examples' mean squared feature norm, so it means the same on short
-names and long mails. Weights are integers (fixed point), so the same examples
-and seed give the same weights on any machine; the model is the average of the
-weights over every step (less overfit to the last examples seen), rounded to
-1/SCALE. Rows are sparse: per feature only the classes with a non-zero weight,
-and only the largest weights overall. The raw score is the lead of the best
-class over the runner-up.
+with the label (seen at least ``min_df`` times). Training makes ``epochs`` passes
+in a seeded shuffle; an example whose class does not lead the strongest rival by
+the margin moves each of its features towards its class and away from the rival.
+The margin is ``margin`` times the examples' mean squared feature norm, so it
+means the same on short names and long mails. Weights are integers (fixed
+point), so the same examples and seed give the same weights on any machine; the
+model is the average of the weights over every step (less overfit to the last
+examples seen), rounded to 1/SCALE. Rows are sparse: per feature only the
+classes with a non-zero weight, and only the largest weights overall. The raw
+score is the lead of the best class over the runner-up.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def fit_linear(
     *,
     max_features: int = 10000,
     max_weights: int | None = None,
-    min_df: int = 1,
+    min_df: int = 2,
     epochs: int = 3,
     margin: float = 2.0,
     seed: int = 0,
@@ -160,7 +160,8 @@ def fit_linear(
     ys = [index[label_key(example.label)] for example in examples]
     if classes < 2 or not examples:
         return LinearModel(labels, tuple([0] * classes), {}, featurize=featurize)
-    kept = featurize.ranking(examples, xs, ys, classes, min_df)[:max_features]
+    kept = featurize.ranking(examples, xs, ys, classes,
+                             min_df if len(examples) >= 20 else 1)[:max_features]
     ids = {feat: position for position, feat in enumerate(kept)}
     known = [[ids[feat] for feat in x if feat in ids] for x in xs]
     df = [0] * len(kept)
