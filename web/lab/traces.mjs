@@ -192,6 +192,7 @@ export class TracesPanel {
     const first = this.first();
     const wanted = Math.ceil(this.viewport.clientHeight / ROW_PX) + 2 * OVERSCAN || VIEW_ROWS + 2 * OVERSCAN;
     const last = Math.min(this.total, first + wanted);
+    if (this.pool.length < wanted) for (const row of this.pool) row.shows = null;
     while (this.pool.length < wanted) {
       const row = h("div", { class: "trace-row", role: "row", tabindex: "0", hidden: true },
         COLUMNS.map(([key]) => h("div", { role: "cell", class: `c-${key}` })));
@@ -199,17 +200,22 @@ export class TracesPanel {
       this.spacer.append(row);
     }
     let missing = false;
-    for (let slot = 0; slot < this.pool.length; slot += 1) {
-      const index = first + slot;
-      const row = this.pool[slot];
+    const size = this.pool.length;
+    // Index i always lives in pool slot i % size, so a row that stays in view while scrolling
+    // keeps its element and is not written again: only rows coming into view are.
+    for (let index = first; index < first + size; index += 1) {
+      const row = this.pool[index % size];
       const rows = index < last ? this.pages.get(Math.floor(index / PAGE)) : null;
       const data = rows ? rows[index % PAGE] : null;
       if (!data) {
         if (index < last) missing = true;
         row.hidden = true;
+        row.shows = null;
         continue;
       }
       row.hidden = false;
+      if (row.shows === data) continue;
+      row.shows = data;
       row.style.transform = `translateY(${index * ROW_PX}px)`;
       row.dataset.seq = String(data.seq);
       row.dataset.agreed = data.agreed === false ? "no" : "";
