@@ -1,19 +1,25 @@
-"""The page while the engine works in its Worker: Pause latency, frame gaps, run throughput.
+"""The page while the engine works in its Worker: Pause latency, frame gaps, boot, throughput.
 
     .venv/bin/python bench/ui.py [--runs 5]
 
-In headless Chromium, on dist/ served from 127.0.0.1, with ticket-triage and the simulated
-LLM. "Pause -> stopped" is a click on Pause until the run status says "Paused" (the chunk
-running in the engine Worker ends, the page persists and reports). "Longest frame gap" is the
-longest time between two animation frames on the page during a 2 s run: the main thread never
-runs Python, so it stays near one frame. "Run" is steps/s of ``run(3000)`` from the API.
+In headless Chromium, on dist/ served from 127.0.0.1, with ticket-triage. "Pause -> stopped" is
+a click on Pause until the run status says "Paused" (the chunk running in the engine Worker
+ends, the page persists and reports): with the simulated LLM, and with an OpenAI-compatible
+server on 127.0.0.1 that never answers (tests/unit/llm_fake_server.py; Pause aborts the request
+in flight). Frame gaps are the times between animation frames on the page during a 2,000-step
+evolving run from the start of the data (the main thread never runs Python). "Boot to ready" is
+from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from _harness import chromium, served_dist, summary, table
+from _harness import ROOT, chromium, served_dist, summary, table
+
+sys.path.insert(0, str(ROOT / "tests" / "unit"))
+from llm_fake_server import FakeLLMServer
 
 PAUSE_CLICK = """async (waitMs) => {
   const status = document.getElementById("run-status");
@@ -35,29 +41,61 @@ PAUSE_CLICK = """async (waitMs) => {
 
 FRAME_GAPS = """async () => {
   let last = performance.now();
-  let longest = 0;
+  const gaps = [];
   let running = true;
   const frame = (now) => {
-    longest = Math.max(longest, now - last);
+    gaps.push(now - last);
     last = now;
     if (running) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
-  const run = window.evomachine.run(1000000);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  await window.evomachine.pause();
-  await run;
+  await window.evomachine.run(2000);
   running = false;
-  return longest;
+  return [Math.max(...gaps), gaps.filter((gap) => gap > 50).length];
 }"""
+
+PAUSE_NOW = """async () => {
+  const status = document.getElementById("run-status");
+  const paused = new Promise((resolve) => {
+    const seen = new MutationObserver(() => {
+      if (!status.textContent.startsWith("Paused")) return;
+      seen.disconnect();
+      resolve(performance.now());
+    });
+    seen.observe(status, { childList: true, characterData: true, subtree: true });
+  });
+  const clicked = performance.now();
+  document.getElementById("pause-btn").click();
+  return (await paused) - clicked;
+}"""
+
+
+def pause_while_waiting(page, server: FakeLLMServer) -> float:
+    """Run against a server that holds every request; Pause once one is in flight."""
+    server.script.extend(["hang"] * 4)
+    seen = len(server.requests)
+    page.evaluate("window.evomachine.loadExample('ticket-triage')")
+    page.evaluate("document.getElementById('run-btn').click()")
+    while len(server.requests) <= seen:
+        page.wait_for_timeout(10)
+    took = page.evaluate(PAUSE_NOW)
+    server.script.clear()
+    return took
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    pauses, gaps, rates = [], [], []
+    pauses, hanging, gaps, slow_frames, boots, rates = [], [], [], [], [], []
+    server = FakeLLMServer(answer="tech", hang_s=600.0).start()
     with served_dist() as url, chromium() as browser:
+        for _ in range(args.runs):
+            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            page = context.new_page()
+            page.goto(url)
+            boots.append(page.evaluate("window.evomachine.ready.then(() => performance.now())"))
+            context.close()
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         page.goto(url)
@@ -70,13 +108,25 @@ def main() -> None:
             page.evaluate(fresh)
             pauses.append(page.evaluate(PAUSE_CLICK, 150 + 100 * index))
             page.evaluate(fresh)
-            gaps.append(page.evaluate(FRAME_GAPS))
+            longest, over = page.evaluate(FRAME_GAPS)
+            gaps.append(longest)
+            slow_frames.append(over)
             page.evaluate(fresh)
             rates.append(page.evaluate("window.evomachine.run(3000)")["steps_per_s"])
+        page.evaluate("(c) => window.evomachine.setLLM(c)", {
+            "provider": "openai", "base_url": f"{server.base_url}/v1", "model": "local",
+            "api_key": "sk-bench", "remember": False})
+        for _ in range(args.runs):
+            hanging.append(pause_while_waiting(page, server))
         context.close()
+    server.stop()
     rows = [
-        ["Pause click -> 'Paused' shown", *(f"{v:.0f} ms" for v in summary(pauses))],
-        ["longest frame gap during a run", *(f"{v:.0f} ms" for v in summary(gaps))],
+        ["boot to ready", *(f"{v:.0f} ms" for v in summary(boots))],
+        ["Pause click -> 'Paused' shown, simulated LLM", *(f"{v:.0f} ms" for v in summary(pauses))],
+        ["Pause click -> 'Paused' shown, provider never answers",
+         *(f"{v:.0f} ms" for v in summary(hanging))],
+        ["longest frame gap, 2,000-step evolving run", *(f"{v:.0f} ms" for v in summary(gaps))],
+        ["frames over 50 ms, 2,000-step evolving run", *(f"{v:.0f}" for v in summary(slow_frames))],
         ["run(3000), simulated LLM", *(f"{v:,.0f} steps/s" for v in summary(rates))],
     ]
     print(f"The page during engine work in headless Chromium, {args.runs} runs\n")

@@ -5,7 +5,7 @@
 //                            import the engine; posts phase(name, "done") after each phase;
 //                            resolves with the engine version
 //   open(options)            import evomachine.app and open the Lab (storage, remembered key);
-//                            resolves with {import_ms, open_ms}
+//                            resolves with {import_ms, open_ms, page_api} (Lab.page_api's table)
 //   call(method, argsJson)   the Lab's one door, Lab.call -> its JSON reply text, unparsed
 //   callBytes(method, argsJson, bytes)   Lab.call_bytes: a file's bytes (a Uint8Array) first
 //   interrupt()              answered at once, even while a call runs: asks the chunk now
@@ -69,7 +69,9 @@ peer.handle("open", async (options) => {
   const imported = performance.now();
   lab = await module.Lab.open_json(JSON.stringify(options));
   module.destroy?.();
-  return { import_ms: imported - started, open_ms: performance.now() - imported };
+  // The page methods and how the page calls them: the bridge builds its methods from this.
+  const pageApi = JSON.parse(lab.page_api());
+  return { import_ms: imported - started, open_ms: performance.now() - imported, page_api: pageApi };
 });
 
 peer.handle("call", async (method, argsJson) => {

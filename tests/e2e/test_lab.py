@@ -255,6 +255,7 @@ def test_upload_csv_data(lab, tmp_path: Path):
     path.write_text("text,label\n\"My invoice is wrong\",billing\n\"The app crashes\",tech\n"
                     "\"Do you offer discounts?\",sales\n")
     lab.set_input_files("#data-file", str(path))
+    lab.click("#replace-confirm")  # the machine has run: new records start it again, it asks
     lab.wait_for_function("document.getElementById('data-info').textContent.includes('3 records')")
     result = lab.evaluate("window.evomachine.run(20)")
     assert result["reason"] == "halted"

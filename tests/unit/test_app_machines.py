@@ -88,3 +88,15 @@ async def test_an_export_with_several_machines_imports_and_switches():
     await value(other, "import_state", json.dumps(exported), "{}")
     assert [m["machine_id"] for m in await value(other, "machines")][1] == "ticket-triage"
     assert (await value(other, "switch_machine", "ticket-triage"))["step_count"] == 8
+
+
+async def test_loading_a_machine_again_leaves_no_version_marked_current():
+    lab = await loaded_lab()
+    await run(lab, 6)
+    await value(lab, "save_version", "kept")
+    assert [v["head"] for v in (await value(lab, "state"))["versions"]] == [True]
+    await value(lab, "load", DSL, None, None, "ticket-triage")  # its run starts again
+    versions = (await value(lab, "state"))["versions"]
+    assert [(v["label"], v["head"]) for v in versions] == [("kept", False)]
+    await value(lab, "rollback", versions[0]["id"])  # and the version is still there to go to
+    assert (await value(lab, "state"))["step_count"] == 6

@@ -64,7 +64,8 @@ function rememberKey(settings, llm) {
 }
 
 export class LabBridge extends EventTarget {
-  constructor(lab, base) {
+  /** `pageApi` is Lab.page_api's table [{method, kind, api}]: the plain methods come from it. */
+  constructor(lab, base, pageApi = []) {
     super();
     this.lab = lab;
     this.base = base;
@@ -75,6 +76,21 @@ export class LabBridge extends EventTarget {
     this.writes = Promise.resolve();     // the last change asked for; reads wait for it
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     if (this.channel) this.channel.onmessage = () => this.followOtherTab();
+    this.pageApi = pageApi;
+    this.installPageMethods(pageApi);
+  }
+
+  /** A method per read / write / pause entry of the Python table (web/lab's only list of them);
+   * "page" and "bytes" entries are composed below by hand and must exist. */
+  installPageMethods(pageApi) {
+    for (const { method, kind, api } of pageApi) {
+      if (kind === "read") this[api] = (...args) => this.read(method, ...args);
+      else if (kind === "write") this[api] = (...args) => this.mutate(api, method, ...args);
+      else if (kind === "pause") this[api] = async (...args) => { await this.pause(); return this.mutate(api, method, ...args); };
+      else if ((kind === "page" || kind === "bytes") && typeof this[api] !== "function") {
+        throw new LabError(`the page does not implement ${api} (Lab.${method})`, "internal");
+      }
+    }
   }
 
   // --- other tabs -----------------------------------------------------------------------
@@ -203,11 +219,6 @@ export class LabBridge extends EventTarget {
     return this.mutate("load", "load", dsl, data, name, null);
   }
 
-  async loadData(text, filename) {
-    await this.pause();
-    return this.mutate("data", "load_data", text, filename);
-  }
-
   /** A data file's bytes (a Uint8Array or ArrayBuffer): the engine finds the encoding. */
   async loadDataFile(data, filename = "") {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
@@ -219,23 +230,8 @@ export class LabBridge extends EventTarget {
     return result;
   }
 
-  async check(dsl) {
-    return this.call("check", dsl);
-  }
-
   // --- the machines this browser keeps ----------------------------------------------
 
-  /** Stored machines, the loaded one first: [{machine_id, title, current, stages, step_count, ...}]. */
-  machines() { return this.read("machines"); }
-
-  /** What loading `dsl` would do: {machine_id, title, current, replaces: null | {title, step_count}}. */
-  planLoad(dsl) { return this.read("plan_load", dsl); }
-
-  /** Load a stored machine where it was left; the loaded one stays in the list. */
-  async switchMachine(machineId) {
-    await this.pause();
-    return this.mutate("machine", "switch_machine", machineId);
-  }
 
   async setLLM(config) {
     const settings = { ...config };
@@ -343,45 +339,13 @@ export class LabBridge extends EventTarget {
     return this.running !== null;
   }
 
-  async evolve(task) {
-    return this.mutate("evolve", "evolve", task);
-  }
-
   // --- state, versions, patterns --------------------------------------------------------
-
-  state() { return this.read("state"); }
-  storage() { return this.read("storage_info"); }
-  code(task) { return this.read("code", task); }
-
-  async saveVersion(label = null) {
-    return this.mutate("version", "save_version", label);
-  }
 
   async versions() {
     return (await this.state()).versions;
   }
 
-  async rollback(id) {
-    await this.pause();
-    return this.mutate("rollback", "rollback", id);
-  }
-
-  diff(a, b) { return this.read("diff", a, b); }
-  compare(a, b) { return this.read("compare", a, b); }
-  traces(task, where = "all", search = "", offset = 0, limit = 100) { return this.read("traces", task, where, search, offset, limit); }
-  trace(task, seq) { return this.read("trace", task, seq); }
-  prices() { return this.read("prices"); }
   setPrices(prices) { return this.mutate("llm", "set_prices", JSON.stringify(prices)); }
-  exportTraces(task, where = "all", search = "", format = "csv") { return this.read("export_traces", task, where, search, format); }
-  patterns(query = "") { return this.read("patterns", query); }
-
-  async savePattern(task, name = "", description = "") {
-    return this.mutate("pattern", "save_pattern", task, name, description);
-  }
-
-  async importPattern(name, task, version = null) {
-    return this.mutate("pattern", "import_pattern", name, task, version);
-  }
 
   async exportState() {
     await this.pause();
@@ -413,12 +377,6 @@ export class LabBridge extends EventTarget {
     return state;
   }
 
-  /** Drop the stored documents the last restore named as damaged (only those). */
-  async repair() {
-    await this.pause();
-    return this.mutate("repair", "repair");
-  }
-
   /** Forget everything this browser keeps: stored state, the remembered key, drafts, settings. */
   async reset() {
     await this.pause();
@@ -428,15 +386,13 @@ export class LabBridge extends EventTarget {
   }
 }
 
-/** The public surface: plain async functions bound to the bridge. */
+/** Public names the page composes with no Lab method of their own. */
+const PAGE_ONLY = ["examples", "loadExample", "run", "runUntil", "pause", "versions"];
+
+/** The public surface: plain async functions bound to the bridge, one per public entry of the
+ * Python table (Lab.page_api) and per PAGE_ONLY name. */
 export function publicApi(bridge) {
-  const names = [
-    "examples", "loadExample", "load", "loadData", "check", "setLLM", "step", "run", "runUntil", "pause",
-    "evolve", "state", "storage", "code", "saveVersion", "versions", "rollback", "diff", "patterns",
-    "savePattern", "importPattern", "exportState", "importState", "inspectImport", "repair", "reset",
-    "machines", "planLoad", "switchMachine", "loadDataFile",
-    "traces", "trace", "exportTraces", "prices", "setPrices", "compare",
-  ];
+  const names = [...bridge.pageApi.filter((e) => e.api && e.kind !== "internal").map((e) => e.api), ...PAGE_ONLY];
   const api = {};
   for (const name of names) api[name] = async (...args) => bridge[name](...args);
   api.examples = async () => (await bridge.examples()).map((e) => e.name);

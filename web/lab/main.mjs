@@ -8,12 +8,13 @@ import { mountUI } from "./ui.mjs";
 export async function startLab({ engine, base, api, options = {} }) {
   // A remembered key goes to the engine with the endpoint it was saved for, and is used only there.
   const saved = rememberedKey();
-  api.labTimings = await engine.open({
+  const opened = await engine.open({
     storage: typeof options.storage === "string" ? options.storage : null,
     api_key: saved ? saved.key : null,
     key_endpoint: saved ? { provider: saved.provider, url: saved.url ?? null } : null,
   });
-  const bridge = new LabBridge(engine, base);
+  api.labTimings = { import_ms: opened.import_ms, open_ms: opened.open_ms };
+  const bridge = new LabBridge(engine, base, opened.page_api);
   Object.assign(api, publicApi(bridge));
   await mountUI(bridge);
   return bridge;

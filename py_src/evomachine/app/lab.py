@@ -26,6 +26,7 @@ from evomachine.app.compare import CompareMixin
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.library import LibraryMixin
 from evomachine.app.machines import MachinesMixin, workspace_key
+from evomachine.app.page_api import BYTES_METHODS, PAGE_METHODS, page_api_json
 from evomachine.app.prices import PricesMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
@@ -35,14 +36,6 @@ from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
 from evomachine.datafile import DataError, DataFile, describe_records, read_data
 from evomachine.storage import keys
 
-PAGE_METHODS = frozenset({
-    "check", "load", "load_data", "set_llm", "run_chunk", "step", "evolve", "persist", "state",
-    "storage_info", "code", "save_version", "rollback", "diff", "patterns", "save_pattern",
-    "import_pattern", "export_state", "import_state", "inspect_import", "reset", "warm", "sync",
-    "repair", "interrupt", "traces", "trace", "export_traces", "prices", "set_prices", "compare",
-    "machines", "switch_machine", "plan_load",
-})
-BYTES_METHODS = frozenset({"load_data_file"})  # through call_bytes: a file's bytes come first
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
 
@@ -103,6 +96,11 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             return dumps({"ok": False, "kind": "internal",
                           "error": f"{type(error).__name__}: {error}"})
         return '{"ok": true, "value": ' + value + "}"
+
+    @staticmethod
+    def page_api() -> str:
+        """The page methods and how the page calls them (:mod:`evomachine.app.page_api`)."""
+        return page_api_json()
 
     async def call_bytes(self, method: str, args_json: str, data: Any) -> str:
         """:meth:`call` for a method whose first argument is a file's bytes (``BYTES_METHODS``).

@@ -20,7 +20,7 @@ from evomachine.app.errors import LabError
 from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
 from evomachine.app.views import dumps
 from evomachine.storage import DELETE
-from evomachine.storage.keys import WORKSPACES_PREFIX, records_key, workspace_key
+from evomachine.storage.keys import WORKSPACES_PREFIX, head_key, records_key, workspace_key
 
 
 class MachinesMixin:
@@ -136,9 +136,13 @@ class MachinesMixin:
 
     async def stash_for(self, machine_id: str) -> None:
         """Before loading machine ``machine_id``: keep the loaded one's records under its id
-        when it is another machine (its run and workspace are already stored)."""
+        when it is another machine (its run and workspace are already stored).
+
+        ``machine_id``'s run starts again, so no saved version is where it is now: its head
+        goes (the versions stay; the next one saved starts a new line)."""
         ex = self.executor
-        ops: list[tuple[str, str, Any]] = [(META, records_key(machine_id), DELETE)]
+        ops: list[tuple[str, str, Any]] = [(META, records_key(machine_id), DELETE),
+                                           (META, head_key(machine_id), DELETE)]
         if ex is not None and ex.machine_id != machine_id:
             await self.persist()
             ops.append((META, records_key(ex.machine_id), self.records))
