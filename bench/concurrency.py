@@ -66,6 +66,9 @@ route -sales-> sales;
 billing -> ticket; tech -> ticket; sales -> ticket;
 """
 MARK = "Ticket: "
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "*", "Access-Control-Expose-Headers": "Retry-After",
+        "Access-Control-Max-Age": "600"}
 WORDS = {
     "billing": ["invoice", "refund", "charge", "payment", "receipt", "billing"],
     "tech": ["crash", "error", "bug", "login", "timeout", "password"],
@@ -116,6 +119,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_OPTIONS(self) -> None:
+        """CORS preflight, so the page (served from another port) can call this server."""
+        self.send_response(204)
+        for name, value in CORS.items():
+            self.send_header(name, value)
+        self.end_headers()
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         try:
@@ -140,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in {**CORS, **(headers or {})}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
