@@ -140,12 +140,7 @@ class EvolutionaryExecutor(MachineExecutor):
         policy = state.policy
         key = canonical(input)  # once per execution: sighting, memo lookup and memo entry
         first_sighting = state.memo.sight(key)
-        # An audit of a repeat costs a call an exact cache would not make: it must be paid for
-        # (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
-        # While the change detector is up (an audit disagreed lately) audits are not rationed:
-        # a cache that keeps serving changed answers is no bar to meet.
-        may_audit = first_sighting or not policy.memo or state.detector.score > 0 \
-            or self._audit_funded(state)
+        may_audit = self._may_audit(state, first_sighting)
         if policy.memo:
             hit = state.memo.lookup(input, key)
             if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
@@ -194,6 +189,17 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_confidence = None if code.error else code.confidence
             record.code_version = state.code_path
         return record, self.llm is not None
+
+    def _may_audit(self, state: TaskState, first_sighting: bool) -> bool:
+        """May this execution's answer be audited (if its draw says so)?
+
+        An audit of a repeat costs a call an exact cache would not make: it must be paid for
+        (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
+        While the change detector is up (an audit disagreed lately) audits are not rationed:
+        a cache that keeps serving changed answers is no bar to meet.
+        """
+        return (first_sighting or not state.policy.memo or state.detector.score > 0
+                or self._audit_funded(state))
 
     async def predict_llm(self, spec: TaskSpec, input: Any, pending: Any) -> Any:
         from evomachine.evolution.prediction import predict

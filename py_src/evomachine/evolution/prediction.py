@@ -29,7 +29,7 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     if pending.keys.get(key):
         return Guess(False, key)  # answered by then (memo) or going the same way as before
     first_sighting = key not in state.memo.sighted
-    may_audit = first_sighting or not policy.memo or ex._audit_funded(state)
+    may_audit = ex._may_audit(state, first_sighting)
     index = state.draws + pending.draws
 
     def audited(rate: float) -> Guess:
