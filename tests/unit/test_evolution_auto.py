@@ -163,3 +163,51 @@ async def test_restore_survives_stored_code_the_sandbox_refuses():
     result = await back.execute_task("route", unseen)
     assert result.success and result.used_llm
     assert "stored code refused" in back.tasks["route"].last_synthesis["error"]
+
+
+class Sure:
+    """A stand-in module: sure (0.95) of inputs holding one of ``words``, unsure (0.5) else."""
+
+    def __init__(self, words: set[str]):
+        self.words = words
+
+    def execute(self, input: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        sure = bool(self.words & set(input["text"].split()))
+        return {"output": "billing", "confidence": 0.95 if sure else 0.5}
+
+
+def cut(threshold: float) -> dict[str, Any]:
+    return {"threshold": threshold, "coverage": 0.9, "answered": 100, "disagreed": 0,
+            "total": 110, "upper_bound": 0.03}
+
+
+async def test_a_refresh_is_kept_only_if_it_answers_more_of_the_same_recent_traffic():
+    """Held-out coverages of two versions are not comparable (the newer one's held-out inputs
+    are those the older code left to the LLM); their coverage of the same traffic is."""
+    from evomachine.evolution.task_state import Candidate
+
+    ex = evolving(workload(400), auto_evolve=False)
+    await ex.run(max_steps=3 * 400)
+    state, evolver = ex.tasks["route"], ex.evolver
+    inputs = evolver.recent_inputs(state)
+    assert len(inputs) == state.policy.coverage_window
+    billing = set(WORDS["billing"])
+    share = sum(bool(billing & set(i["text"].split())) for i in inputs) / len(inputs)
+    assert await evolver.live_coverage(Sure(billing), cut(0.9), inputs) == share
+    assert await evolver.live_coverage(Sure(billing), cut(0.99), inputs) == 0.0
+
+    state.stage, state.module, state.cut = "hybrid", Sure(billing), cut(0.9)
+    narrower = Candidate("# narrower", "naive_bayes", 0.9, Sure({"invoice"}), cut(0.9), cut(0))
+
+    async def offer(candidate: Candidate) -> Any:
+        async def synthesize(_: Any) -> tuple[Candidate, float]:
+            return candidate, 0.0
+        evolver.synthesize = synthesize
+        await evolver._refresh(state, ex.histories["route"].seen)
+        return state.module
+
+    assert await offer(narrower) is not narrower.module  # fewer inputs: the old code stays
+    wider = Candidate("# wider", "linear", 0.9, Sure(billing | set(WORDS["tech"])), cut(0.9),
+                      cut(0))
+    assert await offer(wider) is wider.module
+    assert "answers" in ex.get_mutations()[-1]["data"]["reason"]
