@@ -3,6 +3,8 @@
 // a call that overruns it, a worker that dies or answers out of shape gets the worker terminated,
 // the pending calls fail with a BoundaryError, and the next call starts a fresh worker and loads
 // its modules again from the sources kept here. Every answer is a JSON string, never a rejection.
+// Once a worker runs, a spare boots beside it (a second Pyodide, idle until needed): a killed
+// worker is replaced at once, so the call after a kill does not wait seconds for a boot.
 
 const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
@@ -28,11 +30,13 @@ export class SandboxManager {
     this.nextId = 1;
     this.restarts = 0;
     this.lastExit = null;
+    this.spare = null;  // {worker, ready}: a worker booting in the background, not yet in use
   }
 
   describe() {
     return JSON.stringify({ kind: "worker", restarts: this.restarts, last_exit: this.lastExit,
-                            running: Boolean(this.worker), modules: this.sources.size });
+                            running: Boolean(this.worker), spare: Boolean(this.spare),
+                            modules: this.sources.size });
   }
 
   async load(key, code, filename, budget) {
@@ -76,22 +80,58 @@ export class SandboxManager {
     return text;
   }
 
-  /** Start a worker if none runs; a JSON failure if it cannot boot, else null. */
+  /** Start a worker if none runs; a JSON failure if it cannot boot, else null.
+   *  A spare booted in the background takes over at once when there is one (after a kill the
+   *  next call does not wait for Pyodide to boot); once a worker runs, the next spare boots. */
   async start() {
     if (this.worker && !this.booting) return null;
     if (!this.booting) {
-      this.worker = new Worker(new URL("web/sandbox/worker.mjs", this.base), { type: "module" });
-      this.loaded = new Set();
-      this.worker.onmessage = (event) => this.settle(event.data);
-      this.worker.onerror = (event) => {
-        event.preventDefault();
-        this.kill("crashed", `the sandbox worker failed: ${event.message || "error"}`);
-      };
-      this.booting = this.request({ op: "boot", indexURL: new URL("pyodide/", this.base).href,
-                                    wheels: this.wheels }, BOOT_DEADLINE_MS)
-        .then((text) => { this.booting = null; return JSON.parse(text).ok === false ? text : null; });
+      const spare = this.spare;
+      this.spare = null;
+      this.booting = (spare ? spare.ready : Promise.resolve(false)).then((ready) => {
+        if (ready) return this.adopt(spare.worker, null);
+        if (spare) spare.worker.terminate();
+        const worker = new Worker(new URL("web/sandbox/worker.mjs", this.base), { type: "module" });
+        return this.adopt(worker, this.bootMessage());
+      }).then((text) => {
+        this.booting = null;
+        const failed = text !== null && JSON.parse(text).ok === false;
+        if (!failed && this.worker && !this.spare) this.spare = this.spawnSpare();
+        return failed ? text : null;
+      });
     }
     return this.booting;
+  }
+
+  bootMessage() {
+    return { op: "boot", indexURL: new URL("pyodide/", this.base).href, wheels: this.wheels };
+  }
+
+  /** Make `worker` the one calls go to; boot it first when `boot` is a message. */
+  adopt(worker, boot) {
+    this.worker = worker;
+    this.loaded = new Set();
+    worker.onmessage = (event) => this.settle(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.kill("crashed", `the sandbox worker failed: ${event.message || "error"}`);
+    };
+    return boot ? this.request(boot, BOOT_DEADLINE_MS) : Promise.resolve(null);
+  }
+
+  /** A worker booting on its own, not yet answering calls: {worker, ready: Promise<bool>}. */
+  spawnSpare() {
+    const worker = new Worker(new URL("web/sandbox/worker.mjs", this.base), { type: "module" });
+    const ready = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), BOOT_DEADLINE_MS);
+      worker.onmessage = (event) => {
+        clearTimeout(timer);
+        resolve(Boolean(event.data && event.data.id === 0 && typeof event.data.text === "string"));
+      };
+      worker.onerror = (event) => { event.preventDefault(); clearTimeout(timer); resolve(false); };
+    });
+    worker.postMessage({ id: 0, ...this.bootMessage() });
+    return { worker, ready };
   }
 
   request(message, deadlineMs) {
