@@ -150,3 +150,15 @@ def test_a_new_history_object_starts_the_traces_again():
         book.add(history, rec, True)
     assert [t.seq for t in book.select("t", old)] == [1, 2]
     assert [t.seq for t in book.select("t", new)] == [1]
+
+
+async def test_a_failed_audit_call_shows_its_error_beside_the_answer_that_stood():
+    rows = workload(900, seed=5)
+    llm = SimulatedLLM.from_records(rows, "label", accuracy=0.95, error_rate=0.1, seed=3)
+    ex = evolving(rows, llm)
+    await ex.run(max_steps=3 * 900)
+    failed = [t for t in ex.traces("route", "errors")
+              if t.error.startswith("audit not done") and t.success]
+    assert failed, "no audit call failed"
+    assert all(t.output is not None and t.answered_by in ("code", "memo") for t in failed)
+    assert all("simulated failure" in t.error and t.agreed is None for t in failed)

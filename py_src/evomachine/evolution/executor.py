@@ -244,6 +244,7 @@ class EvolutionaryExecutor(MachineExecutor):
             record.input_tokens = response.input_tokens
             record.output_tokens = response.output_tokens
         if not answer.ok:
+            record.error = f"audit not done: {answer.error}"  # the answer stands; traces show why
             return record
         agreed = same_answer(given, answer.output)
         record.llm_output = answer.output
