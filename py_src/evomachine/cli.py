@@ -254,7 +254,7 @@ def summarize(executor: Any) -> dict[str, dict[str, Any]]:
             "llm_only_cost": metrics["llm_only_cost_estimate"],
             "cost_saved": metrics["cost_saved"],
             "accuracy": metrics["accuracy"],
-            **why(metrics, executor.tasks[name].last_synthesis),
+            **why(metrics, executor.tasks[name].last_synthesis, executor.tasks[name].policy),
         }
     return rows
 

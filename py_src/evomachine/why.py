@@ -17,9 +17,20 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None) -> list[str]:
-    """Short sentences with the figures behind ``metrics['next_step']`` (may be empty)."""
+def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
+            policy: Any = None) -> list[str]:
+    """Short sentences with the figures behind ``metrics['next_step']`` (may be empty).
+
+    With the task's ``policy``, a gate the next step does not mention is named too:
+    synthesis waits while the success rate is below ``success_rate_threshold``.
+    """
     out: list[str] = []
+    floor = getattr(policy, "success_rate_threshold", None)
+    rate = metrics.get("success_rate")
+    if metrics.get("stage") == "llm_only" and isinstance(floor, int | float) \
+            and isinstance(rate, int | float) and metrics.get("execution_count") and rate < floor:
+        out.append(f"synthesis waits while the success rate is below {_pct(floor)}: it is "
+                   f"{_pct(rate)} (failed executions, such as LLM errors, count against it)")
     last = last_synthesis or {}
     stage = metrics.get("stage")
     budget = metrics.get("max_disagreement")
@@ -54,6 +65,8 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None) -> l
     return out
 
 
-def why(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None) -> dict[str, Any]:
+def why(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
+        policy: Any = None) -> dict[str, Any]:
     """``{next_step, figures}`` for a task card or a report."""
-    return {"next_step": metrics.get("next_step"), "figures": figures(metrics, last_synthesis)}
+    return {"next_step": metrics.get("next_step"),
+            "figures": figures(metrics, last_synthesis, policy)}

@@ -87,3 +87,14 @@ def test_every_filter_is_an_option():
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["traces", "m", "--store", "memory", "--where", "nope"])
     assert Path(cli.__file__).exists()
+
+
+def test_a_success_rate_below_the_policy_floor_is_named():
+    class Policy:
+        success_rate_threshold = 0.85
+
+    metrics = {"stage": "llm_only", "success_rate": 0.8, "execution_count": 900}
+    assert figures(metrics, {}, Policy()) == [
+        "synthesis waits while the success rate is below 85.0%: it is 80.0% (failed "
+        "executions, such as LLM errors, count against it)"]
+    assert figures({**metrics, "success_rate": 0.9}, {}, Policy()) == []

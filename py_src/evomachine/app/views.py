@@ -77,7 +77,7 @@ def task_card(name: str, metrics: dict[str, Any], state: Any) -> dict[str, Any]:
     return {
         **metrics,
         "task": name,
-        "why": why(metrics, last),
+        "why": why(metrics, last, getattr(state, "policy", None)),
         "code": {
             "version": metrics.get("code_version"),
             "path": metrics.get("code_path"),
