@@ -8,6 +8,7 @@
 
 const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
+const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while on a loaded machine
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
 const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];
 
@@ -75,7 +76,7 @@ export class SandboxManager {
     if (booted) return booted;
     if (this.loaded.has(key)) return JSON.stringify({ ok: true });
     const source = this.sources.get(key);
-    const text = await this.request({ op: "load", key, ...source }, this.deadlineMs * 5);
+    const text = await this.request({ op: "load", key, ...source }, LOAD_DEADLINE_MS);
     if (JSON.parse(text).ok) this.loaded.add(key);
     return text;
   }
