@@ -75,8 +75,13 @@ def manual_cut(policy: Any, full: dict[str, Any] | None) -> dict[str, Any]:
 
 def calibrated_pairs(result: Any) -> list[tuple[float, bool]]:
     """Held-out ``(calibrated confidence, agreed)`` pairs from a synthesis's calibration table."""
+    return table_pairs(result.calibration)
+
+
+def table_pairs(calibration: list[Any]) -> list[tuple[float, bool]]:
+    """``(calibrated confidence, agreed)`` pairs, one per held-out answer a table counts."""
     pairs: list[tuple[float, bool]] = []
-    for bin in result.calibration:
+    for bin in calibration:
         pairs += [(bin.confidence, True)] * bin.agreed
         pairs += [(bin.confidence, False)] * (bin.count - bin.agreed)
     return pairs
@@ -326,7 +331,8 @@ class Evolver:
         started = time.perf_counter()
         try:
             result = await synthesize(target, records, client, version=version, seed=ex.seed,
-                                      codegen_examples=examples, host=ex.sandbox)
+                                      codegen_examples=examples, host=ex.sandbox,
+                                      rank=lambda table: self.safe_coverage(state, table))
             path = code_path(ex.machine_id, state.name, version)
             module = result.module if ex.module_loader is None else \
                 ex.module_loader(result.code, path)
@@ -351,6 +357,15 @@ class Evolver:
                                 "codegen_asked": client is not None, "ms": round(spent, 1)}
         return Candidate(result.code, result.synthesizer, result.heldout_agreement, module,
                          cut.as_dict() if cut else None, full.as_dict(), result), spent
+
+    @staticmethod
+    def safe_coverage(state: TaskState, calibration: list[Any]) -> float:
+        """The share of held-out inputs a candidate with this calibration table may answer
+        within the error budget (0 without a safe cut): candidates compete on it."""
+        policy = state.policy
+        cut, _ = cuts(table_pairs(calibration), policy.max_disagreement, policy.risk,
+                      policy.min_answered)
+        return cut.coverage if cut is not None else 0.0
 
     def _codegen_outcome(self, state: TaskState, result: Any, seen: int) -> None:
         score = (result.scores.get("llm_code") if result is not None else None) or {}

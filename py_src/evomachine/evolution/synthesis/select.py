@@ -39,7 +39,12 @@ from evomachine.evolution.synthesis.render import (
     output_type,
     render_module,
 )
-from evomachine.evolution.synthesis.spec import SynthesisError, SynthesisResult, TaskSpec
+from evomachine.evolution.synthesis.spec import (
+    CalibrationBin,
+    SynthesisError,
+    SynthesisResult,
+    TaskSpec,
+)
 from evomachine.history import ExecutionRecord
 from evomachine.llm.base import LLMClient
 
@@ -203,6 +208,7 @@ async def synthesize(
     verify_inputs: int = 25,
     budget: Any = None,
     host: Any = None,
+    rank: Callable[[list[CalibrationBin]], float] | None = None,
 ) -> SynthesisResult:
     """Synthesize the task's code from the LLM's successful answers in ``records``.
 
@@ -211,9 +217,11 @@ async def synthesize(
     loaded through the sandbox (calls limited by ``budget``) and must answer
     the first ``verify_inputs`` held-out inputs exactly like the in-process
     model. With a sandbox ``host`` (a process or Worker boundary) the LLM's code and
-    the final module are loaded and run there, never in this interpreter. Raises
-    ``SynthesisError`` when there are fewer than four usable records or no candidate
-    survives.
+    the final module are loaded and run there, never in this interpreter. ``rank``
+    scores a candidate from its held-out calibration table (the executor: the share of
+    inputs it may answer within the error budget); the best score wins, then held-out
+    agreement, then simplicity. Raises ``SynthesisError`` when there are fewer than four
+    usable records or no candidate survives.
     """
     started = time.perf_counter()
     examples = examples_from_records(records)
@@ -268,11 +276,17 @@ async def synthesize(
                 scores["llm_code"] = score
     if not evaluations:
         raise SynthesisError(f"task {spec.name!r}: no candidate survived: {scores}")
-    winner = max(
-        evaluations, key=lambda name: (evaluations[name].agreement, -SIMPLICITY.index(name))
-    )
+    calibrations = {name: fit_calibration(evaluation.pairs)
+                    for name, evaluation in evaluations.items()}
+    ranks = {name: rank(calibrations[name]) if rank is not None else 0.0
+             for name in evaluations}
+    for name, value in ranks.items():
+        if rank is not None:
+            scores[name]["rank"] = round(value, 4)
+    winner = max(evaluations, key=lambda name: (
+        ranks[name], evaluations[name].agreement, -SIMPLICITY.index(name)))
     chosen = evaluations[winner]
-    calibration = fit_calibration(chosen.pairs)
+    calibration = calibrations[winner]
     final = chosen.model
     if winner in fits:
         final = fits[winner](examples, ordered_labels(spec, examples))
