@@ -211,3 +211,12 @@ async def test_a_refresh_is_kept_only_if_it_answers_more_of_the_same_recent_traf
                       cut(0))
     assert await offer(wider) is wider.module
     assert "answers" in ex.get_mutations()[-1]["data"]["reason"]
+
+
+async def test_a_failing_llm_keeps_the_task_in_llm_only_and_says_why():
+    rows = workload(300)
+    llm = SimulatedLLM.from_records(rows, "label", accuracy=0.95, error_rate=0.2, seed=3)
+    ex = evolving(rows, llm)
+    await ex.run(max_steps=3 * 200)
+    assert ex.tasks["route"].stage == "llm_only"
+    assert "validly" in ex.task_metrics("route")["next_step"]

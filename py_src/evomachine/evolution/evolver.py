@@ -243,6 +243,11 @@ class Evolver:
             if have < policy.execution_threshold:
                 return (f"hybrid needs {policy.execution_threshold} executions to learn from; "
                         f"{have} so far")
+            rate = state.metrics.success_rate
+            if rate < policy.success_rate_threshold:
+                return (f"hybrid waits until the LLM answers at least "
+                        f"{100 * policy.success_rate_threshold:.0f}% of executions validly; "
+                        f"{100 * rate:.0f}% so far")
             last = state.last_synthesis or {}
             if "error" in last:
                 return (f"last synthesis failed: {last['error']}; "
