@@ -118,7 +118,8 @@ def test_pause_stops_a_run_waiting_on_a_provider_that_never_answers(app, slow_ll
     page.evaluate("window.evomachine.loadExample('ticket-triage')")
     configured = page.evaluate("(c) => window.evomachine.setLLM(c)", {
         "provider": "openai", "base_url": f"{slow_llm.base_url}/v1", "model": "local",
-        "api_key": "sk-test-pause", "remember": False})
+        "api_key": "sk-test-pause", "remember": False,
+        "concurrency": 1})  # one request at a time: the third one is the one that hangs
     assert configured["ready"], configured
     page.fill("#run-count", "5000")
     slow_llm.script.extend(["ok", "ok", "hang"])
