@@ -51,6 +51,7 @@ def test_the_process_host_can_be_driven_without_an_event_loop() -> None:
     module = drive(host.load(HANG_ON, "hang.py"))  # the start waits ~50 ms: it blocks
     answers = drive(module.execute_many([{"text": "a"}] * 40 + [{"text": "hang"}], {}))
     assert answers[0]["output"] == "a" and isinstance(answers[-1], BoundaryError)
+    module = drive(host.load(HANG_ON, "hang.py"))  # that one is failed: a new load runs
     assert drive(module.execute({"text": "b"}, {}))["output"] == "b"
     drive(host.close())
 
@@ -93,6 +94,9 @@ async def test_modules_are_reloaded_after_a_kill_and_start_afresh() -> None:
     assert host.last_exit[0] == "deadline" and host.pid is None
     assert await counter.call("add", 1) == 1  # reloaded from its source in a new child
     assert host.pid != first and host.restarts == 2
+    with pytest.raises(BoundaryError, match="not run again"):  # failed for the rest of its load
+        await hang.execute({"text": "fine"}, {})
+    hang = await host.load(HANG_ON, "hang.py")
     assert (await hang.execute({"text": "fine"}, {}))["output"] == "fine"
     pid = host.pid
     os.kill(pid, signal.SIGKILL)  # dies while idle: the next call does not notice
@@ -101,7 +105,7 @@ async def test_modules_are_reloaded_after_a_kill_and_start_afresh() -> None:
     await host.close()
 
 
-async def test_execute_many_keeps_order_errors_in_place_and_resumes_after_a_kill() -> None:
+async def test_execute_many_keeps_order_errors_in_place_and_stops_at_a_kill() -> None:
     from evomachine.sandbox import ProcessHost
 
     host = ProcessHost(deadline=1.0)
@@ -111,7 +115,8 @@ async def test_execute_many_keeps_order_errors_in_place_and_resumes_after_a_kill
     assert results[0] == {"output": "a", "confidence": 0.5, "metadata": {"seen": 7}}
     assert isinstance(results[1], GeneratedCodeError) and "KeyError" in results[1].reason
     assert isinstance(results[2], BoundaryError) and results[2].cause == "deadline"
-    assert results[3]["output"] == "b" and host.restarts == 2
+    assert isinstance(results[3], BoundaryError) and results[3].cause == "deadline"
+    assert host.restarts == 1  # the input after the kill did not start a child
     assert await module.execute_many([], {}) == []
     await host.close()
 
@@ -127,6 +132,7 @@ async def test_a_crash_or_a_cancelled_call_kills_the_child_and_the_host_recovers
     with pytest.raises(BoundaryError) as info:
         await module.execute({"text": "hang"}, {})
     assert info.value.cause == "crashed" and host.last_exit == ("crashed", -signal.SIGKILL)
+    module = await host.load(HANG_ON, "hang.py")  # the crashed one is failed: load anew
     assert (await module.execute({"text": "ok"}, {}))["output"] == "ok"  # a new child
     with pytest.raises(TimeoutError):  # cancelled while the call runs
         await asyncio.wait_for(module.execute({"text": "hang"}, {}), 0.1)
@@ -253,7 +259,7 @@ async def test_a_module_is_not_failed_for_memory_another_module_holds() -> None:
     await host.close()
 
 
-async def test_answers_stop_after_one_kill_at_the_deadline_and_keep_good_batches_going() -> None:
+async def test_answers_stop_after_one_kill_at_the_deadline_and_a_new_load_answers() -> None:
     from evomachine.evolution.stages import answers
     from evomachine.sandbox import ProcessHost
 
@@ -262,9 +268,12 @@ async def test_answers_stop_after_one_kill_at_the_deadline_and_keep_good_batches
     found = await answers(module, [{"text": "hang"}] * 50, {})
     assert host.restarts == 1 and host.last_exit[0] == "deadline"  # one kill, no input retried
     assert all(isinstance(r, BoundaryError) and r.cause == "deadline" for r in found)
+    module = await host.load(HANG_ON, "hang.py")  # the killed one stays failed: load anew
     good = await answers(module, [{"text": str(i)} for i in range(50)], {})
     assert [r["output"] for r in good] == [str(i) for i in range(50)]
     mixed = await answers(module, [{"text": "a"}] * 30 + [{"text": "hang"}] + [{"text": "b"}] * 9,
                           {})
-    assert isinstance(mixed[30], BoundaryError) and mixed[-1]["output"] == "b"  # one hang in 40
+    assert [r["output"] for r in mixed[:30]] == ["a"] * 30  # one hang in 40: the rest fail
+    assert all(isinstance(r, BoundaryError) and r.cause == "deadline" for r in mixed[30:])
+    assert host.restarts == 2  # without starting a child for them
     await host.close()

@@ -5,6 +5,11 @@
 // its modules again from the sources kept here. Every answer is a JSON string, never a rejection.
 // Once a worker runs, a spare boots beside it (a second Pyodide, idle until needed): a killed
 // worker is replaced at once, so the call after a kill does not wait seconds for a boot.
+// The deadline holds per input: the worker reports each input of a batch it finished, and
+// each report restarts the clock. A module whose call cost the worker (its deadline, a fatal
+// error, an answer out of shape) is failed until it is loaded again: its later calls get the
+// same failure at once and never wait for a worker. Calls that were only queued behind it
+// fail with cause "restarted" and their modules stay usable.
 
 const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
@@ -27,7 +32,8 @@ export class SandboxManager {
     this.worker = null;
     this.booting = null;
     this.loaded = new Set();  // keys loaded in the current worker
-    this.pending = new Map();  // id -> {resolve, timer}
+    this.pending = new Map();  // id -> {resolve, timer, key, deadlineMs}
+    this.failed = new Map();  // key -> the failure of the call of that module that cost a worker
     this.nextId = 1;
     this.restarts = 0;
     this.lastExit = null;
@@ -43,6 +49,7 @@ export class SandboxManager {
   async load(key, code, filename, budget) {
     this.sources.set(String(key), { code: String(code), filename: String(filename), budget: String(budget || "") });
     this.loaded.delete(String(key));  // a key loaded again gets its new source, never the old one
+    this.failed.delete(String(key));
     const text = await this.ensureLoaded(String(key));
     if (!JSON.parse(text).ok) this.sources.delete(String(key));
     return text;
@@ -50,12 +57,13 @@ export class SandboxManager {
 
   async executeMany(key, inputs, context) {
     key = String(key);
+    if (this.failed.has(key)) return this.failed.get(key);
     if (!this.sources.has(key)) return failure("missing", "module not loaded");
     const loaded = await this.ensureLoaded(key);
     if (!JSON.parse(loaded).ok) return loaded;
     const count = Math.max(1, JSON.parse(inputs).length || 1);
     return this.request({ op: "execute_many", key, inputs: String(inputs), context: String(context) },
-                        this.deadlineMs * count);
+                        this.deadlineMs, count - 1);
   }
 
   /** The names of network, storage and loading APIs the Worker's scope still offers. */
@@ -67,6 +75,7 @@ export class SandboxManager {
   async unload(key) {
     key = String(key);
     this.sources.delete(key);
+    this.failed.delete(key);
     if (this.loaded.delete(key) && this.worker) await this.request({ op: "unload", key }, this.deadlineMs);
     return "{}";
   }
@@ -135,22 +144,34 @@ export class SandboxManager {
     return { worker, ready };
   }
 
-  request(message, deadlineMs) {
+  /** Send `message`; its answer, or a failure once `deadlineMs` pass without one (or without
+   *  a report that one more input of a batch is done: each restarts the clock). */
+  request(message, deadlineMs, ticks = 0) {
     const id = this.nextId++;
     if (!this.worker) return Promise.resolve(failure("BoundaryError", "the sandbox worker stopped", "crashed"));
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => this.kill("deadline", `the sandbox worker ran past its ${deadlineMs} ms deadline`),
-        deadlineMs);
-      this.pending.set(id, { resolve, timer });
+      const entry = { resolve, key: message.key, deadlineMs, ticks, timer: null };
+      this.arm(id, entry);
+      this.pending.set(id, entry);
       this.worker.postMessage({ id, ...message });
     });
+  }
+
+  arm(id, entry) {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(
+      () => this.kill("deadline", `the sandbox worker ran past its ${entry.deadlineMs} ms deadline`, id),
+      entry.deadlineMs);
   }
 
   settle(data) {
     const entry = data && this.pending.get(data.id);
     if (!entry) return this.kill("protocol", "the sandbox worker answered a question nobody asked");
     if (typeof data.fatal === "string") return this.kill("crashed", `the sandbox worker died: ${data.fatal}`);
+    if (data.tick === true) {  // one more input of a batch done: its clock starts again
+      if (entry.ticks-- <= 0) return this.kill("protocol", "the sandbox worker reported more inputs than sent", data.id);
+      return this.arm(data.id, entry);
+    }
     if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS) {
       return this.kill("protocol", "the sandbox worker answered out of shape");
     }
@@ -159,18 +180,27 @@ export class SandboxManager {
     entry.resolve(data.text);
   }
 
-  kill(cause, message) {
+  /** Terminate the worker: call `culprit` (by default the oldest pending, the one the worker
+   *  was running) fails with `cause` and its module is failed until loaded again; the others
+   *  fail with cause "restarted". */
+  kill(cause, message, culprit = Math.min(...this.pending.keys())) {
     if (this.worker) this.worker.terminate();
     this.worker = null;
     this.booting = null;
     this.loaded = new Set();
     this.restarts += 1;
     this.lastExit = cause;
-    const pending = [...this.pending.values()];
+    const pending = [...this.pending.entries()];
     this.pending.clear();
-    for (const { resolve, timer } of pending) {
+    for (const [id, { resolve, timer, key }] of pending) {
       clearTimeout(timer);
-      resolve(failure("BoundaryError", message, cause));
+      if (id !== culprit) {
+        resolve(failure("BoundaryError", `stopped with the sandbox worker: ${message}`, "restarted"));
+        continue;
+      }
+      const text = failure("BoundaryError", message, cause);
+      if (key !== undefined && this.sources.has(key)) this.failed.set(key, text);
+      resolve(text);
     }
   }
 }

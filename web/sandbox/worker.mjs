@@ -34,13 +34,15 @@ def load(key, code, filename, budget_json):
         return json.dumps(_failure(error))
 
 
-def execute_many(key, inputs_json, context_json):
+def execute_many(key, inputs_json, context_json, tick):
     module = _modules.get(key)
     if module is None:
         return json.dumps({"ok": False, "kind": "missing", "message": "module not loaded"})
     inputs, context = json.loads(inputs_json), json.loads(context_json)
     results = []
-    for item in inputs:
+    for index, item in enumerate(inputs):
+        if index:
+            tick()  # the manager's deadline holds per input: its clock starts again
         try:
             results.append({"ok": True, "value": module.execute(item, context)})
         except Exception as error:
@@ -92,7 +94,8 @@ self.onmessage = async (event) => {
     } else if (op === "load") {
       text = api.load(event.data.key, event.data.code, event.data.filename, event.data.budget || "");
     } else if (op === "execute_many") {
-      text = api.execute_many(event.data.key, event.data.inputs, event.data.context);
+      text = api.execute_many(event.data.key, event.data.inputs, event.data.context,
+                              () => self.postMessage({ id, tick: true }));
     } else if (op === "unload") {
       text = api.unload(event.data.key);
     } else if (op === "open") {

@@ -110,8 +110,8 @@ async def answers(module: Any, inputs: list[Any], context: dict[str, Any], *,
     batches grow fourfold from one input. Once ``max_errors`` inputs have failed and
     failures outnumber answers, the rest are not tried and get the last failure. A call
     the boundary killed at its deadline, or that ran its process out of memory, counts as
-    ``max_errors`` failures: code that hangs costs one deadline, not one per input (nor
-    one per input of a batch), and a memory bomb one restart.
+    ``max_errors`` failures: code that hangs or crashes its worker costs one kill, not one
+    per input (nor one per input of a batch), and a memory bomb one restart.
     """
     results: list[Any] = []
     failed = 0
@@ -142,8 +142,10 @@ async def answers(module: Any, inputs: list[Any], context: dict[str, Any], *,
 
 
 def _killed(error: Exception) -> bool:
-    """A call that cost the sandbox its worker: killed at the deadline, or out of memory."""
-    return getattr(error, "cause", None) in ("deadline", "retired")
+    """A call that cost the sandbox its worker: its deadline, a fatal error, an answer out of
+    shape or memory (``sandbox.errors.KILL_CAUSES``). Its module is then failed for the rest
+    of its load: its other inputs fail at once, without a new worker."""
+    return getattr(error, "cause", None) in ("deadline", "crashed", "protocol", "retired")
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -33,14 +33,33 @@ class BudgetExceeded(SandboxError):
 class BoundaryError(SandboxError):
     """The sandbox process was killed: the call overran its deadline, crashed it or broke protocol.
 
-    ``cause`` is ``"deadline"``, ``"crashed"``, ``"protocol"`` or ``"start"``. The host
-    recovers on its own: the next call starts a fresh process.
+    ``cause`` is ``"deadline"``, ``"crashed"``, ``"protocol"`` or ``"start"`` (or
+    ``"restarted"``: another module's call cost the worker this call ran in). The host
+    recovers on its own: the next call starts a fresh process. A module whose own call
+    cost the worker (see :func:`killed`) is failed for the rest of its load: its later
+    calls raise at once (:func:`failed_again`), and only a new load runs its code again.
     """
 
     def __init__(self, reason: str, *, cause: str, filename: str | None = None,
                  line: int | None = None):
         super().__init__(reason, filename=filename, line=line)
         self.cause = cause
+
+
+KILL_CAUSES = frozenset({"deadline", "crashed", "protocol", "retired"})
+"""Causes of a failure that cost the sandbox its worker (``"retired"``: out of memory)."""
+
+
+def killed(error: object) -> bool:
+    """Whether ``error`` is a call that cost the sandbox its worker (:data:`KILL_CAUSES`)."""
+    return isinstance(error, SandboxError) and getattr(error, "cause", None) in KILL_CAUSES
+
+
+def failed_again(error: SandboxError, filename: str | None) -> BoundaryError:
+    """The answer to any later call of a module whose call was :func:`killed` (same cause)."""
+    return BoundaryError(f"not run again: an earlier call of this module cost the sandbox "
+                         f"its worker ({error.reason[:200]})",
+                         cause=str(getattr(error, "cause", "crashed")), filename=filename)
 
 
 class GeneratedCodeError(SandboxError):

@@ -14,8 +14,11 @@ The child is started lazily and reused: modules stay loaded in it, keyed by an i
 On overrun, crash or a malformed reply the child is killed; the next call starts a
 new one and reloads its module from the source the host keeps (module state starts
 afresh). The call that was running fails with :class:`BoundaryError`; nothing in the
-host changes. A child that ran out of memory retires; since the memory may be held by
-another module, the failed load or call is tried once more in a fresh child.
+host changes. The module whose call cost the child is failed for the rest of its load:
+the rest of its batch and its later calls fail at once with the same cause, without
+starting a child (only a new ``load`` runs that code again). A child that ran out of
+memory retires; since the memory may be held by another module, the failed load or call
+is tried once more in a fresh child.
 Messages are length-prefixed JSON (:mod:`._wire`), never pickle: inputs and context
 cross as JSON (tuples arrive as lists, dict keys as strings).
 
@@ -45,7 +48,14 @@ from typing import Any
 from ._channel import Channel, ProcessLimits
 from ._wire import WireError, check_confidence, check_none, check_result, error_of, frame
 from .budget import DEFAULT_BUDGET, Budget
-from .errors import BoundaryError, GeneratedCodeError, SandboxError, SandboxViolation
+from .errors import (
+    BoundaryError,
+    GeneratedCodeError,
+    SandboxError,
+    SandboxViolation,
+    failed_again,
+    killed,
+)
 
 __all__ = ["ProcessHost", "ProcessLimits", "ProcessModule"]
 
@@ -154,7 +164,7 @@ class ProcessHost:
         retried = -1
         async with self._lock:
             try:
-                while len(results) < len(inputs):
+                while len(results) < len(inputs) and not (results and killed(results[-1])):
                     message = {"op": "many", "m": module._key, "is": inputs[len(results):],
                                "c": context}
                     data = self._encode(message, module.filename)
@@ -171,13 +181,15 @@ class ProcessHost:
                                     and not self._channel.has_frame()):
                                 await _pause(self.batch_pause)  # let answers pile up
                             reply = await self._receive(self.deadline)
-                    except BoundaryError as exc:  # this input killed the child: go on without it
+                    except BoundaryError as exc:  # no child, or this input killed it
+                        results.append(exc)
                         if exc.cause == "start":  # no child at all: nothing else can run
                             results.extend([exc] * (len(inputs) - len(results)))
-                        else:
-                            results.append(exc)
                     except SandboxError as exc:  # the module no longer loads
                         results.extend([exc] * (len(inputs) - len(results)))
+                if results and killed(results[-1]):  # the module is failed: no new child
+                    again = failed_again(results[-1], module.filename)
+                    results.extend([again] * (len(inputs) - len(results)))
             except SandboxError:
                 raise
             except BaseException:
@@ -270,33 +282,48 @@ class ProcessModule:
         self._host = host
         self._key = key
         self._generation = -1
+        self.failed: SandboxError | None = None
+        """The error of the call that cost the child, once one did: later calls fail at once."""
+
+    async def _run(self, message: dict[str, Any], check: Check) -> Any:
+        if self.failed is not None:
+            raise failed_again(self.failed, self.filename)
+        try:
+            return await self._host._call(self, message, check)
+        except SandboxError as error:
+            if killed(error):
+                self.failed = error
+            raise
 
     async def execute(self, input: Any, context: Any) -> dict[str, Any]:
         """``execute(input, context)``: ``{"output", "confidence", "metadata"}`` or SandboxError."""
         message = {"op": "exec", "m": self._key, "i": input,
                    "c": {} if context is None else context}
-        return await self._host._call(self, message, check_result)
+        return await self._run(message, check_result)
 
     async def execute_many(self, inputs: list[Any],
                            context: Any) -> list[dict[str, Any] | SandboxError]:
         """``execute`` for each input in one request; a failed input's slot holds its error."""
         inputs, context = list(inputs), {} if context is None else context
+        if self.failed is not None:
+            return [failed_again(self.failed, self.filename) for _ in inputs]
         try:
-            return await self._host._many(self, inputs, context)
+            results = await self._host._many(self, inputs, context)
         except SandboxError:  # not JSON: find the bad inputs (or context) one by one
             return [await _outcome_of(self.execute(item, context)) for item in inputs]
+        self.failed = next((item for item in results if killed(item)), None)
+        return results
 
     async def get_confidence(self, input: Any) -> float:
         """``get_confidence(input)`` as a float in [0, 1]."""
-        return await self._host._call(self, {"op": "conf", "m": self._key, "i": input},
-                                      check_confidence)
+        return await self._run({"op": "conf", "m": self._key, "i": input}, check_confidence)
 
     async def call(self, name: str, *args: Any) -> Any:
         """Public function ``name`` on JSON copies of ``args``; returns its JSON result."""
         if not isinstance(name, str):
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         message = {"op": "call", "m": self._key, "f": name, "a": list(args)}
-        return await self._host._call(self, message, None)
+        return await self._run(message, None)
 
 
 def _retired(reply: dict[str, Any]) -> bool:

@@ -7,7 +7,10 @@ every answer comes back as JSON text: no proxy of the sandbox's objects ever
 reaches the engine. A call that overruns its deadline, a fatal Pyodide error
 (deep C recursion) or an answer out of shape costs only that Worker: the
 manager terminates it, the call fails with :class:`~.errors.BoundaryError`,
-and the next call starts a fresh Worker.
+and the next call starts a fresh Worker. The module whose call it was is failed for
+the rest of its load (as in :class:`~.process.ProcessHost`): its later calls fail at
+once with the same cause, so none of them waits for a Worker to boot; only a new
+``load`` runs that code again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from .errors import (
     GeneratedCodeError,
     SandboxError,
     SandboxViolation,
+    failed_again,
+    killed,
 )
 
 _KINDS: dict[str, type[SandboxError]] = {
@@ -91,9 +96,19 @@ class WorkerModule:
         self._key = key
         self.source = source
         self.filename = filename
+        self.failed: SandboxError | None = None
+        """The error of the call that cost the Worker, once one did: later calls fail at once."""
 
     async def execute_many(self, inputs: list[Any],
                            context: Any) -> list[dict[str, Any] | SandboxError]:
+        if self.failed is not None:
+            return [failed_again(self.failed, self.filename) for _ in inputs]
+        answers = await self._execute_many(inputs, context)
+        self.failed = next((item for item in answers if killed(item)), None)
+        return answers
+
+    async def _execute_many(self, inputs: list[Any],
+                            context: Any) -> list[dict[str, Any] | SandboxError]:
         try:
             payload = json.dumps(list(inputs)), json.dumps(context or {})
         except (TypeError, ValueError) as error:
