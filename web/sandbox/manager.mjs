@@ -6,7 +6,8 @@
 // Once a worker runs, a spare boots beside it (a second Pyodide, idle until needed): a killed
 // worker is replaced at once, so the call after a kill does not wait seconds for a boot.
 // The deadline holds per input: the worker reports each input of a batch it finished, and
-// each report restarts the clock. A module whose call cost the worker (its deadline, a fatal
+// each report restarts the clock. The worker answers in order, so only the oldest pending call
+// (the one it runs) is on the clock; the next one's clock starts when it is answered. A module whose call cost the worker (its deadline, a fatal
 // error, an answer out of shape) is failed until it is loaded again: its later calls get the
 // same failure at once and never wait for a worker. Calls that were only queued behind it
 // fail with cause "restarted" and their modules stay usable.
@@ -145,22 +146,24 @@ export class SandboxManager {
   }
 
   /** Send `message`; its answer, or a failure once `deadlineMs` pass without one (or without
-   *  a report that one more input of a batch is done: each restarts the clock). */
+   *  a report that one more input of a batch is done: each restarts the clock), counted from
+   *  when the worker is done with the calls before it. */
   request(message, deadlineMs, ticks = 0) {
     const id = this.nextId++;
     if (!this.worker) return Promise.resolve(failure("BoundaryError", "the sandbox worker stopped", "crashed"));
     return new Promise((resolve) => {
       const entry = { resolve, key: message.key, deadlineMs, ticks, timer: null };
-      this.arm(id, entry);
       this.pending.set(id, entry);
+      if (this.pending.size === 1) this.arm(entry);
       this.worker.postMessage({ id, ...message });
     });
   }
 
-  arm(id, entry) {
+  /** Start (or restart) the clock of `entry`, the call the worker runs now. */
+  arm(entry) {
     clearTimeout(entry.timer);
     entry.timer = setTimeout(
-      () => this.kill("deadline", `the sandbox worker ran past its ${entry.deadlineMs} ms deadline`, id),
+      () => this.kill("deadline", `the sandbox worker ran past its ${entry.deadlineMs} ms deadline`),
       entry.deadlineMs);
   }
 
@@ -169,21 +172,23 @@ export class SandboxManager {
     if (!entry) return this.kill("protocol", "the sandbox worker answered a question nobody asked");
     if (typeof data.fatal === "string") return this.kill("crashed", `the sandbox worker died: ${data.fatal}`);
     if (data.tick === true) {  // one more input of a batch done: its clock starts again
-      if (entry.ticks-- <= 0) return this.kill("protocol", "the sandbox worker reported more inputs than sent", data.id);
-      return this.arm(data.id, entry);
+      if (entry.ticks-- <= 0) return this.kill("protocol", "the sandbox worker reported more inputs than sent");
+      return this.arm(entry);
     }
     if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS) {
       return this.kill("protocol", "the sandbox worker answered out of shape");
     }
     clearTimeout(entry.timer);
     this.pending.delete(data.id);
+    const next = this.pending.values().next().value;
+    if (next && next.timer === null) this.arm(next);
     entry.resolve(data.text);
   }
 
-  /** Terminate the worker: call `culprit` (by default the oldest pending, the one the worker
-   *  was running) fails with `cause` and its module is failed until loaded again; the others
-   *  fail with cause "restarted". */
-  kill(cause, message, culprit = Math.min(...this.pending.keys())) {
+  /** Terminate the worker: the oldest pending call (the one the worker runs) fails with
+   *  `cause` and its module is failed until loaded again; the others fail as "restarted". */
+  kill(cause, message) {
+    const culprit = this.pending.keys().next().value;
     if (this.worker) this.worker.terminate();
     this.worker = null;
     this.booting = null;

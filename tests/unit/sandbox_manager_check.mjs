@@ -1,0 +1,76 @@
+// Drives web/sandbox/manager.mjs against a stand-in Worker (no Pyodide) and prints what it
+// counted as JSON; tests/unit/test_sandbox_manager.py runs it under Node. The stand-in answers
+// at once, except an input {hang: true}, which it never answers (the manager's deadline kills
+// it), and an input {ticks: n}, for which it reports n inputs done (more than it was sent).
+
+const created = [];
+
+class FakeWorker {
+  constructor() {
+    this.terminated = false;
+    this.modules = new Set();
+    created.push(this);
+  }
+
+  reply(data) {
+    setTimeout(() => { if (!this.terminated && this.onmessage) this.onmessage({ data }); }, 0);
+  }
+
+  postMessage(message) {
+    const { id, op } = message;
+    if (this.hung) return undefined;  // busy for ever, like a worker stuck in one C call
+    if (op === "boot") return this.reply({ id, text: "{}" });
+    if (op === "load") {
+      this.modules.add(message.key);
+      return this.reply({ id, text: JSON.stringify({ ok: true }) });
+    }
+    if (op === "unload") return this.reply({ id, text: "{}" });
+    if (op === "execute_many") {
+      const inputs = JSON.parse(message.inputs);
+      const results = [];
+      for (const [index, input] of inputs.entries()) {
+        if (index) this.reply({ id, tick: true });
+        if (input.hang) {  // hangs: no answer, ever
+          this.hung = true;
+          return undefined;
+        }
+        for (let i = 0; i < (input.ticks || 0); i++) this.reply({ id, tick: true });
+        results.push({ ok: true, value: { output: input.text, confidence: 1, metadata: {} } });
+      }
+      return this.reply({ id, text: JSON.stringify({ ok: true, results }) });
+    }
+    return this.reply({ id, fatal: `unknown ${op}` });
+  }
+
+  terminate() { this.terminated = true; }
+}
+
+globalThis.Worker = FakeWorker;
+const { SandboxManager } = await import(process.argv[2]);
+const manager = new SandboxManager({ base: "http://127.0.0.1/", manifest: { wheels: [] },
+                                     deadlineMs: Number(process.argv[3]) });
+const ask = async (key, inputs) => JSON.parse(await manager.executeMany(key, JSON.stringify(inputs), "{}"));
+const counts = () => ({ workers: created.length, restarts: manager.restarts });
+const out = {};
+
+await manager.load("good", "code", "good.py", "");
+await manager.load("bad", "code", "bad.py", "");
+out.first = await ask("good", [{ text: "a" }, { text: "b" }]);
+out.started = counts();
+// bad hangs on its second input while good's call waits in the queue behind it
+const [killed, queued] = await Promise.all([ask("bad", [{ text: "x" }, { hang: true }]),
+                                            ask("good", [{ text: "c" }])]);
+out.killed = killed;
+out.queued = queued;
+out.afterKill = counts();
+out.again = [];
+for (let i = 0; i < 5; i++) out.again.push(await ask("bad", [{ text: "y" }]));
+out.afterAgain = counts();
+out.good = await ask("good", [{ text: "d" }]);  // an innocent module: reloaded, answers
+out.afterGood = counts();
+await manager.load("bad", "code", "bad.py", "");  // a new load runs it again
+out.reloaded = await ask("bad", [{ text: "z" }]);
+out.tooManyTicks = await ask("good", [{ text: "e", ticks: 3 }, { text: "f" }]);
+out.end = counts();
+console.log(JSON.stringify(out));
+process.exit(0);

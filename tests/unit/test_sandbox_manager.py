@@ -1,0 +1,46 @@
+"""The page's sandbox manager (web/sandbox/manager.mjs) under Node with a stand-in Worker
+(tests/unit/sandbox_manager_check.mjs): a module whose call cost the worker is failed until
+loaded again, so its later calls start no worker; calls queued behind it fail as "restarted"
+and their modules answer again; a worker reporting more inputs than it was sent is killed.
+Counted (workers constructed, restarts), never timed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cpython_only
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def found() -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = Path(__file__).with_name("sandbox_manager_check.mjs")
+    done = subprocess.run([node, str(script), str(ROOT / "web" / "sandbox" / "manager.mjs"),
+                           "1000"], capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def test_a_module_whose_call_killed_the_worker_starts_no_worker_again(found: dict) -> None:
+    assert [item["value"]["output"] for item in found["first"]["results"]] == ["a", "b"]
+    assert found["killed"]["cause"] == "deadline" and found["afterKill"]["restarts"] == 1
+    assert all(item["ok"] is False and item["cause"] == "deadline" for item in found["again"])
+    assert found["afterAgain"] == found["afterKill"]  # five calls: no worker built, none killed
+    assert found["reloaded"]["ok"] is True  # a new load of it runs it again
+
+
+def test_a_call_queued_behind_the_killed_one_keeps_its_module(found: dict) -> None:
+    assert found["queued"]["ok"] is False and found["queued"]["cause"] == "restarted"
+    assert found["good"]["results"][0]["value"]["output"] == "d"
+    assert found["afterGood"]["restarts"] == 1
+
+
+def test_a_worker_reporting_more_inputs_than_sent_is_killed(found: dict) -> None:
+    assert found["tooManyTicks"]["cause"] == "protocol" and found["end"]["restarts"] == 2
