@@ -140,7 +140,7 @@ def fit_linear(
     max_weights: int | None = None,
     min_df: int = 2,
     epochs: int = 3,
-    margin: float = 2.0,
+    margin: float = 3.0,
     seed: int = 0,
     cache: FeatureCache | None = None,
 ) -> LinearModel:
@@ -173,7 +173,10 @@ def fit_linear(
     norms = [length_norm(normalise(text_of(example.input))) for example in examples]
     amounts = [[round(UNIT * squared[feat] / norm) for feat in x]
                for x, norm in zip(known, norms, strict=True)]
-    mean_square = math.fsum(sum(row) for row in amounts) / (UNIT * total)
+    # A feature's value is its idf over the text's norm; an example's squared norm is the sum
+    # of its squared values: its amounts over the norm once more.
+    mean_square = math.fsum(sum(row) / norm for row, norm in zip(amounts, norms, strict=True)) \
+        / (UNIT * total)
     weights, bias = train(known, amounts, norms, ys, classes, len(kept), epochs=epochs,
                           margin=margin * mean_square * UNIT, seed=seed)
     to_scale = SCALE / UNIT
