@@ -301,7 +301,6 @@ export class LabBridge extends EventTarget {
         }
         await yieldToBrowser();
       }
-      await this.call("persist");
     } catch (failure) {
       reason = "error";
       error = failure.message;
@@ -314,9 +313,15 @@ export class LabBridge extends EventTarget {
       // The node whose step Pause cut short (its LLM request was aborted); it runs again next time.
       interrupted_node: last?.interrupted_node ?? null,
     };
+    // The run has stopped: say so now; saving what it did follows (run() resolves after it).
     this.emit("run", { phase: "end", ...summary, total, until });
+    try {
+      await this.call("persist");
+    } catch (failure) {
+      if (summary.reason !== "error") Object.assign(summary, { reason: "error", error: failure.message });
+    }
     this.emit("change", { what: "run" });
-    if (reason === "error" || reason === "no_llm") throw new LabError(error || "the run stopped");
+    if (summary.reason === "error" || summary.reason === "no_llm") throw new LabError(summary.error || "the run stopped");
     return summary;
   }
 
