@@ -58,7 +58,10 @@ def test_the_machine_list_switches_and_keeps_each_ones_work(lab):
     load_example(lab, "sentiment")
     lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'sentiment')")
     run_steps(lab, 6)
-    lab.wait_for_function("document.querySelectorAll('#machines-body tr').length === 2")
+    # The list is redrawn once the run is saved (the status says "Done" a moment before).
+    lab.wait_for_function("document.querySelectorAll('#machines-body tr').length === 2 && "
+                          "document.querySelector('#machines-body tr td:nth-child(3)')"
+                          ".textContent === '6'")
     current, kept = rows(lab)
     assert "loaded" in current and "6" in current
     assert "Ticket triage" in kept and "24" in kept and "route: LLM only" in kept
