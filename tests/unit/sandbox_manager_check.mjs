@@ -1,7 +1,8 @@
 // Drives web/sandbox/manager.mjs against a stand-in Worker (no Pyodide) and prints what it
 // counted as JSON; tests/unit/test_sandbox_manager.py runs it under Node. The stand-in answers
 // at once, except an input {hang: true}, which it never answers (the manager's deadline kills
-// it), and an input {ticks: n}, for which it reports n inputs done (more than it was sent).
+// it), an input {ticks: n}, for which it reports n inputs done (more than it was sent), and
+// the code "garbage", whose load it answers with text that is not JSON.
 
 const created = [];
 
@@ -20,6 +21,7 @@ class FakeWorker {
     const { id, op } = message;
     if (this.hung) return undefined;  // busy for ever, like a worker stuck in one C call
     if (op === "boot") return this.reply({ id, text: "{}" });
+    if (op === "load" && message.code === "garbage") return this.reply({ id, text: "\u201a/not json" });
     if (op === "load") {
       this.modules.add(message.key);
       return this.reply({ id, text: JSON.stringify({ ok: true }) });
@@ -71,6 +73,7 @@ out.afterGood = counts();
 await manager.load("bad", "code", "bad.py", "");  // a new load runs it again
 out.reloaded = await ask("bad", [{ text: "z" }]);
 out.tooManyTicks = await ask("good", [{ text: "e", ticks: 3 }, { text: "f" }]);
+out.garbage = JSON.parse(await manager.load("junk", "garbage", "junk.py", ""));
 out.end = counts();
 console.log(JSON.stringify(out));
 process.exit(0);

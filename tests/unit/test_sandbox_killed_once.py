@@ -154,6 +154,19 @@ async def test_a_worker_module_whose_call_killed_the_worker_is_not_sent_again() 
     assert (await again.execute({"text": "a"}, {}))["output"] == "A" and manager.calls == 4
 
 
+async def test_a_worker_module_nobody_holds_is_unloaded_from_the_worker() -> None:
+    import gc
+
+    manager = FakeManager()
+    host = WorkerHost(manager)
+    kept, dropped = await host.load(GOOD, "kept.py"), await host.load(GOOD, "dropped.py")
+    assert len(manager.modules) == 2
+    del dropped
+    gc.collect()
+    await host.load(GOOD, "next.py")  # unloads what was dropped first: its state goes too
+    assert len(manager.modules) == 2 and (await kept.execute({"text": "a"}, {}))["output"] == "A"
+
+
 @pytest.mark.cpython_only
 async def test_an_imported_pattern_killed_once_costs_one_child_for_the_whole_run() -> None:
     host = process_host()

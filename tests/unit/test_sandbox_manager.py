@@ -1,7 +1,8 @@
 """The page's sandbox manager (web/sandbox/manager.mjs) under Node with a stand-in Worker
 (tests/unit/sandbox_manager_check.mjs): a module whose call cost the worker is failed until
 loaded again, so its later calls start no worker; calls queued behind it fail as "restarted"
-and their modules answer again; a worker reporting more inputs than it was sent is killed.
+and their modules answer again; a worker reporting more inputs than it was sent, or answering
+text that is not JSON, is killed.
 Counted (workers constructed, restarts), never timed."""
 
 from __future__ import annotations
@@ -42,5 +43,6 @@ def test_a_call_queued_behind_the_killed_one_keeps_its_module(found: dict) -> No
     assert found["afterGood"]["restarts"] == 1
 
 
-def test_a_worker_reporting_more_inputs_than_sent_is_killed(found: dict) -> None:
-    assert found["tooManyTicks"]["cause"] == "protocol" and found["end"]["restarts"] == 2
+def test_a_worker_reporting_more_inputs_than_sent_or_garbage_is_killed(found: dict) -> None:
+    assert found["tooManyTicks"]["cause"] == "protocol"
+    assert found["garbage"]["cause"] == "protocol" and found["end"]["restarts"] == 3

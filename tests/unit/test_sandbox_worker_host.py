@@ -31,6 +31,10 @@ class FakeManager:
                                "message": getattr(error, "reason", str(error))})
         return json.dumps({"ok": True})
 
+    async def unload(self, key):
+        self.modules.pop(key, None)
+        return "{}"
+
     async def executeMany(self, key, inputs, context):
         if self.reply is not None:
             return self.reply

@@ -18,6 +18,15 @@ const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while o
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
 const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];
 
+function isJson(text) {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;  // a worker whose Pyodide answers garbage (its memory spoilt) is done
+  }
+}
+
 function failure(kind, message, cause) {
   return JSON.stringify({ ok: false, kind, message, cause });
 }
@@ -175,7 +184,7 @@ export class SandboxManager {
       if (entry.ticks-- <= 0) return this.kill("protocol", "the sandbox worker reported more inputs than sent");
       return this.arm(entry);
     }
-    if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS) {
+    if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS || !isJson(data.text)) {
       return this.kill("protocol", "the sandbox worker answered out of shape");
     }
     clearTimeout(entry.timer);

@@ -19,6 +19,7 @@ import dataclasses
 import itertools
 import json
 import secrets
+import weakref
 from typing import Any
 
 from .._compat import js_global
@@ -66,6 +67,14 @@ def _parse(text: Any, filename: str) -> Any:
 
 _KEYS = itertools.count(1)
 _PREFIX = secrets.token_hex(4)  # two Pyodides (or hosts) sharing one manager never share a key
+_DROPPED: list[tuple[Any, str]] = []  # (bridge, key) of modules garbage-collected here
+
+
+async def _unload_dropped() -> None:
+    """Unload from the Worker the modules nobody here holds any more (their state too)."""
+    while _DROPPED:
+        bridge, key = _DROPPED.pop()
+        await bridge.unload(key)
 
 
 class WorkerHost:
@@ -77,12 +86,15 @@ class WorkerHost:
     async def load(self, code: str, filename: str, budget: Budget | None = None) -> WorkerModule:
         if not isinstance(code, str):
             raise GeneratedCodeError("generated code must be a str", filename=filename)
+        await _unload_dropped()
         key = f"{_PREFIX}-{next(_KEYS)}"
         limits = json.dumps(dataclasses.asdict(budget)) if budget is not None else ""
         reply = _parse(await self._bridge.load(key, code, filename, limits), filename)
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             raise _error(reply, filename)
-        return WorkerModule(self._bridge, key, code, filename)
+        module = WorkerModule(self._bridge, key, code, filename)
+        weakref.finalize(module, _DROPPED.append, (self._bridge, key))
+        return module
 
     async def close(self) -> None:
         return None
