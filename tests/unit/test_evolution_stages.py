@@ -4,6 +4,7 @@ The memo is off here unless a test says so: these tests watch the code and the L
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -198,6 +199,33 @@ async def test_a_memo_answer_contradicted_by_an_audit_is_replaced_at_once():
     answers = [r.output for r in ex.histories["route"].recent if r.input["text"] == "invoice"]
     switched = answers.index("sales", 10)
     assert set(answers[switched:]) == {"sales"} and set(answers[:10]) == {"billing"}
+
+
+async def test_a_memo_answer_in_doubt_sends_every_older_entry_back_to_the_llm():
+    """One disagreeing memo audit (the LLM changed an answer it gave before) makes every memo
+    answer from before it suspect: each is re-asked on its next use, so the changed answers
+    are all replaced long before a quarter of them would have been audited by chance."""
+    repeated = [f"r{k}" for k in range(24)]
+    llm = MappingLLM({"crash": "tech", **dict.fromkeys(repeated, "billing")})
+    rng = random.Random(4)
+    # every other record is new (the code answers it: savings beyond a cache pay for audits);
+    # the others repeat one of 24 texts the code is unsure of (the memo answers them)
+    rows = [{"text": "crash", "id": i} if i % 2 else {"text": rng.choice(repeated)}
+            for i in range(3000)]
+    ex, _ = executor("llm_only", lambda i: ("tech", 0.9 if i["text"] == "crash" else 0.5),
+                     llm=llm, inputs=rows, memo=True, audit_rate=0.0, shadow_rate=0.0,
+                     auto_evolve=False, history_limit=4000)
+    await install(ex, "hybrid")
+    await ex.run(max_steps=3 * 400)
+    changed_at = ex.histories["route"].seen
+    changed = repeated[:6]
+    llm.mapping.update(dict.fromkeys(changed, "sales"))  # a quarter of the repeats change
+    await ex.run(max_steps=3 * 2600)
+    history = [r for r in ex.histories["route"].recent if r.seq > changed_at]
+    first_doubt = next(r.seq for r in history
+                       if r.check == "audit" and r.output != r.audited)
+    stale = [r.seq for r in history if r.input["text"] in changed and r.output == "billing"]
+    assert stale and max(stale) < first_doubt + 300, (first_doubt, stale[-5:])
 
 
 async def test_audits_of_repeats_never_cost_more_than_an_exact_cache():

@@ -45,6 +45,7 @@ class ChangeDetector:
         self.score = 0.0
         self.started_at = 0  # history position where the current excursion began
         self.audits = 0
+        self.strict_doubt = False  # a strict audit disagreed in the current excursion
 
     def observe(self, disagreed: bool, seq: int, *, strict: bool = False) -> bool:
         """Add one audit made at history position ``seq``; True when a change is detected.
@@ -57,13 +58,21 @@ class ChangeDetector:
             self.started_at = seq
         up, down = self.strict if strict else (self.up, self.down)
         self.score = max(0.0, self.score + (up if disagreed else down))
+        self.strict_doubt = self.score > 0 and (self.strict_doubt or (strict and disagreed))
         if self.score == 0.0:
             self.started_at = seq
         return self.score >= self.h
 
+    @property
+    def doubts_memo(self) -> bool:
+        """Is the current excursion backed by a disagreeing memo audit (the LLM changed an
+        answer it gave before)? Then memo answers from before it are suspect."""
+        return self.strict_doubt
+
     def reset(self, seq: int = 0) -> None:
         self.score = 0.0
         self.started_at = seq
+        self.strict_doubt = False
 
     def export(self) -> dict[str, Any]:
         return {"p0": self.p0, "h": self.h, "score": self.score, "started_at": self.started_at,

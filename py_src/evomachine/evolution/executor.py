@@ -140,21 +140,17 @@ class EvolutionaryExecutor(MachineExecutor):
         policy = state.policy
         key = canonical(input)  # once per execution: sighting, memo lookup and memo entry
         first_sighting = state.memo.sight(key)
-        may_audit = self._may_audit(state, first_sighting)
+        may_audit = self._may_audit(state, first_sighting, size)
         if policy.memo:
             hit = state.memo.lookup(input, key)
             if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
-                alert = state.detector.score > 0
-                if hit.kind == "exact":
-                    rate = policy.memo_check_rate(alert)
-                else:
-                    rate = policy.check_rate("hybrid", state.normalized_checks, alert)
+                rate = self._memo_rate(state, hit)
                 if may_audit and rate and state.sample() < rate:
                     return await self._audit(spec, state, input, hit.answer, None, seq, size,
                                              by="memo", normalized=hit.kind != "exact",
                                              repeat=not first_sighting), True
                 state.costs.skipped(size)
-                state.beyond_cache += first_sighting
+                state.beyond_cache += self._call_value(state, size) if first_sighting else 0.0
                 return self._answer_record(spec, state, input, hit.answer, by="memo"), False
         threshold = state.threshold()
         code: CodeOutcome | None = None
@@ -172,10 +168,14 @@ class EvolutionaryExecutor(MachineExecutor):
                     return await self._audit(spec, state, input, code.output, code, seq, size,
                                              by="code", repeat=not first_sighting), True
                 state.costs.skipped(size)
-                state.beyond_cache += first_sighting
+                state.beyond_cache += self._call_value(state, size) if first_sighting else 0.0
                 return self._code_record(spec, state, input, code), False
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
+        if not first_sighting and policy.memo:
+            # A repeat the memo cannot answer (code answered it before, or its call failed): a
+            # call an exact cache would not make, paid out of the same savings as audits.
+            self._spent_on_repeat(state, answer)
         record = self._llm_record(spec, input, answer, stage=state.stage,
                                   extra_latency=code.latency_ms if code else 0.0)
         if answer.ok:
@@ -190,16 +190,31 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_version = state.code_path
         return record, self.llm is not None
 
-    def _may_audit(self, state: TaskState, first_sighting: bool) -> bool:
+    def _may_audit(self, state: TaskState, first_sighting: bool, size: int) -> bool:
         """May this execution's answer be audited (if its draw says so)?
 
         An audit of a repeat costs a call an exact cache would not make: it must be paid for
         (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
-        While the change detector is up (an audit disagreed lately) audits are not rationed:
-        a cache that keeps serving changed answers is no bar to meet.
+        While a disagreeing memo audit keeps the change detector up (the LLM changed an
+        answer it gave before), audits are not rationed: a cache that keeps serving changed
+        answers is no bar to meet.
         """
-        return (first_sighting or not state.policy.memo or state.detector.score > 0
-                or self._audit_funded(state))
+        return (first_sighting or not state.policy.memo or state.detector.doubts_memo
+                or self._audit_funded(state, size))
+
+    def _memo_rate(self, state: TaskState, hit: Any) -> float:
+        """The share of the memo's answers like ``hit`` that are re-asked.
+
+        While the memo is in doubt (see ``_may_audit``) every exact answer from before the
+        doubt began is re-asked: a change's stale answers go back to the LLM at once.
+        """
+        policy, detector = state.policy, state.detector
+        alert = detector.score > 0
+        if hit.kind != "exact":
+            return policy.check_rate("hybrid", state.normalized_checks, alert)
+        if detector.doubts_memo and hit.seq < detector.started_at:
+            return 1.0
+        return policy.memo_check_rate(alert)
 
     async def predict_llm(self, spec: TaskSpec, input: Any, pending: Any) -> Any:
         from evomachine.evolution.prediction import predict
@@ -212,18 +227,33 @@ class EvolutionaryExecutor(MachineExecutor):
         return not beyond(state.normalized_disagreed, state.normalized_checks,
                           policy.max_disagreement, policy.risk)
 
-    def _audit_funded(self, state: TaskState) -> bool:
-        """May an answer to a repeated input be audited? Only out of calls saved beyond a cache.
+    def _audit_funded(self, state: TaskState, size: int) -> bool:
+        """May an answer to a repeated input be audited? Only out of what was saved beyond a cache.
 
         An exact-match cache in front of the LLM pays for every first sighting and nothing
-        else. The code and the normalised memo answer first sightings without a call; each
-        such answer pays for one audit of a repeat, and code-writing requests are paid from
-        the same savings, so the run never costs more than such a cache.
+        else. The code and the normalised memo answer first sightings without a call; what
+        each such call would have cost (``beyond_cache``) pays for calls on repeats (audits,
+        and repeats the memo cannot answer: ``repeat_audits``, what they cost) and for
+        code-writing requests, so the run never costs more than such a cache. Counted in
+        dollars when the provider is priced, in calls when it is not.
         """
-        codegen = state.metrics.codegen_cost
-        mean = state.costs.sy / state.costs.n if state.costs.n else 0.0
-        spent = state.repeat_audits + (codegen / mean if mean else 0.0)
-        return spent + 1 <= state.beyond_cache
+        priced = state.costs.sy > 0
+        codegen = state.metrics.codegen_cost if priced else state.metrics.codegen_calls
+        spent = state.repeat_audits + codegen
+        return spent + self._call_value(state, size) <= state.beyond_cache
+
+    @staticmethod
+    def _spent_on_repeat(state: TaskState, answer: LLMAnswer) -> None:
+        """Count a call on a repeated input against what was saved beyond a cache."""
+        paid = float(answer.response.cost or 0.0) if answer.response is not None else 0.0
+        state.repeat_audits += paid if state.costs.sy > 0 else 1.0
+
+    @staticmethod
+    def _call_value(state: TaskState, size: int) -> float:
+        """What an LLM call on an input of ``size`` costs, in ``_audit_funded``'s units."""
+        if state.costs.sy <= 0:
+            return 1.0
+        return state.costs.estimate(size) or 0.0
 
     async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
                      code: CodeOutcome | None, seq: int, size: int, *,
@@ -232,6 +262,8 @@ class EvolutionaryExecutor(MachineExecutor):
         """Re-ask the LLM for an answer the memo or the code gave; the LLM wins a disagreement."""
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
+        if repeat:  # a call an exact cache would not have made: paid out of beyond_cache
+            self._spent_on_repeat(state, answer)
         if code is not None:
             record = self._code_record(spec, state, input, code)
         else:
@@ -255,7 +287,6 @@ class EvolutionaryExecutor(MachineExecutor):
         elif normalized:
             state.normalized_checks += 1
             state.normalized_disagreed += not agreed
-        state.repeat_audits += repeat
         if not agreed:
             record.output = answer.output
             record.answered_by = "llm"

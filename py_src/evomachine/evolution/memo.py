@@ -24,12 +24,13 @@ from evomachine.evolution.synthesis.runtime import canonical, normalise, text_of
 class MemoHit:
     """An answer from the memo: ``kind`` is ``"exact"`` or ``"normalized"``."""
 
-    __slots__ = ("answer", "key", "kind")
+    __slots__ = ("answer", "key", "kind", "seq")
 
-    def __init__(self, answer: Any, kind: str, key: str):
+    def __init__(self, answer: Any, kind: str, key: str, seq: int = 0):
         self.answer = answer
         self.kind = kind
         self.key = key
+        self.seq = seq  # history position of the LLM answer it gives (exact hits)
 
 
 class AnswerMemo:
@@ -62,7 +63,7 @@ class AnswerMemo:
         exact_key = canonical(input) if key is None else key
         entry = self.exact.get(exact_key)
         if entry is not None:
-            return MemoHit(entry[0], "exact", exact_key)
+            return MemoHit(entry[0], "exact", exact_key, entry[1])
         if not self.normalized:
             return None
         group = self.normalized.get(normalise(text_of(input)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evomachine.evolution.accounting import input_size
 from evomachine.evolution.stages import draw, run_code
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.executor._types import TaskSpec
@@ -29,7 +30,7 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     if pending.keys.get(key):
         return Guess(False, key)  # answered by then (memo) or going the same way as before
     first_sighting = key not in state.memo.sighted
-    may_audit = ex._may_audit(state, first_sighting)
+    may_audit = ex._may_audit(state, first_sighting, input_size(input))
     index = state.draws + pending.draws
 
     def audited(rate: float) -> Guess:
@@ -41,9 +42,7 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     if policy.memo:
         hit = state.memo.lookup(input, key)
         if hit is not None and (hit.kind == "exact" or ex._normalized_trusted(state)):
-            if hit.kind == "exact":
-                return audited(policy.memo_check_rate(alert))
-            return audited(policy.check_rate("hybrid", state.normalized_checks, alert))
+            return audited(ex._memo_rate(state, hit))
     threshold = state.threshold()
     if threshold is None:
         return Guess(True, key)

@@ -104,10 +104,11 @@ class TaskState:
         self.codegen_failures = 0
         self.codegen_paused_until = 0
         self.drift_events = 0
-        # first sightings answered without a call (no exact-match cache could) and the audits
-        # of repeats they pay for; checks of the normalised memo's answers
-        self.beyond_cache = 0
-        self.repeat_audits = 0
+        # what the first sightings answered without a call would have cost (no exact-match
+        # cache could avoid them) and what the audits of repeats they pay for cost (dollars
+        # when priced, else calls); checks of the normalised memo's answers
+        self.beyond_cache = 0.0
+        self.repeat_audits = 0.0
         self.normalized_checks = 0
         self.normalized_disagreed = 0
 
@@ -154,6 +155,8 @@ class TaskState:
                 setattr(self, name, saved[name])
         self.stage = check_stage(self.stage)
         self.draws = int(self.draws)
+        self.beyond_cache = float(self.beyond_cache)
+        self.repeat_audits = float(self.repeat_audits)
         self.evidence = Evidence.from_export(saved.get("evidence"))
         self.metrics = TaskMetrics.from_export(saved.get("metrics") or {})
         self.memo = AnswerMemo.from_export(saved.get("memo"), self.policy.memo_limit)
