@@ -8,6 +8,8 @@ style that a strict Content-Security-Policy would have to allow.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -53,14 +55,19 @@ def test_the_shell_has_a_strict_csp_and_nothing_inline():
     assert policy, "index.html has no Content-Security-Policy meta tag"
     directives = dict(part.strip().split(" ", 1) for part in policy.group(1).split(";"))
     assert directives["default-src"] == "'none'"
-    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
+    # The one inline script is the import map (CodeMirror's modules), allowed by its hash only.
+    maps = re.findall(r'<script type="importmap">(.*?)</script>', html, re.S)
+    assert len(maps) == 1
+    digest = base64.b64encode(hashlib.sha256(maps[0].encode()).digest()).decode()
+    assert directives["script-src"] == f"'self' 'wasm-unsafe-eval' 'sha256-{digest}'"
     assert directives["style-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["base-uri"] == "'none'"
     assert directives["worker-src"] == "'self'"  # the engine and sandbox Workers, same origin
     assert "unsafe-inline" not in policy.group(1)
     assert "'unsafe-eval'" not in policy.group(1)
     scripts = re.findall(r"<script\b([^>]*)>", html)
-    assert scripts and all("src=" in attributes for attributes in scripts)
+    assert scripts and all("src=" in attributes or attributes == ' type="importmap"'
+                           for attributes in scripts)
     assert not re.search(r"\son[a-z]+\s*=", html)
     assert not re.search(r"\sstyle\s*=", html)
 
