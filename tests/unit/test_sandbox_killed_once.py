@@ -6,6 +6,7 @@ the pattern-import and LLM-written-code paths as well. A new load of the code ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -117,6 +118,23 @@ async def test_a_module_out_of_memory_twice_is_failed_after_its_one_retry() -> N
     with pytest.raises(BoundaryError, match="not run again"):
         await module.call("grow")
     assert host.restarts == 2
+    await host.close()
+
+
+@pytest.mark.cpython_only
+async def test_a_module_that_keeps_filling_its_child_gets_one_retry_per_load() -> None:
+    from evomachine.sandbox import ProcessLimits
+
+    grows = ("KEEP = []\nBASE = list(range(1000000))\n"
+             "def grow():\n    for _ in range(12):\n        KEEP.append(tuple(BASE))\n"
+             "    return len(KEEP)\n")  # ~100 MB more per call: a fresh child starts empty
+    host = process_host(limits=ProcessLimits(memory_bytes=320 * 2**20), deadline=5.0)
+    module = await host.load(grows, "grows.py")
+    for _ in range(16):
+        with contextlib.suppress(SandboxError):
+            await module.call("grow")
+    assert getattr(module.failed, "cause", None) == "retired"
+    assert host.restarts == 2  # the first child and the one retry: not a child per call
     await host.close()
 
 

@@ -18,7 +18,8 @@ host changes. The module whose call cost the child is failed for the rest of its
 the rest of its batch and its later calls fail at once with the same cause, without
 starting a child (only a new ``load`` runs that code again). A child that ran out of
 memory retires; since the memory may be held by another module, the failed load or call
-is tried once more in a fresh child.
+is tried once more in a fresh child (once per load of a module: one that does it again holds
+the memory itself, and is failed).
 Messages are length-prefixed JSON (:mod:`._wire`), never pickle: inputs and context
 cross as JSON (tuples arrive as lists, dict keys as strings).
 
@@ -148,7 +149,7 @@ class ProcessHost:
             try:
                 data = self._encode(message, module.filename)
                 reply = await self._roundtrip(module, data, self.deadline)
-                if _retired(reply):  # out of memory: maybe another module's, so once more
+                if _retired(reply) and module._retire():  # maybe another module's memory
                     reply = await self._roundtrip(module, data, self.deadline)
                 return self._outcome(reply, module.filename, check, raise_error=True)
             except SandboxError:
@@ -161,7 +162,6 @@ class ProcessHost:
                     context: Any) -> list[dict[str, Any] | SandboxError]:
         """Results in order; raises SandboxError only if the batch is not JSON data."""
         results: list[dict[str, Any] | SandboxError] = []
-        retried = -1
         async with self._lock:
             try:
                 while len(results) < len(inputs) and not (results and killed(results[-1])):
@@ -171,9 +171,8 @@ class ProcessHost:
                     try:
                         reply = await self._roundtrip(module, data, self.deadline)
                         while True:
-                            if _retired(reply) and retried < len(results):
-                                retried = len(results)  # once more, in a fresh child
-                                break
+                            if _retired(reply) and module._retire():
+                                break  # once more, in a fresh child
                             results.append(self._outcome(reply, module.filename, check_result))
                             if len(results) == len(inputs) or self._channel is None:
                                 break
@@ -284,6 +283,14 @@ class ProcessModule:
         self._generation = -1
         self.failed: SandboxError | None = None
         """The error of the call that cost the child, once one did: later calls fail at once."""
+        self._retired = 0
+
+    def _retire(self) -> bool:
+        """A call of this module ran its child out of memory: try it once more in a fresh
+        child? Only the first time in this load: the memory may have been another module's,
+        but a module that does it again holds it itself (its state restarts in each child)."""
+        self._retired += 1
+        return self._retired == 1
 
     async def _run(self, message: dict[str, Any], check: Check) -> Any:
         if self.failed is not None:
