@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 
+from evomachine.interrupts import Interrupted, pause_requested
+
 _seconds = 0.0
 
 
@@ -24,5 +26,11 @@ def set_pause_seconds(seconds: float) -> None:
 
 
 async def pause() -> None:
-    """Let the event loop run between expensive steps of engine work."""
+    """Let the event loop run between expensive steps of engine work.
+
+    Raises :class:`~evomachine.interrupts.Interrupted` when the page's Pause came
+    meanwhile: the work stops here and is tried again later.
+    """
     await asyncio.sleep(_seconds)
+    if pause_requested():
+        raise Interrupted("paused during a synthesis")

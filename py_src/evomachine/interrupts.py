@@ -7,7 +7,8 @@ for each request while it is in flight (:func:`in_flight`) and Pause aborts
 them all (:func:`abort_in_flight`). The aborted request raises
 :class:`Interrupted`, which the lab's run loop catches: the step in flight did
 not happen (the machine stays on that node with the same input) and runs again
-on the next Run.
+on the next Run. A synthesis under way stops at its next cooperative pause
+(:func:`pause_requested`); the executor tries it again at the next check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 _IN_FLIGHT: dict[int, Any] = {}
+_pause_requested = False
 
 
 class Interrupted(BaseException):
@@ -44,3 +46,15 @@ def abort_in_flight() -> int:
     for controller in controllers:
         controller.abort()
     return len(controllers)
+
+
+def request_pause(requested: bool = True) -> None:
+    """Pause was pressed while a chunk runs (``False``: the chunk ended, forget it)."""
+    global _pause_requested
+    _pause_requested = requested
+
+
+def pause_requested() -> bool:
+    """Has Pause been pressed during the chunk running now? Long engine work (a synthesis)
+    checks at its cooperative pauses and stops early (:class:`Interrupted`)."""
+    return _pause_requested

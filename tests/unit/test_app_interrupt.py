@@ -98,3 +98,31 @@ async def test_pause_aborts_a_request_that_never_answers_and_the_step_runs_again
     assert again["results"][0]["node"] == "route" and again["results"][0]["error"] is None
     assert ex.input_cursor == before[1]
     assert ex.get_task_metrics()["route"]["execution_count"] == before[3] + 1
+
+
+async def test_pause_during_a_synthesis_stops_it_and_the_check_runs_again(monkeypatch):
+    """Pause pressed while a synthesis runs stops it at its next cooperative pause: the chunk
+    ends after that step ("paused"), the execution it followed is kept once, and the next
+    run synthesizes at its first check."""
+    from evomachine.cooperate import pause
+    from evomachine.evolution.synthesis import select
+
+    lab = await loaded_lab()
+    pressed: list[dict] = []
+
+    async def pause_pressed_meanwhile() -> None:
+        if not pressed:
+            pressed.append(await value(lab, "interrupt"))
+        await pause()
+
+    monkeypatch.setattr(select, "pause", pause_pressed_meanwhile)
+    result = await value(lab, "run_chunk", 3_000, 600_000.0, None, None)
+    assert pressed == [{"interrupting": True, "aborted": 0}]
+    assert result["reason"] == "paused" and result["stages"] == {"route": "llm_only"}
+    ex = lab.executor
+    state, history = ex.tasks["route"], ex.histories["route"]
+    assert state.last_synthesis is None  # stopped before it finished
+    assert [r.seq for r in history.recent] == list(range(1, history.seen + 1))  # none twice
+    seen = history.seen
+    result = await value(lab, "run_chunk", 3, 600_000.0, None, None)
+    assert result["steps"] == 3 and state.last_synthesis["at"] == seen + 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from evomachine.app.errors import LabError
 from evomachine.app.series import SeriesBook
 from evomachine.app.views import dumps
-from evomachine.interrupts import Interrupted, abort_in_flight
+from evomachine.interrupts import Interrupted, abort_in_flight, request_pause
 
 MAX_STEP_RESULTS = 200
 
@@ -59,6 +59,7 @@ class RunMixin:
         Pause never stops the next run.
         """
         self._interrupted = self._chunk_running
+        request_pause(self._chunk_running)
         aborted = abort_in_flight() if self._chunk_running else 0
         return dumps({"interrupting": self._chunk_running, "aborted": aborted})
 
@@ -114,6 +115,7 @@ class RunMixin:
                     break
         finally:
             self._chunk_running = self._interrupted = False
+            request_pause(False)
             if steps:
                 self.last_run_at = time.time()
         return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from evomachine.evolution.bounds import Cut, beyond, safe_cut, within
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, TaskState
+from evomachine.interrupts import Interrupted
 from evomachine.ladder import check_stage, next_stage, previous_stage
 from evomachine.llm.base import LLMRequest, LLMResponse
 from evomachine.storage.keys import code_path
@@ -341,6 +342,10 @@ class Evolver:
             path = code_path(ex.machine_id, state.name, version)
             module = result.module if ex.module_loader is None else \
                 ex.module_loader(result.code, path)
+        except Interrupted:  # Pause: a code-writing call already paid for still counts
+            if client is not None and client.calls:
+                state.metrics.add_codegen(client.calls, client.cost)
+            raise
         except Exception as error:  # SynthesisError, or a loader/synthesizer bug: never a crash
             kind = "" if isinstance(error, SynthesisError) else f"{type(error).__name__}: "
             state.last_synthesis = {"at": history.seen, "error": f"{kind}{error}"}

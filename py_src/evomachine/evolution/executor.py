@@ -34,6 +34,7 @@ from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.executor._machine import LLMAnswer
 from evomachine.history import ExecutionRecord
+from evomachine.interrupts import Interrupted
 from evomachine.ladder import STAGES, check_stage, rank
 from evomachine.model import MachineData
 from evomachine.storage.keys import code_path
@@ -121,7 +122,13 @@ class EvolutionaryExecutor(MachineExecutor):
         state.since_check += 1
         if state.policy.auto_evolve and state.since_check >= state.policy.check_every:
             state.since_check = 0
-            spent = await self.evolver.check(state)
+            try:
+                spent = await self.evolver.check(state)
+            except Interrupted:
+                # Pause came during a synthesis: this execution stands, the check runs again
+                # at the next one (the run stops after this step).
+                state.since_check = state.policy.check_every
+                spent = 0.0
             if spent:
                 # The synthesis delayed this execution: its latency says so.
                 self.histories[name].recent[-1].latency_ms += spent
