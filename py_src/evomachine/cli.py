@@ -141,6 +141,9 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elapsed = time.perf_counter() - started
     summary = summarize(executor)
     out.write(render_table(summary, taken, elapsed))
+    failing = failures(executor)
+    for line in failing:
+        print(line, file=err)
     if args.report:
         report = {"machine_id": executor.machine_id, "steps": taken, "seconds": round(elapsed, 3),
                   "llm": llm.describe(), "concurrency": args.concurrency,
@@ -152,7 +155,26 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from evomachine import cli_traces
 
         cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
+    ran = [history for history in executor.histories.values() if history.seen]
+    if ran and not any(record.success for history in ran for record in history.recent):
+        print("error: no task execution succeeded (see above)", file=err)
+        return 1
     return 0
+
+
+def failures(executor: Any) -> list[str]:
+    """Per task with failed executions among those kept: how many, and the commonest reasons."""
+    from collections import Counter
+
+    lines = []
+    for name, history in executor.histories.items():
+        failed = [record for record in history.recent if not record.success]
+        if not failed:
+            continue
+        reasons = Counter((record.error or "no reason given")[:300] for record in failed)
+        lines.append(f"{name}: {len(failed)} of {len(history.recent)} executions failed")
+        lines += [f"    {count} x {reason}" for reason, count in reasons.most_common(3)]
+    return lines
 
 
 def make_llm(args: argparse.Namespace, machine: Any, records: list[dict[str, Any]]) -> Any:

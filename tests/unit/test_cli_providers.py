@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from llm_fake_server import FakeLLMServer
@@ -95,3 +96,20 @@ def cli_llm_args(argv):
     parser = argparse.ArgumentParser()
     cli_llm.add_arguments(parser.add_argument)
     return parser.parse_args(argv)
+
+
+def test_a_provider_that_is_down_is_named_and_the_run_fails(files):
+    """Connection refused on every call: the reason is printed and the exit code says so."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    machine, data, _ = files
+    code, _, err = run(["evolve", str(machine), "--data", str(data), "--steps", "6",
+                          "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
+                          "--model", "m", "--max-retries", "0", "--quiet"])
+    assert code == 1
+    assert re.search(r"route: (\d+) of \1 executions failed", err), err
+    assert "Connection refused" in err
+    assert f"127.0.0.1:{port}" in err and "no task execution succeeded" in err
