@@ -1,0 +1,134 @@
+"""The shareable HTML report: content, charts, and hostile run text kept inert."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from test_evolution_auto import evolving, workload
+
+from evomachine.dsl import parse_machine
+from evomachine.evolution import EvolutionaryExecutor
+from evomachine.llm.simulated import SimulatedLLM
+from evomachine.report import MAX_POINTS, history_points, render_html, report_context
+
+EVIL = "<script>alert(1)</script>"
+HOSTILE = """machine "Evil <b onmouseover=alert(2)>title</b> </title><script>alert(3)</script>"
+Input ticket { ground_truth: "label"; }
+Task route {
+    prompt: "Route: {{ input.text }}";
+    evolution_stage: "llm_only";
+}
+State done;
+ticket -> route;
+route -> done;
+done -> ticket;
+"""
+
+
+class Tags(HTMLParser):
+    """Every start tag and attribute of a document, as a browser's tokenizer sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def assert_inert(html: str) -> None:
+    """No script, no event handler, no URL that leaves the file."""
+    tags = tags_of(html)
+    assert "script" not in {tag for tag, _ in tags}
+    for tag, attrs in tags:
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            if name in ("href", "src", "action", "xlink:href"):
+                assert (value or "").startswith("#"), (tag, name, value)
+    assert not re.search(r"(https?:)?//[a-z0-9]", html.replace("http://www.w3.org/2000/svg", "")
+                         .replace("http-equiv", ""), re.IGNORECASE)
+    assert "@import" not in html and "url(" not in html
+
+
+async def hostile_run() -> EvolutionaryExecutor:
+    rows = [{"text": f"{EVIL} number {i}", "label": EVIL if i % 2 else "<i>fine</i>"}
+            for i in range(40)]
+    llm = SimulatedLLM.from_records(rows, "label", accuracy=1.0, seed=1)
+    ex = EvolutionaryExecutor(parse_machine(HOSTILE), llm=llm, inputs=rows)
+    await ex.run(max_steps=60)
+    return ex
+
+
+async def test_hostile_title_inputs_outputs_and_code_are_escaped():
+    ex = await hostile_run()
+    ex.tasks["route"].code = f'"""</code></pre>{EVIL}"""\n'
+    html = render_html(ex, run={"LLM": f"sim {EVIL}"})
+    assert_inert(html)
+    assert EVIL not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text, not dropped
+    assert "&lt;/code&gt;&lt;/pre&gt;" in html
+    assert "Evil &lt;b onmouseover=alert(2)&gt;title&lt;/b&gt;" in html
+    # the CSP meta forbids scripts even if something slipped through
+    assert "default-src 'none'" in html
+
+
+async def test_evolved_run_shows_stages_chart_tables_and_code():
+    ex = evolving(workload(600))
+    await ex.run(max_steps=900)
+    state = ex.tasks["route"]
+    assert state.stage != "llm_only" and state.code
+    html = render_html(ex, run={"steps": 900})
+    assert_inert(html)
+    assert html.count("<svg") == 1 and "<polyline" in html
+    assert 'class="rule"' in html  # the stage change is marked on the chart
+    context = report_context(ex)
+    [task] = context["tasks"]
+    assert context["mutations"][0]["to"] == "hybrid"
+    assert context["mutations"][0]["when"].endswith("UTC")
+    assert task["rows"][0]["seq"] == ex.histories["route"].recent[-1].seq
+    assert len(task["rows"]) == 20
+    assert "def execute" in html and "naive_bayes" in html
+    assert f"{ex.machine_id}_route_{state.version_name}.py" in html
+
+
+async def test_charts_use_the_labs_series_when_given():
+    ex = evolving(workload(100))
+    await ex.run(max_steps=60)
+    series = {"route": {"points": [[5, 0.01, 1.0, None], [10, 0.005, 0.5, 0.9]],
+                        "changes": [{"at": 8, "from": "llm_only", "to": "hybrid"}]}}
+    chart = report_context(ex, series)["tasks"][0]["chart"]
+    assert [line["label"] for line in chart["series"]] == ["LLM-call rate", "agreement"]
+    assert chart["low"] == 5 and chart["high"] == 10
+    [rule] = chart["rules"]
+    assert rule["to"] == "hybrid" and chart["left"] < rule["x"] < chart["right"]
+    # agreement is None at the first point: that point is left out of its line
+    assert len(chart["series"][1]["points"].split()) == 1
+
+
+def test_history_points_are_bounded_and_measure_rates():
+    class R:
+        def __init__(self, seq: int) -> None:
+            self.seq, self.stage = seq, "llm_only" if seq < 500 else "hybrid"
+            self.answered_by = "llm" if seq % 4 == 0 else "code"
+            self.expected, self.output = "a", "a" if seq % 2 == 0 else "b"
+
+    points, changes = history_points([R(i) for i in range(1000)])
+    assert len(points) <= MAX_POINTS
+    assert all(abs(p[2] - 0.25) < 0.06 and abs(p[3] - 0.5) < 0.06 for p in points)
+    assert changes == [{"at": 500, "from": "llm_only", "to": "hybrid"}]
+    assert history_points([]) == ([], [])
+
+
+def test_empty_machine_renders():
+    ex = EvolutionaryExecutor(parse_machine(HOSTILE), llm=SimulatedLLM.from_records(
+        [{"text": "x", "label": "y"}], "label"))
+    html = render_html(ex)
+    assert_inert(html)
+    assert "No executions to chart yet." in html and "No stage change yet." in html
