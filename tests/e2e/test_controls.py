@@ -37,6 +37,8 @@ CONTROLS: dict[str, tuple[str, str]] = {
                         "test_import_asks_where_the_llm_goes_and_each_answer_does_it"),
     "import-file-llm-key": ("#import-file-llm-key",
                             "test_import_asks_where_the_llm_goes_and_each_answer_does_it"),
+    "import-confirm": ("#import-confirm",
+                       "test_machines.py::test_import_asks_first_and_keeps_the_other_machines"),
     "import-cancel": ("#import-cancel",
                       "test_import_asks_where_the_llm_goes_and_each_answer_does_it"),
     "example-select": ("#example-select", "test_example_select_describes_and_shows_the_example"),

@@ -172,6 +172,7 @@ def test_markup_in_every_free_text_field_is_shown_as_text(watched, tmp_path):
     marked["storage"]["versions"][0][1]["label"] = PAYLOAD
     item(marked, "meta", "lab/session")[1]["dataset"]["name"] = PAYLOAD
     import_by_file(page, tmp_path, marked)
+    page.click("#import-confirm")  # it replaces the loaded run of ticket triage: asked first
     toast(page, "Imported")
     page.wait_for_function("(p) => document.getElementById('versions-body').textContent"
                            ".includes(p)", arg=PAYLOAD)

@@ -91,3 +91,46 @@ def test_loading_over_a_run_asks_first(lab):
     load_example(lab, "ticket-triage")
     lab.click("#replace-confirm")
     lab.wait_for_function("window.evomachine.state().then((s) => s.step_count === 0)")
+
+
+def test_import_asks_first_and_keeps_the_other_machines(lab, tmp_path):
+    lab.click("#reset-all")  # a fresh start: file A holds only ticket triage
+    lab.click("#reset-confirm")
+    lab.wait_for_function("window.evomachine.state().then((s) => !s.loaded)")
+    load_example(lab, "ticket-triage")
+    lab.wait_for_selector(".task-card[data-task='route']")
+    run_steps(lab, 30)
+    with lab.expect_download() as download:
+        lab.click("#export-all")
+    exported = tmp_path / "file-a.json"
+    download.value.save_as(str(exported))
+    load_example(lab, "sentiment")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'sentiment')")
+    run_steps(lab, 40)
+    dialog = lab.locator("#app-dialog")
+
+    def pick() -> None:
+        with lab.expect_file_chooser() as chooser:
+            lab.click("#import-label")
+        chooser.value.set_files(str(exported))
+        dialog.wait_for(state="visible")
+
+    pick()
+    text = dialog.inner_text()
+    assert "Ticket triage" in text and "30 steps" in text and "other machine stays" in text
+    lab.click("#import-cancel")
+    dialog.wait_for(state="hidden")
+    assert state(lab)["example"] == "sentiment" and state(lab)["step_count"] == 40
+
+    pick()
+    lab.click("#import-confirm")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'ticket-triage' "
+                          "&& s.step_count === 30)")
+    lab.wait_for_function("document.querySelectorAll('#machines-body tr').length === 2 && "
+                          "document.querySelector('#machines-body tr').textContent"
+                          ".includes('Ticket triage')")
+    current, kept = rows(lab)
+    assert "Ticket triage" in current and "Review sentiment" in kept and "40" in kept
+    lab.click("#machines-body button[data-open-machine]")
+    lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'sentiment' "
+                          "&& s.step_count === 40)")

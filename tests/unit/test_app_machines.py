@@ -100,3 +100,25 @@ async def test_loading_a_machine_again_leaves_no_version_marked_current():
     assert [(v["label"], v["head"]) for v in versions] == [("kept", False)]
     await value(lab, "rollback", versions[0]["id"])  # and the version is still there to go to
     assert (await value(lab, "state"))["step_count"] == 6
+
+
+async def test_an_import_replaces_only_the_machines_in_its_file():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 30)
+    exported = json.dumps(await value(lab, "export_state"))  # file A: ticket triage at 30
+    await run(lab, 5)
+    await value(lab, "load", SENTIMENT_DSL, SENTIMENT_DATA, "data.jsonl", "sentiment")
+    await run(lab, 20)
+    summary = await value(lab, "inspect_import", exported)
+    assert [m["machine_id"] for m in summary["machines"]] == ["ticket-triage"]
+    assert summary["replaces"] == [{"machine_id": "ticket-triage", "title": "Ticket triage",
+                                    "step_count": 35}]
+    assert summary["kept"] == 1
+    shown = await value(lab, "import_state", exported)
+    assert shown["machine_id"] == "ticket-triage" and shown["step_count"] == 30
+    listed = {m["machine_id"]: m for m in await value(lab, "machines")}
+    sentiment = listed.pop(next(k for k in listed if k != "ticket-triage"))
+    assert (sentiment["step_count"], sentiment["records"]) == (20, 300)
+    other = await value(lab, "switch_machine", sentiment["machine_id"])
+    assert other["step_count"] == 20 and other["dataset"]["count"] == 300

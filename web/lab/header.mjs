@@ -35,7 +35,7 @@ export class HeaderTools {
     // Checked whole first: a file that would be refused changes nothing and says why.
     const summary = await this.notify.guard(() => this.bridge.inspectImport(text));
     if (!summary) return;
-    const llm = await chooseImportedLLM(summary);
+    const llm = await chooseImportedLLM(summary, replacingLines(summary));
     if (llm === null) { this.notify.say(`Import of ${file.name} cancelled; nothing was changed.`); return; }
     const imported = await this.notify.guard(() => this.bridge.importState(text, { llm }));
     if (imported) this.notify.say(`Imported ${file.name}.`);
@@ -51,9 +51,36 @@ export class HeaderTools {
   }
 }
 
-/** The file's LLM endpoint is not the one in use: ask, showing both URLs. null = cancel. */
-async function chooseImportedLLM(summary) {
-  if (summary.same_endpoint || !summary.llm) return "keep";
+/** What an import does to the stored machines, as dialog lines ([] when it replaces none). */
+function replacingLines(summary) {
+  const replaces = summary.replaces || [];
+  if (!replaces.length) return [];
+  const runs = replaces.map((r) => `“${r.title}” (its run of ${count(r.step_count)} steps, learnt code and charts)`);
+  const kept = summary.kept || 0;
+  return [
+    `The file replaces the stored machine${replaces.length === 1 ? "" : "s"} ${runs.join(", ")} with the file's.`,
+    kept ? `Your other ${kept === 1 ? "machine stays" : `${count(kept)} machines stay`} as ${kept === 1 ? "it is" : "they are"}.`
+      : "No other machine is stored.",
+  ];
+}
+
+/**
+ * Ask before an import: where its LLM goes (when that differs, showing both URLs) and which
+ * stored machines it replaces. Resolves "keep", "file", "file_with_key", or null = cancel.
+ */
+async function chooseImportedLLM(summary, replacing) {
+  if (summary.same_endpoint || !summary.llm) {
+    if (!replacing.length) return "keep";
+    return ask({
+      title: "Replace a stored machine with the file's?",
+      lines: replacing,
+      choices: [
+        { value: null, label: "Cancel import", id: "import-cancel" },
+        { value: "keep", label: "Import and replace", kind: "danger", id: "import-confirm" },
+      ],
+      cancelValue: null,
+    });
+  }
   const where = (llm) => (llm.provider === "simulated" ? "the simulated LLM (no requests leave this page)"
     : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} at ${llm.endpoint_url || "(no URL)"}`);
   const theirs = summary.llm;
@@ -73,6 +100,7 @@ async function chooseImportedLLM(summary) {
       `The file's settings send requests to: ${where(theirs)}${theirs.model ? `, model ${theirs.model}` : ""}.`,
       `Your settings send them to: ${where(summary.current_llm)}.`,
       "A file never receives your API key unless you choose to send it there.",
+      ...replacing,
     ],
     choices,
     cancelValue: null,

@@ -30,7 +30,7 @@ from evomachine.app.page_api import BYTES_METHODS, PAGE_METHODS, page_api_json
 from evomachine.app.prices import PricesMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
-from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore
+from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore, machine_of
 from evomachine.app.traces import TraceMixin
 from evomachine.app.views import dsl_names, dumps, machine_graph, task_card
 from evomachine.datafile import DataError, DataFile, describe_records, read_data
@@ -557,7 +557,7 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         file_config = self._file_llm(validated)
         current = self.llm_config
         return dumps({
-            **validated.summary(),
+            **validated.summary(), **await self.import_plan(validated.entries),
             "llm": file_config.public() if file_config else None,
             "current_llm": self.llm_public(),
             "same_endpoint": file_config is None or file_config.endpoint == current.endpoint,
@@ -565,10 +565,11 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         })
 
     async def import_state(self, text: str, options_json: str = "{}") -> str:
-        """Replace all state with an export and come back to its session.
+        """Write an export's machines in and come back to its session.
 
         The file is checked whole first; a file that fails any check changes
-        nothing. Then everything is swapped in with one storage batch.
+        nothing. Then it is written with one storage batch: its machines replace the
+        stored ones of the same id; other stored machines (the loaded one too) stay.
         ``{"llm": ...}`` says what happens when the file's LLM endpoint is not the
         one in use: ``"keep"`` (the default) keeps the settings in use, ``"file"``
         takes the file's settings without the key, ``"file_with_key"`` takes them
@@ -586,8 +587,14 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         if session_key in entries and not same and choice == "keep":
             kept = {k: v for k, v in self.llm_public().items() if k != "has_key"}
             entries[session_key] = {**entries[session_key], "llm": kept}
+        also: list[tuple[str, str, Any]] = []
+        ex = self.executor
         try:
-            await self.store.replace_all(entries)
+            if ex is not None and session_key in entries and not any(  # it stays stored
+                    machine_of(*key) == ex.machine_id for key in entries):
+                await self.persist()
+                also.append((keys.META, keys.records_key(ex.machine_id), self.records))
+            await self.store.import_entries(entries, also)
         except Exception as error:
             raise LabError(f"the file could not be written, so nothing was changed "
                            f"({type(error).__name__}: {error})") from None

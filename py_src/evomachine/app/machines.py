@@ -13,6 +13,7 @@ Mixed into ``Lab``.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,30 @@ class MachinesMixin:
         return dumps({"machine_id": machine_id, "title": machine.title,
                       "current": ex.machine_id if ex is not None else None,
                       "replaces": replaces})
+
+    async def import_plan(self, entries: dict[tuple[str, str], Any]) -> dict[str, Any]:
+        """What importing ``entries`` does to the stored machines: ``{machines, replaces,
+        kept}``: the file's machines, the stored ones of the same id it replaces
+        (``{machine_id, title, step_count}``) and how many other stored machines stay."""
+        from evomachine.app.store import machine_of
+
+        ids = sorted({owner for (namespace, key) in entries
+                      if (owner := machine_of(namespace, key)) is not None})
+        titles = []
+        for machine_id in ids:
+            doc = entries.get((META, workspace_key(machine_id)))
+            title = doc.get("title") if isinstance(doc, dict) else None
+            titles.append({"machine_id": machine_id, "title": title or machine_id})
+        stored = json.loads(await self.machines())
+        replaces = [{"machine_id": m["machine_id"], "title": m["title"],
+                     "step_count": m["step_count"]} for m in stored if m["machine_id"] in ids]
+        ex = self.executor
+        if ex is not None and ex.machine_id in ids and not any(
+                r["machine_id"] == ex.machine_id for r in replaces):
+            replaces.append({"machine_id": ex.machine_id, "title": ex.machine.title,
+                             "step_count": ex.step_count})
+        return {"machines": titles, "replaces": replaces,
+                "kept": sum(1 for m in stored if m["machine_id"] not in ids)}
 
     async def switch_machine(self, machine_id: str) -> str:
         """Load the stored machine ``machine_id`` where it was left; the loaded one is kept."""

@@ -11,7 +11,8 @@
 
 Export and import move every namespace the engine knows, in one document; an
 import is checked whole (:mod:`evomachine.app.schema`) before
-:meth:`LabStore.replace_all` swaps it in with one storage batch.
+:meth:`LabStore.import_entries` writes it in with one storage batch: the machines
+the file holds replace the stored ones of the same id, every other stored machine stays.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from typing import Any
 
 from evomachine.storage import DELETE, KNOWN_NAMESPACES, Storage, key_path, keys
+from evomachine.storage.keypath import split_key
 
 META = keys.META
 SESSION_KEY = keys.SESSION_KEY
@@ -71,20 +73,27 @@ class LabStore:
                 "engine_version": engine_version, "exported_at": time.time(),
                 "storage": namespaces}
 
-    async def replace_all(self, entries: dict[tuple[str, str], Any]) -> int:
-        """Make ``entries`` everything stored, in one batch: all of it or none of it.
+    async def import_entries(self, entries: dict[tuple[str, str], Any],
+                             also: list[tuple[str, str, Any]] | None = None) -> set[str]:
+        """Write an import in one batch; returns the ids of the machines it holds.
 
-        The keys stored now that ``entries`` lacks are deleted in the same batch
-        as the new values are written, so a failed write leaves the old state whole.
+        Each machine in ``entries`` replaces the stored machine of the same id whole
+        (its keys the file lacks are deleted); stored machines the file does not hold
+        stay as they are. Patterns and other shared keys in the file overwrite theirs.
+        ``also`` (written first, overwritten by ``entries``) keeps the loaded machine's
+        records when the file's session takes its place.
         """
-        ops: list[tuple[str, str, Any]] = []
+        machines = {owner for (namespace, key) in entries
+                    if (owner := machine_of(namespace, key)) is not None}
+        ops: list[tuple[str, str, Any]] = [op for op in also or []
+                                           if machine_of(op[0], op[1]) not in machines]
         for namespace in KNOWN_NAMESPACES:
             for key in await self.storage.keys(namespace):
-                if (namespace, key) not in entries:
+                if (namespace, key) not in entries and machine_of(namespace, key) in machines:
                     ops.append((namespace, key, DELETE))
         ops += [(namespace, key, value) for (namespace, key), value in entries.items()]
         await self.storage.write_batch(ops)
-        return len(entries)
+        return machines
 
     async def read_checked(self, namespace: str, key: str) -> tuple[Any, str | None]:
         """``(document, None)``, or ``(None, what is wrong)`` when it cannot be read or is
@@ -123,3 +132,21 @@ class LabStore:
             except ValueError as error:
                 problems.append((f"history/{key}", str(error)))
         return problems
+
+
+def machine_of(namespace: str, key: str) -> str | None:
+    """The machine id a stored key belongs to, or ``None`` for shared keys
+    (patterns, the session, the loaded data set, ``default``)."""
+    parts = split_key(key)
+    if namespace == "state":
+        return key
+    if namespace in ("history", "versions", "snapshots"):
+        return parts[0]
+    if namespace == "code":
+        return parts[1] if len(parts) > 2 and parts[0] == keys.GENERATED_ROOT else None
+    if namespace == META:
+        if parts[0] in ("revision", "head") and len(parts) > 1:
+            return parts[1]
+        if parts[0] == "lab" and len(parts) > 2 and parts[1] in ("machine", "records", "version"):
+            return parts[2]
+    return None
