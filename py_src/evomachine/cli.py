@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--steps", type=int, default=1000, help="machine steps to run (default 1000)")
     add("--store", help="persist and resume, e.g. sqlite:run.db or memory")
     add("--fresh", action="store_true", help="ignore a saved run in --store")
-    add("--report", type=Path, help="write metrics and mutations as JSON here")
+    add("--report", type=Path,
+        help="write a report here: self-contained HTML for .html/.htm, else metrics as JSON")
     add("--accuracy", type=float, default=0.95, help="simulated LLM accuracy (0.95)")
     add("--error-rate", type=float, default=0.0, help="simulated LLM error rate (0)")
     add("--label", help="ground-truth field, or TASK=FIELD,... per task, for the simulated LLM "
@@ -150,7 +151,13 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   "prefetch": executor.prefetch.report(executor.input_cursor),
                   "tasks": executor.get_task_metrics(),
                   "summary": summary, "mutations": executor.get_mutations()}
-        args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        if args.report.suffix.lower() in (".html", ".htm"):
+            from evomachine.report import render_html
+
+            facts = {"Steps": taken, "LLM": llm.describe(), "Concurrency": args.concurrency}
+            args.report.write_text(render_html(executor, run=facts), encoding="utf-8")
+        else:
+            args.report.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     if args.traces:
         from evomachine import cli_traces
 

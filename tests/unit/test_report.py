@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
 from test_evolution_auto import evolving, workload
 
 from evomachine.dsl import parse_machine
@@ -132,3 +133,30 @@ def test_empty_machine_renders():
     html = render_html(ex)
     assert_inert(html)
     assert "No executions to chart yet." in html and "No stage change yet." in html
+
+
+@pytest.mark.needs_event_loop
+def test_cli_writes_html_for_an_html_suffix_and_json_otherwise(tmp_path):
+    import io
+    import json
+
+    from test_evolution_stages import TRIAGE
+
+    from evomachine import cli
+
+    machine = tmp_path / "triage.machine"
+    machine.write_text(TRIAGE % "llm_only", encoding="utf-8")
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in workload(300)) + "\n", encoding="utf-8")
+    for name in ("run.html", "RUN.HTM", "run.json"):
+        args = cli.build_parser().parse_args(["evolve", str(machine), "--data", str(data),
+                                              "--steps", "600", "--quiet", "--seed", "2",
+                                              "--report", str(tmp_path / name)])
+        assert cli.asyncio.run(cli.evolve(args, io.StringIO(), io.StringIO())) == 0
+    html = (tmp_path / "run.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Ticket triage" in html
+    assert "<svg" in html and "def execute" in html and "Steps" in html
+    assert_inert(html)
+    assert (tmp_path / "RUN.HTM").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    saved = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert saved["tasks"]["route"]["execution_count"] == 200
