@@ -160,3 +160,23 @@ def test_cli_writes_html_for_an_html_suffix_and_json_otherwise(tmp_path):
     assert (tmp_path / "RUN.HTM").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     saved = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert saved["tasks"]["route"]["execution_count"] == 200
+
+
+async def test_the_lab_reports_its_run_with_the_sampled_series():
+    from test_app import call, loaded_lab, run, value
+
+    from evomachine.app import Lab
+    from evomachine.storage import MemoryStorage
+
+    reply = await call(Lab(MemoryStorage()), "report")
+    assert reply["ok"] is False and "no machine is loaded" in reply["error"]
+    lab = await loaded_lab()
+    await run(lab, 300)
+    await value(lab, "persist")  # samples the chart series, as the page's loop does
+    report = await value(lab, "report")
+    assert report["filename"] == "ticket-triage-report.html"
+    html = report["text"]
+    assert_inert(html)
+    assert "route" in html and "hybrid" in html and "<svg" in html
+    assert "data.jsonl" in html and "simulated" in html
+    assert ">agreement</title>" in html  # the lab's series, not the history's accuracy

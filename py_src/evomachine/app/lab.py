@@ -28,6 +28,7 @@ from evomachine.app.library import LibraryMixin
 from evomachine.app.machines import MachinesMixin, workspace_key
 from evomachine.app.page_api import BYTES_METHODS, PAGE_METHODS, page_api_json
 from evomachine.app.prices import PricesMixin
+from evomachine.app.reporting import ReportMixin
 from evomachine.app.runs import RunMixin
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, LabStore, machine_of
@@ -48,7 +49,7 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
 
 
 class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
-          CompareMixin):
+          CompareMixin, ReportMixin):
     """The loaded machine, its data, its LLM and its executor, kept in ``storage``."""
 
     def __init__(self, storage: Any):
@@ -327,6 +328,16 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         except DataError as error:
             raise LabError(f"cannot read {name or 'the data set'}: {error}") from None
         return await self.load(self.dsl, data, name, self.example)
+
+    async def check_data_file(self, raw: bytes, name: str = "") -> str:
+        """Read a data file as :meth:`load_data_file` would, changing nothing:
+        ``{count, encoding, notice}``, or the same error it would raise."""
+        try:
+            data = read_data(raw, name)
+        except DataError as error:
+            raise LabError(f"cannot read {name or 'the data set'}: {error}") from None
+        return dumps({"count": len(data.records), "encoding": data.encoding,
+                      "notice": data.notice})
 
     async def set_llm(self, config_json: str) -> str:
         """Use the LLM the settings describe; the key is used, never stored here.
