@@ -28,6 +28,8 @@ READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready =
 # key -> (selector a test uses to reach it, test that exercises it: "name" here or "file::name")
 CONTROLS: dict[str, tuple[str, str]] = {
     "export-all": ("#export-all", "test_import_asks_where_the_llm_goes_and_each_answer_does_it"),
+    "report-download": ("#report-download",
+                        "test_report_page.py::test_download_report_opens_offline_in_a_fresh_browser"),
     "import-file": ("#import-label", "test_import_asks_where_the_llm_goes_and_each_answer_does_it"),
     "reset-all": ("#reset-all", "test_reset_asks_first_then_clears_the_page"),
     "reset-cancel": ("#reset-cancel", "test_reset_asks_first_then_clears_the_page"),

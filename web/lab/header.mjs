@@ -1,5 +1,6 @@
-// The header's tools (Export, Import with its question about the file's LLM, the storage
-// indicator; Reset is wired by web/reset.mjs at boot) and the box naming damaged stored documents.
+// The header's tools (Download report, Export, Import with its question about the file's LLM,
+// the storage indicator; Reset is wired by web/reset.mjs at boot) and the box naming damaged
+// stored documents.
 
 import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
@@ -15,6 +16,7 @@ export class HeaderTools {
     this.notify = notify;
     $("topbar-tools").hidden = false;
     $("export-all").addEventListener("click", () => this.exportAll());
+    $("report-download").addEventListener("click", () => this.downloadReport());
     $("import-file").addEventListener("change", () => this.importFile());
   }
 
@@ -24,6 +26,13 @@ export class HeaderTools {
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
     download(`evomachine-state-${stamp}.json`, text, "application/json");
     this.notify.say(`Exported ${bytes(text.length)} of state (API keys are never included).`);
+  }
+
+  async downloadReport() {
+    const report = await this.notify.guard(() => this.bridge.report());
+    if (!report) return;
+    download(report.filename, report.text, "text/html");
+    this.notify.say(`Downloaded ${report.filename} (${bytes(report.text.length)}); it opens offline.`);
   }
 
   async importFile() {
