@@ -1,7 +1,8 @@
 """Headless runs: ``python -m evomachine evolve MACHINE --data FILE.jsonl --steps N``.
 
 ``python -m evomachine traces MACHINE --store ...`` shows a stored run's executions
-(:mod:`evomachine.cli_traces`).
+(:mod:`evomachine.cli_traces`); ``export-js`` writes a task's code as a JavaScript
+ES module with a ``.d.ts`` (:mod:`evomachine.cli_export`).
 
 The model is a :class:`SimulatedLLM` answering from the data's ground truth
 (each task's ``ground_truth`` field, or ``--label``) with ``--accuracy``, or a
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_llm.add_arguments(add)
 
     cli_traces.add_parser(commands)
+    from evomachine import cli_export
+
+    cli_export.add_parser(commands)
     return parser
 
 
@@ -65,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             from evomachine import cli_traces
 
             return asyncio.run(cli_traces.run(args, sys.stdout, sys.stderr, fail=CLIError))
+        if args.command == "export-js":
+            from evomachine import cli_export
+
+            return asyncio.run(cli_export.run(args, sys.stdout, sys.stderr, fail=CLIError))
         return asyncio.run(evolve(args, sys.stdout, sys.stderr))
     except CLIError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -234,3 +234,36 @@ def render_dts(code: str, input_schema: dict[str, Any] | None = None) -> str:
         "export declare function execute(input: Input): Result;",
         "",
     ])
+
+
+def infer_schema(inputs: list[Any]) -> dict[str, Any] | None:
+    """A JSON schema the inputs all fit: an object's fields with the types seen (a field in
+    every input is required), else one type; ``None`` when there are none or they vary."""
+    names = {type(item) for item in inputs}
+    if len(names) != 1:
+        return None
+    if names != {dict}:
+        return {"type": json_type(inputs[0])}
+    fields: dict[str, set[str]] = {}
+    for item in inputs:
+        for key, value in item.items():
+            fields.setdefault(str(key), set()).add(json_type(value))
+    required = [key for key in fields if all(key in item for item in inputs)]
+    properties = {key: {"type": kinds.pop()} if len(kinds) == 1 else {}
+                  for key, kinds in fields.items()}
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def json_type(value: Any) -> str:
+    """The JSON schema type name of a JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

@@ -1,0 +1,50 @@
+"""``evomachine export-js``: a stored run's task code as .py, .mjs and .d.ts; the .mjs under
+Node answers every kept history input as the .py does."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from test_cli import files, run  # noqa: F401  (the fixture)
+from test_js_export import run_node
+
+from evomachine import cli, cli_export
+from evomachine.sandbox import load_module
+
+pytestmark = [pytest.mark.needs_event_loop, pytest.mark.cpython_only]
+
+
+def export(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    args = cli.build_parser().parse_args(argv)
+    try:
+        code = cli.asyncio.run(cli_export.run(args, io.StringIO(), err, fail=cli.CLIError))
+    except cli.CLIError as error:
+        return 2, str(error)
+    return code, err.getvalue()
+
+
+def test_a_stored_tasks_code_exports_and_agrees_under_node(files):  # noqa: F811
+    machine, data, tmp = files
+    store = f"sqlite:{tmp / 'run.db'}"
+    base = ["export-js", str(machine), "--store", store]
+    code, error = export([*base, "--task", "route", "--out", str(tmp / "js")])
+    assert code == 2 and "run evolve --store first" in error
+    kept = tmp / "kept.jsonl"
+    assert run(["evolve", str(machine), "--data", str(data), "--store", store, "--steps", "900",
+                "--quiet", "--traces", str(kept)])[0] == 0
+    assert export([*base, "--task", "nope"]) == (2, "no task 'nope'; tasks: route")
+    code, said = export([*base, "--task", "route", "--out", str(tmp / "js")])
+    assert code == 0 and said.startswith("wrote ")
+    py, mjs, dts = (sorted((tmp / "js").glob(f"*{suffix}"))[0] for suffix in (".py", ".mjs",
+                                                                               ".d.ts"))
+    assert "export type Input = {" in dts.read_text() and '"text": string;' in dts.read_text()
+    module = load_module(py.read_text(), py.name)
+    inputs = [json.loads(line)["input"] for line in kept.read_text().splitlines()]
+    assert len(inputs) == 300
+    found = run_node(mjs.read_text(), inputs, tmp)
+    for input, (output, confidence, _raw, _again) in zip(inputs, found, strict=True):
+        expected = module.execute(input, {})
+        assert (output, confidence) == (expected["output"], expected["confidence"])
