@@ -123,9 +123,11 @@ def task_section(executor: Any, name: str, saved: dict[str, Any] | None) -> dict
     if saved and saved.get("points"):
         points, changes = saved["points"], saved.get("changes", [])
         lines = ((2, "LLM-call rate", "llm"), (3, "agreement", "agree"))
+        source = "sampled over the whole run"
     else:
         points, changes = history_points(records)
         lines = ((2, "LLM-call rate", "llm"), (3, "accuracy", "agree"))
+        source = f"over the {len(records)} newest executions kept"
     rows = [{"seq": r.seq, "stage": r.stage, "by": r.answered_by, "input": short(r.input),
              "output": short(r.output), "expected": short(r.expected),
              "correct": None if r.expected is None else r.output == r.expected,
@@ -134,7 +136,7 @@ def task_section(executor: Any, name: str, saved: dict[str, Any] | None) -> dict
     return {
         "name": name, "stage": state.stage, "metrics": metrics, "rows": rows,
         "executions": metrics.get("execution_count", 0), "cost": perf.get("total_cost"),
-        "chart": chart(points, changes, lines), "code": state.code,
+        "chart": chart(points, changes, lines), "chart_source": source, "code": state.code,
         "code_name": f"{executor.machine_id}_{name}_{state.version_name or 'v0'}.py",
     }
 
@@ -150,8 +152,10 @@ def report_context(executor: Any, series: dict[str, Any] | None = None,
                   "from": m["data"].get("from_stage"), "to": m["data"].get("to_stage"),
                   "reason": m["data"].get("reason", "")} for m in executor.get_mutations()]
     tasks = [task_section(executor, name, (series or {}).get(name)) for name in executor.tasks]
+    facts = {label: ", ".join(f"{k}: {v}" for k, v in value.items())
+             if isinstance(value, dict) else value for label, value in (run or {}).items()}
     return {"title": executor.machine.title, "machine_id": executor.machine_id,
-            "version": __version__, "run": dict(run or {}), "mutations": mutations,
+            "version": __version__, "run": facts, "mutations": mutations,
             "tasks": tasks}
 
 

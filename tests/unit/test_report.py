@@ -180,3 +180,9 @@ async def test_the_lab_reports_its_run_with_the_sampled_series():
     assert "route" in html and "hybrid" in html and "<svg" in html
     assert "data.jsonl" in html and "simulated" in html
     assert ">agreement</title>" in html  # the lab's series, not the history's accuracy
+
+
+async def test_run_facts_that_are_mappings_read_as_text():
+    ex = evolving(workload(100))
+    facts = report_context(ex, run={"LLM": {"provider": "simulated", "seed": 0}})["run"]
+    assert facts == {"LLM": "provider: simulated, seed: 0"}
