@@ -48,3 +48,24 @@ def test_a_stored_tasks_code_exports_and_agrees_under_node(files):  # noqa: F811
     for input, (output, confidence, _raw, _again) in zip(inputs, found, strict=True):
         expected = module.execute(input, {})
         assert (output, confidence) == (expected["output"], expected["confidence"])
+
+
+async def test_the_page_method_gives_the_module_and_its_types_once_there_is_code(tmp_path):
+    from test_app import call, loaded_lab, value
+    from test_app import run as run_lab
+
+    lab = await loaded_lab()
+    early = await call(lab, "code_js", "route")
+    assert not early["ok"] and "no generated code yet" in early["error"]
+    await run_lab(lab, 300)
+    found = await value(lab, "code_js", "route")
+    code = await value(lab, "code", "route")
+    assert found["filename"] == code["filename"].removesuffix(".py") + ".mjs"
+    assert found["types_filename"].endswith(".d.ts") and "export type Output" in found["types"]
+    module = load_module(code["source"], code["filename"])
+    rows = (await value(lab, "traces", "route", "all", "", 0, 100))["rows"]
+    inputs = [(await value(lab, "trace", "route", row["seq"]))["input"] for row in rows]
+    answers = run_node(found["text"], inputs, tmp_path)
+    assert [[a[0], a[1]] for a in answers] == [
+        [module.execute(item, {})["output"], module.execute(item, {})["confidence"]]
+        for item in inputs]

@@ -549,6 +549,27 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         return dumps({**card["code"], "task": task, "stage": state.stage, "source": state.code,
                       "filename": f"{ex.machine_id}_{task}_{state.version_name or 'v0'}.py"})
 
+    async def code_js(self, task: str) -> str:
+        """A task's code as a JavaScript ES module and its ``.d.ts``:
+        ``{filename, text, types_filename, types}`` (see ``synthesis.render_js``)."""
+        from evomachine.evolution.synthesis.render_js import infer_schema, render_dts, render_js
+        from evomachine.evolution.synthesis.spec import SynthesisError
+
+        ex = self._require()
+        state = ex.tasks.get(task)
+        if state is None:
+            raise LabError(f"no task {task!r}; tasks: {', '.join(ex.tasks) or 'none'}")
+        if not state.code:
+            raise LabError(f"task {task!r} has no generated code yet")
+        inputs = [record.input for record in ex.histories[task].recent]
+        try:
+            text, types = render_js(state.code), render_dts(state.code, infer_schema(inputs))
+        except SynthesisError as error:
+            raise LabError(f"task {task!r}: {error}") from None
+        stem = f"{ex.machine_id}_{task}_{state.version_name or 'v0'}"
+        return dumps({"filename": f"{stem}.mjs", "text": text, "types_filename": f"{stem}.d.ts",
+                      "types": types})
+
     # --- everything ---------------------------------------------------------------------
 
     async def export_state(self) -> str:

@@ -27,6 +27,7 @@ PAGE_API: dict[str, tuple[str, str | None]] = {
     "state": ("read", "state"),
     "storage_info": ("read", "storage"),
     "code": ("read", "code"),
+    "code_js": ("read", "codeJs"),
     "diff": ("read", "diff"),
     "compare": ("read", "compare"),
     "patterns": ("read", "patterns"),
