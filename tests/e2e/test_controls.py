@@ -72,6 +72,8 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "card-evolve": ("[data-action='evolve']", "test_card_buttons_view_code_and_evolve"),
     "code-task": ("#code-task", "test_code_task_select_shows_that_task"),
     "code-download": ("#code-download", "test_card_buttons_view_code_and_evolve"),
+    "code-download-js": ("#code-download-js", "test_card_buttons_view_code_and_evolve"),
+    "code-download-dts": ("#code-download-dts", "test_card_buttons_view_code_and_evolve"),
     "version-label": ("#version-label", "test_versions_save_compare_and_roll_back"),
     "save-version": ("#save-version", "test_versions_save_compare_and_roll_back"),
     "rollback": ("[data-rollback]", "test_versions_save_compare_and_roll_back"),
@@ -334,6 +336,16 @@ def test_card_buttons_view_code_and_evolve(lab):
     assert download.value.suggested_filename.endswith(".py")
     source = Path(download.value.path()).read_text()
     assert "def execute" in source
+    # the same model as a JavaScript ES module, and its types (the winner here is not LLM code)
+    with lab.expect_download() as download:
+        lab.click("#code-download-js")
+    assert download.value.suggested_filename.endswith(".mjs")
+    assert "export function execute(input)" in Path(download.value.path()).read_text()
+    with lab.expect_download() as download:
+        lab.click("#code-download-dts")
+    assert download.value.suggested_filename.endswith(".d.ts")
+    assert "export declare function execute(input: Input): Result;" in Path(
+        download.value.path()).read_text()
     before = stages[other]
     lab.click(f".task-card[data-task='{other}'] [data-action='evolve']")
     lab.wait_for_function("(a) => window.evomachine.state().then((s) => s.stages[a[0]] !== a[1])",

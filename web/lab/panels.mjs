@@ -36,6 +36,8 @@ function fillSelect(select, values, labels = values) {
   if (values.includes(previous)) select.value = previous;
 }
 
+const JS_KINDS = ["exact_lookup", "normalized_lookup", "naive_bayes", "linear"];
+
 export class CodePanel {
   constructor(bridge, notify) {
     this.bridge = bridge;
@@ -46,6 +48,15 @@ export class CodePanel {
     $("code-download").addEventListener("click", () => {
       if (this.current?.source) download(this.current.filename, this.current.source, "text/x-python");
     });
+    // The JavaScript export (lookup, naive Bayes and linear modules), rendered when asked.
+    $("code-download-js").addEventListener("click", () => this.downloadJs("text", "filename", "text/javascript"));
+    $("code-download-dts").addEventListener("click", () => this.downloadJs("types", "types_filename", "application/typescript"));
+  }
+
+  async downloadJs(field, name, type) {
+    if (!this.current?.source) return;
+    const found = await this.notify.guard(() => this.bridge.codeJs(this.current.task));
+    if (found) download(found[name], found[field], type);
   }
 
   async render(state) {
@@ -64,6 +75,7 @@ export class CodePanel {
     fill($("code-meta"), h("p", { class: "muted" }, message));
     $("code-view").querySelector("code").textContent = "";
     $("code-download").disabled = true;
+    $("code-download-js").disabled = $("code-download-dts").disabled = true;
   }
 
   async show(task) {
@@ -96,6 +108,8 @@ export class CodePanel {
         h("tbody", {}, rows)) : null);
     $("code-view").querySelector("code").replaceChildren(highlightPython(info.source));
     $("code-download").disabled = false;
+    const exportable = JS_KINDS.includes(info.synthesizer);
+    $("code-download-js").disabled = $("code-download-dts").disabled = !exportable;
   }
 }
 
