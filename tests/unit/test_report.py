@@ -186,3 +186,27 @@ async def test_run_facts_that_are_mappings_read_as_text():
     ex = evolving(workload(100))
     facts = report_context(ex, run={"LLM": {"provider": "simulated", "seed": 0}})["run"]
     assert facts == {"LLM": "provider: simulated, seed: 0"}
+
+
+async def test_a_two_task_pipeline_gets_a_section_and_a_chart_per_task():
+    import json
+
+    from test_app import run, value
+    from test_ground_truth import PIPELINE, records
+
+    from evomachine.app import Lab
+    from evomachine.storage import MemoryStorage
+
+    lab = Lab(MemoryStorage())
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 1.0}))
+    dsl = PIPELINE % ('ground_truth: { lang: "lang", topic: "label" };', "", "")
+    await value(lab, "load", dsl, "\n".join(json.dumps(r) for r in records(120)), "d.jsonl", None)
+    await run(lab, 200)
+    html = (await value(lab, "report"))["text"]
+    assert_inert(html)
+    assert "Task lang" in html and "Task topic" in html
+    assert html.count('<section id="task-') == 2 and html.count("<svg") == 2
+    context = report_context(lab.executor)
+    assert [(t["name"], t["executions"]) for t in context["tasks"]] == [("lang", 50),
+                                                                       ("topic", 50)]
+    assert all(t["metrics"]["accuracy"] == 1.0 for t in context["tasks"])
