@@ -183,3 +183,34 @@ def test_a_two_task_machine_measures_each_task_against_its_own_truth(lab, tmp_pa
     lab.select_option("#traces-task", "topic")
     summary_has(lab, "30 of 30 kept executions")
     expect(lab.locator(ROWS).first.locator(".c-output")).to_have_text("tech")  # doc 29 -> tech
+
+
+def visible_rows(page) -> list[str]:
+    """The seq of each trace row a person can see (a row in the pool may be hidden)."""
+    return page.evaluate("[...document.querySelectorAll('.trace-spacer .trace-row')]"
+                         ".filter((r) => r.getClientRects().length).map((r) => r.dataset.seq)")
+
+
+def test_another_machine_shows_only_its_own_executions(lab):
+    lab.select_option("#example-select", "ticket-triage")
+    lab.click("#load-example")
+    replace_if_asked(lab)
+    lab.wait_for_selector(".task-card[data-task='route']")
+    run_steps(lab, 40)
+    ran = state(lab)["metrics"]["route"]["execution_count"]
+    summary_has(lab, f"{ran} of {ran} kept executions")
+    assert len(visible_rows(lab)) >= 10  # ticket triage's rows are drawn
+    lab.select_option("#example-select", "sentiment")
+    lab.click("#load-example")
+    replace_if_asked(lab)
+    lab.wait_for_selector(".task-card[data-task='classify']")
+    expect(lab.locator("#traces-task")).to_have_value("classify")
+    summary_has(lab, "0 of 0 kept executions")
+    assert visible_rows(lab) == []
+    run_steps(lab, 12)
+    ran = state(lab)["metrics"]["classify"]["execution_count"]
+    assert 0 < ran < 10
+    summary_has(lab, f"{ran} of {ran} kept executions")
+    lab.wait_for_function("(n) => document.querySelectorAll('.trace-spacer .trace-row"
+                          ":not([hidden])').length === n", arg=ran)
+    assert sorted(visible_rows(lab), key=int) == [str(i) for i in range(1, ran + 1)]

@@ -63,6 +63,7 @@ export class TracesPanel {
     this.generation = 0;      // bumps when the query changes; late answers are dropped
     this.frame = 0;
     this.steps = -1;
+    this.machine = null;      // the machine whose executions are drawn
     this.lastLoad = 0;
     this.open = null;
     this.build();
@@ -114,6 +115,13 @@ export class TracesPanel {
   /** Follow the page's state: the task list, and new executions (at most once a second while running). */
   render(state) {
     const tasks = state.loaded ? Object.keys(state.tasks || {}) : [];
+    const machine = state.loaded ? state.machine_id : null;
+    if (machine !== this.machine) {  // another machine: nothing of the last one stays drawn
+      this.machine = machine;
+      this.tasks = [];
+      this.clear();
+      this.viewport.scrollTop = 0;
+    }
     if (tasks.join("|") !== this.tasks.join("|")) {
       this.tasks = tasks;
       const previous = this.task.value;
@@ -135,8 +143,10 @@ export class TracesPanel {
     this.pages.clear();
     this.loading.clear();
     this.total = 0;
+    this.steps = -1;
+    this.open = null;
     this.spacer.style.height = "0px";
-    for (const row of this.pool) row.hidden = true;
+    for (const row of this.pool) { row.hidden = true; row.shows = null; }
     this.summary.textContent = "";
     this.detail.replaceChildren();
   }
