@@ -24,6 +24,7 @@ CHART_W, CHART_H, PAD = 560, 150, 28
 MAX_POINTS = 60  # buckets a chart derived from the history shows
 RECENT_ROWS = 20  # executions a task's table shows, newest first
 SHORT = 120  # characters of an input or output a table cell shows
+MAX_CODE = 200_000  # characters of a task's generated code the report holds
 
 
 @functools.cache
@@ -133,10 +134,14 @@ def task_section(executor: Any, name: str, saved: dict[str, Any] | None) -> dict
              "correct": None if r.expected is None else r.output == r.expected,
              "error": short(r.error)} for r in reversed(records[-RECENT_ROWS:])]
     perf = metrics.get("performance_metrics", {})
+    code, code_cut = state.code, None
+    if code and len(code) > MAX_CODE:  # a big lookup table: the page's .py download has it all
+        code, code_cut = code[:MAX_CODE], len(code)
     return {
         "name": name, "stage": state.stage, "metrics": metrics, "rows": rows,
         "executions": metrics.get("execution_count", 0), "cost": perf.get("total_cost"),
-        "chart": chart(points, changes, lines), "chart_source": source, "code": state.code,
+        "chart": chart(points, changes, lines), "chart_source": source, "code": code,
+        "code_cut": code_cut,
         "code_name": f"{executor.machine_id}_{name}_{state.version_name or 'v0'}.py",
     }
 

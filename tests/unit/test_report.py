@@ -210,3 +210,14 @@ async def test_a_two_task_pipeline_gets_a_section_and_a_chart_per_task():
     assert [(t["name"], t["executions"]) for t in context["tasks"]] == [("lang", 50),
                                                                        ("topic", 50)]
     assert all(t["metrics"]["accuracy"] == 1.0 for t in context["tasks"])
+
+
+async def test_a_huge_generated_module_is_cut_and_says_so():
+    from evomachine import report
+
+    ex = evolving(workload(100))
+    code = "x = 1\n" * (report.MAX_CODE // 3)
+    ex.tasks["route"].code = code
+    html = render_html(ex)
+    assert f"the first {report.MAX_CODE} of its {len(code)} characters" in html
+    assert len(html) < report.MAX_CODE + 40_000
