@@ -72,6 +72,27 @@ def test_a_listed_model_can_be_repriced_and_put_back(lab):
     expect(lab.locator("#prices-body tr[data-model='llama3.2']")).to_contain_text("yours")
 
 
+def test_typing_a_price_after_the_model_replaces_the_list_price(lab):
+    lab.click("#price-model")
+    lab.keyboard.press("Control+A")
+    lab.keyboard.type("gpt-4o")
+    lab.keyboard.press("Tab")  # leaving Model fills in its list price as the focus enters Input
+    expect(lab.locator("#price-in")).to_have_value("2.5")
+    lab.keyboard.type("0.5")
+    lab.keyboard.press("Tab")
+    lab.keyboard.type("1.25")
+    lab.keyboard.press("Enter")
+    expect(lab.locator("#toast")).to_contain_text(
+        "gpt-4o now costs $0.5 / $1.25 per million tokens (input / output).")
+    # A click into a filled price selects it too: typing replaces it.
+    lab.click("#price-in")
+    lab.keyboard.type("3")
+    lab.click("#price-save")
+    expect(lab.locator("#toast")).to_contain_text("gpt-4o now costs $3 / $1.25 per million")
+    lab.click("#price-default")
+    expect(lab.locator("#prices-body tr[data-model='gpt-4o']")).not_to_contain_text("yours")
+
+
 def test_a_run_shows_savings_in_dollars_percent_and_per_thousand(lab):
     lab.select_option("#llm-provider", "simulated")
     lab.click("#apply-llm")

@@ -13,8 +13,14 @@ export class PricesPanel {
     this.notify = notify;
     this.table = null;
     this.key = "";
+    // A price field is selected whole when entered (Tab or click), so typing replaces the
+    // list price filled in from the table instead of appending to it ("0.5" is not "10.5").
+    let entered = null;
     const number = (id, label) => [h("label", { htmlFor: id }, label),
-      h("input", { id, type: "number", min: "0", max: "10000", step: "0.01", required: true })];
+      h("input", { id, type: "number", min: "0", max: "10000", step: "0.01", required: true, on: {
+        focus: (event) => { entered = event.target; event.target.select(); },
+        mouseup: (event) => { if (entered === event.target) event.preventDefault(); entered = null; },
+      } })];
     this.note = h("p", { id: "prices-note", class: "small", "aria-live": "polite" });
     this.body = h("tbody", { id: "prices-body" });
     this.form = h("form", { id: "price-form", class: "form-grid price-form" },
@@ -76,6 +82,9 @@ export class PricesPanel {
     const row = this.table?.rows.find((r) => r.model === name);
     this.form.querySelector("#price-in").value = row ? row.input : "";
     this.form.querySelector("#price-out").value = row ? row.output : "";
+    // Leaving the Model field fills these as the focus enters one: select what was filled.
+    const active = document.activeElement;
+    if (active && (active.id === "price-in" || active.id === "price-out")) active.select();
   }
 
   /** The user's prices as {model: [in, out]}, the engine's table being the truth. */
