@@ -110,3 +110,28 @@ def test_the_run_bar_shows_what_ran_and_reset_clears_the_last_run(lab):
     assert lab.inner_text("#run-rate") == "—"
     assert lab.get_attribute(".run-progress", "aria-valuenow") == "0"
     assert lab.evaluate("document.getElementById('diff-view').childElementCount") == 0
+
+
+def test_a_file_that_cannot_be_read_is_refused_before_anything_is_asked(lab, tmp_path: Path):
+    lab.select_option("#example-select", "ticket-triage")
+    lab.click("#load-example")
+    lab.wait_for_selector(".task-card[data-task='route']")
+    lab.fill("#run-count", "5")
+    lab.click("#run-btn")
+    lab.wait_for_function("document.getElementById('run-status').textContent"
+                          ".startsWith('Done after 5')")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\na,billing\nb\n", encoding="utf-8")
+    pick(lab, ragged)
+    lab.wait_for_function("document.getElementById('toast').textContent.includes('ragged.csv')")
+    assert "line 3: 1 value" in lab.inner_text("#toast")
+    assert lab.locator("#app-dialog[open]").count() == 0  # no "start again?" for a bad file
+    assert state(lab)["step_count"] == 5
+    good = tmp_path / "good.csv"
+    good.write_text(CSV, encoding="utf-8")
+    pick(lab, good)  # a readable file would start the run again: that is asked
+    lab.locator("#app-dialog").wait_for(state="visible")
+    assert "Start Ticket triage again?" in lab.inner_text("#app-dialog")
+    lab.click("#replace-cancel")
+    lab.locator("#app-dialog").wait_for(state="hidden")
+    assert state(lab)["step_count"] == 5

@@ -230,6 +230,12 @@ export class LabBridge extends EventTarget {
     return result;
   }
 
+  /** A data file's bytes read as loadDataFile would, changing nothing: {count, encoding, notice}. */
+  async checkDataFile(data, filename = "") {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    return this.exclusive(() => this.reply(this.lab.callBytes("check_data_file", JSON.stringify([filename]), bytes), "check_data_file"));
+  }
+
   // --- the machines this browser keeps ----------------------------------------------
 
 

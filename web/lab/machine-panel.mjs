@@ -123,6 +123,8 @@ export class MachinePanel {
       input.value = "";
     }
     if (raw === null) return;
+    // A file that cannot be read is refused before anything is asked: nothing would start again.
+    if (!(await this.notify.guard(() => this.bridge.checkDataFile(raw, file.name)))) return;
     const state = this.page.state();
     if (state?.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, state.dsl, `Loading ${file.name}`)))) return;
     const loaded = await this.notify.guard(() => this.bridge.loadDataFile(raw, file.name));
