@@ -170,3 +170,12 @@ def test_exported_text_cannot_break_out_of_its_literals(tmp_path):
             "TABLE = json.loads(" + repr(json.dumps({'"__proto__"': [1, 1.0]})) + ")\n")
     found = run_node(render_js(code), ["__proto__", "other"], tmp_path)
     assert found == [["__proto__", 0.5, 1.0, 0.5], ['a"`${x}', 0.5, -1.0, 0.5]]
+
+
+def test_the_fold_table_is_pythons_casefold_where_it_changes_a_character():
+    from evomachine.evolution.synthesis.render_js import fold_table
+
+    folds = dict(json.loads(fold_table()))
+    assert folds["ß"] == "ss" and folds["ς"] == "σ" and folds["ꭰ"] == "Ꭰ" and folds["İ"] == "i̇"
+    assert all(char.casefold() == fold != char for char, fold in folds.items())
+    assert len(folds) == sum(chr(code).casefold() != chr(code) for code in range(0x20000))

@@ -125,10 +125,16 @@ def numbers(found: dict[str, Any], name: str, size: int) -> list[Any]:
 
 @functools.cache
 def fold_table() -> str:
-    """Every code point that ``str.casefold`` changes, with its folding, as a JS Map source."""
-    pairs = {chr(code): chr(code).casefold() for code in range(sys.maxunicode + 1)
-             if code < 0xD800 or code > 0xDFFF}
-    return js_map({char: fold for char, fold in pairs.items() if fold != char})
+    """Every code point that ``str.casefold`` changes, with its folding, as a JS Map source.
+
+    Blocks of 256 code points that casefold leaves as they are are skipped whole.
+    """
+    folds = {}
+    for start in range(0, sys.maxunicode + 1, 256):
+        block = "".join(map(chr, range(start, start + 256)))
+        if block.casefold() != block:
+            folds.update((char, char.casefold()) for char in block if char.casefold() != char)
+    return js_map(folds)
 
 
 @functools.cache
