@@ -66,6 +66,8 @@ def repeat_records(count: int, seed: int, *, messy: bool) -> list[ExecutionRecor
     case, spacing and punctuation of each ask, and the order of its words."""
     rng = random.Random(seed)
     pool = [" ".join(rng.sample(FILLER, 4)) + f" n°{rng.randrange(10**4)}" for _ in range(30)]
+    if not messy:  # a lone surrogate and an escaped-looking backslash: canonical JSON keeps both
+        pool[:2] = ["lone \ud83d surrogate", "not an escape: \\ud83d"]
     answers = {text: rng.choice(list(KEYWORDS)) for text in pool}
     records = []
     for _ in range(count):
