@@ -93,6 +93,18 @@ def test_typing_a_price_after_the_model_replaces_the_list_price(lab):
     expect(lab.locator("#prices-body tr[data-model='gpt-4o']")).not_to_contain_text("yours")
 
 
+def test_anthropic_with_the_model_field_left_empty_uses_the_default_model(lab):
+    lab.select_option("#llm-provider", "anthropic")
+    lab.fill("#llm-base-url", "")
+    lab.fill("#llm-model", "")
+    assert "claude-haiku-4-5" in lab.get_attribute("#llm-model", "placeholder")
+    lab.click("#apply-llm")
+    expect(lab.locator("#llm-status")).to_contain_text(
+        "Anthropic claude-haiku-4-5 at https://api.anthropic.com")
+    expect(lab.locator("#toast")).not_to_contain_text("model name")
+    assert lab.evaluate("window.evomachine.state()")["llm"]["model"] == "claude-haiku-4-5"
+
+
 def test_a_run_shows_savings_in_dollars_percent_and_per_thousand(lab):
     lab.select_option("#llm-provider", "simulated")
     lab.click("#apply-llm")

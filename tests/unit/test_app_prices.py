@@ -60,3 +60,13 @@ async def test_bad_prices_are_refused_and_change_nothing(prices, needle):
     reply = await call(lab, "set_prices", json.dumps(prices))
     assert reply["ok"] is False and needle in reply["error"], reply
     assert (await value(lab, "prices"))["model_known"] is False
+
+
+def test_anthropic_without_a_model_uses_the_default_and_openai_still_needs_one():
+    from evomachine.app.llm_config import DEFAULT_MODELS, parse_config
+
+    assert parse_config({"provider": "anthropic", "model": " "}).model == \
+        DEFAULT_MODELS["anthropic"] == "claude-haiku-4-5"
+    assert parse_config({"provider": "anthropic", "model": "claude-sonnet-4-5"}).model == \
+        "claude-sonnet-4-5"
+    assert parse_config({"provider": "openai", "base_url": "http://127.0.0.1:9/v1"}).model is None

@@ -17,7 +17,9 @@ export class LLMPanel {
     this.form.querySelector('[data-provider="simulated"]').hidden = provider !== "simulated";
     this.form.querySelector('[data-provider="http"]').hidden = provider === "simulated";
     $("llm-base-url").placeholder = provider === "anthropic" ? "https://api.anthropic.com" : "http://localhost:11434/v1";
-    $("llm-model").placeholder = provider === "anthropic" ? "claude-haiku-4-5" : "llama3.2";
+    // Anthropic's placeholder is the model used when the field is left empty (engine's
+    // DEFAULT_MODELS); the OpenAI-compatible one is an example: such a provider needs a model.
+    $("llm-model").placeholder = provider === "anthropic" ? "claude-haiku-4-5 (default)" : "e.g. llama3.2";
   }
 
   async apply() {

@@ -12,7 +12,7 @@ import math
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evomachine.app.errors import LLMConfigError
 
@@ -21,6 +21,8 @@ MAX_PRICE = 10_000.0  # USD per million tokens: far above any list price
 
 #: Where a provider's requests go when no base URL is given.
 DEFAULT_URLS = {"anthropic": "https://api.anthropic.com"}
+#: The model used when none is given (the page shows it as the field's placeholder).
+DEFAULT_MODELS = {"anthropic": "claude-haiku-4-5"}
 
 Endpoint = tuple[str, str | None]
 """``(provider, normalised URL)``; the simulated LLM's URL is ``None``."""
@@ -82,6 +84,12 @@ class LLMConfig(BaseModel):
                 raise ValueError(f"the price of {model!r} must be between 0 and {MAX_PRICE} "
                                  "USD per million tokens")
         return {model.strip(): pair for model, pair in value.items()}
+
+    @model_validator(mode="after")
+    def _default_model(self) -> LLMConfig:
+        if not (self.model or "").strip():
+            self.model = DEFAULT_MODELS.get(self.provider, self.model)
+        return self
 
     def run_concurrency(self) -> int:
         """Requests sent ahead in a run: 1 for a simulated LLM that does not wait (nothing
