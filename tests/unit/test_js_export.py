@@ -163,6 +163,12 @@ def test_code_that_is_not_an_exportable_module_is_refused():
                "CALIBRATION = ()\nDEFAULT = 0\nTABLE = json.loads('{\"k\": [5, 1.0]}')\n")
     with pytest.raises(SynthesisError, match="not a lookup table"):
         render_js(hostile)
+    linear = ("SYNTHESIZER = 'linear'\nTASK = 't'\nVERSION = 'v1'\nLABELS = ('a', 'b')\n"
+              "CALIBRATION = ()\nSCALE = 1\nBIAS = (0, 0)\nZERO = (0, 0)\n"
+              "ROWS = sparse_rows(json.loads('{\"w x\": [1, %d]}'))\n")
+    assert "new Map" in render_js(linear % 2**53)
+    with pytest.raises(SynthesisError, match="malformed row"):  # JS numbers lose its last bit
+        render_js(linear % (2**53 + 1))
 
 
 def test_exported_text_cannot_break_out_of_its_literals(tmp_path):

@@ -92,6 +92,11 @@ def need(found: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any
     return value
 
 
+def exact_number(value: Any) -> bool:
+    """A float, or an int a JavaScript number holds exactly (at most 2**53 in size)."""
+    return type(value) is float or (type(value) is int and abs(value) <= 2**53)
+
+
 def checked_rows(table: Any, classes: int, name: str) -> dict[str, list[Any]]:
     """A ``{feature: [class, weight, ...]}`` table whose class indexes are in range."""
     if not isinstance(table, dict):
@@ -99,7 +104,7 @@ def checked_rows(table: Any, classes: int, name: str) -> dict[str, list[Any]]:
     for row in table.values():
         ok = isinstance(row, list) and len(row) % 2 == 0 and all(
             type(row[at]) is int and 0 <= row[at] < classes
-            and type(row[at + 1]) in (int, float) for at in range(0, len(row), 2))
+            and exact_number(row[at + 1]) for at in range(0, len(row), 2))
         if not ok:
             raise SynthesisError(f"the module's {name} holds a malformed row")
     return table
@@ -118,7 +123,7 @@ def checked_lookup(table: Any, labels: int, name: str) -> dict[str, list[Any]]:
 def numbers(found: dict[str, Any], name: str, size: int) -> list[Any]:
     """A tuple of ``size`` numbers (one per label) as a list."""
     value = need(found, name, tuple)
-    if len(value) != size or not all(type(item) in (int, float) for item in value):
+    if len(value) != size or not all(exact_number(item) for item in value):
         raise SynthesisError(f"the module's {name} is not {size} numbers")
     return list(value)
 
