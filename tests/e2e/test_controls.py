@@ -364,6 +364,11 @@ def test_versions_save_compare_and_roll_back(lab):
     lab.fill("#version-label", "second")
     lab.click("#save-version")
     lab.wait_for_function("document.querySelectorAll('#versions-body tr').length === 2")
+    # The version just saved is where the machine is: it offers no rollback (it would do nothing).
+    lab.wait_for_function("document.querySelector('#versions-body tr.head').textContent"
+                          ".includes('here now')")
+    assert lab.locator("#versions-body tr.head button[data-rollback]").count() == 0
+    assert lab.locator("#versions-body button[data-rollback][aria-label*='second']").count() == 0
     ids = [v["id"] for v in state(lab)["versions"]]
     lab.select_option("#diff-a", ids[0])
     lab.select_option("#diff-b", ids[1])
@@ -374,6 +379,8 @@ def test_versions_save_compare_and_roll_back(lab):
     lab.wait_for_function("(n) => window.evomachine.state().then((s) => s.step_count === n)",
                           arg=first_steps)
     toast(lab, "Rolled back")
+    lab.wait_for_selector("#versions-body button[data-rollback][aria-label*='second']")
+    assert lab.locator("#versions-body button[data-rollback][aria-label*='first']").count() == 0
     assert unregistered(lab) == []
 
 

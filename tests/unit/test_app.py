@@ -107,8 +107,11 @@ async def test_versions_roll_back_state_dsl_and_charts():
     assert state["step_count"] == 30 and state["input_cursor"] == 10
     assert state["series"]["route"]["changes"] == []
     assert [v["head"] for v in state["versions"]] == [True, False]
+    assert [v["at"] for v in state["versions"]] == [True, False]  # no rollback offered to it
     await run(lab, 3)
-    assert (await value(lab, "state"))["input_cursor"] == 11
+    moved = await value(lab, "state")
+    assert moved["input_cursor"] == 11
+    assert [v["at"] for v in moved["versions"]] == [False, False]  # it would go back 3 steps
 
 
 async def test_export_reset_import_round_trip_without_the_key():

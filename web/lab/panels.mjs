@@ -144,7 +144,7 @@ export class VersionsPanel {
     const body = $("versions-body");
     // Everything the rows show goes into the key: an import can keep a version's id and change
     // its label or metrics, and the table must follow.
-    const key = JSON.stringify(versions.map((v) => [v.id, v.head, v.label, v.created_at, v.metrics]));
+    const key = JSON.stringify(versions.map((v) => [v.id, v.head, v.at, v.label, v.created_at, v.metrics]));
     if (body.dataset.key !== key) {
       body.dataset.key = key;
       fill(body, versions.length ? versions.slice().reverse().map((v) => {
@@ -155,7 +155,9 @@ export class VersionsPanel {
           h("td", {}, name, v.head ? [" ", h("span", { class: "pill" }, "current")] : null),
           h("td", {}, when(v.created_at)),
           h("td", {}, stages),
-          h("td", {}, h("button", { type: "button", dataset: { rollback: id }, "aria-label": `Roll back to version ${v.label || `saved ${when(v.created_at)}`}` }, "Roll back")));
+          // The machine is where this version left it: rolling back to it would change nothing.
+          h("td", {}, v.at ? h("span", { class: "muted" }, "here now")
+            : h("button", { type: "button", dataset: { rollback: id }, "aria-label": `Roll back to version ${v.label || `saved ${when(v.created_at)}`}` }, "Roll back")));
       }) : h("tr", {}, h("td", { colSpan: 4, class: "muted" }, "No versions yet: save one to keep this point.")));
     }
     const ids = versions.map((v) => v.id);

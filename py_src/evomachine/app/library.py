@@ -40,7 +40,14 @@ class LibraryMixin:
         ex = self.executor
         infos = await self._persistence().list_versions(ex.machine_id)
         head = await self._persistence().head(ex.machine_id)
-        return [{**info.model_dump(mode="json"), "head": info.id == head} for info in infos]
+        ran = {task: m.get("execution_count") for task, m in ex.get_task_metrics().items()}
+
+        def at(info: Any) -> bool:  # the machine is where this version left it: no step since
+            saved = {task: (m or {}).get("executions") for task, m in info.metrics.items()}
+            return info.id == head and saved == ran
+
+        return [{**info.model_dump(mode="json"), "head": info.id == head, "at": at(info)}
+                for info in infos]
 
     async def save_version(self, label: str | None = None) -> str:
         """Save the executor as a new version; returns ``{id, versions}``."""
