@@ -356,3 +356,48 @@ async def test_run_code_checks_results():
     assert output_problem("x", {"anyOf": [{"enum": ["y"]}, {"type": "string"}]}) is None
     assert same_answer(1, 1.0) and same_answer({"a": 1, "b": 2}, {"b": 2, "a": 1})
     assert not same_answer("a", "b")
+
+
+class KilledOnce(FakeModule):
+    """A module its sandbox stopped once (a deadline on a busy machine): failed for the rest
+    of its load, as ProcessHost and WorkerHost fail it; a new load works again."""
+
+    def __init__(self, rule, loads: list[KilledOnce]):
+        super().__init__(rule)
+        self.failed: Exception | None = None
+        loads.append(self)
+
+    def execute(self, input: Any, context: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        if self.failed is None and len(loads_of(self)) == 1 and self.calls == 3:
+            self.failed = TimeoutError("deadline")
+        if self.failed is not None:
+            raise RuntimeError(f"failed: {self.failed}")
+        output, confidence = self.rule(input)
+        return {"output": output, "confidence": confidence, "metadata": {}}
+
+
+def loads_of(module: KilledOnce) -> list[KilledOnce]:
+    return module.loads  # type: ignore[attr-defined]
+
+
+async def test_a_module_its_sandbox_stopped_is_loaded_again_and_the_llm_answers_meanwhile():
+    loads: list[KilledOnce] = []
+
+    def loader(code: str, path: str) -> KilledOnce:
+        module = KilledOnce(lambda i: (MAPPING[i["text"]], 0.99), loads)
+        module.loads = loads  # type: ignore[attr-defined]
+        return module
+
+    llm = MappingLLM(dict(MAPPING))
+    ex = EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), llm=llm, module_loader=loader,
+                              inputs=records(60), memo=False, audit_rate=0.0, check_every=10,
+                              auto_evolve=False)
+    await install(ex, "code_only")
+    await ex.run(max_steps=3 * 30)
+    answered = [r.answered_by for r in ex.histories["route"].recent]
+    assert all(r.success for r in ex.histories["route"].recent)  # never a failed execution
+    assert answered[:2] == ["code", "code"] and "llm" in answered
+    assert len(loads) == 2  # loaded again once, within check_every executions
+    assert answered[-1] == "code" and loads[-1].failed is None
+    assert answered.count("llm") <= 10

@@ -408,6 +408,7 @@ class Evolver:
         state.cut, state.full = candidate.cut, candidate.full
         state.code_load_tried = True
         state.synthesis_failures = 0
+        state.kills = 0
         state.synthesized_at = ex.histories[state.name].seen
         state.evidence.__init__()
         if ex.storage is not None:

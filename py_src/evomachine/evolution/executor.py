@@ -161,11 +161,14 @@ class EvolutionaryExecutor(MachineExecutor):
                 return self._answer_record(spec, state, input, hit.answer, by="memo"), False
         threshold = state.threshold()
         code: CodeOutcome | None = None
-        if threshold is not None:
+        if threshold is not None and await self._module_usable(state, seq):
             code = await run_code(state.module, input, dict(self.context), spec.schema)
             if code.error is not None:
+                if self._killed(state):  # wait before loading it again, twice as long each time
+                    state.kills += 1
+                    state.reload_at = seq + state.policy.check_every * 2 ** min(state.kills - 1, 20)
                 state.metrics.add_check(False, shadow=False)
-                if state.stage == "code_only":
+                if state.stage == "code_only" and not self._killed(state):
                     state.costs.skipped(size)
                     return self._code_record(spec, state, input, code, success=False), False
             elif code.confidence >= threshold:
@@ -227,6 +230,29 @@ class EvolutionaryExecutor(MachineExecutor):
         from evomachine.evolution.prediction import predict
 
         return await predict(self, spec, input, pending)
+
+    @staticmethod
+    def _killed(state: TaskState) -> bool:
+        """Was the task's module stopped by its sandbox (deadline, crash, memory)? The
+        sandbox fails it for the rest of its load; the LLM answers meanwhile, in every stage."""
+        return getattr(state.module, "failed", None) is not None
+
+    async def _module_usable(self, state: TaskState, seq: int) -> bool:
+        """The task's module, loaded again if the sandbox stopped it, ``check_every``
+        executions after the kill and twice as long after each further kill: an overrun on
+        a busy machine must not retire verified code, and code that overruns again and
+        again costs ever fewer deadlines."""
+        if not self._killed(state):
+            return True
+        if seq < state.reload_at or state.code is None:
+            return False
+        try:
+            state.module = await self.load_module(state.code, state.code_path or "generated/x.py")
+        except Exception as error:  # refused now: the LLM answers; the next try comes later
+            state.last_synthesis = {**(state.last_synthesis or {}),
+                                    "reload_error": f"{type(error).__name__}: {error}"}
+            return False
+        return True
 
     def _normalized_trusted(self, state: TaskState) -> bool:
         """Whether the memo's normalised answers are still within the budget."""

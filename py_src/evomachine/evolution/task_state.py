@@ -85,6 +85,9 @@ class TaskState:
         self.synthesizer: str | None = None
         self.heldout_agreement: float | None = None
         self.module: Any = None
+        # a module its sandbox stopped is loaded again from reload_at on; kills double the wait
+        self.reload_at = 0
+        self.kills = 0
         self.cut: dict[str, Any] | None = None
         self.full: dict[str, Any] | None = None
         self.evidence = Evidence()
