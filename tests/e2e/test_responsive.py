@@ -27,6 +27,29 @@ def fits(page) -> None:
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, selector
 
 
+PANELS = """() => [...document.querySelectorAll('.panel')].filter((p) => !p.hidden &&
+  p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)
+  .map((p) => `${p.id || p.className}: ${p.scrollWidth} > ${p.clientWidth}`)"""
+
+
+def panels_fit(page) -> None:
+    """No panel is wider than its box: a wide table or form scrolls inside it."""
+    assert page.evaluate(PANELS) == []
+
+
+def scrolls_to_the_end(page, selector: str) -> None:
+    """``selector`` is wider than its box and a sideways wheel scrolls it to its last column
+    (a box that clips its overflow does not move)."""
+    box = page.locator(selector)
+    assert box.evaluate("(e) => e.scrollWidth > e.clientWidth")
+    box.hover()
+    for _ in range(10):
+        page.mouse.wheel(400, 0)
+    page.wait_for_function("(s) => { const e = document.querySelector(s);"
+                           " return e.scrollLeft + e.clientWidth >= e.scrollWidth - 1; }",
+                           arg=selector, timeout=10_000)
+
+
 def test_a_phone_sized_page_has_no_horizontal_scroll_and_the_run_controls_come_first(
         browser, server):
     context = browser.new_context(viewport={"width": WIDTH, "height": 844}, is_mobile=True,
@@ -44,11 +67,29 @@ def test_a_phone_sized_page_has_no_horizontal_scroll_and_the_run_controls_come_f
     page.tap("#run-btn")
     page.wait_for_function(
         "document.getElementById('run-status').textContent.startsWith('Done after 40')")
+    page.select_option("#until-stage", "hybrid")  # then the route task has code and scores
+    page.tap("#until-btn")
+    page.wait_for_function(
+        "document.getElementById('run-status').textContent.startsWith('Stage reached')",
+        timeout=120_000)
     page.fill("#version-label", "phone")
     page.tap("#save-version")
     page.wait_for_selector("#versions-body tr.head")
     page.wait_for_function("document.querySelectorAll('#machines-body tr').length === 1")
     fits(page)
+    panels_fit(page)
+    # The traces: their columns scroll sideways inside the panel, to the last one (Error).
+    page.locator("#traces-panel").scroll_into_view_if_needed()
+    scrolls_to_the_end(page, ".trace-table")
+    last = page.locator(".trace-head .c-error").bounding_box()
+    assert last and last["x"] + last["width"] <= WIDTH, last
+    # The generated code's held-out scores, and the price form.
+    page.tap(".task-card[data-task='route'] [data-action='code']")
+    page.wait_for_selector("#code-meta table.scores")
+    page.select_option("#llm-provider", "openai")
+    page.wait_for_selector("#price-form", state="visible")
+    fits(page)
+    panels_fit(page)
     # Controls first: the run panel, then the tasks it moves, then the editor and the LLM.
     assert top(page, "#run-btn") < top(page, ".task-card") < top(page, "#editor") \
         < top(page, "#llm-provider")
