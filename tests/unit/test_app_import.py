@@ -2,7 +2,7 @@
 
 A refused file leaves every stored document as it was (the red-team's export
 with one broken state document used to leave 0 versions); an accepted one
-replaces everything in one storage batch.
+is written in one storage batch (its machines replace the stored ones of the same id).
 """
 
 from __future__ import annotations

@@ -370,7 +370,7 @@ export class LabBridge extends EventTarget {
   }
 
   /**
-   * Replace all state with an export. options.llm says what to do when the file's LLM endpoint
+   * Write an export's machines in (stored machines of the same id are replaced, others stay). options.llm says what to do when the file's LLM endpoint
    * is not the one in use: "keep" (default: keep the settings in use), "file" (take the file's,
    * without the key) or "file_with_key" (take them and send the key there; ask the user first).
    */
