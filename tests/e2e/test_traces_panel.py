@@ -191,19 +191,27 @@ def visible_rows(page) -> list[str]:
                          ".filter((r) => r.getClientRects().length).map((r) => r.dataset.seq)")
 
 
+def load_example(page, name: str, task: str) -> None:
+    """Load example ``name``, starting its stored run again when the page asks."""
+    page.select_option("#example-select", name)
+    page.click("#load-example")
+    card = f".task-card[data-task='{task}']"
+    page.wait_for_function("(c) => document.querySelector('#app-dialog[open]') || "
+                           "window.evomachine.state().then((s) => s.example === "
+                           f"'{name}' && s.step_count === 0 && document.querySelector(c))",
+                           arg=card)
+    if page.locator("#app-dialog[open]").count():
+        page.click("#replace-confirm")
+    page.wait_for_selector(card)
+
+
 def test_another_machine_shows_only_its_own_executions(lab):
-    lab.select_option("#example-select", "ticket-triage")
-    lab.click("#load-example")
-    replace_if_asked(lab)
-    lab.wait_for_selector(".task-card[data-task='route']")
+    load_example(lab, "ticket-triage", "route")
     run_steps(lab, 40)
     ran = state(lab)["metrics"]["route"]["execution_count"]
     summary_has(lab, f"{ran} of {ran} kept executions")
     assert len(visible_rows(lab)) >= 10  # ticket triage's rows are drawn
-    lab.select_option("#example-select", "sentiment")
-    lab.click("#load-example")
-    replace_if_asked(lab)
-    lab.wait_for_selector(".task-card[data-task='classify']")
+    load_example(lab, "sentiment", "classify")
     expect(lab.locator("#traces-task")).to_have_value("classify")
     summary_has(lab, "0 of 0 kept executions")
     assert visible_rows(lab) == []
