@@ -176,3 +176,27 @@ def app(page, server: Server, requests_log: RequestLog):
                            "|| document.body.dataset.ready === 'failed'", timeout=90_000)
     assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
     return page
+
+
+LAB_READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
+
+
+def fresh_lab(browser, server: Server, **context_options) -> Iterator[Page]:
+    """A page on the lab in a new context with empty storage, for a module-scoped fixture
+    (``yield from fresh_lab(browser, server)``); on teardown no request may have left
+    127.0.0.1 and no page error may have happened."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+    log = guard_requests(context)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url)
+    page.wait_for_function(LAB_READY, timeout=120_000)
+    assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
+    page.evaluate("window.evomachine.reset()")
+    page.reload()
+    page.wait_for_function(LAB_READY, timeout=120_000)
+    yield page
+    context.close()
+    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
+    assert errors == [], errors

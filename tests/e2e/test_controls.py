@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import guard_requests
+from conftest import fresh_lab
 
 pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).resolve().parent
-READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
 
 # key -> (selector a test uses to reach it, test that exercises it: "name" here or "file::name")
 CONTROLS: dict[str, tuple[str, str]] = {
@@ -165,21 +164,8 @@ def type_into_editor(page, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def lab(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    log = guard_requests(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url)
-    page.wait_for_function(READY, timeout=120_000)
-    assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
-    page.evaluate("window.evomachine.reset()")
-    page.reload()
-    page.wait_for_function(READY, timeout=120_000)
-    yield page
-    context.close()
-    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
-    assert errors == [], errors
+    """One fresh page for the module's tests (storage reset, no request off 127.0.0.1)."""
+    yield from fresh_lab(browser, server, accept_downloads=True)
 
 
 def _sources(path: Path) -> dict[str, str]:
