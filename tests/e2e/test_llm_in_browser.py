@@ -51,8 +51,10 @@ def test_openai_compatible_provider_answers_tasks_from_the_browser(app, llm_serv
 def test_anthropic_provider_and_a_failing_server_give_failed_executions_not_a_crash(
         app, llm_server):
     call(app, "loadExample(args[0])", "ticket-triage")
+    # One request at a time: with requests sent ahead, the record after these two would be
+    # answered before the server starts failing.
     call(app, "setLLM(args[0])", {"provider": "anthropic", "base_url": llm_server.base_url,
-                                  "model": "claude-test", "api_key": KEY})
+                                  "model": "claude-test", "api_key": KEY, "concurrency": 1})
     result = call(app, "step(args[0])", 2)
     assert [r["output"] for r in result["results"] if r["node"] == "route"] == ["tech"]
     path, headers, _ = llm_server.requests[-1]
