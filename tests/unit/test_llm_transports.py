@@ -173,3 +173,25 @@ def test_property_errors_never_contain_the_key(status, before, after, as_json):
         drive(client.complete(LLMRequest(prompt="p", task="t")))
     assert KEY not in str(caught.value) and KEY not in repr(caught.value)
     assert caught.value.status == status
+
+
+@pytest.mark.cpython_only
+async def test_a_request_that_gets_its_turn_after_pause_is_not_sent(monkeypatch):
+    """A request queued behind the rate limiter when Pause aborted those in flight must not
+    go out afterwards (it would hang where no Pause can reach it)."""
+    from evomachine.interrupts import Interrupted, request_pause
+
+    sent = []
+
+    async def fetch(url, **options):
+        sent.append(url)
+        raise AssertionError("sent after Pause")
+
+    install_fake_browser(monkeypatch, fetch)
+    request_pause(True)
+    try:
+        with pytest.raises(Interrupted, match="paused before sending to https://x"):
+            await FetchTransport().post_json("https://x", {}, {}, 30)
+    finally:
+        request_pause(False)
+    assert sent == []

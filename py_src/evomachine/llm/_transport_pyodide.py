@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evomachine._compat import ffi, js_global, pyfetch
-from evomachine.interrupts import Interrupted, in_flight
+from evomachine.interrupts import Interrupted, in_flight, pause_requested
 from evomachine.llm.transport_base import TransportError, TransportResult
 
 
@@ -21,6 +21,8 @@ class FetchTransport:
     async def post_json(
         self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
     ) -> TransportResult:
+        if pause_requested():  # queued behind the rate limiter while Pause aborted the rest
+            raise Interrupted(f"paused before sending to {url}")
         timeout = js_global("AbortSignal").timeout(max(1, int(timeout_s * 1000)))
         pause = js_global("AbortController").new()  # aborted by the user's Pause
         signal = js_global("AbortSignal").any(ffi().to_js([timeout, pause.signal]))
