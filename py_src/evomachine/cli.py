@@ -233,6 +233,19 @@ def truth_of(machine: Any) -> dict[str, str]:
     return truth_fields(machine)
 
 
+async def restore_stored_run(args: argparse.Namespace, fail: Any) -> Any:
+    """The run of ``args.machine`` last saved in ``args.store`` (``fail`` if there is none)."""
+    from evomachine.evolution import EvolutionaryExecutor
+
+    machine = load_machine(args.machine)
+    storage = open_storage(args.store)
+    machine_id = EvolutionaryExecutor(machine).machine_id
+    try:
+        return await EvolutionaryExecutor.restore(storage, machine_id)
+    except LookupError:
+        raise fail(f"no run of {machine_id!r} in {args.store}: run evolve --store first") from None
+
+
 def open_storage(kind: str | None) -> Any:
     if not kind:
         return None

@@ -28,16 +28,9 @@ def add_parser(commands: Any) -> None:
 
 async def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, fail: Any) -> int:
     """The ``export-js`` command; ``fail(message)`` is the CLI's error."""
-    from evomachine.cli import load_machine, open_storage
-    from evomachine.evolution import EvolutionaryExecutor
+    from evomachine.cli import restore_stored_run
 
-    machine = load_machine(args.machine)
-    storage = open_storage(args.store)
-    machine_id = EvolutionaryExecutor(machine).machine_id
-    try:
-        executor = await EvolutionaryExecutor.restore(storage, machine_id)
-    except LookupError:
-        raise fail(f"no run of {machine_id!r} in {args.store}: run evolve --store first") from None
+    executor = await restore_stored_run(args, fail)
     state = executor.tasks.get(args.task)
     if state is None:
         raise fail(f"no task {args.task!r}; tasks: {', '.join(executor.tasks) or 'none'}")
