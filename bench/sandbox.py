@@ -1,6 +1,7 @@
 """Cost of one code answer through each sandbox host, and the red-team corpus through the boundary.
 
-    .venv/bin/python bench/sandbox.py [--calls 3000] [--batch 100] [--deadline 1.0]
+    .venv/bin/python bench/sandbox.py [--calls 3000] [--batch 100] [--concurrency 8]
+                                      [--deadline 1.0]
                                       [--no-corpus] [--no-speed] [--paths direct ...]
 
 Part 1: per-answer wall time (median, p95, microseconds) and CPU time (host process
@@ -9,7 +10,8 @@ classifier and on the naive-Bayes module synthesized from examples/ticket-triage
 through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost with
 ``execute_many`` (per input of a batch); then one code answer through
 ``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only), with
-its CPU time (host and child) per answer. On a shared machine wall times vary with the
+its CPU time (host and child) per answer, one call at a time and through ``execute_batch``
+(code answers sent across ahead, in batches). On a shared machine wall times vary with the
 load (a pipe round trip waits for the scheduler twice); CPU times much less. Part 2: every
 module in tests/unit/hostile_redteam through each of the three ways generated code
 arrives (loaded directly, imported as a pattern into a running executor, written by the
@@ -139,11 +141,15 @@ async def speed(calls: int, batch: int) -> None:
     await process.close()
 
 
-async def through_executor(calls: int) -> None:
+async def through_executor(calls: int, batch: int, concurrency: int) -> None:
     """The issue's measure: one code answer through ``execute_task``, boundary included.
 
     Ticket triage with the engine's own synthesis, promoted to code_only by hand, no audits,
-    no memo (every input a first sighting): what a code answer costs end to end.
+    no memo (every input a first sighting): what a code answer costs end to end. One call at
+    a time (each call waits for its answer), then ``execute_batch`` over ``batch`` inputs at
+    ``concurrency``: the executor predicts which upcoming executions run code and sends those
+    inputs across in one request while it commits the earlier ones (per answer: the batch's
+    wall time over its size). Both on the same executor, same inputs.
     """
     from evomachine import EvolutionaryExecutor, SimulatedLLM, parse_machine
 
@@ -151,7 +157,7 @@ async def through_executor(calls: int) -> None:
     machine = parse_machine((ROOT / "examples/ticket-triage/ticket-triage.machine").read_text())
     print(f"\nexecute_task() per code answer, microseconds, ticket-triage in code_only, "
           f"{calls} calls\n")
-    print(f"{'host':27s} {'synthesizer':12s} {'median':>8s} {'p95':>8s} {'CPU':>8s}")
+    print(f"{'host':42s} {'synthesizer':12s} {'median':>8s} {'p95':>8s} {'CPU':>8s}")
     for name, host in (("InProcessHost", InProcessHost()), ("ProcessHost", ProcessHost())):
         llm = SimulatedLLM.from_records(data, "label", seed=7)
         ex = EvolutionaryExecutor(machine, {}, None, llm=llm, seed=7, memo=False,
@@ -160,19 +166,31 @@ async def through_executor(calls: int) -> None:
             await ex.execute_task("route", {"text": row["text"]})
         for _ in range(3):
             await ex.trigger_evolution("route")
+        rest = data[400:]
         samples = []
         cpu = cpu_ns(host)
         for index in range(calls):
-            row = data[400 + index % (len(data) - 400)]
+            row = rest[index % len(rest)]
             started = time.perf_counter()
             result = await ex.execute_task("route", {"text": row["text"], "n": index})
             samples.append(time.perf_counter() - started)
             assert not result.used_llm
         used = (cpu_ns(host) - cpu) / calls / 1e3
-        print(f"{name:27s} {ex.tasks['route'].synthesizer!s:12s} {stats(samples)} {used:8.1f}")
+        synthesizer = str(ex.tasks["route"].synthesizer)
+        print(f"{name + ', one call':42s} {synthesizer:12s} {stats(samples)} {used:8.1f}")
+        samples = []
+        cpu = cpu_ns(host)
+        for start in range(0, calls, batch):
+            inputs = [{"text": rest[(start + i) % len(rest)]["text"], "n": start + i}
+                      for i in range(batch)]
+            started = time.perf_counter()
+            results = await ex.execute_batch("route", inputs, concurrency=concurrency)
+            samples.append((time.perf_counter() - started) / batch)
+            assert not any(r.used_llm for r in results)
+        used = (cpu_ns(host) - cpu) / (len(samples) * batch) / 1e3
+        label = f"{name}, execute_batch of {batch} (K={concurrency})"
+        print(f"{label:42s} {synthesizer:12s} {stats(samples)} {used:8.1f}")
         await host.close()
-
-
 
 
 async def corpus(deadline: float, paths: list[str]) -> None:
@@ -212,6 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--deadline", type=float, default=1.0)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
@@ -219,7 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_speed:
         asyncio.run(speed(args.calls, args.batch))
-        asyncio.run(through_executor(args.calls))
+        asyncio.run(through_executor(args.calls, args.batch, args.concurrency))
     if not args.no_corpus:
         asyncio.run(corpus(args.deadline, args.paths))
 

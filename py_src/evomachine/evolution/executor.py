@@ -21,12 +21,12 @@ from evomachine.evolution.accounting import input_size
 from evomachine.evolution.bounds import beyond, within
 from evomachine.evolution.evolver import Evolver, cuts, manual_cut
 from evomachine.evolution.policy import EvolutionPolicy
+from evomachine.evolution.prediction import code_answer
 from evomachine.evolution.stages import (
     CodeOutcome,
     EvolutionError,
     answers,
     checked_result,
-    run_code,
     same_answer,
 )
 from evomachine.evolution.synthesis.runtime import canonical
@@ -162,7 +162,7 @@ class EvolutionaryExecutor(MachineExecutor):
         threshold = state.threshold()
         code: CodeOutcome | None = None
         if threshold is not None and await self._module_usable(state, seq):
-            code = await run_code(state.module, input, dict(self.context), spec.schema)
+            code = await code_answer(self, state.module, key, input, spec.schema)
             if code.error is not None:
                 if self._killed(state):  # wait before loading it again, twice as long each time
                     state.kills += 1

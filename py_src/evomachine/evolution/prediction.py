@@ -7,17 +7,29 @@ taken; the code is run but nothing is recorded. Executions predicted but not
 committed yet (``pending``) count as if done: an input already ahead is a
 repeat, and their draws come first. A wrong guess only costs a wasted or a
 late request; the ordered path decides.
+
+The code's answers are kept (:class:`CodeAhead`) for the ordered path, which
+takes each at most once: generated code has no effect outside its sandbox, so an
+answer computed ahead is the answer the same module gives on the same input and
+context later. In ``code_only`` the prediction needs no answer: the Prefetcher
+sends those runs ahead in batches (one boundary crossing each, the sandbox working
+while the host commits).
 """
 
 from __future__ import annotations
 
+import inspect
+import time
+from collections import OrderedDict
 from typing import Any
 
 from evomachine.evolution.accounting import input_size
-from evomachine.evolution.stages import draw, run_code
+from evomachine.evolution.stages import CodeOutcome, checked_result, draw, run_code
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.executor._types import TaskSpec
 from evomachine.executor.concurrent import Guess, Pending
+
+_NONE: Any = object()
 
 
 async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Guess:
@@ -48,8 +60,131 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
         return Guess(True, key)
     rate = policy.check_rate(state.stage, state.evidence.checks, alert)
     if state.stage == "code_only":
-        return audited(rate)  # the code answers (a failure asks no one either)
-    code = await run_code(state.module, input, dict(ex.context), spec.schema)
+        guess = audited(rate)  # the code answers (a failure asks no one either)
+        if not ex._killed(state):
+            code_cache(ex)
+            guess.code = (state.module, key, input)
+        return guess
+    code = await code_cache(ex).outcome(state.module, key, input, ex.context, spec.schema)
     if code.error is None and code.confidence >= threshold:
         return audited(rate)
     return Guess(True, key)
+
+
+def code_cache(ex: Any) -> CodeAhead:
+    """``ex``'s :class:`CodeAhead` (made on first use; it lives on its prefetch cache)."""
+    cache = ex.prefetch.code
+    if cache is None:
+        cache = ex.prefetch.code = CodeAhead()
+    return cache
+
+
+async def code_answer(ex: Any, module: Any, key: str, input: Any,
+                      schema: dict[str, Any] | None) -> CodeOutcome:
+    """What the ordered path's run of ``module`` on ``input`` gives: the answer computed
+    ahead for it if there is one, else a run now (:func:`~.stages.run_code`)."""
+    cache = ex.prefetch.code
+    if cache:
+        started = time.perf_counter()
+        result = await cache.take(module, key, ex.context)
+        if result is not _NONE:
+            outcome = checked_result(result, schema)
+            outcome.latency_ms = (time.perf_counter() - started) * 1000.0
+            return outcome
+    return await run_code(module, input, dict(ex.context), schema)
+
+
+class _Entry:
+    __slots__ = ("ahead", "context", "index", "module", "result")
+
+    def __init__(self, module: Any, context: dict[str, Any], ahead: Any, index: int,
+                 result: Any = _NONE) -> None:
+        self.module = module
+        self.context = context
+        self.ahead = ahead
+        self.index = index
+        self.result = result
+
+    async def value(self) -> Any:
+        """The result (a dict or the exception) or ``_NONE`` if it will not come."""
+        if self.result is _NONE and self.ahead is not None:
+            got = await self.ahead.get(self.index)
+            self.result, self.ahead = (_NONE if got is None else got), None
+        return self.result
+
+
+class CodeAhead:
+    """Results of tasks' code computed before the ordered path needs them, by input key.
+
+    An entry is used only for the same module object and an equal context; each is
+    handed out once (a repeat runs the code again). The latency an answer taken from
+    here records is the ordered path's wait for it, not the sandbox's work done meanwhile.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.sent = 0
+        self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def submit(self, runs: list[tuple[Any, str, Any]], context: dict[str, Any]) -> None:
+        """Start the ``(module, key, input)`` runs, one request per module (a module
+        without ``execute_many`` is left to the ordered path)."""
+        groups: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}
+        for module, key, value in runs:
+            entry = self._entries.get(key)
+            if entry is not None and entry.module is module:
+                continue
+            groups.setdefault(id(module), (module, []))[1].append((key, value))
+        for module, items in groups.values():
+            ctx = dict(context)
+            submit = getattr(module, "submit_many", None)
+            if submit is not None:
+                ahead = await submit([value for _, value in items], ctx)
+                if ahead is None:
+                    continue
+                for index, (key, _) in enumerate(items):
+                    self._put(key, _Entry(module, ctx, ahead, index))
+            elif getattr(module, "execute_many", None) is not None:
+                results = await module.execute_many([value for _, value in items], ctx)
+                for (key, _), result in zip(items, results, strict=True):
+                    self._put(key, _Entry(module, ctx, None, 0, result))
+            else:
+                continue
+            self.sent += len(items)
+
+    async def take(self, module: Any, key: str, context: dict[str, Any]) -> Any:
+        """The result kept for ``module`` on ``key`` under ``context`` (removed), or _NONE."""
+        entry = self._entries.pop(key, None)
+        if entry is None or entry.module is not module or entry.context != context:
+            return _NONE
+        result = await entry.value()
+        self.used += result is not _NONE
+        return result
+
+    async def outcome(self, module: Any, key: str, input: Any, context: dict[str, Any],
+                      schema: dict[str, Any] | None) -> CodeOutcome:
+        """``module``'s checked outcome on ``input``: kept for the ordered path if new."""
+        entry = self._entries.get(key)
+        result = _NONE
+        if entry is not None and entry.module is module and entry.context == context:
+            result = await entry.value()
+        if result is _NONE:
+            ctx = dict(context)
+            try:
+                result = module.execute(input, ctx)
+                if type(result) is not dict and inspect.isawaitable(result):
+                    result = await result
+            except Exception as error:  # the answer is the failure, as in run_code
+                result = error
+            self._put(key, _Entry(module, ctx, None, 0, result))
+        return checked_result(result, schema)
+
+    def _put(self, key: str, entry: _Entry) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)

@@ -56,11 +56,16 @@ class Lookahead(Iterator[Any]):
 
 @dataclass(slots=True)
 class Guess:
-    """A prediction for one task execution: will it ask the LLM? ``draws``: check draws it uses."""
+    """A prediction for one task execution: will it ask the LLM? ``draws``: check draws it uses.
+
+    ``code``: ``(module, key, input)`` when the execution will run the task's code and the
+    prediction did not need its answer; the answer can then be computed ahead.
+    """
 
     needs_llm: bool
     key: str | None = None
     draws: int = 0
+    code: tuple[Any, str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +101,8 @@ class PrefetchCache:
         self.client: Any = None
         self._entries: dict[str, _Entry] = {}
         self.stats: Counter[str] = Counter()
+        self.code: Any = None
+        """Code answers computed ahead (an executor whose tasks run code sets it), or None."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -202,6 +209,8 @@ class Prefetcher:
         self.guesses: dict[int, list[tuple[str, Guess]]] = {}
         self.inputs: Any = None
         self.machine: Any = None
+        self.code: list[tuple[int, tuple[Any, str, Any]]] = []
+        """Code runs predicted and not sent ahead yet: ``(record, (module, key, input))``."""
 
     async def fill(self, done: int, item: Any) -> None:
         """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
@@ -215,10 +224,12 @@ class Prefetcher:
                         del pending.keys[guess.key]
         cache: PrefetchCache = self.ex.prefetch
         j = max(self.next, done)
+        ended = False
         while (j < done + self.lookahead and self.plan
                and cache.ahead(done) < self.concurrency):
             value = item(j)
             if value is _END:
+                ended = True
                 break
             guesses = []
             for spec in self.plan:
@@ -228,6 +239,8 @@ class Prefetcher:
                 if guess.key is not None:
                     pending.keys[guess.key] += 1
                 guesses.append((spec.name, guess))
+                if guess.code is not None:
+                    self.code.append((j, guess.code))
                 if guess.needs_llm:
                     request = self.ex.build_request(spec, value)
                     if isinstance(request, LLMRequest):
@@ -235,6 +248,24 @@ class Prefetcher:
             self.guesses[j] = guesses
             j += 1
         self.next = j
+        await self._code_ahead(done, ended)
+
+    async def _code_ahead(self, done: int, ended: bool) -> None:
+        """Send the predicted code runs ahead in one crossing, half a window at a time (so the
+        sandbox works on the next ones while the ordered path commits these)."""
+        self.code = [(record, run) for record, run in self.code if record >= done]
+        cache = cache_of(self.ex)
+        if not self.code or cache is None:
+            self.code = []
+            return
+        if ended or len(self.code) >= max(1, self.lookahead // 2) or self.code[0][0] <= done:
+            runs, self.code = [run for _, run in self.code], []
+            await cache.submit(runs, self.ex.context)
+
+
+def cache_of(ex: Any) -> Any:
+    """The executor's cache of code answers computed ahead, if it keeps one."""
+    return ex.prefetch.code
 
 
 def _done(ex: Any) -> int:

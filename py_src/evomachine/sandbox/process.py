@@ -99,6 +99,7 @@ class ProcessHost:
         self._keys = itertools.count(1)
         self._drops: list[int] = []
         self._lock = asyncio.Lock()
+        self._ahead: Ahead | None = None
 
     @property
     def pid(self) -> int | None:
@@ -129,6 +130,7 @@ class ProcessHost:
         module = ProcessModule(self, next(self._keys), filename, code, budget or DEFAULT_BUDGET)
         async with self._lock:
             try:
+                await self._settle()
                 await self._load(module)
             except SandboxError:
                 raise
@@ -147,6 +149,8 @@ class ProcessHost:
     async def _call(self, module: ProcessModule, message: dict[str, Any], check: Check) -> Any:
         async with self._lock:
             try:
+                if self._ahead is not None:
+                    await self._settle()
                 data = self._encode(message, module.filename)
                 reply = await self._roundtrip(module, data, self.deadline)
                 if _retired(reply) and module._retire():  # maybe another module's memory
@@ -164,6 +168,7 @@ class ProcessHost:
         results: list[dict[str, Any] | SandboxError] = []
         async with self._lock:
             try:
+                await self._settle()
                 while len(results) < len(inputs) and not (results and killed(results[-1])):
                     message = {"op": "many", "m": module._key, "is": inputs[len(results):],
                                "c": context}
@@ -195,6 +200,59 @@ class ProcessHost:
                 self._stop("interrupted")
                 raise
         return results
+
+    # -- answers read ahead ------------------------------------------------------
+    async def _submit(self, module: ProcessModule, inputs: list[Any],
+                      context: Any) -> Ahead | None:
+        """Send one ``many`` request and return at once; None if it cannot be sent (the
+        calls made instead report why)."""
+        async with self._lock:
+            try:
+                await self._settle()
+                data = self._encode({"op": "many", "m": module._key, "is": inputs,
+                                     "c": context}, module.filename)
+                await self._send(module, data)
+            except SandboxError:
+                return None
+            except BaseException:
+                self._stop("interrupted")
+                raise
+            self._ahead = Ahead(module, len(inputs))
+            return self._ahead
+
+    async def _read_ahead(self, ahead: Ahead, index: int) -> None:
+        """Read ``ahead``'s answers up to ``index`` (or until no more will come)."""
+        async with self._lock:
+            try:
+                while self._ahead is ahead and len(ahead.results) <= index:
+                    await self._next_ahead(ahead)
+            except BaseException:
+                self._stop("interrupted")
+                raise
+
+    async def _settle(self) -> None:
+        """Read the answers still due for a request sent ahead: the pipe is then in step."""
+        while self._ahead is not None:
+            await self._next_ahead(self._ahead)
+
+    async def _next_ahead(self, ahead: Ahead) -> None:
+        """One answer of ``ahead``; one that retired the child is dropped (the call made
+        instead decides), one that cost the child fails the module."""
+        outcome: Any
+        try:
+            reply = await self._receive(self.deadline)
+            outcome = None if _retired(reply) else self._outcome(
+                reply, ahead.module.filename, check_result)
+        except BoundaryError as exc:  # its deadline, a crash or a bad frame: the child is gone
+            outcome = exc
+        if outcome is not None:
+            ahead.results.append(outcome)
+            if killed(outcome):
+                ahead.module.failed = outcome
+        if outcome is None or killed(outcome) or len(ahead.results) == ahead.count:
+            ahead.open = False
+            if self._ahead is ahead:
+                self._ahead = None
 
     def _encode(self, message: dict[str, Any], filename: str) -> bytes:
         drops = self._drops[:]
@@ -239,6 +297,11 @@ class ProcessHost:
     async def _roundtrip(self, module: ProcessModule | None, data: bytes,
                          timeout: float) -> dict[str, Any]:
         """Send ``data`` to a child that holds ``module`` and return the first reply."""
+        await self._send(module, data)
+        return await self._receive(timeout)
+
+    async def _send(self, module: ProcessModule | None, data: bytes) -> None:
+        """Write ``data`` to a child that holds ``module`` (started or reloaded if need be)."""
         for _ in range(3):  # a child found dead before the write is replaced (twice at most)
             if self._channel is None:
                 self._channel = await Channel.start(
@@ -249,7 +312,7 @@ class ProcessHost:
                 await self._load(module)
             channel = self._channel
             if channel is not None and channel.send(data):
-                return await self._receive(timeout)
+                return
             self._stop("exited")
         raise BoundaryError("the sandbox process exits as soon as it starts", cause="start")
 
@@ -264,6 +327,9 @@ class ProcessHost:
 
     def _stop(self, cause: str) -> None:
         channel, self._channel = self._channel, None
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:  # its answers still due will not come
+            ahead.open = False
         if channel is not None:
             channel.kill(cause)
             self._last = channel
@@ -321,6 +387,14 @@ class ProcessModule:
         self.failed = next((item for item in results if killed(item)), None)
         return results
 
+    async def submit_many(self, inputs: list[Any], context: Any) -> Ahead | None:
+        """Start ``execute`` on each input in one request and return without waiting: the
+        child works while the host does; :meth:`Ahead.get` reads each answer when it is
+        wanted. None if nothing was sent (this module failed, or the inputs are not JSON)."""
+        if self.failed is not None or not inputs:
+            return None
+        return await self._host._submit(self, list(inputs), {} if context is None else context)
+
     async def get_confidence(self, input: Any) -> float:
         """``get_confidence(input)`` as a float in [0, 1]."""
         return await self._run({"op": "conf", "m": self._key, "i": input}, check_confidence)
@@ -331,6 +405,28 @@ class ProcessModule:
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         message = {"op": "call", "m": self._key, "f": name, "a": list(args)}
         return await self._run(message, None)
+
+
+class Ahead:
+    """The answers of one :meth:`ProcessModule.submit_many` request, read as they are wanted.
+
+    Any other request first reads the answers still due. An answer that cost the child is
+    kept (and fails the module, as ``execute`` would); the ones after it never come.
+    """
+
+    __slots__ = ("count", "module", "open", "results")
+
+    def __init__(self, module: ProcessModule, count: int) -> None:
+        self.module = module
+        self.count = count
+        self.results: list[dict[str, Any] | SandboxError] = []
+        self.open = True
+
+    async def get(self, index: int) -> dict[str, Any] | SandboxError | None:
+        """Input ``index``'s result or error; None if it will not come (call ``execute``)."""
+        if index >= len(self.results) and self.open:
+            await self.module._host._read_ahead(self, index)
+        return self.results[index] if index < len(self.results) else None
 
 
 def _retired(reply: dict[str, Any]) -> bool:
