@@ -41,12 +41,10 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     key = canonical(input)
     if pending.keys.get(key):
         return Guess(False, key)  # answered by then (memo) or going the same way as before
-    first_sighting = key not in state.memo.sighted
-    may_audit = ex._may_audit(state, first_sighting, input_size(input))
     index = state.draws + pending.draws
 
     def audited(rate: float) -> Guess:
-        if may_audit and rate:
+        if rate and ex._may_audit(state, key not in state.memo.sighted, input_size(input)):
             return Guess(draw(state.seed, index + 1) < rate, key, 1)
         return Guess(False, key)
 

@@ -214,8 +214,9 @@ class Prefetcher:
 
     async def fill(self, done: int, item: Any) -> None:
         """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
-        for index in [j for j in self.guesses if j < done]:
-            for task, guess in self.guesses.pop(index):
+        guessed = self.guesses  # records in increasing order: the done ones come first
+        while guessed and (index := next(iter(guessed))) < done:
+            for task, guess in guessed.pop(index):
                 pending = self.pending[task]
                 pending.draws -= guess.draws
                 if guess.key is not None:
