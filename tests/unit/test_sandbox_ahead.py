@@ -59,6 +59,7 @@ async def test_answers_come_in_order_and_another_call_reads_the_rest_first() -> 
     assert (await ahead.get(0))["output"] == "a"
     # another module's call while two answers are still due: they are read first, kept
     assert (await other.execute({"text": "x"}, {}))["output"] == "x"
+    await host.load(HANG_ON, "third.py")  # a load too
     error = await ahead.get(1)
     assert isinstance(error, GeneratedCodeError) and "KeyError" in error.reason
     assert await ahead.get(2) == {"output": "b", "confidence": 0.5, "metadata": {"seen": 3}}
@@ -89,6 +90,37 @@ async def test_an_answer_that_costs_the_child_fails_the_module_and_the_rest_neve
     await host.close()  # stops the child: answers still due will not come
     assert await ahead.get(0) is None and await ahead.get(1) is None
     assert (await fresh.execute({"text": "f"}, {}))["output"] == "f"  # a new child
+    await host.close()
+
+
+HOG = ("KEEP = []\nBASE = list(range(1000000))\n"
+       "def grow():\n    for _ in range(25):\n        KEEP.append(tuple(BASE))\n"
+       "    return len(KEEP)\n")
+NEEDY = '''
+def execute(input, context):
+    if input["text"] == "big":
+        a = list(range(1000000))
+        b = list(range(1000000, 2000000))
+        return {"output": str(len(a) + len(b)), "confidence": 1.0, "metadata": {}}
+    return {"output": input["text"], "confidence": 1.0, "metadata": {}}
+'''
+
+
+@pytest.mark.cpython_only
+async def test_an_answer_that_runs_the_child_out_of_memory_is_left_to_a_call() -> None:
+    from evomachine.sandbox import ProcessHost, ProcessLimits
+
+    host = ProcessHost(limits=ProcessLimits(memory_bytes=320 * 2**20))
+    hog, needy = await host.load(HOG, "hog.py"), await host.load(NEEDY, "needy.py")
+    assert await hog.call("grow") == 25  # ~250 MB now held by hog's globals
+    ahead = await needy.submit_many([{"text": "a"}, {"text": "big"}, {"text": "c"}], {})
+    assert ahead is not None
+    assert (await ahead.get(0))["output"] == "a"
+    assert await ahead.get(1) is None and await ahead.get(2) is None  # the child retired
+    assert host.last_exit is not None and host.last_exit[0] == "retired"
+    assert needy.failed is None  # maybe hog's memory: a call in a fresh child decides
+    assert (await needy.execute({"text": "big"}, {}))["output"] == "2000000"
+    assert host.restarts == 2
     await host.close()
 
 
@@ -174,3 +206,25 @@ async def test_in_process_modules_answer_ahead_in_one_batch_too() -> None:
     expected = [await one.execute_task("route", x) for x in inputs]
     assert fields(got) == fields(expected)
     assert ex.prefetch.code.used == len(inputs)
+
+
+@pytest.mark.cpython_only
+async def test_an_evolving_run_through_the_process_boundary_decides_alike_at_any_concurrency():
+    from test_concurrency import TRIAGE as THREE_WAY
+    from test_concurrency import outcome, simulated, workload
+
+    from evomachine.sandbox import ProcessHost
+
+    rows_ = workload(4000, 0)
+    found = {}
+    for k in (1, 8):
+        host = ProcessHost()
+        ex = EvolutionaryExecutor(parse_machine(THREE_WAY), llm=simulated(THREE_WAY, rows_, 0),
+                                  inputs=rows_, seed=0, sandbox=host)
+        found[k] = outcome(ex, await ex.run(8000, concurrency=k))
+        if k > 1:  # hybrid and code_first reuse the predictions' runs; code_only sends ahead
+            cache = ex.prefetch.code
+            assert cache is not None and cache.used > 1000 and cache.sent > 100
+        await host.close()
+    assert found[1]["stages"]["route"] == "code_only"
+    assert found[8] == found[1]

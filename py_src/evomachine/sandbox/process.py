@@ -74,7 +74,8 @@ class ProcessHost:
     the host blocks its event loop for at most ``sync_wait`` seconds (fast answers
     cost no loop round trip), then waits on the loop. ``execute_many`` answers come one
     frame per input; the host reads them in bulk, sleeping ``batch_pause`` seconds while
-    more than 32 are due (fewer wake-ups on both sides). Calls are serialized; use the
+    more than 32 are due (fewer wake-ups on both sides); ``submit_many`` sends a batch and
+    returns at once (:class:`Ahead`). Calls are serialized; use the
     host from one asyncio event loop at a time (or drive it without one: it then blocks).
     """
 
