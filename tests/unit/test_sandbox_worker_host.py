@@ -35,9 +35,10 @@ class FakeManager:
         self.modules.pop(key, None)
         return "{}"
 
-    async def executeMany(self, key, inputs, context):
+    async def executeMany(self, key, inputs, context, count):
         if self.reply is not None:
             return self.reply
+        assert count == len(json.loads(inputs))  # the manager counts ticks by it
         results = []
         for item in json.loads(inputs):
             try:
@@ -77,3 +78,26 @@ async def test_anything_out_of_shape_is_a_failed_answer_never_a_crash(reply):
     with pytest.raises(BoundaryError if "deadline" in reply else (BoundaryError,
                                                                    GeneratedCodeError)):
         await module.execute({"text": "a"}, {})
+
+
+async def test_answers_submitted_ahead_are_read_when_wanted():
+    manager = FakeManager()
+    module = await WorkerHost(manager).load(GOOD, "good.py")
+    ahead = await module.submit_many([{"text": "a"}, {"oops": 1}], {})
+    assert (await ahead.get(0))["output"] == "A"
+    assert isinstance(await ahead.get(1), GeneratedCodeError)
+    assert await ahead.get(2) is None  # never sent: the caller runs execute
+    assert await module.submit_many([{"bad": {1, 2}}], {}) is None  # not JSON: nothing sent
+    assert await module.submit_many([], {}) is None
+
+
+async def test_a_kill_read_ahead_fails_the_module():
+    reply = json.dumps({"ok": False, "kind": "BoundaryError", "message": "deadline",
+                        "cause": "deadline"})
+    module = await WorkerHost(FakeManager()).load(GOOD, "good.py")
+    module._bridge.reply = reply
+    ahead = await module.submit_many([{"text": "a"}, {"text": "b"}], {})
+    first = await ahead.get(0)
+    assert isinstance(first, BoundaryError) and first.cause == "deadline"
+    assert module.failed is first
+    assert await module.submit_many([{"text": "c"}], {}) is None

@@ -65,15 +65,27 @@ export class SandboxManager {
     return text;
   }
 
-  async executeMany(key, inputs, context) {
+  /** The answers of module `key` on `inputs` (JSON text of a list), or its failure.
+   *  `count`, when given, is how many inputs the list holds (saves parsing it here). */
+  executeMany(key, inputs, context, count) {
     key = String(key);
-    if (this.failed.has(key)) return this.failed.get(key);
-    if (!this.sources.has(key)) return failure("missing", "module not loaded");
-    const loaded = await this.ensureLoaded(key);
-    if (!JSON.parse(loaded).ok) return loaded;
-    const count = Math.max(1, JSON.parse(inputs).length || 1);
-    return this.request({ op: "execute_many", key, inputs: String(inputs), context: String(context) },
-                        this.deadlineMs, count - 1);
+    if (this.failed.has(key)) return Promise.resolve(this.failed.get(key));
+    if (!this.sources.has(key)) return Promise.resolve(failure("missing", "module not loaded"));
+    const message = { op: "execute_many", key, inputs: String(inputs), context: String(context) };
+    const ticks = Math.max(1, Number.isInteger(count) ? count : JSON.parse(inputs).length || 1) - 1;
+    if (this.worker && !this.booting && this.loaded.has(key)) {  // the usual case: no waiting
+      return this.request(message, this.deadlineMs, ticks);
+    }
+    return this.ensureLoaded(key).then((loaded) => (
+      JSON.parse(loaded).ok ? this.request(message, this.deadlineMs, ticks) : loaded));
+  }
+
+  /** describe() once a worker runs and the spare beside it has booted (or failed to): the
+   *  state a kill finds at its best, replaced at once. */
+  async whenReady() {
+    await this.start();
+    if (this.spare) await this.spare.ready;
+    return this.describe();
   }
 
   /** The names of network, storage and loading APIs the Worker's scope still offers. */

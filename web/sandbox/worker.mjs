@@ -17,6 +17,8 @@ import json
 from evomachine.sandbox import Budget, SandboxError, load_module
 
 _modules = {}
+_decode = json.JSONDecoder().decode
+tick = None  # the worker's report that one more input of a batch is done (set at boot)
 
 
 def _failure(error):
@@ -34,24 +36,23 @@ def load(key, code, filename, budget_json):
         return json.dumps(_failure(error))
 
 
-def execute_many(key, inputs_json, context_json, tick):
+def execute_many(key, inputs_json, context_json, id):
+    """The batch's answers as one JSON text. Each input and each call's context are decoded
+    from the JSON for that call alone (the module cannot reach another call's objects), so
+    they are not copied again; each result's JSON is the module's own checked encoding."""
     module = _modules.get(key)
     if module is None:
-        return json.dumps({"ok": False, "kind": "missing", "message": "module not loaded"})
-    inputs, context = json.loads(inputs_json), json.loads(context_json)
-    results = []
-    for index, item in enumerate(inputs):
+        return '{"ok":false,"kind":"missing","message":"module not loaded"}'
+    parts = []
+    for index, item in enumerate(_decode(inputs_json)):
         if index:
-            tick()  # the manager's deadline holds per input: its clock starts again
+            tick(id)  # the manager's deadline holds per input: its clock starts again
         try:
-            results.append({"ok": True, "value": module.execute(item, context)})
+            text = module.execute_json(item, _decode(context_json), fresh=True)[1]
+            parts.append('{"ok":true,"value":' + text + "}")
         except Exception as error:
-            results.append(_failure(error))
-    try:
-        return json.dumps({"ok": True, "results": results}, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return json.dumps({"ok": False, "kind": "GeneratedCodeError",
-                           "message": f"results are not JSON: {error}"})
+            parts.append(json.dumps(_failure(error)))
+    return '{"ok":true,"results":[' + ",".join(parts) + "]}"
 
 
 def unload(key):
@@ -76,6 +77,7 @@ import types
 _driver = types.ModuleType("evomachine_sandbox_driver")
 exec(compile(${JSON.stringify(DRIVER)}, "sandbox-driver.py", "exec"), _driver.__dict__)
 _driver`);
+  driver.tick = (id) => self.postMessage({ id, tick: true });
   api = {
     load: driver.load, execute_many: driver.execute_many, unload: driver.unload,
   };
@@ -94,8 +96,7 @@ self.onmessage = async (event) => {
     } else if (op === "load") {
       text = api.load(event.data.key, event.data.code, event.data.filename, event.data.budget || "");
     } else if (op === "execute_many") {
-      text = api.execute_many(event.data.key, event.data.inputs, event.data.context,
-                              () => self.postMessage({ id, tick: true }));
+      text = api.execute_many(event.data.key, event.data.inputs, event.data.context, id);
     } else if (op === "unload") {
       text = api.unload(event.data.key);
     } else if (op === "open") {

@@ -58,9 +58,13 @@ def _error(reply: Any, filename: str) -> SandboxError:
     return _KINDS.get(str(kind), GeneratedCodeError)(message, filename=filename)
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_decode = json.JSONDecoder().decode
+
+
 def _parse(text: Any, filename: str) -> Any:
     try:
-        return json.loads(str(text))
+        return _decode(text if isinstance(text, str) else str(text))
     except ValueError:
         return None
 
@@ -115,29 +119,45 @@ class WorkerModule:
                            context: Any) -> list[dict[str, Any] | SandboxError]:
         if self.failed is not None:
             return [failed_again(self.failed, self.filename) for _ in inputs]
-        answers = await self._execute_many(inputs, context)
-        self.failed = next((item for item in answers if killed(item)), None)
-        return answers
+        sent = self._send(inputs, context)
+        if isinstance(sent, SandboxError):
+            return [sent for _ in inputs]
+        return self._answers(await sent, len(inputs))
 
-    async def _execute_many(self, inputs: list[Any],
-                            context: Any) -> list[dict[str, Any] | SandboxError]:
+    async def submit_many(self, inputs: list[Any], context: Any) -> WorkerAhead | None:
+        """Start ``execute`` on each input in one request and return without waiting: the
+        sandbox Worker computes while the engine goes on; :meth:`WorkerAhead.get` reads the
+        answers when one is wanted. None if nothing was sent (this module failed, or the
+        inputs are not JSON)."""
+        if self.failed is not None or not inputs:
+            return None
+        sent = self._send(inputs, context)
+        return None if isinstance(sent, SandboxError) else WorkerAhead(self, sent, len(inputs))
+
+    def _send(self, inputs: list[Any], context: Any) -> Any:
+        """The manager's pending answer (a promise of JSON text) to ``inputs``, or the error
+        every input gets when they are not JSON. Requests reach the Worker in this order."""
         try:
-            payload = json.dumps(list(inputs)), json.dumps(context or {})
+            payload = _encode(list(inputs)), _encode(context) if context else "{}"
         except (TypeError, ValueError) as error:
-            failure = GeneratedCodeError(f"inputs are not JSON: {error}", filename=self.filename)
-            return [failure for _ in inputs]
-        reply = _parse(await self._bridge.executeMany(self._key, *payload), self.filename)
+            return GeneratedCodeError(f"inputs are not JSON: {error}", filename=self.filename)
+        return self._bridge.executeMany(self._key, *payload, len(inputs))
+
+    def _answers(self, text: Any, count: int) -> list[dict[str, Any] | SandboxError]:
+        """The ``count`` answers in the reply ``text``, checked; a call that cost the Worker
+        fails this module from now on."""
+        reply = _parse(text, self.filename)
         results = reply.get("results") if isinstance(reply, dict) and reply.get("ok") else None
-        if not isinstance(results, list) or len(results) != len(inputs):
+        answers: list[dict[str, Any] | SandboxError]
+        if not isinstance(results, list) or len(results) != count:
             error = _error(reply, self.filename)
-            return [error for _ in inputs]
-        answers: list[dict[str, Any] | SandboxError] = []
-        for item in results:
-            if isinstance(item, dict) and item.get("ok") is True \
-                    and isinstance(item.get("value"), dict):
-                answers.append(item["value"])
-            else:
-                answers.append(_error(item, self.filename))
+            answers = [error for _ in range(count)]
+        else:
+            answers = [item["value"] if isinstance(item, dict) and item.get("ok") is True
+                       and isinstance(item.get("value"), dict) else _error(item, self.filename)
+                       for item in results]
+        if self.failed is None:
+            self.failed = next((item for item in answers if killed(item)), None)
         return answers
 
     async def execute(self, input: Any, context: Any) -> dict[str, Any]:
@@ -156,3 +176,25 @@ class WorkerModule:
     async def call(self, name: str, *args: Any) -> Any:
         raise GeneratedCodeError(f"call({name!r}) is not offered across the browser's boundary",
                                  filename=self.filename)
+
+
+class WorkerAhead:
+    """The answers of one :meth:`WorkerModule.submit_many` request, read when one is wanted
+    (the whole batch comes back in one reply)."""
+
+    __slots__ = ("_pending", "count", "module", "results")
+
+    def __init__(self, module: WorkerModule, pending: Any, count: int) -> None:
+        self.module = module
+        self.count = count
+        self._pending = pending
+        self.results: list[dict[str, Any] | SandboxError] | None = None
+
+    async def get(self, index: int) -> dict[str, Any] | SandboxError | None:
+        """Input ``index``'s result or error; None if it will not come (call ``execute``)."""
+        if self.results is None:
+            pending, self._pending = self._pending, None
+            if pending is None:  # another get waits for the reply: call ``execute`` instead
+                return None
+            self.results = self.module._answers(await pending, self.count)
+        return self.results[index] if 0 <= index < len(self.results) else None
