@@ -228,3 +228,40 @@ async def test_an_evolving_run_through_the_process_boundary_decides_alike_at_any
         await host.close()
     assert found[1]["stages"]["route"] == "code_only"
     assert found[8] == found[1]
+
+
+TWO = """machine "Two"
+Input ticket { ground_truth: { lang: "lang", route: "label" }; }
+Task lang { prompt: "Language of: {{ input.text }}"; output<"en" | "fr">; }
+Task route { prompt: "Route: {{ input.text }}"; output<"billing" | "tech">; }
+State billing; State tech;
+ticket -> lang -> route;
+route -billing-> billing;
+route -tech-> tech;
+billing -> ticket; tech -> ticket;
+"""
+LANG = '''
+def execute(input, context):
+    return {"output": "fr" if "merci" in input["text"] else "en", "confidence": 0.9,
+            "metadata": {}}
+'''
+
+
+async def test_two_tasks_on_the_same_input_each_get_their_own_answers_ahead() -> None:
+    data = [{**r, "lang": "en"} for r in rows(90)]
+    found = {}
+    for k in (1, 8):
+        llm = SimulatedLLM.from_records(data, {"lang": "lang", "route": "label"}, seed=1)
+        ex = EvolutionaryExecutor(parse_machine(TWO), llm=llm, inputs=data, seed=1,
+                                  memo=False, audit_rate=0.0, auto_evolve=False,
+                                  sandbox=InProcessHost())
+        await ex.install_code("lang", LANG, "code_only", "test")
+        await ex.install_code("route", ROUTE, "code_only", "test")
+        steps = await ex.run(360, concurrency=k)
+        found[k] = ([(s.node, s.output) for s in steps],
+                    {name: [(r.input, r.output, r.answered_by) for r in h.recent]
+                     for name, h in ex.histories.items()})
+        if k > 1:
+            assert ex.prefetch.code.used == 2 * 90  # both tasks' answers, none mixed up
+    assert found[8] == found[1]
+    assert {r[2] for h in found[1][1].values() for r in h} == {"code"}

@@ -162,7 +162,7 @@ class EvolutionaryExecutor(MachineExecutor):
         threshold = state.threshold()
         code: CodeOutcome | None = None
         if threshold is not None and await self._module_usable(state, seq):
-            code = await code_answer(self, state.module, key, input, spec.schema)
+            code = await code_answer(self, spec, state.module, key, input)
             if code.error is not None:
                 if self._killed(state):  # wait before loading it again, twice as long each time
                     state.kills += 1

@@ -61,9 +61,10 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
         guess = audited(rate)  # the code answers (a failure asks no one either)
         if not ex._killed(state):
             code_cache(ex)
-            guess.code = (state.module, key, input)
+            guess.code = (spec.name, state.module, key, input)
         return guess
-    code = await code_cache(ex).outcome(state.module, key, input, ex.context, spec.schema)
+    code = await code_cache(ex).outcome(spec.name, state.module, key, input, ex.context,
+                                        spec.schema)
     if code.error is None and code.confidence >= threshold:
         return audited(rate)
     return Guess(True, key)
@@ -77,27 +78,26 @@ def code_cache(ex: Any) -> CodeAhead:
     return cache
 
 
-async def code_answer(ex: Any, module: Any, key: str, input: Any,
-                      schema: dict[str, Any] | None) -> CodeOutcome:
-    """What the ordered path's run of ``module`` on ``input`` gives: the answer computed
-    ahead for it if there is one, else a run now (:func:`~.stages.run_code`)."""
+async def code_answer(ex: Any, spec: TaskSpec, module: Any, key: str,
+                      input: Any) -> CodeOutcome:
+    """What the ordered path's run of task ``spec``'s ``module`` on ``input`` gives: the
+    answer computed ahead for it if there is one, else a run now (:func:`~.stages.run_code`)."""
     cache = ex.prefetch.code
-    if cache:
+    if cache is not None and cache.tasks:
         started = time.perf_counter()
-        result = await cache.take(module, key, ex.context)
+        result = await cache.take(spec.name, module, key, ex.context)
         if result is not _NONE:
-            outcome = checked_result(result, schema)
+            outcome = checked_result(result, spec.schema)
             outcome.latency_ms = (time.perf_counter() - started) * 1000.0
             return outcome
-    return await run_code(module, input, dict(ex.context), schema)
+    return await run_code(module, input, dict(ex.context), spec.schema)
 
 
 class _Entry:
-    __slots__ = ("ahead", "context", "index", "module", "result")
+    __slots__ = ("ahead", "context", "index", "result")
 
-    def __init__(self, module: Any, context: dict[str, Any], ahead: Any, index: int,
+    def __init__(self, context: dict[str, Any], ahead: Any, index: int,
                  result: Any = _NONE) -> None:
-        self.module = module
         self.context = context
         self.ahead = ahead
         self.index = index
@@ -112,63 +112,87 @@ class _Entry:
 
 
 class CodeAhead:
-    """Results of tasks' code computed before the ordered path needs them, by input key.
+    """Results of tasks' code computed before the ordered path needs them, by task and input.
 
-    An entry is used only for the same module object and an equal context; each is
-    handed out once (a repeat runs the code again). The latency an answer taken from
-    here records is the ordered path's wait for it, not the sandbox's work done meanwhile.
+    A task's entries are for one module object: when the task's code changes they go (and
+    the old module with them). An entry is used only under an equal context and is handed
+    out once (a repeat runs the code again). The latency an answer taken from here records
+    is the ordered path's wait for it, not the sandbox's work done meanwhile.
     """
 
-    def __init__(self, limit: int = 4096) -> None:
+    def __init__(self, limit: int = 1024) -> None:
         self.limit = limit
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.tasks: dict[str, tuple[Any, OrderedDict[str, _Entry]]] = {}
         self.sent = 0
         self.used = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(entries) for _, entries in self.tasks.values())
 
-    async def submit(self, runs: list[tuple[Any, str, Any]], context: dict[str, Any]) -> None:
-        """Start the ``(module, key, input)`` runs, one request per module (a module
+    def _entries(self, task: str, module: Any, make: bool) -> OrderedDict[str, _Entry] | None:
+        """``task``'s entries if they are ``module``'s (else they are dropped), or new ones."""
+        found = self.tasks.get(task)
+        if found is not None and found[0] is module:
+            return found[1]
+        self.tasks.pop(task, None)
+        if not make:
+            return None
+        entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.tasks[task] = (module, entries)
+        return entries
+
+    async def submit(self, runs: list[tuple[str, Any, str, Any]],
+                     context: dict[str, Any]) -> None:
+        """Start the ``(task, module, key, input)`` runs, one request per module (a module
         without ``execute_many`` is left to the ordered path)."""
-        groups: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}
-        for module, key, value in runs:
-            entry = self._entries.get(key)
-            if entry is not None and entry.module is module:
+        groups: dict[str, tuple[Any, list[tuple[str, Any]]]] = {}
+        for task, module, key, value in runs:
+            entries = self._entries(task, module, True)
+            if entries is None or key in entries:
                 continue
-            groups.setdefault(id(module), (module, []))[1].append((key, value))
-        for module, items in groups.values():
+            group = groups.get(task)
+            if group is None or group[0] is not module:
+                group = groups[task] = (module, [])
+            group[1].append((key, value))
+        for task, (module, items) in groups.items():
             ctx = dict(context)
-            submit = getattr(module, "submit_many", None)
-            if submit is not None:
-                ahead = await submit([value for _, value in items], ctx)
+            inputs = [value for _, value in items]
+            fresh: list[_Entry]
+            if getattr(module, "submit_many", None) is not None:
+                ahead = await module.submit_many(inputs, ctx)
                 if ahead is None:
                     continue
-                for index, (key, _) in enumerate(items):
-                    self._put(key, _Entry(module, ctx, ahead, index))
+                fresh = [_Entry(ctx, ahead, index) for index in range(len(items))]
             elif getattr(module, "execute_many", None) is not None:
-                results = await module.execute_many([value for _, value in items], ctx)
-                for (key, _), result in zip(items, results, strict=True):
-                    self._put(key, _Entry(module, ctx, None, 0, result))
+                results = await module.execute_many(inputs, ctx)
+                fresh = [_Entry(ctx, None, 0, result) for result in results]
             else:
                 continue
+            entries = self._entries(task, module, True)
+            assert entries is not None
+            for (key, _), entry in zip(items, fresh, strict=True):
+                self._put(entries, key, entry)
             self.sent += len(items)
 
-    async def take(self, module: Any, key: str, context: dict[str, Any]) -> Any:
-        """The result kept for ``module`` on ``key`` under ``context`` (removed), or _NONE."""
-        entry = self._entries.pop(key, None)
-        if entry is None or entry.module is not module or entry.context != context:
+    async def take(self, task: str, module: Any, key: str, context: dict[str, Any]) -> Any:
+        """The result kept for ``task``'s ``module`` on ``key`` under ``context`` (removed),
+        or ``_NONE``."""
+        entries = self._entries(task, module, False)
+        entry = None if entries is None else entries.pop(key, None)
+        if entry is None or entry.context != context:
             return _NONE
         result = await entry.value()
         self.used += result is not _NONE
         return result
 
-    async def outcome(self, module: Any, key: str, input: Any, context: dict[str, Any],
-                      schema: dict[str, Any] | None) -> CodeOutcome:
+    async def outcome(self, task: str, module: Any, key: str, input: Any,
+                      context: dict[str, Any], schema: dict[str, Any] | None) -> CodeOutcome:
         """``module``'s checked outcome on ``input``: kept for the ordered path if new."""
-        entry = self._entries.get(key)
+        entries = self._entries(task, module, True)
+        assert entries is not None
+        entry = entries.get(key)
         result = _NONE
-        if entry is not None and entry.module is module and entry.context == context:
+        if entry is not None and entry.context == context:
             result = await entry.value()
         if result is _NONE:
             ctx = dict(context)
@@ -178,11 +202,11 @@ class CodeAhead:
                     result = await result
             except Exception as error:  # the answer is the failure, as in run_code
                 result = error
-            self._put(key, _Entry(module, ctx, None, 0, result))
+            self._put(entries, key, _Entry(ctx, None, 0, result))
         return checked_result(result, schema)
 
-    def _put(self, key: str, entry: _Entry) -> None:
-        self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.limit:
-            self._entries.popitem(last=False)
+    def _put(self, entries: OrderedDict[str, _Entry], key: str, entry: _Entry) -> None:
+        entries[key] = entry
+        entries.move_to_end(key)
+        while len(entries) > self.limit:
+            entries.popitem(last=False)

@@ -58,14 +58,14 @@ class Lookahead(Iterator[Any]):
 class Guess:
     """A prediction for one task execution: will it ask the LLM? ``draws``: check draws it uses.
 
-    ``code``: ``(module, key, input)`` when the execution will run the task's code and the
-    prediction did not need its answer; the answer can then be computed ahead.
+    ``code``: ``(task, module, key, input)`` when the execution will run the task's code and
+    the prediction did not need its answer; the answer can then be computed ahead.
     """
 
     needs_llm: bool
     key: str | None = None
     draws: int = 0
-    code: tuple[Any, str, Any] | None = None
+    code: tuple[str, Any, str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -209,8 +209,8 @@ class Prefetcher:
         self.guesses: dict[int, list[tuple[str, Guess]]] = {}
         self.inputs: Any = None
         self.machine: Any = None
-        self.code: list[tuple[int, tuple[Any, str, Any]]] = []
-        """Code runs predicted and not sent ahead yet: ``(record, (module, key, input))``."""
+        self.code: list[tuple[int, tuple[str, Any, str, Any]]] = []
+        """Code runs predicted and not sent ahead yet: ``(record, Guess.code)``."""
 
     async def fill(self, done: int, item: Any) -> None:
         """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
