@@ -209,7 +209,7 @@ class Prefetcher:
         self.guesses: dict[int, list[tuple[str, Guess]]] = {}
         self.inputs: Any = None
         self.machine: Any = None
-        self.code: list[tuple[int, tuple[str, Any, str, Any]]] = []
+        self.code: deque[tuple[int, tuple[str, Any, str, Any]]] = deque()
         """Code runs predicted and not sent ahead yet: ``(record, Guess.code)``."""
 
     async def fill(self, done: int, item: Any) -> None:
@@ -254,13 +254,16 @@ class Prefetcher:
     async def _code_ahead(self, done: int, ended: bool) -> None:
         """Send the predicted code runs ahead in one crossing, half a window at a time (so the
         sandbox works on the next ones while the ordered path commits these)."""
-        self.code = [(record, run) for record, run in self.code if record >= done]
+        code = self.code  # in record order: the ones run already come first
+        while code and code[0][0] < done:
+            code.popleft()
         cache = cache_of(self.ex)
-        if not self.code or cache is None:
-            self.code = []
+        if not code or cache is None:
+            code.clear()
             return
-        if ended or len(self.code) >= max(1, self.lookahead // 2) or self.code[0][0] <= done:
-            runs, self.code = [run for _, run in self.code], []
+        if ended or len(code) >= max(1, self.lookahead // 2) or code[0][0] <= done:
+            runs = [run for _, run in code]
+            code.clear()
             await cache.submit(runs, self.ex.context)
 
 
