@@ -148,9 +148,10 @@ class Server:
     def many(self, request: dict[str, Any]) -> None:
         module = self.module(request["m"])
         context = request["c"]
+        empty = type(context) is dict and not context
         for item in request["is"]:  # each input is its own; the context is copied per call
             self.arm()
-            self.write(self.reply(self.execute, module, item, to_plain(context)))
+            self.write(self.reply(self.execute, module, item, {} if empty else to_plain(context)))
             if self.retire:
                 return
 

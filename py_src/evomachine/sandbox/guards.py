@@ -150,6 +150,9 @@ class Guards:
         ta = type(a)
         if ta is int or ta is float:
             return a + b
+        if ta is str and type(b) is str:
+            self.sized(len(a) + len(b), "concatenation")
+            return a + b
         if isinstance(a, SEQUENCES) and isinstance(b, SEQUENCES):
             self.sized(len(a) + len(b), "concatenation")
         return a + b
@@ -197,6 +200,8 @@ class Guards:
 
     # -- builtins that grow or introspect --------------------------------------
     def str(self, *args: Any) -> str:
+        if len(args) == 1 and type(args[0]) is str:
+            return args[0]  # what str() returns for a str: the same object
         if args and not isinstance(args[0], (str, int, float, bool, type(None))):
             self.bounded(args[0], "str()")
         result = str(*args)
