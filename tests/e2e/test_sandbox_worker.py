@@ -101,6 +101,37 @@ def test_deep_recursion_never_kills_the_engine(lab, name):
     assert result["steps"] == 30
 
 
+def test_a_memory_bomb_is_refused_and_a_growing_module_retires_its_worker(lab):
+    """The sandbox Worker's heap cannot grow past its limit: one huge allocation is a
+    MemoryError (no kill); a module whose state grows across calls gets its Worker retired
+    and is failed, and the engine's own code runs on in the next Worker."""
+    ask = """async ([key, code, calls]) => {
+      const manager = globalThis.evomachineSandbox;
+      const loaded = JSON.parse(await manager.load(key, code, key + ".py", ""));
+      const answers = [];
+      for (let i = 0; loaded.ok && i < calls; i++) {
+        answers.push(JSON.parse(await manager.executeMany(key,
+          JSON.stringify([{text: "my invoice is wrong"}]), "{}")));
+      }
+      return {loaded, answers, described: JSON.parse(manager.describe())};
+    }"""
+    lab.evaluate("window.evomachine.runUntil('hybrid', {max: 3000})")
+    bomb = engine_worker(lab).evaluate(ask, ["bomb", (HOSTILE / "h13_type_bytes_alloc.py")
+                                             .read_text(), 1])
+    [answer] = bomb["answers"][0]["results"]
+    assert answer["ok"] is False and "out of memory" in answer["message"], bomb
+    assert bomb["described"]["restarts"] == 0
+    grows = engine_worker(lab).evaluate(ask, ["grows", (HOSTILE / "h37_lru_cache_growth.py")
+                                              .read_text(), 3])
+    causes = [item.get("cause") for item in grows["answers"] if item["ok"] is False]
+    assert causes and set(causes) == {"retired"}, grows
+    assert grows["described"]["restarts"] == 1 and grows["described"]["last_exit"] == "retired"
+    assert grows["described"]["peak_heap"] <= 512 * 2 ** 20
+    before = lab.evaluate("window.evomachine.state()")["metrics"]["route"]["code_answers"]
+    run(lab, 150)
+    assert lab.evaluate("window.evomachine.state()")["metrics"]["route"]["code_answers"] > before
+
+
 def test_the_workers_get_their_own_content_security_policy(page, server):
     sandbox_policy = page.request.get(f"{server.url}web/sandbox/worker.mjs").headers.get(
         "content-security-policy", "")

@@ -2,7 +2,8 @@
 // counted as JSON; tests/unit/test_sandbox_manager.py runs it under Node. The stand-in answers
 // at once, except an input {hang: true}, which it never answers (the manager's deadline kills
 // it), an input {ticks: n}, for which it reports n inputs done (more than it was sent), and
-// the code "garbage", whose load it answers with text that is not JSON.
+// the code "garbage", whose load it answers with text that is not JSON, and an input
+// {bloat: true}, after which it reports a heap past the manager's retire mark.
 
 const created = [];
 
@@ -37,9 +38,10 @@ class FakeWorker {
           return undefined;
         }
         for (let i = 0; i < (input.ticks || 0); i++) this.reply({ id, tick: true });
+        if (input.bloat) this.heap = 400 * 2 ** 20;  // its heap grew past the retire mark
         results.push({ ok: true, value: { output: input.text, confidence: 1, metadata: {} } });
       }
-      return this.reply({ id, text: JSON.stringify({ ok: true, results }) });
+      return this.reply({ id, text: JSON.stringify({ ok: true, results }), heap: this.heap || 0 });
     }
     return this.reply({ id, fatal: `unknown ${op}` });
   }
@@ -75,5 +77,11 @@ out.reloaded = await ask("bad", [{ text: "z" }]);
 out.tooManyTicks = await ask("good", [{ text: "e", ticks: 3 }, { text: "f" }]);
 out.garbage = JSON.parse(await manager.load("junk", "garbage", "junk.py", ""));
 out.end = counts();
+await manager.load("fat", "code", "fat.py", "");
+out.bloated = await ask("fat", [{ text: "g", bloat: true }]);
+out.fatAgain = await ask("fat", [{ text: "h" }]);
+out.afterBloat = { ...counts(), described: JSON.parse(manager.describe()) };
+await manager.load("fine", "code", "fine.py", "");
+out.goodAfterBloat = await ask("fine", [{ text: "i" }]);  // the next worker answers
 console.log(JSON.stringify(out));
 process.exit(0);

@@ -2,7 +2,8 @@
 (tests/unit/sandbox_manager_check.mjs): a module whose call cost the worker is failed until
 loaded again, so its later calls start no worker; calls queued behind it fail as "restarted"
 and their modules answer again; a worker reporting more inputs than it was sent, or answering
-text that is not JSON, is killed.
+text that is not JSON, is killed; a worker whose heap grew past the retire mark is killed as
+"retired" and the module that grew it is failed.
 Counted (workers constructed, restarts), never timed."""
 
 from __future__ import annotations
@@ -46,3 +47,11 @@ def test_a_call_queued_behind_the_killed_one_keeps_its_module(found: dict) -> No
 def test_a_worker_reporting_more_inputs_than_sent_or_garbage_is_killed(found: dict) -> None:
     assert found["tooManyTicks"]["cause"] == "protocol"
     assert found["garbage"]["cause"] == "protocol" and found["end"]["restarts"] == 3
+
+
+def test_a_worker_whose_heap_grew_too_big_is_retired_and_its_module_failed(found: dict) -> None:
+    assert found["bloated"]["ok"] is False and found["bloated"]["cause"] == "retired"
+    assert found["fatAgain"]["cause"] == "retired"  # failed until loaded again: no worker spent
+    assert found["afterBloat"]["restarts"] == found["end"]["restarts"] + 1
+    assert found["afterBloat"]["described"]["peak_heap"] == 400 * 2 ** 20
+    assert found["goodAfterBloat"]["results"][0]["value"]["output"] == "i"

@@ -10,12 +10,16 @@
 // (the one it runs) is on the clock; the next one's clock starts when it is answered. A module whose call cost the worker (its deadline, a fatal
 // error, an answer out of shape) is failed until it is loaded again: its later calls get the
 // same failure at once and never wait for a worker. Calls that were only queued behind it
-// fail with cause "restarted" and their modules stay usable.
+// fail with cause "restarted" and their modules stay usable. A worker's heap cannot grow past
+// MEMORY_LIMIT (worker.mjs refuses); one that answers with a heap past RETIRE_BYTES is killed
+// as "retired" (out of memory), blaming the call that grew it.
 
 const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
 const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while on a loaded machine
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
+const MEMORY_LIMIT = 512 * 1024 * 1024;  // the Worker's WebAssembly heap cannot grow past it
+const RETIRE_BYTES = 384 * 1024 * 1024;  // a heap this big after a call: the Worker is retired
 const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];
 
 function isJson(text) {
@@ -48,12 +52,13 @@ export class SandboxManager {
     this.restarts = 0;
     this.lastExit = null;
     this.spare = null;  // {worker, ready}: a worker booting in the background, not yet in use
+    this.peakHeap = 0;  // the biggest heap a worker reported after an answer, in bytes
   }
 
   describe() {
     return JSON.stringify({ kind: "worker", restarts: this.restarts, last_exit: this.lastExit,
                             running: Boolean(this.worker), spare: Boolean(this.spare),
-                            modules: this.sources.size });
+                            modules: this.sources.size, peak_heap: this.peakHeap });
   }
 
   async load(key, code, filename, budget) {
@@ -136,7 +141,8 @@ export class SandboxManager {
   }
 
   bootMessage() {
-    return { op: "boot", indexURL: new URL("pyodide/", this.base).href, wheels: this.wheels };
+    return { op: "boot", indexURL: new URL("pyodide/", this.base).href, wheels: this.wheels,
+             memoryLimit: MEMORY_LIMIT };
   }
 
   /** Make `worker` the one calls go to; boot it first when `boot` is a message. */
@@ -198,6 +204,11 @@ export class SandboxManager {
     }
     if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS || !isJson(data.text)) {
       return this.kill("protocol", "the sandbox worker answered out of shape");
+    }
+    if (typeof data.heap === "number" && data.heap > this.peakHeap) this.peakHeap = data.heap;
+    if (typeof data.heap === "number" && data.heap >= RETIRE_BYTES) {  // this call grew it
+      return this.kill("retired", `the sandbox worker's memory grew to ${Math.round(data.heap / 2 ** 20)} MB ` +
+                                  `(limit ${MEMORY_LIMIT / 2 ** 20} MB): out of memory`);
     }
     clearTimeout(entry.timer);
     this.pending.delete(data.id);

@@ -2,7 +2,9 @@
 // sandbox package, runs generated code for the engine. Before any generated code loads it
 // removes every way out of this worker it does not need (network, storage, more workers,
 // script loading), so Python that escaped the first layer still reaches nothing. It holds
-// no secret. A hang or a fatal Pyodide error here costs only this worker: the manager
+// no secret. Its WebAssembly memory cannot grow past the limit the manager sends at boot
+// (an allocation past it is a MemoryError), and each answer reports the heap's size. A hang,
+// a fatal Pyodide error or a heap grown near the limit costs only this worker: the manager
 // (manager.mjs) terminates it and starts another.
 
 const CLOSED = [
@@ -60,6 +62,24 @@ def unload(key):
     return "{}"
 `;
 
+let memory = null;  // the Pyodide's WebAssembly.Memory, once it grew
+
+/** Refuse to grow any WebAssembly memory of this worker past `limit` bytes: Pyodide's heap
+ *  growth fails, so an allocation past it is a MemoryError in Python, not gigabytes. */
+function limitMemory(limit) {
+  const grow = WebAssembly.Memory.prototype.grow;
+  Object.defineProperty(WebAssembly.Memory.prototype, "grow", {
+    value(pages) {
+      if (this.buffer.byteLength + pages * 65536 > limit) {
+        throw new RangeError(`the sandbox worker's memory is limited to ${limit} bytes`);
+      }
+      memory = this;
+      return grow.call(this, pages);
+    },
+    writable: false, configurable: false,
+  });
+}
+
 function close() {
   for (const name of CLOSED) {
     try {
@@ -68,7 +88,8 @@ function close() {
   }
 }
 
-async function boot({ indexURL, wheels }) {
+async function boot({ indexURL, wheels, memoryLimit }) {
+  if (memoryLimit) limitMemory(memoryLimit);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   const pyodide = await loadPyodide({ indexURL, fullStdLib: false });
   await pyodide.loadPackage(wheels, { messageCallback: () => {}, checkIntegrity: false });
@@ -105,7 +126,8 @@ self.onmessage = async (event) => {
     } else {
       throw new Error(`unknown operation ${String(op)}`);
     }
-    self.postMessage({ id, text: String(text) });
+    // The heap's size after each answer: the manager retires a worker that grew too big.
+    self.postMessage({ id, text: String(text), heap: memory ? memory.buffer.byteLength : 0 });
   } catch (error) {
     // A Python exception escaping the driver or a fatal Pyodide error: this worker is done.
     self.postMessage({ id, fatal: String(error && error.message ? error.message : error).slice(0, 2000) });
