@@ -195,7 +195,7 @@ async def test_in_hybrid_the_code_run_for_a_prediction_is_the_one_the_execution_
     assert counts[8] == counts[1] == len(inputs)  # not twice: predicted, then taken
 
 
-async def test_in_process_modules_answer_ahead_in_one_batch_too() -> None:
+async def test_in_process_modules_are_not_sent_ahead_and_answer_alike() -> None:
     data = rows(120)
     inputs = [{"text": r["text"]} for r in data]
     ex = evolving(InProcessHost(), data)
@@ -205,7 +205,7 @@ async def test_in_process_modules_answer_ahead_in_one_batch_too() -> None:
     got = await ex.execute_batch("route", inputs, concurrency=4)
     expected = [await one.execute_task("route", x) for x in inputs]
     assert fields(got) == fields(expected)
-    assert ex.prefetch.code.used == len(inputs)
+    assert ex.prefetch.code is None  # nothing to gain: no boundary to cross
 
 
 @pytest.mark.cpython_only
@@ -247,14 +247,17 @@ def execute(input, context):
 '''
 
 
+@pytest.mark.cpython_only
 async def test_two_tasks_on_the_same_input_each_get_their_own_answers_ahead() -> None:
+    from evomachine.sandbox import ProcessHost
+
     data = [{**r, "lang": "en"} for r in rows(90)]
     found = {}
     for k in (1, 8):
         llm = SimulatedLLM.from_records(data, {"lang": "lang", "route": "label"}, seed=1)
+        host = ProcessHost()
         ex = EvolutionaryExecutor(parse_machine(TWO), llm=llm, inputs=data, seed=1,
-                                  memo=False, audit_rate=0.0, auto_evolve=False,
-                                  sandbox=InProcessHost())
+                                  memo=False, audit_rate=0.0, auto_evolve=False, sandbox=host)
         await ex.install_code("lang", LANG, "code_only", "test")
         await ex.install_code("route", ROUTE, "code_only", "test")
         steps = await ex.run(360, concurrency=k)
@@ -263,5 +266,6 @@ async def test_two_tasks_on_the_same_input_each_get_their_own_answers_ahead() ->
                      for name, h in ex.histories.items()})
         if k > 1:
             assert ex.prefetch.code.used == 2 * 90  # both tasks' answers, none mixed up
+        await host.close()
     assert found[8] == found[1]
     assert {r[2] for h in found[1][1].values() for r in h} == {"code"}

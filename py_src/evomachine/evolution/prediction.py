@@ -11,9 +11,9 @@ late request; the ordered path decides.
 The code's answers are kept (:class:`CodeAhead`) for the ordered path, which
 takes each at most once: generated code has no effect outside its sandbox, so an
 answer computed ahead is the answer the same module gives on the same input and
-context later. In ``code_only`` the prediction needs no answer: the Prefetcher
-sends those runs ahead in batches (one boundary crossing each, the sandbox working
-while the host commits).
+context later. In ``code_only`` the prediction needs no answer: for a module behind a
+boundary (one with ``submit_many``) the Prefetcher sends those runs ahead in batches
+(one crossing each, the sandbox working while the host commits).
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     rate = policy.check_rate(state.stage, state.evidence.checks, alert)
     if state.stage == "code_only":
         guess = audited(rate)  # the code answers (a failure asks no one either)
-        if not ex._killed(state):
-            code_cache(ex)
+        if not ex._killed(state) and hasattr(state.module, "submit_many"):
+            code_cache(ex)  # behind a boundary: worth sending ahead (in-process: no gain)
             guess.code = (spec.name, state.module, key, input)
         return guess
     code = await code_cache(ex).outcome(spec.name, state.module, key, input, ex.context,
@@ -143,8 +143,8 @@ class CodeAhead:
 
     async def submit(self, runs: list[tuple[str, Any, str, Any]],
                      context: dict[str, Any]) -> None:
-        """Start the ``(task, module, key, input)`` runs, one request per module (a module
-        without ``execute_many`` is left to the ordered path)."""
+        """Start the ``(task, module, key, input)`` runs, one ``submit_many`` request per
+        module."""
         groups: dict[str, tuple[Any, list[tuple[str, Any]]]] = {}
         for task, module, key, value in runs:
             entries = self._entries(task, module, True)
@@ -157,21 +157,13 @@ class CodeAhead:
         for task, (module, items) in groups.items():
             ctx = dict(context)
             inputs = [value for _, value in items]
-            fresh: list[_Entry]
-            if getattr(module, "submit_many", None) is not None:
-                ahead = await module.submit_many(inputs, ctx)
-                if ahead is None:
-                    continue
-                fresh = [_Entry(ctx, ahead, index) for index in range(len(items))]
-            elif getattr(module, "execute_many", None) is not None:
-                results = await module.execute_many(inputs, ctx)
-                fresh = [_Entry(ctx, None, 0, result) for result in results]
-            else:
+            ahead = await module.submit_many(inputs, ctx)
+            if ahead is None:
                 continue
             entries = self._entries(task, module, True)
             assert entries is not None
-            for (key, _), entry in zip(items, fresh, strict=True):
-                self._put(entries, key, entry)
+            for index, (key, _) in enumerate(items):
+                self._put(entries, key, _Entry(ctx, ahead, index))
             self.sent += len(items)
 
     async def take(self, task: str, module: Any, key: str, context: dict[str, Any]) -> Any:
