@@ -11,9 +11,11 @@ late request; the ordered path decides.
 The code's answers are kept (:class:`CodeAhead`) for the ordered path, which
 takes each at most once: generated code has no effect outside its sandbox, so an
 answer computed ahead is the answer the same module gives on the same input and
-context later. In ``code_only`` the prediction needs no answer: for a module behind a
-boundary (one with ``submit_many``) the Prefetcher sends those runs ahead in batches
-(one crossing each, the sandbox working while the host commits).
+context later (unless the module keeps state that changes its answers from call to
+call, which synthesized modules do not: such a module could answer differently).
+In ``code_only`` the prediction needs no answer: for a module behind a boundary (one
+with ``submit_many``) the Prefetcher sends those runs ahead in batches (one crossing
+each, the sandbox working while the host commits).
 """
 
 from __future__ import annotations
