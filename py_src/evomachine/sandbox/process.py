@@ -227,6 +227,9 @@ class ProcessHost:
             try:
                 while self._ahead is ahead and len(ahead.results) <= index:
                     await self._next_ahead(ahead)
+                channel = self._channel  # answers already read from the pipe: decoded now
+                while self._ahead is ahead and channel is not None and channel.has_frame():
+                    await self._next_ahead(ahead)
             except BaseException:
                 self._stop("interrupted")
                 raise
