@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from ._ahead import Ahead
 from ._channel import Channel, ProcessLimits
 from ._wire import WireError, check_confidence, check_none, check_result, error_of, frame
 from .budget import DEFAULT_BUDGET, Budget
@@ -409,28 +410,6 @@ class ProcessModule:
             raise SandboxViolation(f"cannot call {name!r}", filename=self.filename)
         message = {"op": "call", "m": self._key, "f": name, "a": list(args)}
         return await self._run(message, None)
-
-
-class Ahead:
-    """The answers of one :meth:`ProcessModule.submit_many` request, read as they are wanted.
-
-    Any other request first reads the answers still due. An answer that cost the child is
-    kept (and fails the module, as ``execute`` would); the ones after it never come.
-    """
-
-    __slots__ = ("count", "module", "open", "results")
-
-    def __init__(self, module: ProcessModule, count: int) -> None:
-        self.module = module
-        self.count = count
-        self.results: list[dict[str, Any] | SandboxError] = []
-        self.open = True
-
-    async def get(self, index: int) -> dict[str, Any] | SandboxError | None:
-        """Input ``index``'s result or error; None if it will not come (call ``execute``)."""
-        if index >= len(self.results) and self.open:
-            await self.module._host._read_ahead(self, index)
-        return self.results[index] if index < len(self.results) else None
 
 
 def _retired(reply: dict[str, Any]) -> bool:
