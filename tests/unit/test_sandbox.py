@@ -245,6 +245,15 @@ def test_regex_input_is_capped_but_normal_text_works() -> None:
         mod.call("words", "a " * 600)
 
 
+def test_f_string_fields_are_charged_like_concatenation() -> None:
+    code = ('def show(n):\n    s = "x" * n\n    t = f"{s}{s}{s}"\n'
+            '    return len(f"{t}{t}{t}{t}{t}{t}{t}{t}{t}{t}")\n')
+    mod = load_module(code, "fstr.py", Budget(max_size=1_000_000, max_alloc=4_000_000))
+    assert mod.call("show", 1000) == 30_000
+    with pytest.raises(BudgetExceeded, match="f-string"):  # h15 joins 200 MB in C this way
+        mod.call("show", 700_000)
+
+
 def test_a_call_costs_a_few_counted_ticks(classifier: GeneratedModule) -> None:
     """Per-call cost as counted work (the wall-clock numbers are in bench/sandbox.py)."""
     item = {"text": "I need a refund for this invoice please, the charge is wrong"}

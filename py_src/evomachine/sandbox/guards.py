@@ -220,8 +220,11 @@ class Guards:
         return format(value, spec)
 
     def shown(self, ob: Any) -> Any:
-        """An f-string field: containers are size-checked before they are printed."""
-        if not isinstance(ob, (str, int, float, bool, type(None))):
+        """An f-string field: text is charged like a concatenation (C joins the fields
+        unguarded), containers are size-checked before they are printed."""
+        if isinstance(ob, str):
+            self.sized(len(ob), "f-string")
+        elif not isinstance(ob, (int, float, bool, type(None))):
             self.bounded(ob, "f-string")
         return ob
 
