@@ -39,9 +39,12 @@ class FakeWorker {
         }
         for (let i = 0; i < (input.ticks || 0); i++) this.reply({ id, tick: true });
         if (input.bloat) this.heap = 400 * 2 ** 20;  // its heap grew past the retire mark
+        if (input.slow) this.ms = (this.ms || 0) + input.slow;  // the time it says it took
         results.push({ ok: true, value: { output: input.text, confidence: 1, metadata: {} } });
       }
-      return this.reply({ id, text: JSON.stringify({ ok: true, results }), heap: this.heap || 0 });
+      const ms = this.ms || 0;
+      this.ms = 0;
+      return this.reply({ id, text: JSON.stringify({ ok: true, results }), heap: this.heap || 0, ms });
     }
     return this.reply({ id, fatal: `unknown ${op}` });
   }
@@ -83,5 +86,18 @@ out.fatAgain = await ask("fat", [{ text: "h" }]);
 out.afterBloat = { ...counts(), described: JSON.parse(manager.describe()) };
 await manager.load("fine", "code", "fine.py", "");
 out.goodAfterBloat = await ask("fine", [{ text: "i" }]);  // the next worker answers
+// slow: three inputs at 100 ms (as the worker reports its time), then one more call
+await manager.load("slow", "code", "slow.py", "");
+out.slowFirst = await ask("slow", [{ text: "j", slow: 100 }, { text: "k", slow: 100 }]);
+out.slowThen = await ask("slow", [{ text: "l", slow: 100 }, { text: "m" }]);  // 4 inputs, 75 ms each
+out.slowAfter = await ask("slow", [{ text: "n" }]);
+out.quick = [];
+for (let i = 0; i < 20; i++) out.quick.push(await ask("fine", [{ text: "o", slow: 1 }]));
+out.slowEnd = counts();
+await manager.load("slower", "code", "slower.py", "");
+out.slowerFirst = await ask("slower", [{ text: "q", slow: 250 }]);  // past 4 x 50 ms at once
+out.slowerThen = await ask("slower", [{ text: "r" }]);
+await manager.load("slow", "code", "slow.py", "");  // loaded again: its count starts over
+out.slowReloaded = await ask("slow", [{ text: "p" }]);
 console.log(JSON.stringify(out));
 process.exit(0);

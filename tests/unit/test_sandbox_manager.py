@@ -3,7 +3,8 @@
 loaded again, so its later calls start no worker; calls queued behind it fail as "restarted"
 and their modules answer again; a worker reporting more inputs than it was sent, or answering
 text that is not JSON, is killed; a worker whose heap grew past the retire mark is killed as
-"retired" and the module that grew it is failed.
+"retired" and the module that grew it is failed; a module whose inputs took the worker more
+than 50 ms each (as the worker reports; its first four share 200 ms) is failed.
 Counted (workers constructed, restarts), never timed."""
 
 from __future__ import annotations
@@ -55,3 +56,15 @@ def test_a_worker_whose_heap_grew_too_big_is_retired_and_its_module_failed(found
     assert found["afterBloat"]["restarts"] == found["end"]["restarts"] + 1
     assert found["afterBloat"]["described"]["peak_heap"] == 400 * 2 ** 20
     assert found["goodAfterBloat"]["results"][0]["value"]["output"] == "i"
+
+
+def test_a_module_too_slow_on_average_is_failed_without_a_kill(found: dict) -> None:
+    assert [item["value"]["output"] for item in found["slowFirst"]["results"]] == ["j", "k"]
+    # its fourth input: 300 ms over 4 inputs; this answer stands, the next call is refused
+    assert [item["value"]["output"] for item in found["slowThen"]["results"]] == ["l", "m"]
+    assert found["slowAfter"]["ok"] is False and found["slowAfter"]["cause"] == "deadline"
+    assert all(item["ok"] for item in found["quick"])  # 1 ms per input: never stopped
+    assert found["slowEnd"]["restarts"] == found["afterBloat"]["restarts"]  # no worker killed
+    assert found["slowReloaded"]["ok"] is True
+    assert found["slowerFirst"]["ok"] is True  # one call of 250 ms: past the 200 ms of four
+    assert found["slowerThen"]["ok"] is False and found["slowerThen"]["cause"] == "deadline"

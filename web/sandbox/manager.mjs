@@ -20,6 +20,8 @@ const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while o
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
 const MEMORY_LIMIT = 512 * 1024 * 1024;  // the Worker's WebAssembly heap cannot grow past it
 const RETIRE_BYTES = 384 * 1024 * 1024;  // a heap this big after a call: the Worker is retired
+const SLOW_MS = 50;  // a module whose inputs took longer on average (the Worker's time) is stopped,
+const SLOW_AFTER = 4;  // counting at least this many inputs (a first call has 200 ms)
 const SANDBOX_WHEELS = ["restrictedpython", "evomachine"];
 
 function isJson(text) {
@@ -36,9 +38,11 @@ function failure(kind, message, cause) {
 }
 
 export class SandboxManager {
-  constructor({ base, manifest, deadlineMs = DEFAULT_DEADLINE_MS }) {
+  constructor({ base, manifest, deadlineMs = DEFAULT_DEADLINE_MS, slowMs = SLOW_MS }) {
     this.base = base;
     this.deadlineMs = deadlineMs;
+    this.slowMs = slowMs;
+    this.spent = new Map();  // key -> {inputs, ms}: the Worker's time on the module's calls
     this.wheels = manifest.wheels
       .filter((w) => w.group === "engine" && SANDBOX_WHEELS.some((name) => w.file.toLowerCase().startsWith(name)))
       .map((w) => new URL(`wheels/${w.file}`, base).href);
@@ -65,6 +69,7 @@ export class SandboxManager {
     this.sources.set(String(key), { code: String(code), filename: String(filename), budget: String(budget || "") });
     this.loaded.delete(String(key));  // a key loaded again gets its new source, never the old one
     this.failed.delete(String(key));
+    this.spent.delete(String(key));
     const text = await this.ensureLoaded(String(key));
     if (!JSON.parse(text).ok) this.sources.delete(String(key));
     return text;
@@ -103,6 +108,7 @@ export class SandboxManager {
     key = String(key);
     this.sources.delete(key);
     this.failed.delete(key);
+    this.spent.delete(key);
     if (this.loaded.delete(key) && this.worker) await this.request({ op: "unload", key }, this.deadlineMs);
     return "{}";
   }
@@ -179,7 +185,8 @@ export class SandboxManager {
     const id = this.nextId++;
     if (!this.worker) return Promise.resolve(failure("BoundaryError", "the sandbox worker stopped", "crashed"));
     return new Promise((resolve) => {
-      const entry = { resolve, key: message.key, deadlineMs, ticks, timer: null };
+      const entry = { resolve, key: message.key, op: message.op, inputs: ticks + 1, deadlineMs, ticks,
+                      timer: null };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.arm(entry);
       this.worker.postMessage({ id, ...message });
@@ -214,7 +221,25 @@ export class SandboxManager {
     this.pending.delete(data.id);
     const next = this.pending.values().next().value;
     if (next && next.timer === null) this.arm(next);
+    if (entry.op === "execute_many" && typeof data.ms === "number") this.charge(entry, data.ms);
     entry.resolve(data.text);
+  }
+
+  /** Count `ms` of the Worker's time against the module of `entry` (a call of `inputs`). A
+   *  module whose calls took more than `slowMs` per input, over at least SLOW_AFTER inputs
+   *  (its first calls share SLOW_AFTER x slowMs), is failed as past its deadline (this answer
+   *  still stands): each call ends within the deadline, but work outside the tick budget (a
+   *  codec in pure Python, colliding hashes) would cost the engine seconds every few calls. */
+  charge(entry, ms) {
+    const spent = this.spent.get(entry.key) || { inputs: 0, ms: 0 };
+    spent.inputs += entry.inputs;
+    spent.ms += ms;
+    this.spent.set(entry.key, spent);
+    if (spent.ms > this.slowMs * Math.max(spent.inputs, SLOW_AFTER) && this.sources.has(entry.key)) {
+      this.failed.set(entry.key, failure("BoundaryError", `its ${spent.inputs} inputs took the ` +
+        `sandbox worker ${Math.round(spent.ms)} ms (limit ${this.slowMs} ms each): not run again`,
+        "deadline"));
+    }
   }
 
   /** Terminate the worker: the oldest pending call (the one the worker runs) fails with

@@ -63,6 +63,7 @@ def unload(key):
 `;
 
 let memory = null;  // the Pyodide's WebAssembly.Memory, once it grew
+let heapSize = () => (memory ? memory.buffer.byteLength : 0);
 
 /** Refuse to grow any WebAssembly memory of this worker past `limit` bytes: Pyodide's heap
  *  growth fails, so an allocation past it is a MemoryError in Python, not gigabytes. */
@@ -92,6 +93,8 @@ async function boot({ indexURL, wheels, memoryLimit }) {
   if (memoryLimit) limitMemory(memoryLimit);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   const pyodide = await loadPyodide({ indexURL, fullStdLib: false });
+  const heap = pyodide._module && pyodide._module.HEAP8;  // before any growth: its first size
+  if (heap) heapSize = () => (memory || heap).buffer.byteLength;
   await pyodide.loadPackage(wheels, { messageCallback: () => {}, checkIntegrity: false });
   const driver = pyodide.runPython(`
 import types
@@ -107,6 +110,7 @@ _driver`);
 
 self.onmessage = async (event) => {
   const { id, op } = event.data || {};
+  const began = performance.now();
   try {
     let text;
     if (op === "boot") {
@@ -126,8 +130,9 @@ self.onmessage = async (event) => {
     } else {
       throw new Error(`unknown operation ${String(op)}`);
     }
-    // The heap's size after each answer: the manager retires a worker that grew too big.
-    self.postMessage({ id, text: String(text), heap: memory ? memory.buffer.byteLength : 0 });
+    // The heap's size after each answer (the manager retires a worker that grew too big)
+    // and the time this worker spent on it (the manager stops a module that is too slow).
+    self.postMessage({ id, text: String(text), heap: heapSize(), ms: performance.now() - began });
   } catch (error) {
     // A Python exception escaping the driver or a fatal Pyodide error: this worker is done.
     self.postMessage({ id, fatal: String(error && error.message ? error.message : error).slice(0, 2000) });
