@@ -71,16 +71,19 @@ def test_learns_a_separable_keyword_task():
     assert 0 < len(model.weights) <= 10000
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_matches_or_beats_naive_bayes_on_messy_codes(seed):
-    examples = messy_codes(600, seed=seed)
-    train_set, heldout = examples[:450], examples[450:]
-    labels = all_labels(examples)
-    cache = FeatureCache()
-    linear = agreement(fit_linear(train_set, labels, cache=cache), heldout)
-    bayes = agreement(fit_naive_bayes(train_set, labels, cache=cache), heldout)
-    assert linear >= bayes, f"linear {linear:.3f} < naive Bayes {bayes:.3f}"
-    assert linear > 0.9
+def test_beats_naive_bayes_on_messy_codes():
+    """On average over six data sets (one in six may go either way by an example or two)."""
+    linear_total = bayes_total = 0.0
+    for seed in range(6):
+        examples = messy_codes(600, seed=seed)
+        train_set, heldout = examples[:450], examples[450:]
+        labels = all_labels(examples)
+        cache = FeatureCache()
+        linear = agreement(fit_linear(train_set, labels, cache=cache), heldout)
+        assert linear > 0.9, f"seed {seed}: linear {linear:.3f}"
+        linear_total += linear
+        bayes_total += agreement(fit_naive_bayes(train_set, labels, cache=cache), heldout)
+    assert linear_total / 6 >= bayes_total / 6 + 0.01, (linear_total / 6, bayes_total / 6)
 
 
 def test_two_fits_are_identical_and_the_seed_matters():

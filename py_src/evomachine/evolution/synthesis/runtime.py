@@ -28,6 +28,8 @@ FIND_ASCII_WORDS = re.compile("[a-z0-9]+").findall
 FIND_PAIRS = re.compile(r"(?<!\S)(?=(\S+ \S+))").findall
 FIND_GRAMS = (re.compile("(?s)(?=(...))").findall, re.compile("(?s)(?=(....))").findall,
               re.compile("(?s)(?=(.....))").findall)
+# A word's first and last character beside its space: the endings of short strings (names).
+FIND_EDGES = re.compile(r"(?=( \S|\S ))").findall
 
 
 def canonical(value) -> str:
@@ -78,7 +80,8 @@ def tagged(tag: str, items: list) -> list:
 
 
 def features(text: str) -> list:
-    """Distinct word uni-/bigrams and character 3-5-grams of normalised text, first seen first.
+    """Distinct word uni-/bigrams, character 3-5-grams and word edges (a word's first or last
+    character with its space) of normalised text, first seen first.
 
     ``re`` finds the overlapping grams in C; texts over ``LONG_TEXT`` chars are
     sliced in a loop instead (the sandbox lets ``re`` scan at most 20,000 chars):
@@ -91,14 +94,22 @@ def features(text: str) -> list:
         chars = FIND_GRAMS[0](padded)
         chars.extend(FIND_GRAMS[1](padded))
         chars.extend(FIND_GRAMS[2](padded))
+        chars.extend(FIND_EDGES(padded))
     else:
         pairs = [words[at - 1] + " " + words[at] for at in range(1, len(words))]
         chars = [padded[at : at + size] for size in (3, 4, 5)
                  for at in range(len(padded) - size + 1)]
+        chars.extend(padded[at : at + 2] for at in range(len(padded) - 1)
+                     if is_edge(padded[at], padded[at + 1]))
     grams = tagged("w ", words)
     grams.extend(tagged("b ", pairs))
     grams.extend(tagged("c ", chars))
     return list(dict.fromkeys(grams))
+
+
+def is_edge(first: str, second: str) -> bool:
+    """A space beside a character that is not whitespace (what ``FIND_EDGES`` matches)."""
+    return (first == " " and not second.isspace()) or (second == " " and not first.isspace())
 
 
 def lookup_predict(table: dict, key: str, default: int) -> tuple:
@@ -160,7 +171,7 @@ def found_rows(text: str, rows: dict, tables: tuple) -> list:
     hits = (word_keys & words) | (word_keys & FIND_PAIRS(SPACED(words)))
     grams = FIND_GRAMS
     chars = ((char_keys & grams[0](padded)) | (char_keys & grams[1](padded))
-             | (char_keys & grams[2](padded)))
+             | (char_keys & grams[2](padded)) | (char_keys & FIND_EDGES(padded)))
     return list(filter(None, map(tables[1], hits))) + list(filter(None, map(tables[3], chars)))
 
 
