@@ -145,9 +145,9 @@ class CountingManager(FakeManager):
         super().__init__(reply)
         self.calls = 0
 
-    async def executeMany(self, key, inputs, context):  # the manager's JS name
+    async def executeMany(self, key, inputs, context, count):  # the manager's JS name
         self.calls += 1
-        return await super().executeMany(key, inputs, context)
+        return await super().executeMany(key, inputs, context, count)
 
 
 async def test_a_worker_module_whose_call_killed_the_worker_is_not_sent_again() -> None:
