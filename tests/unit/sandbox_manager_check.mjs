@@ -3,7 +3,8 @@
 // at once, except an input {hang: true}, which it never answers (the manager's deadline kills
 // it), an input {ticks: n}, for which it reports n inputs done (more than it was sent), and
 // the code "garbage", whose load it answers with text that is not JSON, and an input
-// {bloat: true}, after which it reports a heap past the manager's retire mark.
+// {bloat: true}, after which it reports a heap past the manager's retire mark; the load of
+// the code "hang" it never answers.
 
 const created = [];
 
@@ -23,6 +24,10 @@ class FakeWorker {
     if (this.hung) return undefined;  // busy for ever, like a worker stuck in one C call
     if (op === "boot") return this.reply({ id, text: "{}" });
     if (op === "load" && message.code === "garbage") return this.reply({ id, text: "\u201a/not json" });
+    if (op === "load" && message.code === "hang") {  // a module body stuck in one C call
+      this.hung = true;
+      return undefined;
+    }
     if (op === "load") {
       this.modules.add(message.key);
       return this.reply({ id, text: JSON.stringify({ ok: true }) });
@@ -94,6 +99,7 @@ out.slowAfter = await ask("slow", [{ text: "n" }]);
 out.quick = [];
 for (let i = 0; i < 20; i++) out.quick.push(await ask("fine", [{ text: "o", slow: 1 }]));
 out.slowEnd = counts();
+out.hungLoad = JSON.parse(await manager.load("stuck", "hang", "stuck.py", ""));
 await manager.load("slower", "code", "slower.py", "");
 out.slowerFirst = await ask("slower", [{ text: "q", slow: 250 }]);  // past 4 x 50 ms at once
 out.slowerThen = await ask("slower", [{ text: "r" }]);

@@ -4,7 +4,8 @@ loaded again, so its later calls start no worker; calls queued behind it fail as
 and their modules answer again; a worker reporting more inputs than it was sent, or answering
 text that is not JSON, is killed; a worker whose heap grew past the retire mark is killed as
 "retired" and the module that grew it is failed; a module whose inputs took the worker more
-than 50 ms each (as the worker reports; its first four share 200 ms) is failed.
+than 50 ms each (as the worker reports; its first four share 200 ms) is failed; a load's
+deadline grows with the source's size from the call deadline.
 Counted (workers constructed, restarts), never timed."""
 
 from __future__ import annotations
@@ -68,3 +69,10 @@ def test_a_module_too_slow_on_average_is_failed_without_a_kill(found: dict) -> N
     assert found["slowReloaded"]["ok"] is True
     assert found["slowerFirst"]["ok"] is True  # one call of 250 ms: past the 200 ms of four
     assert found["slowerThen"]["ok"] is False and found["slowerThen"]["cause"] == "deadline"
+
+
+def test_a_small_module_body_gets_the_call_deadline_not_ten_seconds(found: dict) -> None:
+    # 1000 ms (the call deadline) + 1 ms per 256 characters of source: a hang in a short
+    # module body costs about what a hang in a call does
+    assert found["hungLoad"]["cause"] == "deadline"
+    assert "1001 ms" in found["hungLoad"]["message"]

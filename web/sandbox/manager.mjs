@@ -16,7 +16,8 @@
 
 const DEFAULT_DEADLINE_MS = 1000; // per input; a hostile module's whole visit stays under 2 s
 const BOOT_DEADLINE_MS = 120000;
-const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while on a loaded machine
+const LOAD_DEADLINE_MS = 10000; // a module body (its tables) may take a while on a loaded machine:
+const LOAD_CHARS_PER_MS = 256;  // the call deadline plus 1 ms per 256 characters (4 s a MB), at most that
 const MAX_REPLY_CHARS = 8 * 1024 * 1024;
 const MEMORY_LIMIT = 512 * 1024 * 1024;  // the Worker's WebAssembly heap cannot grow past it
 const RETIRE_BYTES = 384 * 1024 * 1024;  // a heap this big after a call: the Worker is retired
@@ -118,7 +119,8 @@ export class SandboxManager {
     if (booted) return booted;
     if (this.loaded.has(key)) return JSON.stringify({ ok: true });
     const source = this.sources.get(key);
-    const text = await this.request({ op: "load", key, ...source }, LOAD_DEADLINE_MS);
+    const deadline = Math.min(LOAD_DEADLINE_MS, this.deadlineMs + Math.ceil(source.code.length / LOAD_CHARS_PER_MS));
+    const text = await this.request({ op: "load", key, ...source }, deadline);
     if (JSON.parse(text).ok) this.loaded.add(key);
     return text;
   }
