@@ -1,6 +1,7 @@
 """Code answers and the red-team corpus through the sandbox Worker in Chromium.
 
     .venv/bin/python bench/sandbox_browser.py [--only h01 h35 ...] [--calls 1000] [--no-corpus]
+                                              [--batch 100] [--concurrency 8] [--no-speed]
 
 Part 1, the issue's measure in the browser: one code answer through
 ``EvolutionaryExecutor.execute_task`` in the engine Worker (ticket-triage with the engine's
@@ -11,7 +12,9 @@ wheels inside the engine Worker (the engine's own is not reachable from outside)
 sandbox Worker is the one the engine uses. A Worker's clock is coarse (100 us without
 cross-origin isolation): each figure is the median over batches of 50 calls of the mean
 time per call, with the fastest and slowest batch; "module.execute alone" is the same
-through the host without the executor.
+through the host without the executor. Then ``execute_batch`` on the same executor: code
+answers predicted ahead cross in one request (``WorkerModule.submit_many``) while the engine
+commits the earlier ones (per answer: the batch's wall time over its size).
 
 Part 2:
 in headless Chromium, on dist/ served from 127.0.0.1: the page boots, its engine Worker
