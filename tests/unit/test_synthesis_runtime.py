@@ -42,10 +42,10 @@ def plain_features(text: str) -> list[str]:
     padded = " " + text + " "
     for size in (3, 4, 5):
         grams.extend(["c " + padded[at : at + size] for at in range(len(padded) - size + 1)])
-    for at in range(len(padded) - 1):  # a space beside a character that is not whitespace
-        first, second = padded[at], padded[at + 1]
-        if (first == " " and not second.isspace()) or (second == " " and not first.isspace()):
-            grams.append("c " + first + second)
+    pairs = [padded[at : at + 2] for at in range(len(padded) - 1)] if len(words) <= 4 else []
+    # a space, then a character that is not whitespace; then such a character, then a space
+    grams.extend("c " + pair for pair in pairs if pair[0] == " " and not pair[1].isspace())
+    grams.extend("c " + pair for pair in pairs if pair[1] == " " and not pair[0].isspace())
     return list(dict.fromkeys(grams))
 
 

@@ -28,8 +28,10 @@ FIND_ASCII_WORDS = re.compile("[a-z0-9]+").findall
 FIND_PAIRS = re.compile(r"(?<!\S)(?=(\S+ \S+))").findall
 FIND_GRAMS = (re.compile("(?s)(?=(...))").findall, re.compile("(?s)(?=(....))").findall,
               re.compile("(?s)(?=(.....))").findall)
-# A word's first and last character beside its space: the endings of short strings (names).
-FIND_EDGES = re.compile(r"(?=( \S|\S ))").findall
+FIND_EDGES = (re.compile(r" \S").findall, re.compile(r"\S ").findall)
+# Texts of at most this many words get edges: in longer ones the words carry the meaning
+# (and every feature found is a row to add up).
+EDGE_WORDS = 4
 
 
 def canonical(value) -> str:
@@ -80,8 +82,8 @@ def tagged(tag: str, items: list) -> list:
 
 
 def features(text: str) -> list:
-    """Distinct word uni-/bigrams, character 3-5-grams and word edges (a word's first or last
-    character with its space) of normalised text, first seen first.
+    """Distinct word uni-/bigrams, character 3-5-grams and (up to ``EDGE_WORDS`` words) word
+    :func:`edges` of normalised text, first seen first.
 
     ``re`` finds the overlapping grams in C; texts over ``LONG_TEXT`` chars are
     sliced in a loop instead (the sandbox lets ``re`` scan at most 20,000 chars):
@@ -94,22 +96,29 @@ def features(text: str) -> list:
         chars = FIND_GRAMS[0](padded)
         chars.extend(FIND_GRAMS[1](padded))
         chars.extend(FIND_GRAMS[2](padded))
-        chars.extend(FIND_EDGES(padded))
     else:
         pairs = [words[at - 1] + " " + words[at] for at in range(1, len(words))]
         chars = [padded[at : at + size] for size in (3, 4, 5)
                  for at in range(len(padded) - size + 1)]
-        chars.extend(padded[at : at + 2] for at in range(len(padded) - 1)
-                     if is_edge(padded[at], padded[at + 1]))
+    if len(words) <= EDGE_WORDS:
+        chars.extend(edges(padded))
     grams = tagged("w ", words)
     grams.extend(tagged("b ", pairs))
     grams.extend(tagged("c ", chars))
     return list(dict.fromkeys(grams))
 
 
-def is_edge(first: str, second: str) -> bool:
-    """A space beside a character that is not whitespace (what ``FIND_EDGES`` matches)."""
-    return (first == " " and not second.isspace()) or (second == " " and not first.isspace())
+def edges(padded: str) -> list:
+    """Every space followed by a character that is not whitespace, then every such character
+    followed by a space: each word's first and last character beside its space, the endings
+    that tell short strings apart (a first name's ``a ``, a code's suffix)."""
+    if len(padded) <= LONG_TEXT:
+        found = FIND_EDGES[0](padded)
+        found.extend(FIND_EDGES[1](padded))
+        return found
+    pairs = [padded[at : at + 2] for at in range(len(padded) - 1)]
+    return ([pair for pair in pairs if pair[0] == " " and not pair[1].isspace()]
+            + [pair for pair in pairs if pair[1] == " " and not pair[0].isspace()])
 
 
 def lookup_predict(table: dict, key: str, default: int) -> tuple:
@@ -171,7 +180,9 @@ def found_rows(text: str, rows: dict, tables: tuple) -> list:
     hits = (word_keys & words) | (word_keys & FIND_PAIRS(SPACED(words)))
     grams = FIND_GRAMS
     chars = ((char_keys & grams[0](padded)) | (char_keys & grams[1](padded))
-             | (char_keys & grams[2](padded)) | (char_keys & FIND_EDGES(padded)))
+             | (char_keys & grams[2](padded)))
+    if len(words) <= EDGE_WORDS:
+        chars = chars | (char_keys & edges(padded))
     return list(filter(None, map(tables[1], hits))) + list(filter(None, map(tables[3], chars)))
 
 
