@@ -87,8 +87,8 @@ class EvolutionaryExecutor(MachineExecutor):
         if "/" in self.machine_id:
             raise ValueError(f"machine_id {self.machine_id!r} must not contain '/'")
 
-    def _load_machine(self, machine: MachineData) -> None:
-        super()._load_machine(machine)
+    def load_machine(self, machine: MachineData) -> None:
+        super().load_machine(machine)
         states: dict[str, TaskState] = {}
         for name, spec in self._specs.items():
             node = spec.node

@@ -150,7 +150,7 @@ def import_state(ex: EvolutionaryExecutor, state: dict[str, Any]) -> None:
     ex.histories = {name: TaskHistory.model_validate(data)
                     for name, data in state.get("histories", {}).items()}
     ex.tasks = {}
-    ex._load_machine(MachineData.model_validate(state["machine"]))
+    ex.load_machine(MachineData.model_validate(state["machine"]))
     for name, saved in state.get("tasks", {}).items():
         task = ex.tasks.get(name)
         if task is not None:

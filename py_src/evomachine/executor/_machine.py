@@ -100,7 +100,7 @@ class MachineExecutor:
         self.history_limit = history_limit
         self.histories: dict[str, TaskHistory] = {}
         self.trace_book = TraceBook(trace_limit)
-        self._load_machine(machine)
+        self.load_machine(machine)
         self.current_node: str | None = find_start(machine)
         self.halted = self.current_node is None
         self.input: Any = None
@@ -115,7 +115,7 @@ class MachineExecutor:
         self._prefetcher: concurrent.Prefetcher | None = None
         self.set_inputs(inputs)
 
-    def _load_machine(self, machine: MachineData) -> None:
+    def load_machine(self, machine: MachineData) -> None:
         """Index ``machine`` (nodes, edges, compiled task setups); keep histories of kept tasks."""
         self.machine = machine
         self._nodes: dict[str, Node] = {n.name: n for n in machine.iter_nodes()}
