@@ -32,7 +32,10 @@ class FakeWorker {
       this.modules.add(message.key);
       return this.reply({ id, text: JSON.stringify({ ok: true }) });
     }
-    if (op === "unload") return this.reply({ id, text: "{}" });
+    if (op === "unload") {
+      this.modules.delete(message.key);
+      return this.reply({ id, text: "{}" });
+    }
     if (op === "execute_many") {
       const inputs = JSON.parse(message.inputs);
       const results = [];
@@ -96,6 +99,7 @@ await manager.load("slow", "code", "slow.py", "");
 out.slowFirst = await ask("slow", [{ text: "j", slow: 100 }, { text: "k", slow: 100 }]);
 out.slowThen = await ask("slow", [{ text: "l", slow: 100 }, { text: "m" }]);  // 4 inputs, 75 ms each
 out.slowAfter = await ask("slow", [{ text: "n" }]);
+out.slowStillInWorker = created.at(-1).modules.has("slow");
 out.quick = [];
 for (let i = 0; i < 20; i++) out.quick.push(await ask("fine", [{ text: "o", slow: 1 }]));
 out.slowEnd = counts();

@@ -64,6 +64,7 @@ def test_a_module_too_slow_on_average_is_failed_without_a_kill(found: dict) -> N
     # its fourth input: 300 ms over 4 inputs; this answer stands, the next call is refused
     assert [item["value"]["output"] for item in found["slowThen"]["results"]] == ["l", "m"]
     assert found["slowAfter"]["ok"] is False and found["slowAfter"]["cause"] == "deadline"
+    assert found["slowStillInWorker"] is False  # unloaded: its state no longer held there
     assert all(item["ok"] for item in found["quick"])  # 1 ms per input: never stopped
     assert found["slowEnd"]["restarts"] == found["afterBloat"]["restarts"]  # no worker killed
     assert found["slowReloaded"]["ok"] is True

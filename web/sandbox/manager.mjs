@@ -241,6 +241,8 @@ export class SandboxManager {
       this.failed.set(entry.key, failure("BoundaryError", `its ${spent.inputs} inputs took the ` +
         `sandbox worker ${Math.round(spent.ms)} ms (limit ${this.slowMs} ms each): not run again`,
         "deadline"));
+      // what it keeps in the worker (a cache it grew) is dropped; a new load brings it back
+      if (this.loaded.delete(entry.key) && this.worker) this.request({ op: "unload", key: entry.key }, this.deadlineMs);
     }
   }
 
