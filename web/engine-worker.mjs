@@ -31,6 +31,11 @@ let active = null; // the Lab method running now
 
 const peer = new RpcPeer(self);
 
+// The engine's cooperative turns (py_src/evomachine/cooperate.py) await this, so that a long
+// synthesis lets the page's messages (Pause) in: a zero-delay timer does, whereas Pyodide's own
+// short sleeps are MessageChannel tasks, which Chromium runs ahead of them.
+globalThis.evomachineTurn = () => new Promise((resolve) => { setTimeout(resolve, 0); });
+
 function phaseDone(name, started) {
   peer.notify("phase", name, performance.now() - started);
 }

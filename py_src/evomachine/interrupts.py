@@ -8,16 +8,18 @@ them all (:func:`abort_in_flight`). The aborted request raises
 :class:`Interrupted`, which the lab's run loop catches: the step in flight did
 not happen (the machine stays on that node with the same input) and runs again
 on the next Run. A synthesis under way stops at its next cooperative pause
-(:func:`pause_requested`); the executor tries it again at the next check.
+(:func:`pause_requested`, :mod:`evomachine.cooperate`) or stops waiting
+(:func:`on_pause`); the executor tries it again at the next check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 _IN_FLIGHT: dict[int, Any] = {}
+_WAITING: dict[int, Callable[[], None]] = {}
 _pause_requested = False
 
 
@@ -48,10 +50,24 @@ def abort_in_flight() -> int:
     return len(controllers)
 
 
+@contextmanager
+def on_pause(wake: Callable[[], None]) -> Iterator[None]:
+    """Call ``wake()`` if Pause is pressed while the block runs (a wait that must end then)."""
+    _WAITING[id(wake)] = wake
+    try:
+        yield
+    finally:
+        _WAITING.pop(id(wake), None)
+
+
 def request_pause(requested: bool = True) -> None:
-    """Pause was pressed while a chunk runs (``False``: the chunk ended, forget it)."""
+    """Pause was pressed while a chunk runs (``False``: the chunk ended, forget it); the waits
+    under :func:`on_pause` are woken."""
     global _pause_requested
     _pause_requested = requested
+    if requested:
+        for wake in list(_WAITING.values()):
+            wake()
 
 
 def pause_requested() -> bool:

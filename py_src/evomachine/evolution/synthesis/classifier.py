@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from evomachine.cooperate import checkpoint
 from evomachine.evolution.synthesis.dataset import Example, label_key
 from evomachine.evolution.synthesis.ranking import ranking_and_counts
 from evomachine.evolution.synthesis.runtime import (
@@ -65,6 +66,7 @@ class FeatureCache:
         cached = self.found.get(key)
         if cached is None:
             cached = self.found[key] = features(normalise(text_of(input)))
+        checkpoint(len(cached) // 8 + 8)  # a miss costs more, a hit its canonical JSON
         return cached
 
 
@@ -135,6 +137,7 @@ def fit_naive_bayes(
         if classes > 1 else []
     counts = featurize.class_counts(examples, xs, ys, classes, min_df)
     df = {feat: [counts[label][feat] for label in range(classes)] for feat in kept}
+    checkpoint(len(kept) * classes)
     mass = [sum(df[feat][label] for feat in kept) + alpha * len(kept) for label in range(classes)]
     weights: dict[str, list[float]] = {}
     for feat in kept:
@@ -143,6 +146,7 @@ def fit_naive_bayes(
             if count:
                 row += [label, round(math.log((count + alpha) / alpha), DIGITS)]
         weights[feat] = row
+        checkpoint(classes)
     unseen = tuple(round(math.log(alpha / value), DIGITS) for value in mass)
     priors = tuple(
         round(math.log((docs + 1) / (total + classes)), DIGITS) for docs in class_docs

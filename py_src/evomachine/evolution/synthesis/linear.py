@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from evomachine.cooperate import checkpoint
 from evomachine.evolution.synthesis.classifier import FeatureCache
 from evomachine.evolution.synthesis.dataset import Example, label_key
 from evomachine.evolution.synthesis.runtime import (
@@ -101,6 +102,7 @@ def train(xs: list[list[int]], amounts: list[list[int]], norms: list[float], ys:
         rng.shuffle(order)
         for index in order:
             x, y, norm = xs[index], ys[index], norms[index]
+            checkpoint(len(x))
             total = sum([packed[feat] for feat in x], offset)
             scores = [((total >> shift & mask) - half) / norm + b
                       for shift, b in zip(shifts, bias, strict=True)]
@@ -164,6 +166,7 @@ def fit_linear(
                              min_df if len(examples) >= 20 else 1)[:max_features]
     ids = {feat: position for position, feat in enumerate(kept)}
     known = [[ids[feat] for feat in x if feat in ids] for x in xs]
+    checkpoint(sum(map(len, xs)))
     df = [0] * len(kept)
     for x in known:
         for feat in x:
@@ -171,6 +174,7 @@ def fit_linear(
     total = len(examples)
     squared = [round(math.log((1 + total) / (1 + count)) + 1, IDF_DIGITS) ** 2 for count in df]
     norms = [length_norm(normalise(text_of(example.input))) for example in examples]
+    checkpoint(sum(map(len, known)))
     amounts = [[round(UNIT * squared[feat] / norm) for feat in x]
                for x, norm in zip(known, norms, strict=True)]
     # A feature's value is its idf over the text's norm; an example's squared norm is the sum
@@ -182,6 +186,7 @@ def fit_linear(
     to_scale = SCALE / UNIT
     entries = [(at, label, round(weight * to_scale)) for at, row in enumerate(weights)
                for label, weight in enumerate(row)]
+    checkpoint(len(weights) * classes)
     entries = [entry for entry in entries if entry[2]]
     limit = 2 * max_features if max_weights is None else max_weights
     if len(entries) > limit:

@@ -6,6 +6,8 @@ import math
 from collections import Counter
 from itertools import chain
 
+from evomachine.cooperate import checkpoint
+
 MI_DIGITS = 12
 
 
@@ -39,6 +41,7 @@ def ranking_and_counts(xs: list[list[str]], ys: list[int], classes: int, min_df:
     pairs: dict[str, float] = {}
     seen: dict[str, int] = {}
     per_class = [Counter(chain.from_iterable(xs[i] for i in indices)) for indices in members]
+    checkpoint(sum(map(len, per_class)))
     for indices, counts in zip(members, per_class, strict=True):
         d = len(indices)
         gain = [xlogx[k] + xlogx[d - k] - xlogx[d] for k in range(d + 1)]
@@ -46,6 +49,8 @@ def ranking_and_counts(xs: list[list[str]], ys: list[int], classes: int, min_df:
         for feat, k in counts.items():
             pairs[feat] = pairs_get(feat, 0.0) + gain[k]
             seen[feat] = seen_get(feat, 0) + k
+        checkpoint(len(counts))
+    checkpoint(len(seen))
     whole = xlogx[total]
     score = {
         feat: round((whole - xlogx[df] - xlogx[total - df] + pairs[feat]) / total, MI_DIGITS)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from evomachine.cooperate import pause
+from evomachine.cooperate import checkpoint, interruptible, pause
 from evomachine.evolution.synthesis.base import SIMPLICITY, FittedModel
 from evomachine.evolution.synthesis.calibration import apply, cross_fitted_ece, fit_calibration
 from evomachine.evolution.synthesis.classifier import FeatureCache, fit_naive_bayes
@@ -74,6 +74,7 @@ class Evaluation:
                 self.aborted = True
                 break
             try:
+                checkpoint(64)
                 output, raw = model.predict(example.input)
             except Exception as error:  # generated code failing is a failed answer, not a crash
                 self.errors.append(f"{type(error).__name__}: {error}")
@@ -297,7 +298,7 @@ async def synthesize(
     )
     inputs = [example.input for example in heldout[:verify_inputs]]
     await pause()
-    module = await verify(code, filename, final, inputs, calibration, budget, host)
+    module = await interruptible(verify(code, filename, final, inputs, calibration, budget, host))
     for name in scores:
         scores[name]["selected"] = name == winner
     return SynthesisResult(
