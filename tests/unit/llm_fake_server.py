@@ -2,7 +2,8 @@
 
 Each request takes the next behaviour from ``server.script`` (then ``"ok"``):
 ``"ok"``, ``"429"`` (with ``Retry-After: 0``), ``"500"``, ``"401"``, ``"hang"``
-(no answer until released or ``hang_s``), ``"malformed"`` (200 with broken JSON).
+(no answer until released or ``hang_s``, then a 503), ``"slow"`` (the ``"ok"`` answer,
+once released or after ``hang_s``), ``"malformed"`` (200 with broken JSON).
 Every request is recorded as ``(path, headers, body)``. It answers CORS
 preflights, so the page (served from another port) can call it from a browser.
 """
@@ -76,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour == "hang":
             self.server.release.wait(self.server.hang_s)
             return self._send(503, {"error": {"message": "late"}})
+        if behaviour == "slow":
+            self.server.release.wait(self.server.hang_s)
         if behaviour == "429":
             return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
         if behaviour == "500":
