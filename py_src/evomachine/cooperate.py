@@ -106,16 +106,16 @@ def _host_turn() -> None:
 async def interruptible(awaitable: Awaitable[T]) -> T:
     """Await ``awaitable``; when Pause comes first, raise
     :class:`~evomachine.interrupts.Interrupted` at once and let it finish on its own (its
-    outcome is dropped). Without a running loop (a test driving by hand) it is a plain await.
+    outcome is dropped). Unless a host opted in (:func:`set_pause_seconds`) it is a plain
+    await, which needs no running loop.
     """
     if pause_requested():
         if asyncio.iscoroutine(awaitable):
             awaitable.close()
         raise Interrupted("paused during a synthesis")
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+    if not _seconds:  # no host takes a Pause meanwhile (tests driving by hand, the CLI)
         return await awaitable
+    loop = asyncio.get_running_loop()
     work: asyncio.Future[T] = asyncio.ensure_future(awaitable)
     paused: asyncio.Future[None] = loop.create_future()
 

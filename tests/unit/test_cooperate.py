@@ -69,11 +69,12 @@ def test_a_pause_pressed_before_an_interruptible_wait_stops_it_unstarted():
         drive(cooperate.interruptible(work()))
     assert started == []
     request_pause(False)
-    assert drive(cooperate.interruptible(work())) == 1  # no loop: a plain await
+    assert drive(cooperate.interruptible(work())) == 1  # no host: a plain await
 
 
 @pytest.mark.needs_event_loop
 async def test_pause_ends_an_interruptible_wait_and_the_work_finishes_on_its_own():
+    cooperate.set_pause_seconds(0.001)  # a host that takes Pause while the engine waits
     release = asyncio.get_running_loop().create_future()
     finished = []
 
@@ -97,6 +98,8 @@ async def test_pause_ends_an_interruptible_wait_and_the_work_finishes_on_its_own
 
 @pytest.mark.needs_event_loop
 async def test_an_interruptible_wait_without_pause_returns_the_value():
+    cooperate.set_pause_seconds(0.001)
+
     async def answer() -> int:
         await asyncio.sleep(0)
         return 42
