@@ -26,6 +26,14 @@ import { TracesPanel } from "./traces.mjs";
 const $ = (id) => document.getElementById(id);
 const REFRESH_DURING_RUN_MS = 350;
 
+/** The next animation frame (or 100 ms, in a hidden tab, where frames stop). */
+function nextFrame() {
+  return new Promise((resolve) => {
+    const late = setTimeout(resolve, 100);
+    requestAnimationFrame(() => { clearTimeout(late); resolve(); });
+  });
+}
+
 function startHere() {
   return h("div", { class: "panel empty" }, h("h2", {}, "Start here"),
     h("p", {}, "Pick an example in the Machine panel and press ", h("strong", {}, "Load example"),
@@ -39,6 +47,7 @@ export async function mountUI(bridge) {
   let shownMachine;
   let lastRefresh = 0;
   let refreshing = null;
+  let stale = false;
   let firstRender = true;
   const page = { bridge, notify, state: () => state };
 
@@ -74,28 +83,38 @@ export async function mountUI(bridge) {
 
   async function render(next) {
     state = next;
-    document.body.dataset.loaded = state.loaded ? "true" : "false";
+    const loaded = state.loaded ? "true" : "false";
+    if (document.body.dataset.loaded !== loaded) document.body.dataset.loaded = loaded; // no restyle
     const id = state.loaded ? state.machine_id : null;
     if (shownMachine !== undefined && id !== shownMachine && !bridge.isRunning) {
       run.reset(); // another machine (or none): the last run's status was about the one before
       versions.clear();
     }
     shownMachine = id;
-    machine.render(state, firstRender);
-    llm.render(state);
-    problems.render(state);
-    run.render(state);
-    if (!state.loaded) {
-      fill($("tasks"), startHere());
-      cards.clear();
-    } else {
-      cards.render(state);
+    // During a run the panels are drawn one animation frame each, so that redrawing them all
+    // (charts, traces, the diagram) never holds the page for one long task: frames keep coming.
+    const apart = bridge.isRunning;
+    const panels = [
+      () => machine.render(state, firstRender),
+      () => { llm.render(state); problems.render(state); },
+      () => run.render(state),
+      () => {
+        if (!state.loaded) {
+          fill($("tasks"), startHere());
+          cards.clear();
+        } else {
+          cards.render(state);
+        }
+      },
+      () => versions.render(state),
+      () => traces.render(state),
+      () => { prices.render(state); renderActivity(state); },
+    ];
+    for (const draw of panels) {
+      if (apart) await nextFrame();
+      draw();
     }
     firstRender = false;
-    versions.render(state);
-    traces.render(state);
-    prices.render(state);
-    renderActivity(state);
     if (!bridge.isRunning) {
       const { codeTask } = loadPrefs();
       if (codeTask && state.tasks[codeTask]) $("code-task").value = codeTask;
@@ -106,10 +125,24 @@ export async function mountUI(bridge) {
     }
   }
 
-  async function refresh() {
+  /** Fetch the state and draw it; asked again while drawing, draw once more after (the last
+   * change of a run must not be lost behind a drawing that started before it). */
+  function refresh() {
     lastRefresh = performance.now();
-    if (refreshing) return refreshing;
-    refreshing = bridge.state().then(render).catch((e) => console.error(e)).finally(() => { refreshing = null; });
+    if (refreshing) {
+      stale = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        stale = false;
+        try {
+          await render(await bridge.state());
+        } catch (e) {
+          console.error(e);
+        }
+      } while (stale);
+    })().finally(() => { refreshing = null; });
     return refreshing;
   }
 
