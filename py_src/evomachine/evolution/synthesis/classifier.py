@@ -66,7 +66,7 @@ class FeatureCache:
         cached = self.found.get(key)
         if cached is None:
             cached = self.found[key] = features(normalise(text_of(input)))
-        checkpoint(len(cached) // 8 + 8)  # a miss costs more, a hit its canonical JSON
+        checkpoint(len(cached) // 8 + 8)  # counted alike for a hit (its canonical JSON) and a miss
         return cached
 
 
