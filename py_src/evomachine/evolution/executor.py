@@ -18,7 +18,14 @@ from typing import Any
 
 from evomachine.evolution import snapshot
 from evomachine.evolution.accounting import input_size
-from evomachine.evolution.bounds import beyond, within
+from evomachine.evolution.audits import (
+    call_value,
+    may_audit,
+    memo_rate,
+    normalized_trusted,
+    spent_on_repeat,
+)
+from evomachine.evolution.bounds import within
 from evomachine.evolution.evolver import Evolver, cuts, manual_cut
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.prediction import code_answer
@@ -147,17 +154,17 @@ class EvolutionaryExecutor(MachineExecutor):
         policy = state.policy
         key = canonical(input)  # once per execution: sighting, memo lookup and memo entry
         first_sighting = state.memo.sight(key)
-        may_audit = self._may_audit(state, first_sighting, size)
+        auditable = may_audit(state, first_sighting, size)
         if policy.memo:
             hit = state.memo.lookup(input, key)
-            if hit is not None and (hit.kind == "exact" or self._normalized_trusted(state)):
-                rate = self._memo_rate(state, hit)
-                if may_audit and rate and state.sample() < rate:
+            if hit is not None and (hit.kind == "exact" or normalized_trusted(state)):
+                rate = memo_rate(state, hit)
+                if auditable and rate and state.sample() < rate:
                     return await self._audit(spec, state, input, hit.answer, None, seq, size,
                                              by="memo", normalized=hit.kind != "exact",
                                              repeat=not first_sighting), True
                 state.costs.skipped(size)
-                state.beyond_cache += self._call_value(state, size) if first_sighting else 0.0
+                state.beyond_cache += call_value(state, size) if first_sighting else 0.0
                 return self._answer_record(spec, state, input, hit.answer, by="memo"), False
         threshold = state.threshold()
         code: CodeOutcome | None = None
@@ -174,18 +181,18 @@ class EvolutionaryExecutor(MachineExecutor):
             elif code.confidence >= threshold:
                 rate = policy.check_rate(state.stage, state.evidence.checks,
                                          state.detector.score > 0)
-                if may_audit and rate and state.sample() < rate:
+                if auditable and rate and state.sample() < rate:
                     return await self._audit(spec, state, input, code.output, code, seq, size,
                                              by="code", repeat=not first_sighting), True
                 state.costs.skipped(size)
-                state.beyond_cache += self._call_value(state, size) if first_sighting else 0.0
+                state.beyond_cache += call_value(state, size) if first_sighting else 0.0
                 return self._code_record(spec, state, input, code), False
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
         if not first_sighting and policy.memo:
             # A repeat the memo cannot answer (code answered it before, or its call failed): a
             # call an exact cache would not make, paid out of the same savings as audits.
-            self._spent_on_repeat(state, answer)
+            spent_on_repeat(state, answer)
         record = self._llm_record(spec, input, answer, stage=state.stage,
                                   extra_latency=code.latency_ms if code else 0.0)
         if answer.ok:
@@ -199,32 +206,6 @@ class EvolutionaryExecutor(MachineExecutor):
             record.code_confidence = None if code.error else code.confidence
             record.code_version = state.code_path
         return record, self.llm is not None
-
-    def _may_audit(self, state: TaskState, first_sighting: bool, size: int) -> bool:
-        """May this execution's answer be audited (if its draw says so)?
-
-        An audit of a repeat costs a call an exact cache would not make: it must be paid for
-        (see _audit_funded); an audit of a first sighting costs what the cache pays anyway.
-        While a disagreeing memo audit keeps the change detector up (the LLM changed an
-        answer it gave before), audits are not rationed: a cache that keeps serving changed
-        answers is no bar to meet.
-        """
-        return (first_sighting or not state.policy.memo or state.detector.doubts_memo
-                or self._audit_funded(state, size))
-
-    def _memo_rate(self, state: TaskState, hit: Any) -> float:
-        """The share of the memo's answers like ``hit`` that are re-asked.
-
-        While the memo is in doubt (see ``_may_audit``) every exact answer from before the
-        doubt began is re-asked: a change's stale answers go back to the LLM at once.
-        """
-        policy, detector = state.policy, state.detector
-        alert = detector.score > 0
-        if hit.kind != "exact":
-            return policy.check_rate("hybrid", state.normalized_checks, alert)
-        if detector.doubts_memo and hit.seq < detector.started_at:
-            return 1.0
-        return policy.memo_check_rate(alert)
 
     async def predict_llm(self, spec: TaskSpec, input: Any, pending: Any) -> Any:
         from evomachine.evolution.prediction import predict
@@ -254,40 +235,6 @@ class EvolutionaryExecutor(MachineExecutor):
             return False
         return True
 
-    def _normalized_trusted(self, state: TaskState) -> bool:
-        """Whether the memo's normalised answers are still within the budget."""
-        policy = state.policy
-        return not beyond(state.normalized_disagreed, state.normalized_checks,
-                          policy.max_disagreement, policy.risk)
-
-    def _audit_funded(self, state: TaskState, size: int) -> bool:
-        """May an answer to a repeated input be audited? Only out of what was saved beyond a cache.
-
-        An exact-match cache in front of the LLM pays for every first sighting and nothing
-        else. The code and the normalised memo answer first sightings without a call; what
-        each such call would have cost (``beyond_cache``) pays for calls on repeats (audits,
-        and repeats the memo cannot answer: ``repeat_audits``, what they cost) and for
-        code-writing requests, so the run never costs more than such a cache. Counted in
-        dollars when the provider is priced, in calls when it is not.
-        """
-        priced = state.costs.sy > 0
-        codegen = state.metrics.codegen_cost if priced else state.metrics.codegen_calls
-        spent = state.repeat_audits + codegen
-        return spent + self._call_value(state, size) <= state.beyond_cache
-
-    @staticmethod
-    def _spent_on_repeat(state: TaskState, answer: LLMAnswer) -> None:
-        """Count a call on a repeated input against what was saved beyond a cache."""
-        paid = float(answer.response.cost or 0.0) if answer.response is not None else 0.0
-        state.repeat_audits += paid if state.costs.sy > 0 else 1.0
-
-    @staticmethod
-    def _call_value(state: TaskState, size: int) -> float:
-        """What an LLM call on an input of ``size`` costs, in ``_audit_funded``'s units."""
-        if state.costs.sy <= 0:
-            return 1.0
-        return state.costs.estimate(size) or 0.0
-
     async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
                      code: CodeOutcome | None, seq: int, size: int, *,
                      by: str, normalized: bool = False, repeat: bool = False
@@ -296,7 +243,7 @@ class EvolutionaryExecutor(MachineExecutor):
         answer = await self.ask_llm(spec, input)
         self._paid(state, size, answer)
         if repeat:  # a call an exact cache would not have made: paid out of beyond_cache
-            self._spent_on_repeat(state, answer)
+            spent_on_repeat(state, answer)
         if code is not None:
             record = self._code_record(spec, state, input, code)
         else:

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from typing import Any
 
 from evomachine.evolution.accounting import input_size
+from evomachine.evolution.audits import may_audit, memo_rate, normalized_trusted
 from evomachine.evolution.stages import CodeOutcome, checked_result, draw, run_code
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.executor._types import TaskSpec
@@ -46,15 +47,15 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     index = state.draws + pending.draws
 
     def audited(rate: float) -> Guess:
-        if rate and ex._may_audit(state, key not in state.memo.sighted, input_size(input)):
+        if rate and may_audit(state, key not in state.memo.sighted, input_size(input)):
             return Guess(draw(state.seed, index + 1) < rate, key, 1)
         return Guess(False, key)
 
     alert = state.detector.score > 0
     if policy.memo:
         hit = state.memo.lookup(input, key)
-        if hit is not None and (hit.kind == "exact" or ex._normalized_trusted(state)):
-            return audited(ex._memo_rate(state, hit))
+        if hit is not None and (hit.kind == "exact" or normalized_trusted(state)):
+            return audited(memo_rate(state, hit))
     threshold = state.threshold()
     if threshold is None:
         return Guess(True, key)
