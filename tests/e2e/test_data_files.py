@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import guard_requests
+from conftest import fresh_lab
 
 pytestmark = pytest.mark.e2e
 
-READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
 CSV = "text,label\nfacture erronée,billing\nl'appli plante,tech\ncombien coûte,sales\n"
 
 
@@ -24,21 +23,11 @@ def state(page) -> dict:
 
 @pytest.fixture(scope="module")
 def lab(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    log = guard_requests(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url)
-    page.wait_for_function(READY, timeout=120_000)
-    page.evaluate("window.evomachine.reset()")
-    page.select_option("#example-select", "ticket-triage")
-    page.click("#load-example")
-    page.wait_for_selector(".task-card[data-task='route']")
-    yield page
-    context.close()
-    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
-    assert errors == [], errors
+    for page in fresh_lab(browser, server):
+        page.select_option("#example-select", "ticket-triage")
+        page.click("#load-example")
+        page.wait_for_selector(".task-card[data-task='route']")
+        yield page
 
 
 def pick(page, path: Path) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import guard_requests
+from conftest import fresh_lab
 
 pytestmark = pytest.mark.e2e
 
-READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
 
 
 def state(page) -> dict:
@@ -22,18 +21,7 @@ def rows(page) -> list[str]:
 
 @pytest.fixture(scope="module")
 def lab(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    log = guard_requests(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url)
-    page.wait_for_function(READY, timeout=120_000)
-    page.evaluate("window.evomachine.reset()")
-    yield page
-    context.close()
-    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
-    assert errors == [], errors
+    yield from fresh_lab(browser, server)
 
 
 def run_steps(page, n: int) -> None:
@@ -49,7 +37,9 @@ def load_example(page, name: str) -> None:
 
 
 def test_the_machine_list_switches_and_keeps_each_ones_work(lab):
-    assert "No machines yet" in lab.inner_text("#machines-body")
+    # (the list is drawn in its own animation frame after the page is ready)
+    lab.wait_for_function("document.getElementById('machines-body').textContent"
+                          ".includes('No machines yet')")
     load_example(lab, "ticket-triage")
     lab.wait_for_selector(".task-card[data-task='route']")
     run_steps(lab, 24)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import guard_requests
+from conftest import fresh_lab
 
-READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
 LIMIT = 32_000_000  # web/lab/upload.mjs MAX_DATA_BYTES
 
 WATCH = """() => {
@@ -35,20 +34,9 @@ LOADED_OR_ASKED = """(expected) => {
 
 @pytest.fixture(scope="module")
 def lab(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    log = guard_requests(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url)
-    page.wait_for_function(READY, timeout=120_000)
-    assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
-    page.evaluate("window.evomachine.ready")
-    page.evaluate("window.evomachine.loadExample('ticket-triage')")
-    yield page
-    context.close()
-    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
-    assert errors == [], errors
+    for page in fresh_lab(browser, server):
+        page.evaluate("window.evomachine.loadExample('ticket-triage')")
+        yield page
 
 
 def pick(page, path: Path, expected: str) -> None:
