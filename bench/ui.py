@@ -28,15 +28,15 @@ PAUSE_CLICK = """async (waitMs) => {
   await new Promise((resolve) => setTimeout(resolve, waitMs));
   const paused = new Promise((resolve) => {
     const seen = new MutationObserver(() => {
-      if (!status.textContent.startsWith("Paused")) return;
-      seen.disconnect();
+      if (/^(Running|Pausing|Waiting)/.test(status.textContent)) return;
+      seen.disconnect();  // "Paused", or the run ended another way: the caller says which
       resolve(performance.now());
     });
     seen.observe(status, { childList: true, characterData: true, subtree: true });
   });
   const clicked = performance.now();
   document.getElementById("pause-btn").click();
-  return (await paused) - clicked;
+  return [(await paused) - clicked, status.textContent];
 }"""
 
 FRAME_GAPS = """async () => {
@@ -58,16 +58,24 @@ PAUSE_NOW = """async () => {
   const status = document.getElementById("run-status");
   const paused = new Promise((resolve) => {
     const seen = new MutationObserver(() => {
-      if (!status.textContent.startsWith("Paused")) return;
-      seen.disconnect();
+      if (/^(Running|Pausing|Waiting)/.test(status.textContent)) return;
+      seen.disconnect();  // "Paused", or the run ended another way: the caller says which
       resolve(performance.now());
     });
     seen.observe(status, { childList: true, characterData: true, subtree: true });
   });
   const clicked = performance.now();
   document.getElementById("pause-btn").click();
-  return (await paused) - clicked;
+  return [(await paused) - clicked, status.textContent];
 }"""
+
+
+def paused(reply: list) -> float:
+    """The time a Pause took, or exit naming the status the run ended with instead."""
+    took, status = reply
+    if not status.startswith("Paused"):
+        raise SystemExit(f"the run did not pause: {status}")
+    return took
 
 
 def pause_while_waiting(page, server: FakeLLMServer) -> float:
@@ -76,9 +84,13 @@ def pause_while_waiting(page, server: FakeLLMServer) -> float:
     seen = len(server.requests)
     page.evaluate("window.evomachine.loadExample('ticket-triage')")
     page.evaluate("document.getElementById('run-btn').click()")
-    while len(server.requests) <= seen:
+    for _ in range(3000):  # 30 s at most
+        if len(server.requests) > seen:
+            break
         page.wait_for_timeout(10)
-    took = page.evaluate(PAUSE_NOW)
+    else:
+        raise SystemExit(f"no request reached the server: {page.inner_text('#run-status')}")
+    took = paused(page.evaluate(PAUSE_NOW))
     server.script.clear()
     return took
 
@@ -106,7 +118,7 @@ def main() -> None:
         fresh = "window.evomachine.loadExample('ticket-triage')"  # data for the whole run
         for index in range(args.runs):
             page.evaluate(fresh)
-            pauses.append(page.evaluate(PAUSE_CLICK, 150 + 100 * index))
+            pauses.append(paused(page.evaluate(PAUSE_CLICK, 150 + 100 * index)))
             page.evaluate(fresh)
             longest, over = page.evaluate(FRAME_GAPS)
             gaps.append(longest)
