@@ -226,6 +226,9 @@ def test_an_imported_base_url_never_receives_the_key(watched, servers, tmp_path)
     page.fill("#llm-base-url", f"{mine.base_url}/v1")
     page.fill("#llm-model", "my-model")
     page.fill("#llm-key", KEY)
+    # One request at a time: with requests sent ahead, a step's extra requests to the file's
+    # endpoint could still arrive after its count is taken below.
+    page.fill("#llm-concurrency", "1")
     page.click("#apply-llm")
     page.wait_for_function("(u) => document.getElementById('llm-status').textContent.includes(u)",
                            arg=f"{mine.base_url}/v1")
