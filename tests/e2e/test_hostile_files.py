@@ -268,6 +268,7 @@ def test_an_imported_base_url_never_receives_the_key(watched, servers, tmp_path)
     page.evaluate("window.evomachine.step(3)")
     assert len(theirs.requests) == calls
     assert mine.requests and mine.requests[-1][1]["authorization"] == f"Bearer {KEY}"
+    assert all("authorization" not in headers for _, headers, _ in theirs.requests)
     nothing_ran(page)
 
 
