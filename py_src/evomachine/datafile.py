@@ -9,8 +9,10 @@ and ``python -m evomachine evolve --data FILE`` reads the file with the same
   UTF-8 is read as Windows-1252 (or Latin-1, which reads any byte) with a
   :attr:`DataFile.notice` naming the first byte that was not UTF-8 and its line.
 - Format: JSON Lines (one object a line), a JSON array of objects, or CSV/TSV
-  with a header row. A CSV row with more or fewer values than the header is
-  an error naming every such line, never filled in or cut silently.
+  with a header row; the delimiter (comma, tab or semicolon) is the one under
+  which the header and the first rows agree (:func:`guess_delimiter`). A CSV row
+  with more or fewer values than the header is an error naming every such line,
+  never filled in or cut silently.
 """
 
 from __future__ import annotations
@@ -164,13 +166,47 @@ def _as_record(value: Any, number: int, where: str) -> dict[str, Any]:
     return value
 
 
+def guess_delimiter(text: str, filename: str = "") -> str:
+    """The delimiter under which the header and the first rows agree (``","`` if none).
+
+    Each candidate reads the start of the text with the csv module's quoting, so a
+    delimiter inside a quoted value counts for nothing. Only a candidate that occurs
+    outside quotes in the header (splits it into columns) can win; among those, the
+    one with most rows of the header's width, then the one giving the header more
+    columns, then the earlier of comma, tab, semicolon. A header no candidate splits
+    is one column of standard CSV: comma, so an unquoted comma in a row is reported.
+    """
+    if filename.lower().endswith(".tsv"):
+        return "\t"
+    best, best_key = ",", (0, 1)
+    for delimiter in _DELIMITERS:
+        header, widths = _sample_widths(text, delimiter)
+        key = (sum(width == header for width in widths), header)
+        if header > 1 and key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+_DELIMITERS = (",", "\t", ";")  # in order of preference when two read the file alike
+_SAMPLE_ROWS = 50
+
+
+def _sample_widths(text: str, delimiter: str) -> tuple[int, list[int]]:
+    """Columns of the header and of the first rows under ``delimiter`` (0, [] if unreadable)."""
+    widths: list[int] = []
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            if row:
+                widths.append(len(row))
+                if len(widths) > _SAMPLE_ROWS:
+                    break
+    except csv.Error:
+        return 0, []
+    return (widths[0], widths[1:]) if widths else (0, [])
+
+
 def _parse_csv(text: str, filename: str) -> list[dict[str, Any]]:
-    delimiter = "\t" if filename.lower().endswith(".tsv") else None
-    if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-        except csv.Error:
-            delimiter = ","
+    delimiter = guess_delimiter(text, filename)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next((row for row in reader if row), None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from evomachine.datafile import DataError, decode, read_data
+from evomachine.datafile import DataError, decode, guess_delimiter, read_data
 
 CSV = "text,label\nCafé crème,billing\n\"Ärger, viel\",tech\n"
 ROWS = [{"text": "Café crème", "label": "billing"}, {"text": "Ärger, viel", "label": "tech"}]
@@ -76,9 +76,31 @@ def test_jsonl_and_json_arrays_read_from_bytes_too():
         read_data(b'{"a": 1}\n[1]\n', "d.jsonl")
 
 
+@pytest.mark.parametrize("text, delimiter", [
+    ('text,label\r\n"""\t",x\r\n', ","),  # a tab only inside quotes (hypothesis found it)
+    ('text,label\n"a;b\tc",x\n"d;e",y\n', ","),
+    ("text;label\n1,5;x\n2,5;y\n", ";"),  # decimal commas in semicolon CSV
+    ("text\tlabel\nhello, world\tx\n", "\t"),
+    ("a,b;c\n1,2;3\n", ","),  # both read it alike: comma comes first
+    ("name;note, free;label\na;b, c;x\n", ";"),  # more header columns, rows agree
+    ("text\nhello; world\n", ","),  # one column: standard CSV
+])
+def test_the_delimiter_is_the_one_under_which_header_and_rows_agree(text, delimiter):
+    assert guess_delimiter(text) == delimiter
+    assert guess_delimiter(text, "d.tsv") == "\t"  # the file name says it
+
+
+def test_a_semicolon_file_reads_into_columns_and_a_ragged_one_still_fails():
+    data = read_data(b"text;label\n1,5;x\n\"a;b\";y\n", "d.csv")
+    assert data.records == [{"text": "1,5", "label": "x"}, {"text": "a;b", "label": "y"}]
+    with pytest.raises(DataError, match="line 3: 1 value"):
+        read_data("text;label\na;x\nb\n", "d.csv")
+
+
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=12), st.sampled_from(["x", "y"])),
                 min_size=1, max_size=8),
        st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+@example(rows=[('"\t', "x")], encoding="utf-8")  # tab only inside quotes: once read as TSV
 def test_any_csv_written_by_the_csv_module_reads_back_in_any_unicode_encoding(rows, encoding):
     import csv
     import io
