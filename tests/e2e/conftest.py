@@ -200,3 +200,15 @@ def fresh_lab(browser, server: Server, **context_options) -> Iterator[Page]:
     context.close()
     assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
     assert errors == [], errors
+
+
+def run_steps(page: Page, steps: int) -> None:
+    """Run ``steps`` steps with the Run button and wait until the status says they are done."""
+    page.fill("#run-count", str(steps))
+    page.evaluate("document.getElementById('run-status').textContent = ''")
+    page.click("#run-btn")
+    page.wait_for_function(
+        "() => { const t = document.getElementById('run-status').textContent;"
+        " return t && !/^Running|^Pausing|^Waiting/.test(t); }", timeout=300_000)
+    assert page.inner_text("#run-status").startswith(f"Done after {steps:,}"), \
+        page.inner_text("#run-status")

@@ -11,36 +11,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import guard_requests
+from conftest import fresh_lab, run_steps
 
 pytestmark = pytest.mark.e2e
 
-READY = "document.body.dataset.ready === 'true' || document.body.dataset.ready === 'failed'"
+
+@pytest.fixture(scope="module")
+def lab(browser, server):
+    """A fresh page that accepts downloads (storage reset, no request off 127.0.0.1, no page
+    error: checked when the module ends)."""
+    yield from fresh_lab(browser, server, accept_downloads=True)
 
 
-def run_steps(page, steps: int) -> None:
-    page.fill("#run-count", str(steps))
-    page.evaluate("document.getElementById('run-status').textContent = ''")
-    page.click("#run-btn")
-    page.wait_for_function(
-        "() => { const t = document.getElementById('run-status').textContent;"
-        " return t && !/^Running|^Pausing|^Waiting/.test(t); }", timeout=300_000)
-    assert page.inner_text("#run-status").startswith(f"Done after {steps:,}"), \
-        page.inner_text("#run-status")
-
-
-def test_download_report_opens_offline_in_a_fresh_browser(browser, server, tmp_path: Path):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    log = guard_requests(context)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url)
-    page.wait_for_function(READY, timeout=120_000)
-    assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
-    page.evaluate("window.evomachine.reset()")
-    page.reload()
-    page.wait_for_function(READY, timeout=120_000)
+def test_download_report_opens_offline_in_a_fresh_browser(lab, browser, tmp_path: Path):
+    page = lab
     page.select_option("#example-select", "ticket-triage")
     page.click("#load-example")
     page.wait_for_selector(".task-card[data-task='route']")
@@ -55,9 +39,6 @@ def test_download_report_opens_offline_in_a_fresh_browser(browser, server, tmp_p
     assert "Task route" in html and "def execute" in html and "hybrid" in html
     page.wait_for_function("document.getElementById('toast').textContent"
                            ".includes('Downloaded ticket-triage-report.html')")
-    context.close()
-    assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
-    assert errors == [], errors
 
     # A fresh context, offline, every request but the file's own aborted and recorded: it
     # renders alone.
