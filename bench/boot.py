@@ -1,20 +1,29 @@
 """Cold boot of the page in headless Chromium: ours against bare Pyodide, and dist/ sizes.
 
-    .venv/bin/python bench/boot.py [--runs 5]
+    .venv/bin/python bench/boot.py [--runs 5] [--against OTHER_DIST]
 
 Each run uses a fresh browser context (empty HTTP cache, empty storage).
 "Ours" is navigation start → ``window.evomachine.ready`` resolved; "bare
 Pyodide" is navigation start → ``loadPyodide()`` resolved with no packages,
 on a page served from the same dist/. The engine's share is the difference.
+
+``--against`` boots another build's dist/ (say 0.1.0's, built from its commit in a
+git worktree) in the same runs, interleaved with ours, so both see the same load:
+
+    git worktree add /tmp/v010 67bcb41 && (cd /tmp/v010 && python3 build.py build)
+    .venv/bin/python bench/boot.py --against /tmp/v010/dist
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from _harness import ROOT, chromium, served_dist, summary, table
+from _harness import ROOT, chromium, load_build_module, served_dist, summary, table
 
 BARE_PAGE = """<!doctype html><meta charset="utf-8"><title>bare pyodide</title>
 <script type="module">
@@ -61,20 +70,44 @@ def dist_sizes(dist: Path) -> list[list[str]]:
     return rows
 
 
+@contextmanager
+def served(dist: Path | None) -> Iterator[str | None]:
+    """Another build's dist/ on a port of its own (its storage is its own), or None."""
+    if dist is None:
+        yield None
+        return
+    if not (dist / "index.html").exists():
+        raise SystemExit(f"{dist} holds no index.html: build that tree first")
+    httpd = load_build_module().make_server(0, dist)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another build's dist/ (e.g. 0.1.0's) booted in the same runs")
     args = parser.parse_args()
-    ours, bare = [], []
+    ours, bare, other = [], [], []
     phases: dict[str, list[float]] = {"runtime": [], "packages": [], "engine": [], "lab": []}
-    with served_dist() as url, chromium() as browser:
+    with served_dist() as url, served(args.against) as other_url, chromium() as browser:
         boot_once(browser, url, bare=False)  # warm the OS file cache, not measured
+        if other_url:
+            boot_once(browser, other_url, bare=False)
         for _ in range(args.runs):
             bare.append(boot_once(browser, url, bare=True)[0])
             ready_at, timings = boot_once(browser, url, bare=False)
             ours.append(ready_at)
             for name in phases:
-                phases[name].append(timings[name])
+                phases[name].append(timings.get(name, 0.0))
+            if other_url:
+                other.append(boot_once(browser, other_url, bare=False)[0])
     share = [o - b for o, b in zip(ours, bare, strict=True)]
     rows = [
         ["EvoMachine ready", *(f"{v / 1000:.2f} s" for v in summary(ours))],
@@ -83,6 +116,10 @@ def main() -> None:
         *[[f"  phase: {name}", *(f"{v / 1000:.2f} s" for v in summary(values))]
           for name, values in phases.items()],
     ]
+    if other:
+        gap = [o - t for o, t in zip(ours, other, strict=True)]
+        rows += [[f"{args.against} ready", *(f"{v / 1000:.2f} s" for v in summary(other))],
+                 ["ours - that build's, run by run", *(f"{v / 1000:+.2f} s" for v in summary(gap))]]
     print(f"Cold boot in headless Chromium, {args.runs} runs (navigation start -> ready)\n")
     print(table(["measure", "min", "median", "max"], rows))
     print("\nSize of dist/\n")
