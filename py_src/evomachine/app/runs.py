@@ -20,6 +20,9 @@ from evomachine.app.views import dumps
 from evomachine.interrupts import Interrupted, abort_in_flight, request_pause
 
 MAX_STEP_RESULTS = 200
+CODE_LOOKAHEAD = 32
+"""Records a run looks ahead for code answers to send to the sandbox Worker in batches (16
+a crossing) when no LLM request goes ahead (see ``evomachine.executor.concurrent``)."""
 
 
 class RunMixin:
@@ -76,6 +79,7 @@ class RunMixin:
         if ex.llm is None and ex.machine.tasks():
             return self._chunk_result(0, "no_llm", self.llm_error or "no LLM is set", [])
         ex.concurrency = self.llm_config.run_concurrency()  # LLM requests sent ahead
+        ex.code_lookahead = CODE_LOOKAHEAD  # code answers across the boundary, in batches
         target = STAGES.index(until_stage) if until_stage in STAGES else None
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []

@@ -212,6 +212,11 @@ class EvolutionaryExecutor(MachineExecutor):
 
         return await predict(self, spec, input, pending)
 
+    def code_behind_boundary(self, spec: TaskSpec) -> bool:
+        state = self.tasks[spec.name]  # as predict() sends code ahead: code_only, a live module
+        return (state.stage == "code_only" and not self._killed(state)
+                and hasattr(state.module, "submit_many"))
+
     @staticmethod
     def _killed(state: TaskState) -> bool:
         """Was the task's module stopped by its sandbox (deadline, crash, memory)? The

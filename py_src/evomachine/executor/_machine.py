@@ -112,6 +112,9 @@ class MachineExecutor:
         self._inputs: concurrent.Lookahead = concurrent.Lookahead(())
         self.prefetch = concurrent.PrefetchCache()
         self.concurrency = 1  # LLM requests sent ahead of the steps (see concurrent.py)
+        self.code_lookahead = 0
+        """At concurrency 1: records looked at past the commit point for code answers to send
+        across a sandbox boundary ahead, in batches (0: none; see concurrent.py)."""
         self._prefetcher: concurrent.Prefetcher | None = None
         self.set_inputs(inputs)
 
@@ -172,7 +175,7 @@ class MachineExecutor:
         """Run the current node and move on; ``None`` once the machine has halted."""
         if self.halted or self.current_node is None:
             return None
-        if self.concurrency > 1 and self.llm is not None:
+        if (self.concurrency > 1 or self.code_lookahead > 0) and self.llm is not None:
             await concurrent.before_step(self)
         node = self._nodes.get(self.current_node)
         if node is None:
@@ -342,6 +345,11 @@ class MachineExecutor:
                           pending: concurrent.Pending) -> concurrent.Guess:
         """Will running ``spec`` on ``input`` ask the LLM? Changes nothing (always, here)."""
         return concurrent.Guess(self.llm is not None)
+
+    def code_behind_boundary(self, spec: TaskSpec) -> bool:
+        """Will ``spec`` be answered by code in another process or Worker, whose answers can
+        be computed ahead in batches? Never, here (every task asks the LLM)."""
+        return False
 
     async def ask_llm(self, spec: TaskSpec, input: Any) -> LLMAnswer:
         """Render the prompt, call the LLM, validate the answer; a failed call never raises.

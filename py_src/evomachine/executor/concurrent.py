@@ -18,6 +18,12 @@ one), a concurrent run reaches the same stages, code, metrics and outputs as a
 sequential one. Prefetched per record: the tasks it runs from the Input node
 until a task's output chooses the way (the first task after the Input; later ones
 on an unlabelled path), as long as the prompt does not read ``outputs``.
+
+Code answers from a sandbox boundary (a process, a Worker) are sent ahead the same way,
+in batches, while the ordered path commits the earlier ones. At concurrency 1 an
+executor's ``code_lookahead`` > 0 does only that: no LLM request is sent ahead, and
+records are looked at only while a task of the plan runs code behind a boundary
+(``code_behind_boundary``), so a run with nothing to overlap pays nothing for it.
 """
 
 from __future__ import annotations
@@ -199,11 +205,14 @@ def record_plan(ex: Any) -> list[TaskSpec]:
 class Prefetcher:
     """Looks ahead of the ordered path and starts the LLM requests it predicts."""
 
-    def __init__(self, ex: Any, plan: list[TaskSpec], concurrency: int, lookahead: int):
+    def __init__(self, ex: Any, plan: list[TaskSpec], concurrency: int, lookahead: int,
+                 send_llm: bool = True):
         self.ex = ex
         self.plan = plan
         self.concurrency = concurrency
         self.lookahead = lookahead
+        self.send_llm = send_llm
+        """Start the LLM requests predicted (else only code answers go ahead)."""
         self.next = 0
         self.pending: dict[str, Pending] = {spec.name: Pending() for spec in plan}
         self.guesses: dict[int, list[tuple[str, Guess]]] = {}
@@ -242,7 +251,7 @@ class Prefetcher:
                 guesses.append((spec.name, guess))
                 if guess.code is not None:
                     self.code.append((j, guess.code))
-                if guess.needs_llm:
+                if guess.needs_llm and self.send_llm:
                     request = self.ex.build_request(spec, value)
                     if isinstance(request, LLMRequest):
                         cache.start(self.ex.llm, request, j)
@@ -287,12 +296,18 @@ async def before_step(ex: Any) -> None:
     """
     inputs: Lookahead = ex._inputs
     prefetcher: Prefetcher | None = ex._prefetcher
+    llm = ex.concurrency > 1  # else code answers only (``code_lookahead``)
+    lookahead = 4 * ex.concurrency if llm else ex.code_lookahead
     if (prefetcher is None or prefetcher.inputs is not inputs or prefetcher.machine is not
-            ex.machine or prefetcher.concurrency != ex.concurrency):
-        prefetcher = Prefetcher(ex, record_plan(ex), ex.concurrency, 4 * ex.concurrency)
+            ex.machine or prefetcher.concurrency != ex.concurrency
+            or prefetcher.lookahead != lookahead):
+        prefetcher = Prefetcher(ex, record_plan(ex), ex.concurrency, lookahead, llm)
         prefetcher.inputs, prefetcher.machine = inputs, ex.machine
         prefetcher.next = ex.input_cursor  # a record already taken is not predicted
         ex._prefetcher = prefetcher
+    if not llm and not any(ex.code_behind_boundary(spec) for spec in prefetcher.plan):
+        prefetcher.next = max(prefetcher.next, ex.input_cursor)  # taken: not predicted later
+        return  # nothing to send ahead
 
     def item(j: int) -> Any:
         record = inputs.peek(j - ex.input_cursor)
