@@ -1,0 +1,121 @@
+"""The LLM the lab uses: its settings, and the API key bound to the endpoint it was entered for.
+
+Mixed into ``Lab`` (the settings model itself is :mod:`evomachine.app.llm_config`).
+The key is used, never stored here, and only with the endpoint (provider, URL)
+it was entered for, so no settings from a file, a saved session or another tab
+send it anywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LLMConfigError
+from evomachine.app.views import dumps
+
+
+def _ground_truth(machine: Any) -> dict[str, str] | None:
+    """``{task: record field}`` of the machine's ground truth, or ``None`` when it names none."""
+    from evomachine.dsl.truth import truth_fields
+
+    return truth_fields(machine) or None
+
+
+class LLMSettingsMixin:
+    """The settings in use, the key and the client made from them (see ``Lab``)."""
+
+    executor: Any
+    records: list[dict[str, Any]]
+    llm_error: str | None
+    llm_note: str | None
+    _llm_config: Any
+    _api_key: str | None
+    _key_endpoint: tuple[str, str | None] | None
+
+    if TYPE_CHECKING:  # provided by Lab
+        async def persist(self, *, dataset_changed: bool = False) -> str: ...
+
+    @property
+    def llm_config(self) -> Any:
+        """The LLM settings (an ``LLMConfig``; the defaults until set)."""
+        if self._llm_config is None:
+            from evomachine.app.llm_config import LLMConfig
+
+            self._llm_config = LLMConfig()
+        return self._llm_config
+
+    @llm_config.setter
+    def llm_config(self, config: Any) -> None:
+        self._llm_config = config
+
+    def llm_public(self) -> dict[str, Any]:
+        """The settings to show and save (never the key), without loading pydantic for defaults.
+
+        ``has_key`` says whether a key goes with these settings (one entered for
+        this endpoint); ``endpoint_url`` is where requests go.
+        """
+        if self._llm_config is None:
+            return dict(DEFAULT_LLM_PUBLIC)
+        return {**self._llm_config.public(), "has_key": self._key_fits(self._llm_config)}
+
+    async def set_llm(self, config_json: str) -> str:
+        """Use the LLM the settings describe; the key is used, never stored here.
+
+        A key given with the settings belongs to their endpoint from then on.
+        Without one, the key held for this same endpoint is kept; a key held for
+        another endpoint is not used. Choosing the simulated LLM forgets the key.
+
+        Returns ``{llm, ready, error}``: ``ready`` is false when the settings
+        cannot answer yet (an HTTP provider without its key, a simulated LLM
+        over data without ground truth), and ``error`` says why.
+        """
+        from evomachine.app.llm_config import parse_config
+
+        config = parse_config(json.loads(config_json))
+        if config.provider == "simulated":
+            self._api_key = self._key_endpoint = None
+        elif config.api_key:
+            self._api_key, self._key_endpoint = config.api_key, config.endpoint
+        config = config.model_copy(update={"api_key": None})
+        self.llm_config, self.llm_error, self.llm_note = config, None, None
+        if self.executor is not None:
+            self.executor.llm = self._client(config, self.executor.machine)
+            await self.persist()
+        elif config.provider != "simulated" and not self._key_fits(config):
+            self.llm_note = self._key_note(config)
+        return dumps({"llm": self.llm_public(), "ready": self.llm_error is None,
+                      "error": self.llm_error, "note": self.llm_note})
+
+    def _key_fits(self, config: Any) -> bool:
+        return bool(self._api_key) and self._key_endpoint == config.endpoint
+
+    def _key_note(self, config: Any) -> str | None:
+        """Why a held key is not used with ``config`` (``None`` when there is no key)."""
+        if not self._api_key or self._key_endpoint is None:
+            return None
+        provider, url = self._key_endpoint
+        return (f"your API key was entered for {url or provider}, so it is not sent to "
+                f"{config.endpoint[1]}; enter the key again to use it there")
+
+    def _client(self, config: Any, machine: Any) -> Any:
+        """A client for ``config`` (made the lab's settings), with the key only if it fits."""
+        from evomachine.app.llm_config import build_client
+
+        config = config.model_copy(update={"api_key": None})
+        self.llm_config = config
+        self.llm_error = self.llm_note = None
+        keyed = config
+        if config.provider != "simulated":
+            if self._key_fits(config):
+                keyed = config.model_copy(update={"api_key": self._api_key})
+            else:
+                self.llm_note = self._key_note(config)
+        try:
+            client = build_client(keyed, self.records, _ground_truth(machine))
+        except LLMConfigError as error:
+            self.llm_error = str(error)
+            return None
+        if client is None:
+            self.llm_error = f"{config.provider} needs an API key: enter it in LLM settings"
+        return client

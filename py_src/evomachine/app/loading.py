@@ -1,0 +1,120 @@
+"""Loading into the lab: check DSL for the editor, load a machine and its data set.
+
+Mixed into ``Lab``. Data sets are read as the CLI reads them
+(:func:`evomachine.datafile.read_data`), from text or a file's bytes; a machine
+loaded starts fresh, and the machine loaded before it stays stored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from evomachine.app.errors import LabError
+from evomachine.app.series import SeriesBook
+from evomachine.app.views import dsl_names, dumps
+from evomachine.datafile import DataError, DataFile, describe_records, read_data
+
+
+class LoadMixin:
+    """``check``, ``load`` and the data set methods (see ``Lab``)."""
+
+    storage: Any
+    executor: Any
+    dsl: str
+    example: str | None
+    dataset: dict[str, Any]
+    records: list[dict[str, Any]]
+    series: SeriesBook
+    last_run_at: float | None
+
+    if TYPE_CHECKING:  # provided by Lab
+        llm_config: Any
+
+        def _client(self, config: Any, machine: Any) -> Any: ...
+
+        async def stash_for(self, machine_id: str) -> None: ...
+
+        async def persist(self, *, dataset_changed: bool = False) -> str: ...
+
+        async def state(self) -> str: ...
+
+    async def check(self, dsl: str) -> str:
+        """``{ok, errors: [{line, column, message}], names}`` for the editor's markers and
+        completion (``names``: :func:`~evomachine.app.views.dsl_names`)."""
+        from evomachine.dsl import DSLError, parse_machine
+
+        try:
+            machine = parse_machine(dsl)
+        except DSLError as error:
+            return dumps({"ok": False, "errors": error.to_dicts(), "names": dsl_names(None)})
+        return dumps({"ok": True, "errors": [], "names": dsl_names(machine)})
+
+    async def load(self, dsl: str, data: str | DataFile | None = None,
+                   data_name: str | None = None, example: str | None = None) -> str:
+        """Load a machine (and a data set, JSONL/CSV/JSON-array text) and start it fresh.
+
+        Without ``data`` the current data set is kept. Returns :meth:`state`.
+        """
+        machine = self._parse(dsl)
+        records = self.records
+        read: dict[str, Any] = {}
+        if isinstance(data, str):
+            try:
+                data = read_data(data, data_name or "")
+            except DataError as error:
+                raise LabError(f"cannot read the data set: {error}") from None
+        if data is not None:
+            records = data.records
+            read = {"encoding": data.encoding, "notice": data.notice}
+        from evomachine.executor import slugify
+
+        await self.stash_for(slugify(machine.title))  # another machine loaded now stays stored
+        self.records = records
+        described = describe_records(records) if records else {"count": 0, "fields": []}
+        self.dataset = {"name": data_name or self.dataset.get("name"), **described, **read}
+        self.dsl, self.example = dsl, example
+        self.series, self.last_run_at = SeriesBook(), None
+        self.executor = self._new_executor(machine, self._client(self.llm_config, machine))
+        await self.persist(dataset_changed=True)
+        return await self.state()
+
+    async def load_data(self, text: str, name: str = "") -> str:
+        """Replace the data set of the loaded machine and start it again on the new records."""
+        if self.executor is None:
+            raise LabError("load a machine before its data: pick an example or paste DSL first")
+        return await self.load(self.dsl, text, name, self.example)
+
+    async def load_data_file(self, raw: bytes, name: str = "") -> str:
+        """:meth:`load_data` from a file's bytes: the encoding is found as the CLI finds it
+        (:func:`evomachine.datafile.read_data`); one not UTF-8 comes with a notice."""
+        if self.executor is None:
+            raise LabError("load a machine before its data: pick an example or paste DSL first")
+        try:
+            data = read_data(raw, name)
+        except DataError as error:
+            raise LabError(f"cannot read {name or 'the data set'}: {error}") from None
+        return await self.load(self.dsl, data, name, self.example)
+
+    async def check_data_file(self, raw: bytes, name: str = "") -> str:
+        """Read a data file as :meth:`load_data_file` would, changing nothing:
+        ``{count, encoding, notice}``, or the same error it would raise."""
+        try:
+            data = read_data(raw, name)
+        except DataError as error:
+            raise LabError(f"cannot read {name or 'the data set'}: {error}") from None
+        return dumps({"count": len(data.records), "encoding": data.encoding,
+                      "notice": data.notice})
+
+    def _parse(self, dsl: str) -> Any:
+        from evomachine.dsl import DSLError, parse_machine
+
+        try:
+            return parse_machine(dsl)
+        except DSLError as error:
+            raise LabError(f"the machine has errors:\n{error}") from None
+
+    def _new_executor(self, machine: Any, client: Any) -> Any:
+        from evomachine.evolution import EvolutionaryExecutor
+
+        return EvolutionaryExecutor(machine, {}, self.storage, llm=client, inputs=self.records,
+                                    persist_every=10_000)
