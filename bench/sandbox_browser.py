@@ -16,6 +16,14 @@ through the host without the executor. Then ``execute_batch`` on the same execut
 answers predicted ahead cross in one request (``WorkerModule.submit_many``) while the engine
 commits the earlier ones (per answer: the batch's wall time over its size).
 
+``--page-run`` (instead of part 1): the figure a user sees. The page loads ticket-triage with
+the simulated LLM, runs 600 steps, presses Evolve until the task is in code_only, then times
+``window.evomachine.run(steps)`` (the page's chunked run, as the Run button does it): wall
+microseconds per step and per code answer, with the sandbox Worker's requests and inputs
+(code answers sent ahead cross 16 a request; one request per answer without); each as the
+example comes and with ``auto_evolve: false`` on the task (no re-checks or code refreshes
+during the timed run: the code answers and little else).
+
 Part 2:
 in headless Chromium, on dist/ served from 127.0.0.1: the page boots, its engine Worker
 starts the sandbox Worker, and every module in tests/unit/hostile_redteam is loaded into it
@@ -223,12 +231,61 @@ def outcome(found: dict) -> str:
     return "; ".join(parts)
 
 
+PAGE_RUN_JS = """async (steps) => {
+  const api = window.evomachine;
+  const route = async () => (await api.state()).metrics.route;
+  await api.run(600);
+  for (let i = 0; i < 4 && (await route()).stage !== "code_only"; i++) await api.evolve("route");
+  const before = await route();
+  const result = await api.run(steps);
+  const after = await route();
+  return {stage: before.stage, result, answers: after.code_answers - before.code_answers,
+          executions: after.execution_count - before.execution_count, end: after.stage};
+}"""
+
+
+def page_run(page: object, worker: object, steps: int, repeats: int) -> None:
+    """Wall time of a page run of ticket-triage in code_only (per step, per code answer), as
+    the example comes (the evolver re-checks and refreshes the code as the run goes) and with
+    ``auto_evolve: false`` on the task (the code answers and little else)."""
+    folder = ROOT / "examples" / "ticket-triage"
+    dsl = (folder / "ticket-triage.machine").read_text()
+    still = dsl.replace('evolution_stage: "llm_only";',
+                        'evolution_stage: "llm_only"; auto_evolve: false;')
+    assert still != dsl
+    data = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()
+            if line.strip()]
+    rows = []
+    for index in range(2 * repeats):
+        variant = "auto_evolve" if index % 2 == 0 else "no auto_evolve"
+        page.evaluate("([dsl, rows]) => window.evomachine.load(dsl, rows)",
+                      [dsl if index % 2 == 0 else still, data])
+        before = json.loads(worker.evaluate("globalThis.evomachineSandbox.describe()"))
+        found = page.evaluate(PAGE_RUN_JS, steps)
+        after = json.loads(worker.evaluate("globalThis.evomachineSandbox.describe()"))
+        result, answers = found["result"], max(1, found["answers"])
+        counted = "requests" in after  # the manager counts them from this change on
+        rows.append([variant, found["stage"], str(result["steps"]), str(found["answers"]),
+                     f"{result['elapsed_ms'] * 1000 / max(1, result['steps']):.0f}",
+                     f"{result['elapsed_ms'] * 1000 / answers:.0f}",
+                     str(after["requests"] - before["requests"]) if counted else "-",
+                     str(after["inputs"] - before["inputs"]) if counted else "-"])
+    print(f"\npage run of ticket-triage in code_only (simulated LLM), {steps} steps, wall "
+          f"microseconds (the whole run: evolution, audits and the page's chunks included; "
+          f"requests/inputs: the sandbox Worker's, since the load)\n")
+    print(table(["machine", "stage", "steps", "code answers", "us/step", "us/code answer",
+                 "requests", "inputs"], rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="module name prefixes (default: all)")
     parser.add_argument("--calls", type=int, default=1000, help="code answers to time")
     parser.add_argument("--batch", type=int, default=100, help="execute_batch size")
     parser.add_argument("--concurrency", type=int, default=8, help="execute_batch concurrency")
+    parser.add_argument("--page-run", type=int, default=0, metavar="STEPS",
+                        help="time a page run of this many steps in code_only instead of part 1")
+    parser.add_argument("--repeats", type=int, default=3, help="page runs (--page-run)")
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--paths", nargs="*", default=["direct", "pattern import", "LLM-written"],
@@ -246,7 +303,9 @@ def main() -> None:
         page.evaluate("window.evomachine.ready")
         page.evaluate("window.evomachine.loadExample('ticket-triage')")
         worker = next(w for w in page.workers if w.url.endswith("/web/engine-worker.mjs"))
-        if not args.no_speed:
+        if args.page_run:
+            page_run(page, worker, args.page_run, args.repeats)
+        elif not args.no_speed:
             speed(worker, args.calls, args.batch, args.concurrency)
         if not args.no_corpus and args.paths:
             paths_corpus(worker, paths, args.paths)

@@ -58,12 +58,15 @@ export class SandboxManager {
     this.lastExit = null;
     this.spare = null;  // {worker, ready}: a worker booting in the background, not yet in use
     this.peakHeap = 0;  // the biggest heap a worker reported after an answer, in bytes
+    this.requests = 0;  // executeMany calls of loaded modules (a batch counts once)
+    this.inputs = 0;  // the inputs those calls carried
   }
 
   describe() {
     return JSON.stringify({ kind: "worker", restarts: this.restarts, last_exit: this.lastExit,
                             running: Boolean(this.worker), spare: Boolean(this.spare),
-                            modules: this.sources.size, peak_heap: this.peakHeap });
+                            modules: this.sources.size, peak_heap: this.peakHeap,
+                            requests: this.requests, inputs: this.inputs });
   }
 
   async load(key, code, filename, budget) {
@@ -84,6 +87,8 @@ export class SandboxManager {
     if (!this.sources.has(key)) return Promise.resolve(failure("missing", "module not loaded"));
     const message = { op: "execute_many", key, inputs: String(inputs), context: String(context) };
     const ticks = Math.max(1, Number.isInteger(count) ? count : JSON.parse(inputs).length || 1) - 1;
+    this.requests += 1;
+    this.inputs += ticks + 1;
     if (this.worker && !this.booting && this.loaded.has(key)) {  // the usual case: no waiting
       return this.request(message, this.deadlineMs, ticks);
     }
