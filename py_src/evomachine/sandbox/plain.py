@@ -64,13 +64,33 @@ class _Copier:
         self.left -= 1
         if self.left < 0:
             raise PlainDataError(f"more than {self.max_nodes:,} values")
+        return self.counted(x, depth)
+
+    def counted(self, x: Any, depth: int) -> Any:
+        """:meth:`copy` of ``x``, which is counted already.
+
+        An exact dict or list counts its items at once, and its exact str, int, bool and
+        None items are taken as they are, without a call each: every value is still counted
+        once, and checked where it is not one of those.
+        """
         kind = type(x)
-        if kind in _IMMUTABLE:
-            return x
-        if kind is not dict and kind is not list:
-            s = self.scalar(x)
-            if s is not _NOT_SCALAR:
-                return s
+        if kind in _IMMUTABLE or (kind is float and (self.allow_nan or x - x == 0.0)):
+            return x  # (x - x is 0.0 for a finite float, NaN for inf and NaN)
+        if kind is dict or kind is list:
+            if depth >= self.max_depth:
+                raise PlainDataError(f"nested deeper than {self.max_depth}")
+            self.left -= len(x)
+            if self.left < 0:
+                raise PlainDataError(f"more than {self.max_nodes:,} values")
+            counted, inner, plain = self.counted, depth + 1, _IMMUTABLE
+            if kind is list:
+                return [v if type(v) in plain else counted(v, inner) for v in list.__iter__(x)]
+            key = self.key
+            return {k if type(k) is str else key(k, depth):
+                    v if type(v) in plain else counted(v, inner) for k, v in dict.items(x)}
+        s = self.scalar(x)
+        if s is not _NOT_SCALAR:
+            return s
         if depth >= self.max_depth:
             raise PlainDataError(f"nested deeper than {self.max_depth}")
         copy = self.copy
