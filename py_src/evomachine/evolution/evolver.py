@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from evomachine.evolution.bounds import Cut, beyond, safe_cut, within
+from evomachine.evolution.refresh import live_coverage, recent_inputs, refresh
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, TaskState
 from evomachine.interrupts import Interrupted
@@ -173,66 +174,17 @@ class Evolver:
         return spent
 
     async def _refresh(self, state: TaskState, seen: int) -> float:
-        """New code from a grown history, kept only if its bounded coverage is larger."""
-        candidate, spent = await self.synthesize(state)
-        state.synthesized_at = seen
-        if candidate is None:
-            return spent
-        policy = state.policy
-        if state.stage == "code_only":
-            full = candidate.full or {}
-            better = bool(full) and within(int(full["disagreed"]), int(full["answered"]),
-                                           policy.max_disagreement, policy.risk) \
-                and float(full["upper_bound"]) < float((state.full or {}).get("upper_bound", 1))
-            shown = ""
-        else:
-            better, shown = False, ""
-            if candidate.cut is not None and state.cut is not None:
-                started = time.perf_counter()
-                inputs = self.recent_inputs(state)
-                new = await self.live_coverage(candidate.module, candidate.cut, inputs)
-                old = await self.live_coverage(state.module, state.cut, inputs)
-                spent += (time.perf_counter() - started) * 1000.0
-                better = new > old
-                shown = f"; answers {new:.0%} of the last {len(inputs)} inputs (was {old:.0%})"
-        if not better:
-            return spent
-        await self.install(state, candidate)
-        self.record(state, state.stage, f"code refreshed from {seen} executions; "
-                    f"{candidate.synthesizer}: {Cut.describe_dict(candidate.cut)}{shown}")
-        return spent
+        """New code from a grown history, kept only if it answers more (:mod:`.refresh`)."""
+        return await refresh(self, state, seen)
 
     def recent_inputs(self, state: TaskState) -> list[Any]:
-        """The inputs of the task's latest executions that the memo did not answer, distinct,
-        newest first: the traffic that code answers (``policy.coverage_window`` of them)."""
-        found: dict[str, Any] = {}
-        limit = state.policy.coverage_window
-        for record in reversed(self.ex.histories[state.name].recent):
-            if record.answered_by != "memo" and record.seq > state.train_from_seq:
-                found.setdefault(canonical(record.input), record.input)
-                if len(found) >= limit:
-                    break
-        return list(found.values())
+        """The recent traffic code answers (:func:`.refresh.recent_inputs`)."""
+        return recent_inputs(self.ex, state)
 
-    async def live_coverage(self, module: Any, cut: dict[str, Any], inputs: list[Any]) -> float:
-        """The share of ``inputs`` that ``module`` answers at ``cut``'s confidence threshold.
-
-        Held-out examples are the inputs the LLM answered, and once code answers the easy
-        ones those are the hard ones: two versions' held-out coverages are not comparable.
-        Their coverage of the same recent traffic is (it needs no labels).
-        """
-        from evomachine.evolution.stages import answers, checked_result
-
-        if module is None or not inputs:
-            return 0.0
-        schema = None
-        threshold = float(cut["threshold"])
-        results = await answers(module, inputs, dict(self.ex.context))
-        covered = 0
-        for result in results:
-            outcome = checked_result(result, schema)
-            covered += outcome.error is None and outcome.confidence >= threshold
-        return covered / len(inputs)
+    async def live_coverage(self, module: Any, cut: dict[str, Any], inputs: list[Any],
+                            known: dict[str, bool] | None = None) -> float:
+        """The share of ``inputs`` ``module`` answers (:func:`.refresh.live_coverage`)."""
+        return await live_coverage(self.ex, module, cut, inputs, known)
 
     def explain(self, state: TaskState) -> str:
         """What the next stage needs and how far the task is, in one sentence."""
@@ -410,7 +362,11 @@ class Evolver:
         state.synthesis_failures = 0
         state.kills = 0
         state.synthesized_at = ex.histories[state.name].seen
-        state.evidence.__init__()
+        if candidate.synthesizer.startswith("stacked:"):
+            # The code in place still answers where it did: its checks above the cut stand.
+            state.evidence.low_checks = state.evidence.low_disagreed = 0
+        else:
+            state.evidence.__init__()
         if ex.storage is not None:
             await ex.storage.save_code(path, candidate.code)
             ex.persisted.code_paths.add(path)

@@ -9,6 +9,7 @@ model before the code is returned.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -66,6 +67,7 @@ class Evaluation:
     def __init__(self, model: FittedModel, heldout: Sequence[Example], max_errors: int = 5):
         self.model = model
         self.pairs: list[tuple[float, bool]] = []
+        self.inputs: list[Any] = []  # the input of each pair
         self.errors: list[str] = []
         self.aborted = False
         covered = 0
@@ -80,6 +82,7 @@ class Evaluation:
                 self.errors.append(f"{type(error).__name__}: {error}")
                 continue
             self.pairs.append((raw, output == example.label))
+            self.inputs.append(example.input)
             covered += raw > 0
         total = self.total = len(heldout)
         self.agreement = sum(ok for _, ok in self.pairs) / total if total else 0.0
@@ -91,6 +94,7 @@ class Evaluation:
         merged = cls.__new__(cls)
         merged.model = parts[-1].model
         merged.pairs = [pair for part in parts for pair in part.pairs]
+        merged.inputs = [input for part in parts for input in part.inputs]
         merged.errors = [error for part in parts for error in part.errors]
         merged.aborted = any(part.aborted for part in parts)
         merged.total = sum(part.total for part in parts)
@@ -314,4 +318,9 @@ async def synthesize(
         code_path_hint=filename,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         module=module,
+        model=final,
+        heldout={name: list(zip(evaluation.inputs, evaluation.pairs, strict=True))
+                 for name, evaluation in evaluations.items() if name in fits},
+        refit={name: functools.partial(fits[name], examples, ordered_labels(spec, examples))
+               for name in evaluations if name in fits},
     )

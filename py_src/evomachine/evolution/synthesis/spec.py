@@ -64,6 +64,12 @@ class SynthesisResult(BaseModel):
     code_path_hint: str
     elapsed_ms: float = 0.0
     module: Any = Field(default=None, exclude=True, repr=False)
+    # Not serialized: the winner refitted on every example; each in-process candidate's
+    # held-out answers, [(input, (raw score, agreed with the LLM))]; and a function that
+    # refits it on every example.
+    model: Any = Field(default=None, exclude=True, repr=False)
+    heldout: dict[str, list[Any]] = Field(default_factory=dict, exclude=True, repr=False)
+    refit: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     def confident_agreement(self, threshold: float) -> tuple[float | None, float]:
         """``(agreement, coverage)`` of the held-out answers whose calibrated confidence is at
