@@ -145,9 +145,10 @@ class GeneratedModule:
         if not isinstance(result, dict):
             raise GeneratedCodeError(f"execute() returned {type(result).__name__}, not a dict",
                                      filename=where)
-        missing = {"output", "confidence"} - set(dict.keys(result))
-        if missing:
-            raise GeneratedCodeError(f"execute() result lacks {sorted(missing)}", filename=where)
+        has = dict.__contains__
+        if not (has(result, "output") and has(result, "confidence")):
+            missing = sorted({"output", "confidence"} - set(dict.keys(result)))
+            raise GeneratedCodeError(f"execute() result lacks {missing}", filename=where)
         metadata = dict.get(result, "metadata", {})
         if not isinstance(metadata, dict):
             raise GeneratedCodeError("execute() metadata is not a dict", filename=where)
@@ -197,6 +198,8 @@ class GeneratedModule:
 
 
 def _confidence(value: Any, what: str, filename: str) -> float:
+    if type(value) is float and 0.0 <= value <= 1.0:  # the usual answer (NaN fails the range)
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise GeneratedCodeError(f"{what} is {type(value).__name__}, not a float",
                                  filename=filename)
