@@ -11,7 +11,9 @@ through an InProcessHost, a ProcessHost one call at a time, and a ProcessHost wi
 ``execute_many`` (per input of a batch); then one code answer through
 ``EvolutionaryExecutor.execute_task`` with each host (ticket-triage in code_only), with
 its CPU time (host and child) per answer, one call at a time and through ``execute_batch``
-(code answers sent across ahead, in batches). On a shared machine wall times vary with the
+(code answers sent across ahead, in batches), and through ``run()`` at concurrency 1 (the
+page's runs: one record is three steps) without and with ``code_lookahead`` (per record, all
+three steps included). On a shared machine wall times vary with the
 load (a pipe round trip waits for the scheduler twice); CPU times much less. Part 2: every
 module in tests/unit/hostile_redteam through each of the three ways generated code
 arrives (loaded directly, imported as a pattern into a running executor, written by the
@@ -190,6 +192,19 @@ async def through_executor(calls: int, batch: int, concurrency: int) -> None:
         used = (cpu_ns(host) - cpu) / (len(samples) * batch) / 1e3
         label = f"{name}, execute_batch of {batch} (K={concurrency})"
         print(f"{label:42s} {synthesizer:12s} {stats(samples)} {used:8.1f}")
+        for lookahead in (0, 32):  # the page's runs: step() at concurrency 1
+            samples = []
+            cpu = cpu_ns(host)
+            ex.code_lookahead = lookahead
+            for start in range(0, calls, batch):
+                ex.set_inputs([{"text": rest[(start + i) % len(rest)]["text"], "n": -start - i}
+                               for i in range(batch)])
+                started = time.perf_counter()
+                await ex.run(3 * batch)
+                samples.append((time.perf_counter() - started) / batch)
+            used = (cpu_ns(host) - cpu) / (len(samples) * batch) / 1e3
+            label = f"{name}, run() code_lookahead={lookahead}"
+            print(f"{label:42s} {synthesizer:12s} {stats(samples)} {used:8.1f}")
         await host.close()
 
 
