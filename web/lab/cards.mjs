@@ -37,6 +37,11 @@ function skeleton(task, handlers) {
       h("button", { type: "button", dataset: { action: "evolve" }, on: { click: () => handlers.evolve(task) } }, "Evolve now")));
 }
 
+/** Write `text` into `element` only when it differs. */
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 /** A stage's display name; anything that is not a stage shows as a dash. */
 function stageName(stage) {
   return STAGE_NAMES[oneOf(stage, STAGES)] || "—";
@@ -84,14 +89,18 @@ export class TaskCards {
   }
 
   update(card, m, series) {
-    const set = (key, text) => { card.querySelector(`[data-field="${key}"]`).textContent = text; };
+    // Only what changed is written: a run refreshes the cards several times a second, and a
+    // write of the same text still makes the page lay out and paint again.
+    const set = (key, text) => setText(card.querySelector(`[data-field="${key}"]`), text);
     const stage = oneOf(m.stage, STAGES, "");
     const badge = card.querySelector('[data-field="badge"]');
-    badge.textContent = stageName(stage);
-    badge.dataset.stage = stage;
+    setText(badge, stageName(stage));
+    if (badge.dataset.stage !== stage) badge.dataset.stage = stage;
     const index = STAGES.indexOf(stage);
     card.querySelectorAll(".timeline li").forEach((li, i) => {
-      li.dataset.state = i < index ? "past" : i === index ? "current" : "future";
+      const now = i < index ? "past" : i === index ? "current" : "future";
+      if (li.dataset.state === now) return;
+      li.dataset.state = now;
       if (i === index) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
     });
     const changes = (series && series.changes) || [];
@@ -113,16 +122,13 @@ export class TaskCards {
     // Measured agreement restarts with each stage; before the first check of a stage, show
     // the lifetime figure (code_only asks the LLM only when audits are switched on).
     const agreement = card.querySelector('[data-field="agreement"]');
-    if (m.agreement_rate !== null) {
-      agreement.textContent = `${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`;
-      agreement.title = "measured by shadow checks in this stage";
-    } else if (m.lifetime_agreement_rate != null) {
-      agreement.textContent = `${pct(m.lifetime_agreement_rate)} earlier`;
-      agreement.title = `no check in this stage yet; ${count(m.shadow_checks)} shadow checks before it`;
-    } else {
-      agreement.textContent = "—";
-      agreement.title = "no shadow check yet";
-    }
+    const [text, title] = m.agreement_rate !== null
+      ? [`${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`, "measured by shadow checks in this stage"]
+      : m.lifetime_agreement_rate != null
+        ? [`${pct(m.lifetime_agreement_rate)} earlier`, `no check in this stage yet; ${count(m.shadow_checks)} shadow checks before it`]
+        : ["—", "no shadow check yet"];
+    setText(agreement, text);
+    if (agreement.title !== title) agreement.title = title;
     set("accuracy", pct(m.accuracy));
     set("avg", ms(perf.avg_execution_time_ms));
     set("p95", ms(perf.p95_execution_time_ms));

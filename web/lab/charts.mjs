@@ -26,6 +26,24 @@ function loadCss() {
   document.head.append(link);
 }
 
+// Canvases waiting to be drawn, one per animation frame: a uPlot redraw lays out its axes and
+// paints its canvas (several ms each), and a card has three of them, more with more tasks.
+const waiting = new Set();
+let drawing = false;
+
+function drawOneChart() {
+  const [chart] = waiting;
+  if (!chart) { drawing = false; return; }
+  waiting.delete(chart);
+  chart.draw();
+  requestAnimationFrame(drawOneChart);
+}
+
+function drawSoon(chart) {
+  waiting.add(chart);
+  if (!drawing) { drawing = true; requestAnimationFrame(drawOneChart); }
+}
+
 /** A draw hook: one dashed line per stage change with the new stage's name, labels kept apart. */
 function stageMarkers(getChanges) {
   return {
@@ -135,8 +153,16 @@ class Chart {
     this.readout.textContent = `${hovered ? "" : "latest "}${value} at execution ${count(xs[at])}`;
   }
 
+  /** Take new data; the canvas follows in an animation frame of its own (drawSoon). */
   setData(xs, ys) {
-    this.plot.setData([xs, ys]);
+    this.next = [xs, ys];
+    drawSoon(this);
+  }
+
+  draw() {
+    if (!this.next || !this.plot) return;
+    this.plot.setData(this.next);
+    this.next = null;
     this.showReadout(this.plot.cursor.idx);
   }
 
@@ -157,8 +183,10 @@ class Chart {
   }
 
   destroy() {
+    waiting.delete(this);
     this.resizer.disconnect();
     this.plot.destroy();
+    this.plot = null;
   }
 }
 

@@ -36,6 +36,18 @@ function layers(graph) {
   return { columns: columns.filter(Boolean), depth };
 }
 
+/** What of a node follows the run: its classes (kind, stage, current), tooltip and second line. */
+function nodeLook(node, current, stages) {
+  const name = node.name;
+  const kind = oneOf(node.kind, KINDS, "other");
+  const stage = kind === "task" ? oneOf(stages[name], STAGES) : null;
+  return {
+    classes: ["node", `kind-${kind}`, stage && `stage-${stage}`, name === current && "current"].filter(Boolean).join(" "),
+    tip: `${node.type} ${name}${stage ? ` (${stage})` : ""}${name === current ? " — current" : ""}`,
+    type: String(stage || node.type),
+  };
+}
+
 /** The diagram of `graph` as an element (an <svg>, or a note when there is no machine). */
 export function renderDiagram(graph, { current = null, stages = {} } = {}) {
   if (!graph || !graph.nodes.length) return h("p", { class: "muted" }, "No machine loaded.");
@@ -79,19 +91,47 @@ export function renderDiagram(graph, { current = null, stages = {} } = {}) {
   const nodes = [];
   for (const [name, p] of pos) {
     const node = byName.get(name);
-    const kind = oneOf(node.kind, KINDS, "other");
-    const stage = kind === "task" ? oneOf(stages[name], STAGES) : null;
+    const look = nodeLook(node, current, stages);
     const raw = String(node.title && node.title.length <= 16 ? node.title : name);
     const label = raw.length > 17 ? `${raw.slice(0, 16)}…` : raw;
-    const tip = `${node.type} ${name}${stage ? ` (${stage})` : ""}${name === current ? " — current" : ""}`;
-    nodes.push(svg("g", { class: ["node", `kind-${kind}`, stage && `stage-${stage}`, name === current && "current"], "data-node": name },
-      svg("title", {}, tip),
+    nodes.push(svg("g", { class: look.classes, "data-node": name },
+      svg("title", {}, look.tip),
       svg("rect", { x: p.x, y: p.y, width: NODE_W, height: NODE_H, rx: 8 }),
       svg("text", { x: p.x + NODE_W / 2, y: p.y + 17, "text-anchor": "middle", class: "node-name" }, label),
-      svg("text", { x: p.x + NODE_W / 2, y: p.y + 31, "text-anchor": "middle", class: "node-type" }, String(stage || node.type))));
+      svg("text", { x: p.x + NODE_W / 2, y: p.y + 31, "text-anchor": "middle", class: "node-type" }, look.type)));
   }
   const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
     svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }));
   return svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, "aria-hidden": "true" },
     svg("defs", {}, marker), edges, nodes);
+}
+
+/**
+ * The diagram shown in `root`: drawn again only when the machine's graph changes; as a run moves
+ * (the current node, the stages) the nodes drawn are updated in place, only where they differ.
+ */
+export class Diagram {
+  constructor(root) {
+    this.root = root;
+    this.key = null;
+  }
+
+  show(graph, { current = null, stages = {} } = {}) {
+    const key = JSON.stringify(graph ?? null);
+    if (key !== this.key) {
+      this.key = key;
+      this.root.replaceChildren(renderDiagram(graph, { current, stages }));
+      return;
+    }
+    if (!graph) return;
+    for (const node of graph.nodes) {
+      const g = this.root.querySelector(`g[data-node="${CSS.escape(String(node.name))}"]`);
+      if (!g) continue;
+      const look = nodeLook(node, current, stages);
+      if (g.getAttribute("class") !== look.classes) g.setAttribute("class", look.classes);
+      const [title, type] = [g.querySelector("title"), g.querySelector(".node-type")];
+      if (title.textContent !== look.tip) title.textContent = look.tip;
+      if (type.textContent !== look.type) type.textContent = look.type;
+    }
+  }
 }

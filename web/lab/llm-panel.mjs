@@ -14,6 +14,8 @@ export class LLMPanel {
 
   showProvider() {
     const provider = $("llm-provider").value;
+    if (provider === this.shownProvider) return;
+    this.shownProvider = provider;
     this.form.querySelector('[data-provider="simulated"]').hidden = provider !== "simulated";
     this.form.querySelector('[data-provider="http"]').hidden = provider === "simulated";
     $("llm-base-url").placeholder = provider === "anthropic" ? "https://api.anthropic.com" : "http://localhost:11434/v1";
@@ -45,16 +47,19 @@ export class LLMPanel {
     if (!llm) return;
     // The fields follow the state unless the user is editing them; the status line always does.
     if (!(document.activeElement && this.form.contains(document.activeElement))) {
-      $("llm-provider").value = llm.provider;
-      $("llm-accuracy").value = llm.accuracy;
-      $("llm-latency").value = llm.latency_ms;
-      $("llm-price-in").value = llm.price_in;
-      $("llm-price-out").value = llm.price_out;
-      $("llm-base-url").value = llm.base_url || "";
-      $("llm-model").value = llm.model || "";
-      $("llm-remember").checked = !!llm.remember;
-      $("llm-wait").checked = !!llm.wait;
-      $("llm-concurrency").value = llm.concurrency || 1;
+      // Written only where they differ: a run redraws this panel several times a second.
+      const put = (id, value) => { if ($(id).value !== String(value)) $(id).value = value; };
+      const tick = (id, value) => { if ($(id).checked !== value) $(id).checked = value; };
+      put("llm-provider", llm.provider);
+      put("llm-accuracy", llm.accuracy);
+      put("llm-latency", llm.latency_ms);
+      put("llm-price-in", llm.price_in);
+      put("llm-price-out", llm.price_out);
+      put("llm-base-url", llm.base_url || "");
+      put("llm-model", llm.model || "");
+      tick("llm-remember", !!llm.remember);
+      tick("llm-wait", !!llm.wait);
+      put("llm-concurrency", llm.concurrency || 1);
       this.showProvider();
     }
     const who = llm.provider === "simulated"
@@ -62,7 +67,8 @@ export class LLMPanel {
       : `${llm.provider === "anthropic" ? "Anthropic" : "OpenAI-compatible"} ${llm.model || ""} at ${llm.endpoint_url || "(no URL)"}` +
         `${llm.has_key ? " · key set" : " · no key"}${llm.has_key && llm.remember ? " (remembered)" : ""}`;
     const extra = [state.llm_error, state.llm_note].filter(Boolean).join("; ");
-    $("llm-status").textContent = extra ? `${who} — ${extra}` : who;
+    const status = extra ? `${who} — ${extra}` : who;
+    if ($("llm-status").textContent !== status) $("llm-status").textContent = status;
     $("llm-status").classList.toggle("bad", !!state.llm_error);
   }
 }

@@ -154,6 +154,9 @@ export class MachinePanel {
     }
     if (!state.loaded) this.loadedDsl = null;
     const d = state.dataset;
+    const key = JSON.stringify([d.name, d.count, d.fields, d.encoding, d.notice, state.input_cursor]);
+    if ($("data-info").dataset.key === key) return; // a run refreshes often: redraw what changed
+    $("data-info").dataset.key = key;
     fill($("data-info"), d.count
       ? `${d.name || "data"}: ${count(d.count)} records (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
       : "No data loaded.",

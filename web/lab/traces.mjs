@@ -226,12 +226,17 @@ export class TracesPanel {
       row.hidden = false;
       if (row.shows === data) continue;
       row.shows = data;
-      row.style.transform = `translateY(${index * ROW_PX}px)`;
-      row.dataset.seq = String(data.seq);
-      row.dataset.agreed = data.agreed === false ? "no" : "";
-      row.dataset.failed = data.error ? "yes" : "";
-      row.setAttribute("aria-rowindex", String(index + 1));
-      COLUMNS.forEach(([, , text], i) => { row.children[i].textContent = text(data); });
+      // A reload during a run brings new objects for mostly the same rows: write what differs.
+      const at = `translateY(${index * ROW_PX}px)`;
+      if (row.style.transform !== at) row.style.transform = at;
+      const marks = { seq: String(data.seq), agreed: data.agreed === false ? "no" : "", failed: data.error ? "yes" : "" };
+      for (const [key, value] of Object.entries(marks)) if (row.dataset[key] !== value) row.dataset[key] = value;
+      if (row.getAttribute("aria-rowindex") !== String(index + 1)) row.setAttribute("aria-rowindex", String(index + 1));
+      COLUMNS.forEach(([, , text], i) => {
+        const cell = row.children[i];
+        const value = text(data);
+        if (cell.textContent !== value) cell.textContent = value;
+      });
     }
     if (missing) {
       const pages = new Set();
