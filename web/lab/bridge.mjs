@@ -320,6 +320,7 @@ export class LabBridge extends EventTarget {
       interrupted_node: last?.interrupted_node ?? null,
     };
     // The run has stopped: say so now; saving what it did follows (run() resolves after it).
+    control.saving = true;
     this.emit("run", { phase: "end", ...summary, total, until });
     try {
       await this.call("persist");
@@ -348,6 +349,17 @@ export class LabBridge extends EventTarget {
 
   get isRunning() {
     return this.running !== null;
+  }
+
+  /** The run was asked to pause, or has stopped and is saving what it did: a run asked for
+   * now starts once it has ended (runLoop waits for it). */
+  get isStopping() {
+    return this.running !== null && (this.running.pauseRequested || this.running.saving === true);
+  }
+
+  /** The run has stopped and is saving what it did (the page shows how it ended). */
+  get isSaving() {
+    return this.running?.saving === true;
   }
 
   // --- state, versions, patterns --------------------------------------------------------

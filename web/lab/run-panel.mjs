@@ -1,12 +1,15 @@
 // The Run panel: Step, Run N, Run until a stage, Pause (buttons and the S/R/U/P keys), the
 // progress bar and status of the run, where the machine is, and its diagram.
 
-import { renderDiagram } from "./diagram.mjs";
+import { Diagram } from "./diagram.mjs";
 import { count, STAGE_NAMES } from "./format.mjs";
 import { loadPrefs, savePrefs } from "./notify.mjs";
 
 const $ = (id) => document.getElementById(id);
+/** Write `text` into `element` only when it differs (a same-text write still relayouts). */
+const setText = (element, text) => { if (element.textContent !== text) element.textContent = text; };
 const RUN_BUTTONS = ["step-btn", "run-btn", "until-btn"];
+const WHAT = { step: "The step", run: "The run", until: "The run" };
 const REASONS = { done: "Done", paused: "Paused", halted: "The data set is used up", reached: "Stage reached", error: "Stopped", no_llm: "No LLM" };
 
 export class RunPanel {
@@ -15,6 +18,8 @@ export class RunPanel {
     this.bridge = bridge;
     this.notify = notify;
     this.onProgress = onProgress;
+    this.pendingProgress = null;
+    this.diagram = new Diagram($("diagram"));
     const prefs = loadPrefs();
     $("run-count").value = prefs.runCount || 300;
     $("until-stage").value = prefs.untilStage || "hybrid";
@@ -25,11 +30,17 @@ export class RunPanel {
       step: () => notify.guard(() => bridge.step(1)),
       run: () => notify.guard(() => bridge.run(Number($("run-count").value) || 300)),
       until: () => notify.guard(() => bridge.runUntil($("until-stage").value)),
-      pause: () => bridge.pause(),
+      pause: () => {
+        // Pause asked: Run can be pressed again at once (it starts once this run is saved).
+        if (bridge.isRunning && !this.queued) { this.busy(false); $("pause-btn").disabled = true; }
+        return bridge.pause();
+      },
     };
-    $("step-btn").addEventListener("click", this.actions.step);
-    $("run-btn").addEventListener("click", this.actions.run);
-    $("until-btn").addEventListener("click", this.actions.until);
+    this.queued = false; // the action asked while the last run ends (see request)
+    this.ended = "";    // what the last run's end said
+    $("step-btn").addEventListener("click", () => this.request("step"));
+    $("run-btn").addEventListener("click", () => this.request("run"));
+    $("until-btn").addEventListener("click", () => this.request("until"));
     $("pause-btn").addEventListener("click", this.actions.pause);
     document.addEventListener("keydown", (event) => this.shortcut(event));
     bridge.addEventListener("run", (event) => this.follow(event.detail));
@@ -43,14 +54,58 @@ export class RunPanel {
     const action = { s: "step", r: "run", u: "until", p: "pause" }[event.key.toLowerCase()];
     if (!action) return;
     event.preventDefault();
-    if (action !== "pause" && this.bridge.isRunning) return;
-    this.actions[action]();
+    if (action === "pause") this.actions.pause();
+    else if (!this.bridge.isRunning || this.bridge.isStopping) this.request(action);
+  }
+
+  /**
+   * Step, Run or Run until. Asked while the last run is pausing, or has stopped and still saves
+   * its work (right after "Paused"), it is not lost: it starts once that run has ended (the
+   * bridge waits for it), and meanwhile the page says so with the buttons disabled.
+   */
+  async request(name) {
+    if (this.queued) return null;
+    if (!this.bridge.isStopping) return this.actions[name]();
+    this.queued = name;
+    this.busy(true);
+    $("pause-btn").disabled = true;
+    $("run-status").textContent = this.bridge.isSaving
+      ? `${this.ended} ${this.queuedText()}` : `Pausing after the current step… ${this.queuedText()}`;
+    try {
+      return await this.actions[name]();
+    } finally {
+      if (this.queued === name) { // it never started a run (a Step, or it failed): undo the wait
+        this.queued = false;
+        if (!this.bridge.isRunning) this.busy(false);
+        if ($("run-status").textContent.endsWith(this.queuedText(name))) $("run-status").textContent = this.ended;
+      }
+    }
+  }
+
+  queuedText(name = this.queued) {
+    return `${WHAT[name]} starts once the last run is saved…`;
   }
 
   progress(fraction) {
     const percent = Math.max(0, Math.min(100, fraction * 100));
-    document.querySelector(".run-progress").setAttribute("aria-valuenow", String(Math.round(percent)));
-    $("run-fill").style.width = `${percent}%`;
+    const bar = document.querySelector(".run-progress");
+    if (bar.getAttribute("aria-valuenow") !== String(Math.round(percent))) bar.setAttribute("aria-valuenow", String(Math.round(percent)));
+    // A transform, not a width: the compositor moves the bar, the page is not laid out again.
+    $("run-fill").style.transform = `scaleX(${percent / 100})`;
+  }
+
+  /** Show a run's progress once per animation frame, the latest only (a chunk ends every ~30 ms). */
+  showProgress(d) {
+    const first = !this.pendingProgress;
+    this.pendingProgress = d;
+    if (!first) return;
+    requestAnimationFrame(() => {
+      const latest = this.pendingProgress;
+      this.pendingProgress = null;
+      if (!latest || !this.bridge.isRunning) return; // the run ended meanwhile: its end is shown
+      this.progress(latest.until ? Math.min(1, latest.steps / Math.max(latest.steps + 1, 3000)) : latest.steps / latest.total);
+      setText($("run-rate"), `${count(latest.steps)} steps · ${count(Math.round(latest.rate))} steps/s`);
+    });
   }
 
   busy(running) {
@@ -60,6 +115,7 @@ export class RunPanel {
 
   follow(d) {
     if (d.phase === "start") {
+      this.queued = false; // the run asked for has started: it ends as any run does
       this.busy(true);
       this.progress(0);
       $("run-status").textContent = d.until ? `Running until a task reaches ${STAGE_NAMES[d.until]}…` : `Running ${count(d.total)} steps…`;
@@ -70,31 +126,33 @@ export class RunPanel {
     }
     if (d.phase === "pausing") {
       $("pause-btn").disabled = true;
-      $("run-status").textContent = "Pausing after the current step…";
+      $("run-status").textContent = `Pausing after the current step…${this.queued ? ` ${this.queuedText()}` : ""}`;
     }
     if (d.phase === "progress") {
-      this.progress(d.until ? Math.min(1, d.steps / Math.max(d.steps + 1, 3000)) : d.steps / d.total);
-      $("run-rate").textContent = `${count(d.steps)} steps · ${count(Math.round(d.rate))} steps/s`;
+      this.showProgress(d);
       this.onProgress();
     }
     if (d.phase === "end") {
-      this.busy(false);
+      this.pendingProgress = null;
+      if (!this.queued) this.busy(false); // else the asked run starts once this one is saved
       // The bar says how much of what was asked ran: full only when all of it did.
       if (d.until) { if (d.reason === "reached") this.progress(1); } else this.progress(d.total ? d.steps / d.total : 0);
       $("run-rate").textContent = `${count(d.steps)} steps · ${count(Math.round(d.steps_per_s))} steps/s`;
       const why = REASONS[d.reason] || d.reason;
       const cut = d.interrupted_node ? ` The step at ${d.interrupted_node} was waiting for the LLM; it was stopped and runs again on the next Run.` : "";
-      $("run-status").textContent = `${why} after ${count(d.steps)} steps${d.error ? `: ${d.error}` : ""}.${cut}`;
+      this.ended = `${why} after ${count(d.steps)} steps${d.error ? `: ${d.error}` : ""}.${cut}`;
+      $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
     }
   }
 
   render(state) {
-    $("diagram").replaceChildren(renderDiagram(state.machine, { current: state.current_node, stages: state.stages }));
-    $("diagram").setAttribute("aria-label", state.loaded
-      ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded");
-    $("run-position").textContent = !state.loaded ? "No machine loaded."
+    this.diagram.show(state.machine, { current: state.current_node, stages: state.stages });
+    const label = state.loaded
+      ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded";
+    if ($("diagram").getAttribute("aria-label") !== label) $("diagram").setAttribute("aria-label", label);
+    setText($("run-position"), !state.loaded ? "No machine loaded."
       : state.halted ? `Halted after ${count(state.step_count)} steps: the data set is used up.`
-        : `${count(state.step_count)} steps so far · next node: ${state.current_node}`;
+        : `${count(state.step_count)} steps so far · next node: ${state.current_node}`);
   }
 
   /** Another machine, or none: the last run's status and bar belong to the one before. */
