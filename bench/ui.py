@@ -8,12 +8,16 @@ ends, the page persists and reports): with the simulated LLM, and with an OpenAI
 server on 127.0.0.1 that never answers (tests/unit/llm_fake_server.py; Pause aborts the request
 in flight). Frame gaps are the times between animation frames on the page during a 2,000-step
 evolving run from the start of the data (the main thread never runs Python). "Boot to ready" is
-from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``.
+from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``. Every wait on
+the page is bounded: a run that ends another way stops the bench with the status it showed.
+Frame gaps depend on the machine's load (printed with the table): the page's own work per frame
+is a few ms, so on a loaded machine the gaps are mostly time without a CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from _harness import ROOT, chromium, served_dist, summary, table
@@ -21,14 +25,21 @@ from _harness import ROOT, chromium, served_dist, summary, table
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 from llm_fake_server import FakeLLMServer
 
-PAUSE_CLICK = """async (waitMs) => {
+# Every wait on the page is bounded (page.evaluate has no timeout of its own): a run that ended
+# before Pause was clicked changes the status no more, and its observer would wait for ever.
+WITHIN = """const within = (promise, ms, what) => Promise.race([promise, new Promise((_, reject) =>
+  setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s; status: ${
+    document.getElementById("run-status").textContent}`)), ms))]);"""
+
+# Click Pause once the run is running; resolves [ms until the status left Running/Pausing, status].
+PAUSE = WITHIN + """
+const pauseNow = async () => {
   const status = document.getElementById("run-status");
-  document.getElementById("run-count").value = "1000000";
-  document.getElementById("run-btn").click();
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  const moving = () => /^(Running|Pausing|Waiting)/.test(status.textContent);
+  if (!moving()) return [null, status.textContent];  // no run is under way: nothing to pause
   const paused = new Promise((resolve) => {
     const seen = new MutationObserver(() => {
-      if (/^(Running|Pausing|Waiting)/.test(status.textContent)) return;
+      if (moving()) return;
       seen.disconnect();  // "Paused", or the run ended another way: the caller says which
       resolve(performance.now());
     });
@@ -36,10 +47,19 @@ PAUSE_CLICK = """async (waitMs) => {
   });
   const clicked = performance.now();
   document.getElementById("pause-btn").click();
-  return [(await paused) - clicked, status.textContent];
+  return [(await within(paused, 30000, "Pause")) - clicked, status.textContent];
+};"""
+
+PAUSE_CLICK = """async (waitMs) => {
+  """ + PAUSE + """
+  document.getElementById("run-count").value = "1000000";
+  document.getElementById("run-btn").click();
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return pauseNow();
 }"""
 
 FRAME_GAPS = """async () => {
+  """ + WITHIN + """
   let last = performance.now();
   const gaps = [];
   let running = true;
@@ -49,30 +69,38 @@ FRAME_GAPS = """async () => {
     if (running) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
-  await window.evomachine.run(2000);
-  running = false;
+  try {
+    await within(window.evomachine.run(2000), 600000, "run(2000)");
+  } finally {
+    running = false;
+  }
   return [Math.max(...gaps), gaps.filter((gap) => gap > 50).length];
 }"""
 
 PAUSE_NOW = """async () => {
-  const status = document.getElementById("run-status");
-  const paused = new Promise((resolve) => {
-    const seen = new MutationObserver(() => {
-      if (/^(Running|Pausing|Waiting)/.test(status.textContent)) return;
-      seen.disconnect();  // "Paused", or the run ended another way: the caller says which
-      resolve(performance.now());
-    });
-    seen.observe(status, { childList: true, characterData: true, subtree: true });
-  });
-  const clicked = performance.now();
-  document.getElementById("pause-btn").click();
-  return [(await paused) - clicked, status.textContent];
+  """ + PAUSE + """
+  return pauseNow();
 }"""
+
+BOUNDED = """async ([method, args, ms]) => {
+  """ + WITHIN + """
+  const api = window.evomachine;  // set by the boot module, which runs before the load event
+  return within(method === "ready" ? api.ready.then(() => performance.now())
+    : api[method](...args), ms, `evomachine.${method}`);
+}"""
+
+
+def bounded(page, method: str, *args, seconds: float = 300.0):
+    """``window.evomachine[method](*args)`` (``ready``: the time it resolved), failing after
+    ``seconds`` instead of waiting for ever."""
+    return page.evaluate(BOUNDED, [method, list(args), seconds * 1000])
 
 
 def paused(reply: list) -> float:
     """The time a Pause took, or exit naming the status the run ended with instead."""
     took, status = reply
+    if took is None:
+        raise SystemExit(f"no run was under way to pause: {status}")
     if not status.startswith("Paused"):
         raise SystemExit(f"the run did not pause: {status}")
     return took
@@ -81,11 +109,16 @@ def paused(reply: list) -> float:
 def pause_while_waiting(page, server: FakeLLMServer) -> float:
     """Run against a server that holds every request; Pause once one is in flight."""
     server.script.extend(["hang"] * 4)
+    bounded(page, "loadExample", "ticket-triage")  # pauses the last run and waits for its end
     seen = len(server.requests)
-    page.evaluate("window.evomachine.loadExample('ticket-triage')")
     page.evaluate("document.getElementById('run-btn').click()")
+    # The new run is under way (its status says so) and a request reached the server. Waiting
+    # for a request alone can hang the bench (a likely cause of the hangs seen): a request the
+    # last run sent just before its Pause, recorded late by the server, lets Pause be clicked
+    # before this run has started; Pause then stops nothing and the run waits on the server.
+    running = "document.getElementById('run-status').textContent.startsWith('Running')"
     for _ in range(3000):  # 30 s at most
-        if len(server.requests) > seen:
+        if len(server.requests) > seen and page.evaluate(running):
             break
         page.wait_for_timeout(10)
     else:
@@ -100,32 +133,32 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     pauses, hanging, gaps, slow_frames, boots, rates = [], [], [], [], [], []
+    load_before = os.getloadavg()
     server = FakeLLMServer(answer="tech", hang_s=600.0).start()
     with served_dist() as url, chromium() as browser:
         for _ in range(args.runs):
             context = browser.new_context(viewport={"width": 1440, "height": 1000})
             page = context.new_page()
             page.goto(url)
-            boots.append(page.evaluate("window.evomachine.ready.then(() => performance.now())"))
+            boots.append(bounded(page, "ready"))
             context.close()
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         page.goto(url)
-        page.evaluate("window.evomachine.ready")
-        page.evaluate("window.evomachine.reset()")
-        page.evaluate("window.evomachine.loadExample('ticket-triage')")
-        page.evaluate("window.evomachine.setLLM({provider: 'simulated', accuracy: 0.97})")
-        fresh = "window.evomachine.loadExample('ticket-triage')"  # data for the whole run
+        bounded(page, "ready")
+        bounded(page, "reset")
+        bounded(page, "loadExample", "ticket-triage")
+        bounded(page, "setLLM", {"provider": "simulated", "accuracy": 0.97})
         for index in range(args.runs):
-            page.evaluate(fresh)
+            bounded(page, "loadExample", "ticket-triage")  # data for the whole run
             pauses.append(paused(page.evaluate(PAUSE_CLICK, 150 + 100 * index)))
-            page.evaluate(fresh)
+            bounded(page, "loadExample", "ticket-triage")
             longest, over = page.evaluate(FRAME_GAPS)
             gaps.append(longest)
             slow_frames.append(over)
-            page.evaluate(fresh)
-            rates.append(page.evaluate("window.evomachine.run(3000)")["steps_per_s"])
-        page.evaluate("(c) => window.evomachine.setLLM(c)", {
+            bounded(page, "loadExample", "ticket-triage")
+            rates.append(bounded(page, "run", 3000, seconds=600)["steps_per_s"])
+        bounded(page, "setLLM", {
             "provider": "openai", "base_url": f"{server.base_url}/v1", "model": "local",
             "api_key": "sk-bench", "remember": False})
         for _ in range(args.runs):
@@ -141,7 +174,10 @@ def main() -> None:
         ["frames over 50 ms, 2,000-step evolving run", *(f"{v:.0f}" for v in summary(slow_frames))],
         ["run(3000), simulated LLM", *(f"{v:,.0f} steps/s" for v in summary(rates))],
     ]
-    print(f"The page during engine work in headless Chromium, {args.runs} runs\n")
+    load = ", ".join(f"{a:.1f} -> {b:.1f}"
+                     for a, b in zip(load_before, os.getloadavg(), strict=True))
+    print(f"The page during engine work in headless Chromium, {args.runs} runs"
+          f" (load average 1/5/15 min, start -> end: {load}; {os.cpu_count()} CPUs)\n")
     print(table(["measure", "min", "median", "max"], rows))
 
 
