@@ -69,3 +69,28 @@ def test_code_answers_cross_in_batches_and_pause_still_stops_the_run(page, serve
     assert result["reason"] == "paused" and 0 < result["steps"] < 100000
     assert "Paused" in page.inner_text("#run-status")
     assert route(page)["code_errors"] == 0
+
+
+HANG_ON = '''
+def execute(input, context):
+    if input.get("text") == "hang":
+        pow(3 ** 20000, 2 ** 32000 - 1, (3 ** 20000) * (3 ** 20000) + 7)
+    return {"output": input["text"], "confidence": 0.5, "metadata": {}}
+'''
+BATCH = """async (code) => {
+  const manager = globalThis.evomachineSandbox;
+  await manager.load("hangs", code, "hangs.py", "");
+  const inputs = JSON.stringify([{text: "a"}, {text: "b"}, {text: "hang"}, {text: "c"}]);
+  const reply = JSON.parse(await manager.executeMany("hangs", inputs, "{}", 4));
+  await manager.unload("hangs");
+  return reply;
+}"""
+
+
+def test_a_batch_killed_at_its_third_input_keeps_the_two_answers_before_it(page, server,
+                                                                           requests_log):
+    boot(page, server.url)
+    reply = engine_worker(page).evaluate(BATCH, HANG_ON)
+    assert reply["ok"] is False and reply["cause"] == "deadline", reply
+    done = [json.loads(text) for text in reply["done"]]
+    assert [item["value"]["output"] for item in done] == ["a", "b"]

@@ -1,7 +1,8 @@
 // Drives web/sandbox/manager.mjs against a stand-in Worker (no Pyodide) and prints what it
 // counted as JSON; tests/unit/test_sandbox_manager.py runs it under Node. The stand-in answers
 // at once, except an input {hang: true}, which it never answers (the manager's deadline kills
-// it), an input {ticks: n}, for which it reports n inputs done (more than it was sent), and
+// it; each input done before it is reported with its answer, as the real worker does), an
+// input {ticks: n}, for which it reports n inputs done (more than it was sent), and
 // the code "garbage", whose load it answers with text that is not JSON, and an input
 // {bloat: true}, after which it reports a heap past the manager's retire mark; the load of
 // the code "hang" it never answers.
@@ -40,7 +41,7 @@ class FakeWorker {
       const inputs = JSON.parse(message.inputs);
       const results = [];
       for (const [index, input] of inputs.entries()) {
-        if (index) this.reply({ id, tick: true });
+        if (index) this.reply({ id, tick: true, done: JSON.stringify(results[index - 1]) });
         if (input.hang) {  // hangs: no answer, ever
           this.hung = true;
           return undefined;
@@ -73,7 +74,7 @@ await manager.load("bad", "code", "bad.py", "");
 out.first = await ask("good", [{ text: "a" }, { text: "b" }]);
 out.started = counts();
 // bad hangs on its second input while good's call waits in the queue behind it
-const [killed, queued] = await Promise.all([ask("bad", [{ text: "x" }, { hang: true }]),
+const [killed, queued] = await Promise.all([ask("bad", [{ text: "x" }, { text: "w" }, { hang: true }]),
                                             ask("good", [{ text: "c" }])]);
 out.killed = killed;
 out.queued = queued;

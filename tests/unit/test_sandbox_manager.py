@@ -3,7 +3,8 @@
 loaded again, so its later calls start no worker; calls queued behind it fail as "restarted"
 and their modules answer again; a worker reporting more inputs than it was sent, or answering
 text that is not JSON, is killed; a worker whose heap grew past the retire mark is killed as
-"retired" and the module that grew it is failed; a module whose inputs took the worker more
+"retired" and the module that grew it is failed; a killed batch's failure carries the answers it
+finished before the culprit; a module whose inputs took the worker more
 than 50 ms each (as the worker reports; its first four share 200 ms) is failed; a load's
 deadline grows with the source's size from the call deadline.
 Counted (workers constructed, restarts), never timed."""
@@ -38,6 +39,13 @@ def test_a_module_whose_call_killed_the_worker_starts_no_worker_again(found: dic
     assert all(item["ok"] is False and item["cause"] == "deadline" for item in found["again"])
     assert found["afterAgain"] == found["afterKill"]  # five calls: no worker built, none killed
     assert found["reloaded"]["ok"] is True  # a new load of it runs it again
+
+
+def test_the_answers_a_killed_batch_finished_before_its_culprit_come_with_its_failure(
+        found: dict) -> None:
+    done = [json.loads(text) for text in found["killed"]["done"]]
+    assert [item["value"]["output"] for item in done] == ["x", "w"]  # then {hang}: killed
+    assert all("done" not in item for item in found["again"])  # later calls: the failure only
 
 
 def test_a_call_queued_behind_the_killed_one_keeps_its_module(found: dict) -> None:

@@ -2,7 +2,8 @@
 // interface Python's WorkerHost calls (globalThis.evomachineSandbox). Each call has a deadline;
 // a call that overruns it, a worker that dies or answers out of shape gets the worker terminated,
 // the pending calls fail with a BoundaryError, and the next call starts a fresh worker and loads
-// its modules again from the sources kept here. Every answer is a JSON string, never a rejection.
+// its modules again from the sources kept here. The answers a killed batch finished before
+// its culprit come with its failure ("done"), so they stand as they would one call at a time. Every answer is a JSON string, never a rejection.
 // Once a worker runs, a spare boots beside it (a second Pyodide, idle until needed): a killed
 // worker is replaced at once, so the call after a kill does not wait seconds for a boot.
 // The deadline holds per input: the worker reports each input of a batch it finished, and
@@ -193,7 +194,7 @@ export class SandboxManager {
     if (!this.worker) return Promise.resolve(failure("BoundaryError", "the sandbox worker stopped", "crashed"));
     return new Promise((resolve) => {
       const entry = { resolve, key: message.key, op: message.op, inputs: ticks + 1, deadlineMs, ticks,
-                      timer: null };
+                      timer: null, done: [], doneChars: 0 };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.arm(entry);
       this.worker.postMessage({ id, ...message });
@@ -214,6 +215,11 @@ export class SandboxManager {
     if (typeof data.fatal === "string") return this.kill("crashed", `the sandbox worker died: ${data.fatal}`);
     if (data.tick === true) {  // one more input of a batch done: its clock starts again
       if (entry.ticks-- <= 0) return this.kill("protocol", "the sandbox worker reported more inputs than sent");
+      const done = typeof data.done === "string" ? data.done : "";
+      if (done && entry.doneChars + done.length <= MAX_REPLY_CHARS && entry.done.length === entry.inputs - entry.ticks - 2) {
+        entry.done.push(done);  // kept in order, for a kill later in the batch
+        entry.doneChars += done.length;
+      }
       return this.arm(entry);
     }
     if (typeof data.text !== "string" || data.text.length > MAX_REPLY_CHARS || !isJson(data.text)) {
@@ -263,7 +269,7 @@ export class SandboxManager {
     this.lastExit = cause;
     const pending = [...this.pending.entries()];
     this.pending.clear();
-    for (const [id, { resolve, timer, key }] of pending) {
+    for (const [id, { resolve, timer, key, done }] of pending) {
       clearTimeout(timer);
       if (id !== culprit) {
         resolve(failure("BoundaryError", `stopped with the sandbox worker: ${message}`, "restarted"));
@@ -271,7 +277,8 @@ export class SandboxManager {
       }
       const text = failure("BoundaryError", message, cause);
       if (key !== undefined && this.sources.has(key)) this.failed.set(key, text);
-      resolve(text);
+      // the batch's inputs before the culprit were answered: those answers stand
+      resolve(done && done.length ? JSON.stringify({ ...JSON.parse(text), done }) : text);
     }
   }
 }

@@ -47,8 +47,8 @@ def execute_many(key, inputs_json, context_json, id):
         return '{"ok":false,"kind":"missing","message":"module not loaded"}'
     parts = []
     for index, item in enumerate(_decode(inputs_json)):
-        if index:
-            tick(id)  # the manager's deadline holds per input: its clock starts again
+        if index:  # the manager's deadline holds per input: its clock starts again, and
+            tick(id, parts[-1])  # it keeps the answer done, for a kill later in the batch
         try:
             text = module.execute_json(item, _decode(context_json), fresh=True)[1]
             parts.append('{"ok":true,"value":' + text + "}")
@@ -101,7 +101,7 @@ import types
 _driver = types.ModuleType("evomachine_sandbox_driver")
 exec(compile(${JSON.stringify(DRIVER)}, "sandbox-driver.py", "exec"), _driver.__dict__)
 _driver`);
-  driver.tick = (id) => self.postMessage({ id, tick: true });
+  driver.tick = (id, done) => self.postMessage({ id, tick: true, done: String(done) });
   api = {
     load: driver.load, execute_many: driver.execute_many, unload: driver.unload,
   };

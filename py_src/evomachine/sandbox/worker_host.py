@@ -122,7 +122,9 @@ class WorkerModule:
         sent = self._send(inputs, context)
         if isinstance(sent, SandboxError):
             return [sent for _ in inputs]
-        return self._answers(await sent, len(inputs))
+        answers = self._answers(await sent, len(inputs))
+        return [failed_again(self.failed, self.filename) if answer is None and self.failed
+                else answer for answer in answers]  # (None only follows a kill)
 
     async def submit_many(self, inputs: list[Any], context: Any) -> WorkerAhead | None:
         """Start ``execute`` on each input in one request and return without waiting: the
@@ -143,22 +145,36 @@ class WorkerModule:
             return GeneratedCodeError(f"inputs are not JSON: {error}", filename=self.filename)
         return self._bridge.executeMany(self._key, *payload, len(inputs))
 
-    def _answers(self, text: Any, count: int) -> list[dict[str, Any] | SandboxError]:
+    def _answers(self, text: Any, count: int) -> list[dict[str, Any] | SandboxError | None]:
         """The ``count`` answers in the reply ``text``, checked; a call that cost the Worker
-        fails this module from now on."""
+        fails this module from now on. When it cost the Worker, the answers done before the
+        culprit stand (the manager sends them as ``done``), the culprit gets the failure and
+        the inputs after it were never run: None."""
         reply = _parse(text, self.filename)
-        results = reply.get("results") if isinstance(reply, dict) and reply.get("ok") else None
-        answers: list[dict[str, Any] | SandboxError]
-        if not isinstance(results, list) or len(results) != count:
-            error = _error(reply, self.filename)
-            answers = [error for _ in range(count)]
+        ok = isinstance(reply, dict) and reply.get("ok") is True
+        results = reply.get("results") if ok else None
+        answers: list[dict[str, Any] | SandboxError | None]
+        if isinstance(results, list) and len(results) == count:
+            answers = [self._item(item) for item in results]
         else:
-            answers = [item["value"] if isinstance(item, dict) and item.get("ok") is True
-                       and isinstance(item.get("value"), dict) else _error(item, self.filename)
-                       for item in results]
+            error = _error(reply, self.filename)
+            done = reply.get("done") if isinstance(reply, dict) and killed(error) else None
+            if (isinstance(done, list) and len(done) < count
+                    and all(isinstance(item, str) for item in done)):
+                answers = [self._item(_parse(item, self.filename)) for item in done]
+                answers += [error] + [None] * (count - len(done) - 1)
+            else:
+                answers = [error for _ in range(count)]
         if self.failed is None:
             self.failed = next((item for item in answers if killed(item)), None)
         return answers
+
+    def _item(self, item: Any) -> dict[str, Any] | SandboxError:
+        """One input's answer (``{"ok": true, "value": {...}}``) or its failure."""
+        if isinstance(item, dict) and item.get("ok") is True and isinstance(item.get("value"),
+                                                                              dict):
+            return item["value"]
+        return _error(item, self.filename)
 
     async def execute(self, input: Any, context: Any) -> dict[str, Any]:
         [answer] = await self.execute_many([input], context)
@@ -188,13 +204,18 @@ class WorkerAhead:
         self.module = module
         self.count = count
         self._pending = pending
-        self.results: list[dict[str, Any] | SandboxError] | None = None
+        self.results: list[dict[str, Any] | SandboxError | None] | None = None
 
     async def get(self, index: int) -> dict[str, Any] | SandboxError | None:
-        """Input ``index``'s result or error; None if it will not come (call ``execute``)."""
+        """Input ``index``'s result or error; None if it will not come (call ``execute``):
+        never run (after a kill in the batch), or stopped with a Worker killed for another
+        call ("restarted": the module is not at fault and runs again)."""
         if self.results is None:
             pending, self._pending = self._pending, None
             if pending is None:  # another get waits for the reply: call ``execute`` instead
                 return None
             self.results = self.module._answers(await pending, self.count)
-        return self.results[index] if 0 <= index < len(self.results) else None
+        found = self.results[index] if 0 <= index < len(self.results) else None
+        if isinstance(found, BoundaryError) and found.cause == "restarted":
+            return None
+        return found
