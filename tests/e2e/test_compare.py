@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import fresh_lab
+from conftest import fresh_lab, run_steps
 
 pytestmark = pytest.mark.e2e
 
@@ -20,16 +20,6 @@ pytestmark = pytest.mark.e2e
 def lab(browser, server):
     """One fresh page for the module's tests (storage reset, no request off 127.0.0.1)."""
     yield from fresh_lab(browser, server)
-
-
-def run_steps(page, steps: int) -> None:
-    page.fill("#run-count", str(steps))
-    page.evaluate("document.getElementById('run-status').textContent = ''")
-    page.click("#run-btn")
-    page.wait_for_function(
-        "() => { const t = document.getElementById('run-status').textContent;"
-        " return t && !/^Running|^Pausing|^Waiting/.test(t); }", timeout=300_000)
-    assert page.inner_text("#run-status").startswith(f"Done after {steps:,}")
 
 
 def toast(page, text: str) -> None:

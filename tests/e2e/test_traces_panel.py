@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import fresh_lab
+from conftest import run_steps as run_with_button
 
 pytestmark = pytest.mark.e2e
 
@@ -42,15 +43,9 @@ def summary_has(page, text: str) -> None:
 
 
 def run_steps(page, steps: int) -> None:
+    """conftest's run_steps, then the engine's step count moved by exactly ``steps``."""
     before = state(page)["step_count"]
-    page.fill("#run-count", str(steps))
-    page.evaluate("document.getElementById('run-status').textContent = ''")
-    page.click("#run-btn")
-    page.wait_for_function(
-        "() => { const t = document.getElementById('run-status').textContent;"
-        " return t && !/^Running|^Pausing|^Waiting/.test(t); }", timeout=300_000)
-    assert page.inner_text("#run-status").startswith(f"Done after {steps:,}"), \
-        page.inner_text("#run-status")
+    run_with_button(page, steps)
     assert state(page)["step_count"] == before + steps
 
 
