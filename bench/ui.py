@@ -10,8 +10,8 @@ in flight). Frame gaps are the times between animation frames on the page during
 evolving run from the start of the data (the main thread never runs Python). "Boot to ready" is
 from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``. Every wait on
 the page is bounded: a run that ends another way stops the bench with the status it showed.
-Frame gaps depend on the machine's load (printed with the table): the page's own work per frame
-is a few ms, so on a loaded machine the gaps are mostly time without a CPU.
+Frame gaps depend on the machine's load (printed with the table); the same page idle for as
+long as the run took gives the gaps load alone causes.
 """
 
 from __future__ import annotations
@@ -54,13 +54,27 @@ PAUSE_CLICK = """async (waitMs) => {
   """ + PAUSE + """
   document.getElementById("run-count").value = "1000000";
   document.getElementById("run-btn").click();
+  // Under load the run can start later than waitMs (it waits for the calls queued before it);
+  // Pause is disabled until then, and a click on it would stop nothing.
+  const status = document.getElementById("run-status");
+  await within(new Promise((resolve) => {
+    const started = () => status.textContent.startsWith("Running") && (resolve(), true);
+    if (started()) return;
+    const seen = new MutationObserver(() => started() && seen.disconnect());
+    seen.observe(status, { childList: true, characterData: true, subtree: true });
+  }), 30000, "Run");
   await new Promise((resolve) => setTimeout(resolve, waitMs));
   return pauseNow();
 }"""
 
-FRAME_GAPS = """async () => {
+# Gaps between animation frames while `work` runs: [longest, over 50 ms, how long it took].
+# The same on an idle page for as long is the machine's floor: what load alone costs.
+FRAME_GAPS = """async (idleMs) => {
   """ + WITHIN + """
+  // idle: once the page has drawn what the run left (it goes idle), nothing runs for idleMs
+  if (idleMs !== null) await new Promise((go) => requestIdleCallback(go, { timeout: 5000 }));
   let last = performance.now();
+  const started = last;
   const gaps = [];
   let running = true;
   const frame = (now) => {
@@ -70,11 +84,12 @@ FRAME_GAPS = """async () => {
   };
   requestAnimationFrame(frame);
   try {
-    await within(window.evomachine.run(2000), 600000, "run(2000)");
+    await within(idleMs === null ? window.evomachine.run(2000)
+      : new Promise((resolve) => setTimeout(resolve, idleMs)), 600000, "run(2000)");
   } finally {
     running = false;
   }
-  return [Math.max(...gaps), gaps.filter((gap) => gap > 50).length];
+  return [Math.max(...gaps), gaps.filter((gap) => gap > 50).length, performance.now() - started];
 }"""
 
 PAUSE_NOW = """async () => {
@@ -133,6 +148,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     pauses, hanging, gaps, slow_frames, boots, rates = [], [], [], [], [], []
+    idle_gaps, idle_slow = [], []
     load_before = os.getloadavg()
     server = FakeLLMServer(answer="tech", hang_s=600.0).start()
     with served_dist() as url, chromium() as browser:
@@ -153,9 +169,12 @@ def main() -> None:
             bounded(page, "loadExample", "ticket-triage")  # data for the whole run
             pauses.append(paused(page.evaluate(PAUSE_CLICK, 150 + 100 * index)))
             bounded(page, "loadExample", "ticket-triage")
-            longest, over = page.evaluate(FRAME_GAPS)
+            longest, over, took = page.evaluate(FRAME_GAPS, None)
             gaps.append(longest)
             slow_frames.append(over)
+            longest, over, _ = page.evaluate(FRAME_GAPS, took)  # nothing runs, as long
+            idle_gaps.append(longest)
+            idle_slow.append(over)
             bounded(page, "loadExample", "ticket-triage")
             rates.append(bounded(page, "run", 3000, seconds=600)["steps_per_s"])
         bounded(page, "setLLM", {
@@ -172,6 +191,9 @@ def main() -> None:
          *(f"{v:.0f} ms" for v in summary(hanging))],
         ["longest frame gap, 2,000-step evolving run", *(f"{v:.0f} ms" for v in summary(gaps))],
         ["frames over 50 ms, 2,000-step evolving run", *(f"{v:.0f}" for v in summary(slow_frames))],
+        ["longest frame gap, idle page as long (load alone)",
+         *(f"{v:.0f} ms" for v in summary(idle_gaps))],
+        ["frames over 50 ms, idle page as long", *(f"{v:.0f}" for v in summary(idle_slow))],
         ["run(3000), simulated LLM", *(f"{v:,.0f} steps/s" for v in summary(rates))],
     ]
     load = ", ".join(f"{a:.1f} -> {b:.1f}"
