@@ -68,6 +68,13 @@ class Person:
         else:
             self.page.mouse.click(x, y)
 
+    def hover(self, x: float, y: float) -> None:
+        """Rest the pointer at (x, y): the mouse moves there, a finger touches there."""
+        if self.touch:
+            self.page.touchscreen.tap(x, y)
+        else:
+            self.page.mouse.move(x, y)
+
     def type_into(self, selector: str, text: str) -> None:
         """Press a field and type ``text`` over what it holds."""
         self.press(selector)
@@ -198,25 +205,25 @@ def step2_machine(page: Page, me: Person, tmp: Path) -> None:
     assert state(page)["dataset"]["count"] == 600
 
 
-def step3_llm(page: Page, me: Person) -> None:
+def step3_llm(page: Page, me: Person, tmp: Path) -> None:
     """3. Simulated LLM settings, then Use these settings."""
     me.choose("#llm-provider", "simulated")
     expect(page.locator("#llm-accuracy")).to_be_visible()
     me.type_into("#llm-accuracy", "0.95")
-    me.type_into("#llm-latency", "20")
+    me.type_into("#llm-latency", "40")
     page.locator("#llm-wait").scroll_into_view_if_needed()
     if not page.locator("#llm-wait").is_checked():  # sleep the latency: the run lasts to Pause it
         me.press("#llm-wait")
     expect(page.locator("#llm-wait")).to_be_checked()
     me.press("#apply-llm")
     expect(page.locator("#llm-status")).to_contain_text("95%", timeout=LONG)
-    expect(page.locator("#llm-status")).to_contain_text("~20 ms")
+    expect(page.locator("#llm-status")).to_contain_text("~40 ms")
     llm = state(page)["llm"]
     assert (llm["provider"], llm["accuracy"], llm["latency_ms"], llm["wait"]) == \
-        ("simulated", 0.95, 20, True), llm
+        ("simulated", 0.95, 40, True), llm
 
 
-def step4_run(page: Page, me: Person) -> None:
+def step4_run(page: Page, me: Person, tmp: Path) -> None:
     """4. Run 300 steps, Pause it mid-run, Run again."""
     me.type_into("#run-count", "300")
     me.press("#run-btn")
@@ -247,12 +254,27 @@ def step5_watch(page: Page, me: Person, tmp: Path) -> None:
         expect(card.locator(f"dd[data-field='{field}']")).not_to_have_text("—")
     expect(card.locator("[data-field='charts'] canvas").first).to_be_attached(timeout=LONG)
     assert card.locator("[data-field='charts'] canvas").count() >= 3
+    readout = card.locator(".chart-readout").first
+    expect(readout).to_contain_text("latest", timeout=LONG)
+    # Hover (a finger: touch) for values: the readout names the point under it.
+    plot = card.locator("[data-field='charts'] .u-over").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    me.hover(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    expect(readout).not_to_contain_text("latest", timeout=LONG)
+    expect(readout).to_contain_text("at execution")
+    # The diagram highlights the current node (one, the one the engine is at).
+    expect(page.locator("#diagram .node.current")).to_have_count(1, timeout=LONG)
+    expect(page.locator("#diagram .node.current")).to_have_attribute(
+        "data-node", state(page)["current_node"])
     assert state(page)["stages"]["route"] != "llm_only", \
         f"after {state(page)['step_count']} steps route has no code: View code shows nothing"
     me.press(".task-card[data-task='route'] [data-action='code']")
     page.wait_for_function("document.querySelector('#code-view code').textContent"
                            ".includes('def execute')", timeout=LONG)
     expect(page.locator("#code-meta")).to_contain_text("route")
+    expect(page.locator("#code-meta table.scores tbody tr").first).to_be_visible()
+    assert page.locator("#code-meta table.scores tbody tr").count() >= 2  # every candidate
     source = me.download("#code-download", tmp).read_text()
     assert "def execute" in source
 
@@ -361,12 +383,9 @@ def step6_keep(page: Page, me: Person, tmp: Path) -> None:
 def walk_the_tour(page: Page, touch: bool, tmp: Path) -> None:
     me = Person(page, touch)
     step1_served(page)
-    step2_machine(page, me, tmp)
-    step3_llm(page, me)
-    step4_run(page, me)
-    step5_watch(page, me, tmp)
-    step6_keep(page, me, tmp)
-    no_sideways_scroll(page)
+    for step in (step2_machine, step3_llm, step4_run, step5_watch, step6_keep):
+        step(page, me, tmp)
+        no_sideways_scroll(page)
 
 
 def test_the_tour_with_the_mouse_on_a_desktop(desktop, tmp_path: Path):
