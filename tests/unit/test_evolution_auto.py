@@ -200,7 +200,7 @@ async def test_a_refresh_is_kept_only_if_it_answers_more_of_the_same_recent_traf
     narrower = Candidate("# narrower", "naive_bayes", 0.9, Sure({"invoice"}), cut(0.9), cut(0))
 
     async def offer(candidate: Candidate) -> Any:
-        async def synthesize(_: Any) -> tuple[Candidate, float]:
+        async def synthesize(_: Any, **__: Any) -> tuple[Candidate, float]:
             return candidate, 0.0
         evolver.synthesize = synthesize
         await evolver._refresh(state, ex.histories["route"].seen)

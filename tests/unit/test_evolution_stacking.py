@@ -109,7 +109,7 @@ async def test_a_refresh_stacks_a_new_model_under_code_that_declines_most_inputs
     assert candidate is not None
     candidate.cut = None  # the new code alone is not usable: only its stacked layer is
 
-    async def offer(_: Any) -> Any:
+    async def offer(_: Any, **__: Any) -> Any:
         return candidate, 0.0
     evolver.synthesize = offer
     await evolver._refresh(state, ex.histories["route"].seen)
@@ -144,3 +144,34 @@ async def test_live_coverage_counts_trained_inputs_half_from_cross_fitted_answer
     got = await evolver.live_coverage(Sure(billing), cut(0.9), inputs, known)
     # a trained-on input counts half its cross-fitted answer, half the module's own
     assert round(got * len(inputs)) == round(plain * len(inputs)) - 1
+
+
+async def test_halfway_to_a_refresh_only_a_stacked_layer_may_be_installed():
+    """Between refreshes the new model may only join under the code in place: a wider plain
+    candidate waits for the refresh, and the refresh keeps its schedule."""
+    from test_evolution_auto import Sure, cut
+
+    from evomachine.evolution.task_state import Candidate
+
+    ex = evolving(workload(400), auto_evolve=False)
+    await ex.run(max_steps=3 * 300)
+    state, evolver = ex.tasks["route"], ex.evolver
+    billing = set(WORDS["billing"])
+    state.stage, state.module, state.cut = "hybrid", Sure(billing), cut(0.9)
+    state.synthesized_at = state.next_synthesis_at = 200
+    wider = Candidate("# wider", "linear", 0.9, Sure(billing | set(WORDS["tech"])), cut(0.9),
+                      cut(0))
+    offered = []
+
+    async def synthesize(_: Any, codegen: bool = True) -> tuple[Candidate, float]:
+        assert not codegen  # the LLM's code cannot be a layer: it is not asked for
+        offered.append(ex.histories["route"].seen)
+        return wider, 0.0
+    evolver.synthesize = synthesize
+    seen = ex.histories["route"].seen
+    assert seen >= 200 * 2 ** 0.5
+    await evolver.check(state)
+    assert offered == [seen] and state.module is not wider.module
+    assert (state.synthesized_at, state.stack_tried_at) == (200, seen)
+    await evolver.check(state)  # once per refresh interval
+    assert offered == [seen]

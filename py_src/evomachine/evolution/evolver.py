@@ -140,6 +140,14 @@ class Evolver:
                     state.synthesized_at + policy.resynthesis_after)
         if policy.refresh_growth and seen >= grown:
             return await self._refresh(state, seen)
+        # Halfway to a refresh, a stacked layer alone is tried: it keeps the code in place
+        # where it answers, so it cannot lose what that code covers.
+        halfway = max(state.synthesized_at * policy.refresh_growth ** 0.5,
+                      state.synthesized_at + policy.resynthesis_after)
+        if policy.refresh_growth and state.stage in ("hybrid", "code_first") \
+                and seen >= halfway and state.stack_tried_at <= state.synthesized_at:
+            state.stack_tried_at = seen
+            return await refresh(self, state, seen, stack_only=True)
         return 0.0
 
     async def _try_promotion(self, state: TaskState, seen: int) -> float:
@@ -270,8 +278,10 @@ class Evolver:
         # Input and output of a code-writing call: assume the code is as long as the prompt.
         return state.metrics.codegen_cost + 2 * one <= policy.codegen_max_share * costs.llm_cost
 
-    async def synthesize(self, state: TaskState) -> tuple[Candidate | None, float]:
-        """A candidate from history since the last change (``None`` and back off on failure)."""
+    async def synthesize(self, state: TaskState, *, codegen: bool = True
+                         ) -> tuple[Candidate | None, float]:
+        """A candidate from history since the last change (``None`` and back off on failure);
+        ``codegen=False``: the LLM is not asked for code."""
         from evomachine.evolution.synthesis import SynthesisError, synthesize
         from evomachine.evolution.synthesis import TaskSpec as SynthesisSpec
 
@@ -283,8 +293,8 @@ class Evolver:
         examples = 20
         answers = [canonical(r.llm_output) for r in records if r.llm_output is not None]
         majority = max(Counter(answers).values()) / len(answers) if answers else 1.0
-        client = CountingClient(ex.llm) if self.codegen_allowed(state, examples, majority) \
-            else None
+        client = CountingClient(ex.llm) \
+            if codegen and self.codegen_allowed(state, examples, majority) else None
         version = f"v{state.code_version + 1}"
         started = time.perf_counter()
         try:
@@ -361,11 +371,12 @@ class Evolver:
         state.code_load_tried = True
         state.synthesis_failures = 0
         state.kills = 0
-        state.synthesized_at = ex.histories[state.name].seen
         if candidate.synthesizer.startswith("stacked:"):
-            # The code in place still answers where it did: its checks above the cut stand.
+            # The code in place still answers where it did: its checks above the cut stand
+            # (and the next refresh comes when it would have).
             state.evidence.low_checks = state.evidence.low_disagreed = 0
         else:
+            state.synthesized_at = ex.histories[state.name].seen
             state.evidence.__init__()
         if ex.storage is not None:
             await ex.storage.save_code(path, candidate.code)

@@ -69,13 +69,19 @@ def heldout_covered(rows: list[Any], table: Any, threshold: float) -> dict[str, 
     return {canonical(input): apply(table, raw) >= threshold for input, (raw, _) in rows}
 
 
-async def refresh(evolver: Evolver, state: TaskState, seen: int) -> float:
-    """New code from a grown history, kept only if it answers more; synthesis ms spent."""
-    candidate, spent = await evolver.synthesize(state)
-    state.synthesized_at = seen
+async def refresh(evolver: Evolver, state: TaskState, seen: int, *,
+                  stack_only: bool = False) -> float:
+    """New code from a grown history, kept only if it answers more; synthesis ms spent.
+    ``stack_only``: only a layer under the code in place is tried (:mod:`.stacking`)."""
+    # The LLM's own code cannot be a layer: a stacked try does not ask for it.
+    candidate, spent = await evolver.synthesize(state, codegen=not stack_only)
+    if not stack_only:
+        state.synthesized_at = seen
     if candidate is None:
         return spent
     policy = state.policy
+    if stack_only:
+        candidate.cut = None  # the new model alone does not compete
     if state.stage == "code_only":
         full = candidate.full or {}
         better = bool(full) and within(int(full["disagreed"]), int(full["answered"]),

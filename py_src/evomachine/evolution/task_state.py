@@ -70,7 +70,7 @@ class TaskState:
 
     _PLAIN = ("stage", "code", "code_path", "code_version", "synthesizer", "heldout_agreement",
               "since_check", "train_from_seq", "next_synthesis_at", "synthesis_failures",
-              "synthesized_at", "last_synthesis", "draws", "cut", "full",
+              "synthesized_at", "stack_tried_at", "last_synthesis", "draws", "cut", "full",
               "codegen_failures", "codegen_paused_until", "drift_events",
               "beyond_cache", "repeat_audits", "normalized_checks", "normalized_disagreed")
 
@@ -102,6 +102,7 @@ class TaskState:
         self.next_synthesis_at = 0
         self.synthesis_failures = 0
         self.synthesized_at = 0
+        self.stack_tried_at = 0  # the last refresh that only tried a stacked layer
         self.code_load_tried = declared_code_path is None
         self.last_synthesis: dict[str, Any] | None = None
         self.codegen_failures = 0
