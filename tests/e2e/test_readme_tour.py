@@ -321,6 +321,14 @@ def step6_keep(page: Page, me: Person, tmp: Path) -> None:
     toast(page, "Everything was reset")
     page.wait_for_function("window.evomachine.state().then((s) => !s.loaded)", timeout=LONG)
     expect(page.locator(".task-card")).to_have_count(0)
+    # Reset forgets it all: nothing of the old run is left on the page.
+    for selector, text in (("#machines-body", "No machines yet"), ("#patterns-list", "No patterns"),
+                           ("#data-info", "No data loaded"), ("#versions-body", "No versions yet")):
+        expect(page.locator(selector)).to_contain_text(text, timeout=LONG)
+    for selector in ("#versions-body button", "#diff-view table", "#code-meta table"):
+        expect(page.locator(selector)).to_have_count(0)
+    expect(page.locator("#run-status")).not_to_contain_text("after", timeout=LONG)
+    expect(page.locator("#code-view code")).to_have_text("")
     me.pick_file("#import-label", exported)
     toast(page, f"Imported {exported.name}")
     page.wait_for_function("(n) => window.evomachine.state().then((s) => s.loaded && "
@@ -331,6 +339,8 @@ def step6_keep(page: Page, me: Person, tmp: Path) -> None:
     # Download report: one HTML file without script.
     report = me.download("#report-download", tmp).read_text()
     assert TITLE in report and "<script" not in report.lower()
+    # stages over time, inline SVG charts, the task's metrics, the generated code
+    assert "<svg" in report and "route" in report and "def execute" in report
 
     # Machines: the example as first loaded is kept beside the edited one. Open it, import the
     # pattern into its task (re-checked there), then come back: the first kept its run.
