@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from _editor import editor_text
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import LAB_READY, ROOT, guard_requests
 
@@ -39,6 +40,30 @@ COORDS = """async (needle) => {
   const c = view.coordsAtPos(at + needle.length);
   return c && { x: c.left + 1, y: (c.top + c.bottom) / 2 };
 }"""
+
+
+# Each line number drawn in the gutter, and how far (px) it sits from its line of text: read only.
+DRIFT = """() => {
+  const root = document.getElementById('dsl').shadowRoot;
+  const lines = [...root.querySelectorAll('.cm-content .cm-line')];
+  return [...root.querySelectorAll('.cm-lineNumbers .cm-gutterElement')]
+    .filter((el) => /^\\d+$/.test(el.textContent.trim()) && lines[Number(el.textContent) - 1])
+    .map((el) => [Number(el.textContent), Math.round(el.getBoundingClientRect().top
+      - lines[Number(el.textContent) - 1].getBoundingClientRect().top)]);
+}"""
+
+
+def gutter_is_level(page: Page) -> None:
+    """Scrolled into view (off screen, CodeMirror leaves line heights estimated until it is
+    seen), each line number in the gutter is level with its line of text."""
+    page.locator("#editor").scroll_into_view_if_needed()
+    try:
+        page.wait_for_function(f"() => {{ const d = ({DRIFT})();"
+                               " return d.length && d.every((p) => Math.abs(p[1]) <= 2); }",
+                               timeout=LONG)
+    except PlaywrightTimeoutError:
+        raise AssertionError("line numbers off their lines (line, px): "
+                             f"{page.evaluate(DRIFT)}") from None
 
 
 def state(page: Page) -> dict:
@@ -241,6 +266,12 @@ def step4_run(page: Page, me: Person, tmp: Path) -> None:
     status_starts(page, "Done after 300 steps")
     assert state(page)["step_count"] == paused + 300
     assert page.get_attribute(".run-progress", "aria-valuenow") == "100"
+    # 300 steps are about 100 executions: route may or may not have code yet. Run until it has
+    # (at once when it has: the run stops at its first route execution), for step 5's code.
+    me.choose("#until-stage", "hybrid")
+    me.press("#until-btn")
+    status_starts(page, "Stage reached")
+    assert state(page)["stages"]["route"] != "llm_only"
 
 
 def step5_watch(page: Page, me: Person, tmp: Path) -> None:
@@ -388,6 +419,7 @@ def step6_keep(page: Page, me: Person, tmp: Path) -> None:
     assert state(page)["step_count"] == first
     expect(page.locator("#run-position")).to_contain_text(f"{first} steps", timeout=LONG)
     expect(page.locator("#machines-body tr")).to_have_count(3, timeout=LONG)
+    gutter_is_level(page)
 
 
 def walk_the_tour(page: Page, touch: bool, tmp: Path) -> None:
