@@ -16,6 +16,7 @@ from test_synthesis_data import ROUTE
 
 from evomachine.evolution.synthesis import SynthesisError, synthesize
 from evomachine.evolution.synthesis.render_js import render_dts, render_js
+from evomachine.evolution.synthesis.stack import stack_modules
 from evomachine.history import ExecutionRecord
 from evomachine.sandbox import load_module
 
@@ -140,6 +141,43 @@ async def test_js_module_agrees_with_the_python_module_on_every_history_record(
         assert again == confidence
         outputs.add(output)
     assert outputs == set(KEYWORDS)  # every label answered: not one constant
+
+
+def quantile(values: list[float], share: float) -> float:
+    return sorted(values)[int(share * (len(values) - 1))]
+
+
+async def test_a_stacked_module_exports_and_agrees_with_python_layer_by_layer(tmp_path):
+    """Three models deep (a linear model on few answers over naive Bayes on many, then a lookup
+    under both): each input is answered by the layer Python picks, with the same bits."""
+    records = keyword_records(600, 11)
+    base = await synthesize(ROUTE, records[:60], synthesizers=["linear"], seed=1)
+    top = await synthesize(ROUTE, records, synthesizers=["naive_bayes"], seed=1)
+    last = await synthesize(ROUTE, repeat_records(300, 12, messy=True),
+                            synthesizers=["normalized_lookup"], seed=1)
+    history = [item.input for item in records]
+    # the long variants aside: three models over 12,000 characters pass the sandbox's CPU budget
+    inputs = [i for i in history + variants(history, 13) if len(json.dumps(i)) < 2000]
+    a, b = (load_module(r.code, r.code_path_hint) for r in (base, top))
+    base_cut = quantile([a.execute(i, {})["confidence"] for i in inputs], 0.6)
+    top_cut = quantile([b.execute(i, {})["confidence"] for i in inputs], 0.5)
+    two = stack_modules(base.code, base_cut, top.code, top_cut, task="route", version="v3",
+                        output_values=ROUTE.output_values)
+    three = stack_modules(two, min(base_cut, top_cut), last.code, 0.5, task="route",
+                          version="v4", output_values=ROUTE.output_values)
+    for code in (two, three):
+        module = load_module(code, "generated/route_stacked.py")
+        found = run_node(render_js(code), inputs, tmp_path)
+        layers = set()
+        for input, (output, confidence, raw, again) in zip(inputs, found, strict=True):
+            expected = module.execute(input, {})
+            assert output == expected["output"], input
+            assert confidence.hex() == float(expected["confidence"]).hex(), input
+            assert float(raw).hex() == float(expected["metadata"]["raw_score"]).hex(), input
+            assert again == confidence
+            layers.add(expected["metadata"]["synthesizer"])
+        assert layers >= {"linear", "naive_bayes"}  # answers from more than one layer
+    assert "3 models" in render_js(three) and "function layerAB()" in render_js(three)
 
 
 async def test_declarations_name_the_outputs_and_the_input_fields():

@@ -26,10 +26,13 @@ import jinja2
 
 from evomachine.evolution.synthesis.spec import SynthesisError
 
-EXPORTABLE = ("exact_lookup", "normalized_lookup", "naive_bayes", "linear")
+MODELS = ("exact_lookup", "normalized_lookup", "naive_bayes", "linear")
+STACKED = "stacked"  # synthesis/stack.py: layers of MODELS (or of stacks), names prefixed A_/B_
+EXPORTABLE = (*MODELS, STACKED)
+MAX_DEPTH = 8  # layers nested deeper than this are refused (the engine stacks at most 3 models)
 CONSTANTS = ("TASK", "VERSION", "SYNTHESIZER", "OUTPUT_VALUES", "CALIBRATION", "LABELS",
              "DEFAULT", "TABLE", "TOKEN_TABLE", "PRIORS", "UNSEEN", "SCALE", "BIAS", "ZERO",
-             "ROWS")
+             "ROWS", "BASE_CUT", "TOP_CUT", "DECLINED")
 JSON_TO_TS = {"string": "string", "integer": "number", "number": "number",
               "boolean": "boolean", "null": "null", "array": "unknown[]",
               "object": "Record<string, unknown>"}
@@ -70,17 +73,19 @@ def literal(node: ast.expr) -> Any:
         raise SynthesisError(f"not a literal: {ast.dump(node)[:80]}") from error
 
 
-def constants(code: str) -> dict[str, Any]:
-    """The module-level constants ``render_js`` needs, read from the text without running it."""
+def constants(code: str, prefix: str = "") -> dict[str, Any]:
+    """The module-level constants ``render_js`` needs, read from the text without running it:
+    those named ``prefix + NAME`` (a stacked module's layer), keyed by ``NAME``."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise SynthesisError(f"the module does not parse: {error}") from error
+    wanted = {prefix + name: name for name in CONSTANTS}
     found: dict[str, Any] = {}
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in CONSTANTS):
-            found[node.targets[0].id] = literal(node.value)
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in wanted):
+            found[wanted[node.targets[0].id]] = literal(node.value)
     return found
 
 
@@ -176,13 +181,8 @@ def model_context(found: dict[str, Any], kind: str, labels: int) -> dict[str, st
             "zero": js(numbers(found, "ZERO", labels)), "weights": rows}
 
 
-def render_js(code: str) -> str:
-    """The JavaScript ES module for a generated Python module's text."""
-    found = constants(code)
-    kind = found.get("SYNTHESIZER")
-    if kind not in EXPORTABLE:
-        raise SynthesisError(f"only {', '.join(EXPORTABLE)} modules export to JavaScript, "
-                             f"not {kind!r}")
+def model_values(found: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The template values every single model needs (task, version, labels, calibration)."""
     labels = need(found, "LABELS", tuple)
     calibration = need(found, "CALIBRATION", tuple)
     if not all(isinstance(row, tuple) and len(row) == 2
@@ -190,14 +190,60 @@ def render_js(code: str) -> str:
         raise SynthesisError("the module's CALIBRATION is not (start, confidence) pairs")
     task = need(found, "TASK", str)
     version = need(found, "VERSION", str)
+    return {"task": js(task), "version": js(version), "task_comment": js(task)[1:-1],
+            "version_comment": js(version)[1:-1], "synthesizer": kind,
+            "synthesizer_json": js(kind), "calibration": js([list(row) for row in calibration]),
+            "labels": js(list(labels)), "c": model_context(found, kind, len(labels))}
+
+
+def exportable_kind(found: dict[str, Any]) -> str:
+    kind = found.get("SYNTHESIZER")
+    if kind not in EXPORTABLE:
+        raise SynthesisError(f"only {', '.join(EXPORTABLE)} modules export to JavaScript, "
+                             f"not {kind!r}")
+    return str(kind)
+
+
+def cut(found: dict[str, Any], name: str) -> str:
+    value = found.get(name)
+    if type(value) is not float:
+        raise SynthesisError(f"the stacked module's {name} is not a float")
+    return js(value)  # refuses NaN and infinities
+
+
+def layer_js(code: str, prefix: str, name: str) -> tuple[str, int]:
+    """``(JS text, models)``: a function ``name()`` returning the layer's execute, for the layer
+    of a stacked module whose names carry ``prefix`` (nested stacks recurse)."""
+    found = constants(code, prefix)
+    kind = exportable_kind(found)
+    if kind != STACKED:
+        return environment().get_template("layer.mjs.j2").render(
+            name=name, **model_values(found, kind)).strip(), 1
+    if prefix.count("_") >= MAX_DEPTH:
+        raise SynthesisError("the stacked module nests too deep")
+    first, left = layer_js(code, prefix + "A_", name + "A")
+    second, right = layer_js(code, prefix + "B_", name + "B")
+    return environment().get_template("stacked-layer.mjs.j2").render(
+        name=name, first=first, second=second, base_cut=cut(found, "BASE_CUT"),
+        top_cut=cut(found, "TOP_CUT"), declined=cut(found, "DECLINED")).strip(), left + right
+
+
+def render_js(code: str) -> str:
+    """The JavaScript ES module for a generated Python module's text."""
+    found = constants(code)
+    kind = exportable_kind(found)
     values = found.get("OUTPUT_VALUES")
+    runtime = environment().get_template("runtime.mjs.j2").render(fold=fold_table()).strip()
+    output_values = js(list(values) if isinstance(values, tuple) else None)
+    if kind == STACKED:
+        task, version = need(found, "TASK", str), need(found, "VERSION", str)
+        layers, depth = layer_js(code, "", "layer")
+        return environment().get_template("stacked.mjs.j2").render(
+            task=js(task), version=js(version), task_comment=js(task)[1:-1],
+            version_comment=js(version)[1:-1], output_values=output_values, runtime=runtime,
+            layers=layers, depth=depth)
     return environment().get_template("module.mjs.j2").render(
-        task=js(task), version=js(version), task_comment=js(task)[1:-1],
-        version_comment=js(version)[1:-1], synthesizer=kind, synthesizer_json=js(kind),
-        output_values=js(list(values) if isinstance(values, tuple) else None),
-        runtime=environment().get_template("runtime.mjs.j2").render(fold=fold_table()).strip(),
-        calibration=js([list(row) for row in calibration]), labels=js(list(labels)),
-        **model_context(found, kind, len(labels)))
+        output_values=output_values, runtime=runtime, **model_values(found, kind))
 
 
 def ts_type(schema: Any) -> str:
