@@ -23,11 +23,13 @@ def load_build_module():
 
 
 @contextmanager
-def served_dist() -> Iterator[str]:
+def served_dist(dist: Path | None = None) -> Iterator[str]:
+    """``dist`` (default: this tree's dist/) served on 127.0.0.1 at a free port; its URL."""
     build = load_build_module()
-    if not (build.DIST / "manifest.json").exists():
-        raise SystemExit("dist/ is missing: run 'python3 build.py' first")
-    httpd = build.make_server(0)
+    dist = dist or build.DIST
+    if not (dist / "index.html").exists():
+        raise SystemExit(f"{dist} holds no index.html: run 'python3 build.py' in its tree first")
+    httpd = build.make_server(0, dist)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

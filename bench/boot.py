@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-from _harness import ROOT, chromium, load_build_module, served_dist, summary, table
+from _harness import ROOT, chromium, served_dist, summary, table
 
 BARE_PAGE = """<!doctype html><meta charset="utf-8"><title>bare pyodide</title>
 <script type="module">
@@ -70,24 +68,6 @@ def dist_sizes(dist: Path) -> list[list[str]]:
     return rows
 
 
-@contextmanager
-def served(dist: Path | None) -> Iterator[str | None]:
-    """Another build's dist/ on a port of its own (its storage is its own), or None."""
-    if dist is None:
-        yield None
-        return
-    if not (dist / "index.html").exists():
-        raise SystemExit(f"{dist} holds no index.html: build that tree first")
-    httpd = load_build_module().make_server(0, dist)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -96,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     ours, bare, other = [], [], []
     phases: dict[str, list[float]] = {"runtime": [], "packages": [], "engine": [], "lab": []}
-    with served_dist() as url, served(args.against) as other_url, chromium() as browser:
+    with ExitStack() as stack, served_dist() as url, chromium() as browser:
+        other_url = stack.enter_context(served_dist(args.against)) if args.against else None
         boot_once(browser, url, bare=False)  # warm the OS file cache, not measured
         if other_url:
             boot_once(browser, other_url, bare=False)

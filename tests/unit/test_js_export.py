@@ -121,6 +121,22 @@ def run_node(code: str, inputs: list[object], folder: Path) -> list[list[object]
     return json.loads(done.stdout)
 
 
+def same_answers_in_js(code: str, module, inputs: list[object], folder: Path) -> list[dict]:
+    """Python's answers to ``inputs``, after checking that the JS export of ``code`` gives the
+    same outputs, confidences and raw scores (same bits), and getConfidence the same."""
+    found = run_node(render_js(code), inputs, folder)
+    assert len(found) == len(inputs)
+    answers = []
+    for input, (output, confidence, raw, again) in zip(inputs, found, strict=True):
+        expected = module.execute(input, {})
+        assert output == expected["output"], input
+        assert confidence.hex() == float(expected["confidence"]).hex(), input
+        assert float(raw).hex() == float(expected["metadata"]["raw_score"]).hex(), input
+        assert again == confidence
+        answers.append(expected)
+    return answers
+
+
 @pytest.mark.parametrize("synthesizer", list(CASES))
 async def test_js_module_agrees_with_the_python_module_on_every_history_record(
         synthesizer, tmp_path):
@@ -130,17 +146,8 @@ async def test_js_module_agrees_with_the_python_module_on_every_history_record(
     module = load_module(result.code, result.code_path_hint)
     history = [item.input for item in records]
     inputs = history + variants(history, 7)
-    found = run_node(render_js(result.code), inputs, tmp_path)
-    assert len(found) == len(inputs)
-    outputs = set()
-    for input, (output, confidence, raw, again) in zip(inputs, found, strict=True):
-        expected = module.execute(input, {})
-        assert output == expected["output"], input
-        assert confidence.hex() == float(expected["confidence"]).hex(), input
-        assert float(raw).hex() == float(expected["metadata"]["raw_score"]).hex(), input
-        assert again == confidence
-        outputs.add(output)
-    assert outputs == set(KEYWORDS)  # every label answered: not one constant
+    answers = same_answers_in_js(result.code, module, inputs, tmp_path)
+    assert {answer["output"] for answer in answers} == set(KEYWORDS)  # not one constant
 
 
 def quantile(values: list[float], share: float) -> float:
@@ -167,15 +174,8 @@ async def test_a_stacked_module_exports_and_agrees_with_python_layer_by_layer(tm
                           version="v4", output_values=ROUTE.output_values)
     for code in (two, three):
         module = load_module(code, "generated/route_stacked.py")
-        found = run_node(render_js(code), inputs, tmp_path)
-        layers = set()
-        for input, (output, confidence, raw, again) in zip(inputs, found, strict=True):
-            expected = module.execute(input, {})
-            assert output == expected["output"], input
-            assert confidence.hex() == float(expected["confidence"]).hex(), input
-            assert float(raw).hex() == float(expected["metadata"]["raw_score"]).hex(), input
-            assert again == confidence
-            layers.add(expected["metadata"]["synthesizer"])
+        answers = same_answers_in_js(code, module, inputs, tmp_path)
+        layers = {answer["metadata"]["synthesizer"] for answer in answers}
         assert layers >= {"linear", "naive_bayes"}  # answers from more than one layer
     assert "3 models" in render_js(three) and "function layerAB()" in render_js(three)
 
