@@ -94,6 +94,9 @@ def test_a_phone_sized_page_has_no_horizontal_scroll_and_the_run_controls_come_f
     assert top(page, "#run-btn") < top(page, ".task-card") < top(page, "#editor") \
         < top(page, "#llm-provider")
     assert page.locator("#serve-hint").count() == 0  # served: the file:// hint is gone
+    # No keyboard on a touch screen: no shortcut hints (S/R/U/P, Ctrl+Enter).
+    assert not page.locator("#shortcuts").is_visible()
+    assert not page.locator("#apply-dsl kbd").first.is_visible()
     context.close()
     assert log.foreign() == []
 

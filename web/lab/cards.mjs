@@ -13,8 +13,8 @@ const CHARTS = [
 
 const FIELDS = [
   ["executions", "Executions"], ["success", "Success rate"], ["llm_rate", "LLM-call rate"],
-  ["agreement", "Agreement with LLM"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency"],
-  ["p95", "p95 latency"], ["cpe", "Cost / execution"], ["total", "Total cost"], ["saved", "Cost saved"],
+  ["agreement", "Agreement with LLM"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency (incl. synthesis)"],
+  ["p95", "p95 latency (excl. synthesis)"], ["cpe", "Cost / execution"], ["total", "Total cost"], ["saved", "Cost saved"],
   ["per1k", "Per 1,000 executions"],
 ];
 
