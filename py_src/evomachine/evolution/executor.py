@@ -5,8 +5,10 @@ repeats), then the task's code where its calibrated confidence clears the
 error budget's cut, then the LLM. A share of the memo's and the code's
 answers is re-asked (audits); a disagreeing audit gives the LLM's answer and
 feeds the change detector. Every ``check_every`` executions the
-:class:`~evomachine.evolution.evolver.Evolver` decides on stages. State is
-written behind the executor in batches (see :mod:`evomachine.evolution.snapshot`).
+:class:`~evomachine.evolution.evolver.Evolver` decides on stages. A task's
+generated module is loaded, reloaded after a kill and installed by hand in
+:mod:`evomachine.evolution.task_code`. State is written behind the executor in
+batches (see :mod:`evomachine.evolution.snapshot`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from evomachine.evolution import snapshot
+from evomachine.evolution import snapshot, task_code
 from evomachine.evolution.accounting import input_size
 from evomachine.evolution.audits import (
     call_value,
@@ -25,26 +27,19 @@ from evomachine.evolution.audits import (
     normalized_trusted,
     spent_on_repeat,
 )
-from evomachine.evolution.bounds import within
-from evomachine.evolution.evolver import Evolver, cuts, manual_cut
+from evomachine.evolution.evolver import Evolver
 from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.prediction import code_answer
-from evomachine.evolution.stages import (
-    CodeOutcome,
-    EvolutionError,
-    answers,
-    checked_result,
-    same_answer,
-)
+from evomachine.evolution.stages import CodeOutcome, EvolutionError, same_answer
 from evomachine.evolution.synthesis.runtime import canonical
-from evomachine.evolution.task_state import Candidate, ModuleLoader, TaskState
+from evomachine.evolution.task_code import killed, load_stored_code, module_usable
+from evomachine.evolution.task_state import ModuleLoader, TaskState
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.executor._machine import LLMAnswer
 from evomachine.history import ExecutionRecord
 from evomachine.interrupts import Interrupted
-from evomachine.ladder import STAGES, check_stage, rank
+from evomachine.ladder import STAGES, check_stage
 from evomachine.model import MachineData
-from evomachine.storage.keys import code_path
 
 
 class EvolutionaryExecutor(MachineExecutor):
@@ -148,7 +143,7 @@ class EvolutionaryExecutor(MachineExecutor):
     async def _execute(self, spec: TaskSpec, input: Any) -> tuple[ExecutionRecord, bool]:
         state = self.tasks[spec.name]
         if not state.code_load_tried:
-            await self._load_code(state)
+            await load_stored_code(self, state)
         seq = self.histories[spec.name].seen + 1
         size = input_size(input)
         policy = state.policy
@@ -168,14 +163,14 @@ class EvolutionaryExecutor(MachineExecutor):
                 return self._answer_record(spec, state, input, hit.answer, by="memo"), False
         threshold = state.threshold()
         code: CodeOutcome | None = None
-        if threshold is not None and await self._module_usable(state, seq):
+        if threshold is not None and await module_usable(self, state, seq):
             code = await code_answer(self, spec, state.module, key, input)
             if code.error is not None:
-                if self._killed(state):  # wait before loading it again, twice as long each time
+                if killed(state):  # wait before loading it again, twice as long each time
                     state.kills += 1
                     state.reload_at = seq + state.policy.check_every * 2 ** min(state.kills - 1, 20)
                 state.metrics.add_check(False, shadow=False)
-                if state.stage == "code_only" and not self._killed(state):
+                if state.stage == "code_only" and not killed(state):
                     state.costs.skipped(size)
                     return self._code_record(spec, state, input, code, success=False), False
             elif code.confidence >= threshold:
@@ -214,31 +209,10 @@ class EvolutionaryExecutor(MachineExecutor):
 
     def code_behind_boundary(self, spec: TaskSpec) -> bool:
         state = self.tasks[spec.name]  # as predict() sends code ahead: code_only, a live module
-        return (state.stage == "code_only" and not self._killed(state)
+        return (state.stage == "code_only" and not killed(state)
                 and hasattr(state.module, "submit_many"))
 
-    @staticmethod
-    def _killed(state: TaskState) -> bool:
-        """Was the task's module stopped by its sandbox (deadline, crash, memory)? The
-        sandbox fails it for the rest of its load; the LLM answers meanwhile, in every stage."""
-        return getattr(state.module, "failed", None) is not None
-
-    async def _module_usable(self, state: TaskState, seq: int) -> bool:
-        """The task's module, loaded again if the sandbox stopped it, ``check_every``
-        executions after the kill and twice as long after each further kill: an overrun on
-        a busy machine must not retire verified code, and code that overruns again and
-        again costs ever fewer deadlines."""
-        if not self._killed(state):
-            return True
-        if seq < state.reload_at or state.code is None:
-            return False
-        try:
-            state.module = await self.load_module(state.code, state.code_path or "generated/x.py")
-        except Exception as error:  # refused now: the LLM answers; the next try comes later
-            state.last_synthesis = {**(state.last_synthesis or {}),
-                                    "reload_error": f"{type(error).__name__}: {error}"}
-            return False
-        return True
+    _killed = staticmethod(killed)  # evolution.prediction asks it too
 
     async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
                      code: CodeOutcome | None, seq: int, size: int, *,
@@ -306,28 +280,6 @@ class EvolutionaryExecutor(MachineExecutor):
     def _after_execution(self, spec: TaskSpec, record: ExecutionRecord, used_llm: bool) -> None:
         self.tasks[spec.name].metrics.observe(record, used_llm)
 
-    async def _load_code(self, state: TaskState) -> None:
-        """Load the task's code (its own, else what ``code_path`` names in storage), once.
-
-        Code that the sandbox refuses leaves the task without a module: the LLM answers,
-        and ``last_synthesis`` says why.
-        """
-        state.code_load_tried = True
-        code = state.code
-        if code is None and self.storage is not None and state.code_path is not None:
-            code = await self.storage.load_code(state.code_path)
-            if code is not None:
-                state.code = code
-                state.synthesizer = state.synthesizer or "stored"
-        if code is None:
-            return
-        try:
-            state.module = await self.load_module(code, state.code_path or "generated/stored.py")
-        except Exception as error:  # SandboxError or anything the loader raises: never a crash
-            state.module = None
-            state.last_synthesis = {"error": f"stored code refused: {type(error).__name__}: "
-                                             f"{error}"}
-
     @property
     def sandbox(self) -> Any:
         """Where generated code runs (``None`` when a ``module_loader`` replaces it)."""
@@ -358,47 +310,9 @@ class EvolutionaryExecutor(MachineExecutor):
         return await self.evolver.promote_now(self._state(task))
 
     async def install_code(self, task: str, code: str, stage: str, source: str) -> dict[str, Any]:
-        """Install ``code`` for ``task`` at ``stage`` or lower, as its agreement on history allows.
-
-        The code answers every LLM answer in the task's history; the stage is the
-        highest up to ``stage`` that the error budget allows on those answers
-        (``llm_only`` at worst).
-        """
-        state = self._state(task)
-        check_stage(stage)
-        path = code_path(self.machine_id, task, state.code_version + 1)
-        module = await self.load_module(code, path)
-        spec = self._specs[task]
-        records = [r for r in self.histories[task].training_records()
-                   if r.success and r.llm_output is not None]
-        pairs: list[tuple[float, bool]] = []
-        results = await answers(module, [r.input for r in records], dict(self.context))
-        for record, result in zip(records, results, strict=True):
-            outcome = checked_result(result, spec.schema)
-            agreed = outcome.error is None and same_answer(outcome.output, record.llm_output)
-            pairs.append((outcome.confidence if outcome.error is None else 0.0, agreed))
-        policy = state.policy
-        cut, full = cuts(pairs, policy.max_disagreement, policy.risk, policy.min_answered)
-        agreement = sum(ok for _, ok in pairs) / len(pairs) if pairs else None
-        candidate = Candidate(code, source, agreement or 0.0, module,
-                              cut.as_dict() if cut else None, full.as_dict())
-        if not records:
-            # Nothing to check it on: installed as asked, answering at the user's floor.
-            installed = stage
-            candidate.cut = manual_cut(policy, full.as_dict())
-        elif stage == "code_only" and within(full.disagreed, full.answered,
-                                             policy.max_disagreement, policy.risk):
-            installed = "code_only"
-        elif cut is not None and cut.coverage >= policy.min_coverage and stage != "llm_only":
-            installed = stage if rank(stage) <= rank("code_first") else "code_first"
-        else:
-            installed = "llm_only"
-        await self.evolver.install(state, candidate)
-        state.synthesizer = source
-        shown = "no history to check" if agreement is None else \
-            f"agreement {agreement:.3f} on {len(records)} records"
-        await self.evolver.change_stage(state, installed, f"installed from {source} ({shown})")
-        return {"agreement": agreement, "checked": len(records), "installed_stage": installed}
+        """Install ``code`` for ``task`` at ``stage`` or lower, as its agreement on history allows
+        (:func:`~evomachine.evolution.task_code.install_code`)."""
+        return await task_code.install_code(self, self._state(task), code, stage, source)
 
     def _state(self, task: str) -> TaskState:
         state = self.tasks.get(task)
