@@ -10,9 +10,10 @@ Versions are named by their label (else when they were saved), never by id alone
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 
 FIGURES = ("stage", "executions", "llm_call_rate", "agreement", "accuracy", "total_cost",
@@ -29,15 +30,8 @@ def version_name(info: dict[str, Any]) -> str:
     return f"version …{str(info.get('id', ''))[-6:]}"
 
 
-class CompareMixin:
+class CompareMixin(LabState):
     """``compare`` for the page (see ``Lab``)."""
-
-    store: Any
-
-    if TYPE_CHECKING:  # provided by Lab
-        def _require(self) -> Any: ...
-
-        async def _versions(self) -> list[dict[str, Any]]: ...
 
     async def compare(self, v1: str, v2: str) -> str:
         """``{a, b, tasks: {task: {a, b}}, series: {task: {a, b}}}`` for versions ``v1``, ``v2``.

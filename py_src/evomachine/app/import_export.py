@@ -9,9 +9,10 @@ goes to the file's LLM endpoint only when the user chose that.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, machine_of
 from evomachine.app.views import dumps
 from evomachine.storage import keys
@@ -19,31 +20,8 @@ from evomachine.storage import keys
 IMPORT_CHOICES = ("keep", "file", "file_with_key")
 
 
-class ImportExportMixin:
+class ImportExportMixin(LabState):
     """``export_state``, ``inspect_import`` and ``import_state`` (see ``Lab``)."""
-
-    store: Any
-    executor: Any
-    version: str
-    records: list[dict[str, Any]]
-    llm_note: str | None
-    _api_key: str | None
-    _key_endpoint: tuple[str, str | None] | None
-
-    if TYPE_CHECKING:  # provided by Lab
-        llm_config: Any
-
-        def llm_public(self) -> dict[str, Any]: ...
-
-        async def import_plan(self, entries: dict[tuple[str, str], Any]) -> dict[str, Any]: ...
-
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
-
-        async def state(self) -> str: ...
-
-        async def _reset_memory(self) -> None: ...
-
-        async def _restore(self) -> None: ...
 
     async def export_state(self) -> str:
         """All stored state (sessions, executors, versions, patterns, code) as JSON text."""

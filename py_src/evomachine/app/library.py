@@ -7,29 +7,16 @@ them), compact per-task summaries to list and diff, and JSON for the page.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.series import SeriesBook
 from evomachine.app.views import dumps, flatten_diff, version_summary
 
 
-class LibraryMixin:
+class LibraryMixin(LabState):
     """Versions and patterns of ``self.executor`` in ``self.storage`` (see ``Lab``)."""
-
-    storage: Any
-    store: Any
-    executor: Any
-    records: list[dict[str, Any]]
-    dsl: str
-    series: SeriesBook
-
-    if TYPE_CHECKING:  # provided by Lab
-        def _require(self) -> Any: ...
-
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
-
-        async def state(self) -> str: ...
 
     def _persistence(self) -> Any:
         from evomachine.persistence import MachinePersistence

@@ -9,9 +9,10 @@ send it anywhere else.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LLMConfigError
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 
 
@@ -22,19 +23,8 @@ def _ground_truth(machine: Any) -> dict[str, str] | None:
     return truth_fields(machine) or None
 
 
-class LLMSettingsMixin:
+class LLMSettingsMixin(LabState):
     """The settings in use, the key and the client made from them (see ``Lab``)."""
-
-    executor: Any
-    records: list[dict[str, Any]]
-    llm_error: str | None
-    llm_note: str | None
-    _llm_config: Any
-    _api_key: str | None
-    _key_endpoint: tuple[str, str | None] | None
-
-    if TYPE_CHECKING:  # provided by Lab
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
 
     @property
     def llm_config(self) -> Any:

@@ -7,36 +7,17 @@ loaded starts fresh, and the machine loaded before it stays stored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.series import SeriesBook
 from evomachine.app.views import dsl_names, dumps
 from evomachine.datafile import DataError, DataFile, describe_records, read_data
 
 
-class LoadMixin:
+class LoadMixin(LabState):
     """``check``, ``load`` and the data set methods (see ``Lab``)."""
-
-    storage: Any
-    executor: Any
-    dsl: str
-    example: str | None
-    dataset: dict[str, Any]
-    records: list[dict[str, Any]]
-    series: SeriesBook
-    last_run_at: float | None
-
-    if TYPE_CHECKING:  # provided by Lab
-        llm_config: Any
-
-        def _client(self, config: Any, machine: Any) -> Any: ...
-
-        async def stash_for(self, machine_id: str) -> None: ...
-
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
-
-        async def state(self) -> str: ...
 
     async def check(self, dsl: str) -> str:
         """``{ok, errors: [{line, column, message}], names}`` for the editor's markers and

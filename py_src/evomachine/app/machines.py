@@ -15,41 +15,18 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
 from evomachine.app.views import dumps
 from evomachine.storage import DELETE
 from evomachine.storage.keys import WORKSPACES_PREFIX, head_key, records_key, workspace_key
 
 
-class MachinesMixin:
+class MachinesMixin(LabState):
     """The machine list and switching (see ``Lab``)."""
-
-    executor: Any
-    storage: Any
-    dsl: str
-    example: str | None
-    dataset: dict[str, Any]
-    records: list[dict[str, Any]]
-    last_run_at: float | None = None  # when the loaded machine last took a step
-
-    if TYPE_CHECKING:  # provided by Lab
-        store: Any
-        series: Any
-
-        def _parse(self, dsl: str) -> Any: ...
-
-        def llm_public(self) -> dict[str, Any]: ...
-
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
-
-        async def state(self) -> str: ...
-
-        async def _reset_memory(self) -> None: ...
-
-        async def _restore(self) -> None: ...
 
     def workspace(self) -> dict[str, Any] | None:
         """The loaded machine's workspace document (``None`` with no machine loaded)."""

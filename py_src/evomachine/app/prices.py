@@ -10,21 +10,14 @@ from then on. A model the table does not know costs $0, and the page says so.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 
 
-class PricesMixin:
+class PricesMixin(LabState):
     """``prices`` and ``set_prices`` for the page (see ``Lab``)."""
-
-    if TYPE_CHECKING:  # provided by Lab
-        llm_config: Any
-
-        async def set_llm(self, config_json: str) -> str: ...
-
-        def llm_public(self) -> dict[str, Any]: ...
 
     async def prices(self) -> str:
         """``{as_of, provider, model, model_known, model_price, rows}``.

@@ -6,21 +6,12 @@ Mixed into ``Lab``. Charts use the series the lab samples as the run goes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 
 
-class ReportMixin:
+class ReportMixin(LabState):
     """The report for the page (see ``Lab``)."""
-
-    if TYPE_CHECKING:  # provided by Lab
-        series: Any
-        dataset: dict[str, Any]
-
-        def _require(self) -> Any: ...
-
-        def llm_public(self) -> dict[str, Any]: ...
 
     async def report(self) -> str:
         """``{filename, text}``: the run's HTML report (:func:`evomachine.report.render_html`)."""

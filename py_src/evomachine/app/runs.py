@@ -12,10 +12,10 @@ its node with the same input, and the chunk reports it as ``interrupted``.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
-from evomachine.app.series import SeriesBook
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 from evomachine.interrupts import Interrupted, abort_in_flight, request_pause
 
@@ -25,21 +25,11 @@ CODE_LOOKAHEAD = 32
 a crossing) when no LLM request goes ahead (see ``evomachine.executor.concurrent``)."""
 
 
-class RunMixin:
+class RunMixin(LabState):
     """Running ``self.executor`` and sampling its chart series (see ``Lab``)."""
 
-    executor: Any
-    llm_config: Any
-    series: SeriesBook
-    llm_error: str | None
     _chunk_running: bool = False  # a run_chunk or step is under way
     _interrupted: bool = False  # ... and was asked to stop after its current step
-    last_run_at: float | None = None  # when the loaded machine last took a step
-
-    if TYPE_CHECKING:  # provided by Lab
-        def _require(self) -> Any: ...
-
-        async def persist(self, *, dataset_changed: bool = False) -> str: ...
 
     async def run_chunk(self, max_steps: int, budget_ms: float = 30.0,
                         until_stage: str | None = None, until_task: str | None = None) -> str:

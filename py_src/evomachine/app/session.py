@@ -11,9 +11,10 @@ changes the session's stamp, and :meth:`SessionMixin.sync` then reloads.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError, LLMConfigError
+from evomachine.app.lab_state import LabState
 from evomachine.app.series import SeriesBook
 from evomachine.app.store import DATASET_KEY, SESSION_KEY
 from evomachine.app.views import dumps
@@ -23,35 +24,8 @@ from evomachine.storage.keys import workspace_key
 EMPTY_DATASET: dict[str, Any] = {"name": None, "count": 0, "fields": []}
 
 
-class SessionMixin:
+class SessionMixin(LabState):
     """Saving and restoring the session of ``self.storage`` (see ``Lab``)."""
-
-    storage: Any
-    store: Any
-    executor: Any
-    dsl: str
-    example: str | None
-    dataset: dict[str, Any]
-    records: list[dict[str, Any]]
-    series: SeriesBook
-    problems: list[dict[str, Any]]
-    _stamp: str | None
-    last_run_at: float | None
-
-    if TYPE_CHECKING:  # provided by Lab
-        def _parse(self, dsl: str) -> Any: ...
-
-        def _client(self, config: Any, machine: Any) -> Any: ...
-
-        def _new_executor(self, machine: Any, client: Any) -> Any: ...
-
-        def llm_public(self) -> dict[str, Any]: ...
-
-        def workspace(self) -> dict[str, Any] | None: ...
-
-        async def restore_workspace(self, machine_id: str) -> None: ...
-
-        async def state(self) -> str: ...
 
     async def persist(self, *, dataset_changed: bool = False) -> str:
         """Flush the executor and save the session, so a reload comes back here."""

@@ -8,9 +8,10 @@ not filter again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evomachine.app.errors import LabError
+from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 from evomachine.traces import FILTERS, Trace, to_csv, to_jsonl
 
@@ -37,13 +38,10 @@ def row(trace: Trace) -> dict[str, Any]:
     }
 
 
-class TraceMixin:
+class TraceMixin(LabState):
     """Trace queries for the page (see ``Lab``)."""
 
     _trace_cache: tuple[tuple[Any, ...], list[Trace]] | None = None
-
-    if TYPE_CHECKING:  # provided by Lab
-        def _require(self) -> Any: ...
 
     def _selection(self, task: str, where: str, search: str) -> list[Trace]:
         ex = self._require()
