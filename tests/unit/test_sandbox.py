@@ -292,3 +292,21 @@ def _echo() -> GeneratedModule:
             "echo.py",
         ))
     return _ECHO[0]
+
+
+def test_guarded_extend_keeps_each_method_meaning() -> None:
+    """The size guard on ``extend`` and ``extendleft`` charges the growth and still calls the
+    method asked for: a deque's ``extendleft`` adds on the left, reversed, as in Python."""
+    code = '''
+from collections import deque
+
+def execute(input, context):
+    d = deque([1, 2])
+    d.extendleft([3, 4])
+    d.extend((5,))
+    items = [0]
+    items.extend(range(2))
+    return {"output": [list(d), items], "confidence": 1.0, "metadata": {}}
+'''
+    out = load_module(code, "extend.py").execute({}, {})["output"]
+    assert out == [[4, 3, 1, 2, 5], [0, 0, 1]]

@@ -108,7 +108,7 @@ def method_guards(g: Guards) -> dict[type, dict[str, Callable[[Any], Any]]]:
     str_methods = {**text, "format": format_method, "format_map": format_map_method}
     extend = _extend_method(g)
     list_methods = {"extend": extend}
-    deque_methods = {"extend": extend, "extendleft": extend}
+    deque_methods = {"extend": extend, "extendleft": _extend_method(g, "extendleft")}
     pattern_methods = {"expand": denied("Match.expand")}
 
     def to_bytes(n: Any) -> Any:
@@ -132,16 +132,17 @@ def method_guards(g: Guards) -> dict[type, dict[str, Callable[[Any], Any]]]:
     }
 
 
-def _extend_method(g: Guards) -> Callable[[Any], Any]:
-    """``extend`` of a list or deque: the grown length is charged before it grows."""
+def _extend_method(g: Guards, name: str = "extend") -> Callable[[Any], Any]:
+    """``extend`` (or a deque's ``extendleft``, ``name``) of a list or deque: the grown length
+    is charged before it grows."""
 
     def bind(seq: Any) -> Any:
-        method = seq.extend
+        method = getattr(seq, name)
 
         def extend(items: Any) -> None:
             if not hasattr(items, "__len__"):
                 items = list(items)
-            g.sized(len(seq) + len(items), "extend")
+            g.sized(len(seq) + len(items), name)
             method(items)
         return extend
     return bind
