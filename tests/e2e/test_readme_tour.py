@@ -389,6 +389,10 @@ def step6_keep(page: Page, me: Person, tmp: Path) -> None:
     toast(page, "Imported tour-router into route")
     assert "pattern_import" in [m["type"] for m in state(page)["mutations"]]
     shows_stage(page, "route")
+    # The imported code is a model the JavaScript export knows: its .mjs downloads as well.
+    me.press(".task-card[data-task='route'] [data-action='code']")
+    expect(page.locator("#code-meta")).to_contain_text("pattern:tour-router", timeout=LONG)
+    assert "export function execute(input)" in me.download("#code-download-js", tmp).read_text()
     # A task whose answers the pattern cannot give refuses it, and says why.
     me.choose("#example-select", "sentiment")
     me.press("#load-example")

@@ -15,7 +15,7 @@ import pytest
 from test_synthesis_data import ROUTE
 
 from evomachine.evolution.synthesis import SynthesisError, synthesize
-from evomachine.evolution.synthesis.render_js import render_dts, render_js
+from evomachine.evolution.synthesis.render_js import js_exportable, render_dts, render_js
 from evomachine.evolution.synthesis.stack import stack_modules
 from evomachine.history import ExecutionRecord
 from evomachine.sandbox import load_module
@@ -92,6 +92,10 @@ CASES = {
     "normalized_lookup": lambda: repeat_records(300, 4, messy=True),
     "naive_bayes": lambda: keyword_records(600, 5),
     "linear": lambda: keyword_records(600, 6),
+    # every other input answered by code: EM learns from those too
+    "naive_bayes_em": lambda: [
+        item.model_copy(update={"llm_output": None, "answered_by": "code"}) if at % 2 else item
+        for at, item in enumerate(keyword_records(600, 8))],
 }
 
 
@@ -188,6 +192,18 @@ async def test_declarations_name_the_outputs_and_the_input_fields():
     assert 'export type Input = {\n  "text": string;\n};' in dts
     assert "export declare function execute(input: Input): Result;" in dts
     assert "export type Input = unknown;" in render_dts(result.code)
+
+
+async def test_the_code_view_offers_the_export_by_the_modules_kind_not_its_origin():
+    """``js_exportable`` reads the module: a naive Bayes module installed from a pattern (or
+    stacked) exports like a fresh one; LLM code, unparsable or hostile text does not."""
+    result = await synthesize(ROUTE, keyword_records(200, 9), synthesizers=["naive_bayes"])
+    stacked = stack_modules(result.code, 0.9, result.code, 0.5, task="route", version="v2",
+                            output_values=None)
+    assert js_exportable(result.code) and js_exportable(stacked)
+    for code in (None, "", "SYNTHESIZER = 'llm_code'\n", "def (", "(" * 400 + ")" * 400,
+                 "SYNTHESIZER = json.loads('[' * 100000)\n"):
+        assert not js_exportable(code)
 
 
 def test_code_that_is_not_an_exportable_module_is_refused():

@@ -36,8 +36,6 @@ function fillSelect(select, values, labels = values) {
   if (values.includes(previous)) select.value = previous;
 }
 
-const JS_KINDS = ["exact_lookup", "normalized_lookup", "naive_bayes", "linear"];
-
 export class CodePanel {
   constructor(bridge, notify) {
     this.bridge = bridge;
@@ -108,7 +106,7 @@ export class CodePanel {
         h("tbody", {}, rows)) : null);
     $("code-view").querySelector("code").replaceChildren(highlightPython(info.source));
     $("code-download").disabled = false;
-    const exportable = JS_KINDS.includes(info.synthesizer);
+    const exportable = info.exportable === true;  // Python read the module: a kind it exports
     $("code-download-js").disabled = $("code-download-dts").disabled = !exportable;
   }
 }

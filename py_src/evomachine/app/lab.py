@@ -210,8 +210,11 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         state = ex.tasks.get(task)
         if state is None:
             raise LabError(f"no task {task!r}; tasks: {', '.join(ex.tasks) or 'none'}")
+        from evomachine.evolution.synthesis.render_js import js_exportable
+
         card = task_card(task, ex.task_metrics(task), state)
         return dumps({**card["code"], "task": task, "stage": state.stage, "source": state.code,
+                      "exportable": js_exportable(state.code),
                       "filename": f"{ex.machine_id}_{task}_{state.version_name or 'v0'}.py"})
 
     async def code_js(self, task: str) -> str:

@@ -228,6 +228,18 @@ def layer_js(code: str, prefix: str, name: str) -> tuple[str, int]:
         top_cut=cut(found, "TOP_CUT"), declined=cut(found, "DECLINED")).strip(), left + right
 
 
+def js_exportable(code: str | None) -> bool:
+    """Whether :func:`render_js` can export ``code`` (read, never run): a module of a kind it
+    knows, whatever installed it (a synthesis, a stacked refresh, a pattern, a restore)."""
+    if not code:
+        return False
+    try:
+        exportable_kind(constants(code))
+    except Exception:  # SynthesisError, or whatever hostile text makes the reader raise
+        return False
+    return True
+
+
 def render_js(code: str) -> str:
     """The JavaScript ES module for a generated Python module's text."""
     found = constants(code)
