@@ -92,10 +92,6 @@ CASES = {
     "normalized_lookup": lambda: repeat_records(300, 4, messy=True),
     "naive_bayes": lambda: keyword_records(600, 5),
     "linear": lambda: keyword_records(600, 6),
-    # every other input answered by code: EM learns from those too
-    "naive_bayes_em": lambda: [
-        item.model_copy(update={"llm_output": None, "answered_by": "code"}) if at % 2 else item
-        for at, item in enumerate(keyword_records(600, 8))],
 }
 
 

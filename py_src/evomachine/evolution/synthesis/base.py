@@ -23,8 +23,6 @@ class FittedModel(Protocol):
     def body_context(self) -> dict[str, Any]: ...
 
 
-# Simpler first: on equal held-out agreement the earlier synthesizer wins. Semi-supervised
-# naive Bayes (EM over inputs without an answer) follows plain naive Bayes; the linear
+# Simpler first: on equal held-out agreement the earlier synthesizer wins. The linear
 # model comes last: it is trained by many passes where naive Bayes only counts.
-SIMPLICITY = ("exact_lookup", "normalized_lookup", "llm_code", "naive_bayes", "naive_bayes_em",
-              "linear")
+SIMPLICITY = ("exact_lookup", "normalized_lookup", "llm_code", "naive_bayes", "linear")

@@ -40,8 +40,6 @@ from evomachine.evolution.synthesis.render import (
     output_type,
     render_module,
 )
-from evomachine.evolution.synthesis.runtime import canonical
-from evomachine.evolution.synthesis.semi_supervised import fit_naive_bayes_em
 from evomachine.evolution.synthesis.spec import (
     CalibrationBin,
     SynthesisError,
@@ -55,10 +53,6 @@ MIN_EXAMPLES = 4
 # Below this many examples the in-process candidates are scored by k-fold cross-fitting
 # (k = 1 / holdout_fraction): one small held-out set is too noisy to decide a promotion.
 CROSS_FIT_BELOW = 4000
-# Semi-supervised naive Bayes competes once this many inputs lack an LLM answer (code or
-# the memo answered them); it learns from the most recent UNLABELLED_LIMIT of them.
-MIN_UNLABELLED = 20
-UNLABELLED_LIMIT = 1000
 Fitter = Callable[[list[Example], list[Any]], FittedModel]
 
 
@@ -135,30 +129,12 @@ def ordered_labels(spec: TaskSpec, examples: list[Example]) -> list[Any]:
     return schema + [label for label in seen if label_key(label) not in schema_keys]
 
 
-def unlabelled_inputs(records: Sequence[ExecutionRecord], examples: list[Example],
-                      limit: int = UNLABELLED_LIMIT) -> list[Any]:
-    """Distinct inputs of successful records the LLM did not answer, newest ``limit`` of them
-    in order, without the inputs the examples hold (a repeat the memo answered is labelled)."""
-    labelled = {canonical(example.input) for example in examples}
-    found: dict[str, Any] = {}
-    for record in reversed(records):
-        if record.success and record.llm_output is None:
-            key = canonical(record.input)
-            if key not in labelled and key not in found:
-                found[key] = record.input
-                if len(found) >= limit:
-                    break
-    return list(reversed(found.values()))
-
-
 def fitters(
-    max_features: int, cache: FeatureCache | None = None, seed: int = 0,
-    unlabelled: Sequence[Any] = (),
+    max_features: int, cache: FeatureCache | None = None, seed: int = 0
 ) -> dict[str, Fitter]:
     """The in-process synthesizers by name; ``cache`` shares features between fits and
-    ``seed`` shuffles the linear model's training passes. With at least ``MIN_UNLABELLED``
-    ``unlabelled`` inputs, semi-supervised naive Bayes learns from them too."""
-    found: dict[str, Fitter] = {
+    ``seed`` shuffles the linear model's training passes."""
+    return {
         "exact_lookup": fit_exact,
         "normalized_lookup": fit_normalized,
         "naive_bayes": lambda examples, labels: fit_naive_bayes(
@@ -168,11 +144,6 @@ def fitters(
             examples, labels, max_features=max_features, cache=cache, seed=seed
         ),
     }
-    if len(unlabelled) >= MIN_UNLABELLED:
-        pool = list(unlabelled)
-        found["naive_bayes_em"] = lambda examples, labels: fit_naive_bayes_em(
-            examples, labels, pool, max_features=max_features, cache=cache)
-    return found
 
 
 def code_path_hint(spec: TaskSpec, version: str) -> str:
@@ -258,7 +229,6 @@ async def synthesize(
     usable records or no candidate survives.
     """
     started = time.perf_counter()
-    records = list(records)
     examples = examples_from_records(records)
     if len(examples) < MIN_EXAMPLES:
         raise SynthesisError(
@@ -275,7 +245,7 @@ async def synthesize(
     filename = code_path_hint(spec, version)
     scores: dict[str, dict[str, Any]] = {}
     evaluations: dict[str, Evaluation] = {}
-    fits = fitters(max_features, FeatureCache(), seed, unlabelled_inputs(records, examples))
+    fits = fitters(max_features, FeatureCache(), seed)
     k = round(1 / holdout_fraction)
     cross_fit = k >= 2 and k <= len(examples) < CROSS_FIT_BELOW
     rounds = folds(examples, k, seed) if cross_fit else [(train, heldout)]

@@ -22,8 +22,7 @@ from evomachine.evolution.synthesis.spec import SynthesisError
 
 SYNTHESIZER = "stacked"
 # Synthesizers whose modules may be a layer (their text is ours, from our templates).
-STACKABLE = ("exact_lookup", "normalized_lookup", "naive_bayes", "naive_bayes_em", "linear",
-             SYNTHESIZER)
+STACKABLE = ("exact_lookup", "normalized_lookup", "naive_bayes", "linear", SYNTHESIZER)
 # How far below the lower cut a declined answer's confidence is put.
 BELOW = 1e-4
 
