@@ -4,6 +4,7 @@ The memo is off here unless a test says so: these tests watch the code and the L
 
 from __future__ import annotations
 
+import collections
 import random
 from typing import Any
 
@@ -234,6 +235,47 @@ async def test_audits_of_repeats_never_cost_more_than_an_exact_cache():
                      auto_evolve=False)
     await ex.run(max_steps=900)
     assert llm.calls == 3  # what a cache pays: nothing saved beyond it, so no audit is paid
+
+
+async def test_drift_insurance_pays_audits_of_repeats_up_to_its_share_of_the_cache():
+    texts = [f"t{k}" for k in range(200)]
+    rows = [{"text": texts[i % 200]} for i in range(1000)]  # every text five times
+    calls = {}
+    for share in (0.0, 0.05):
+        llm = MappingLLM(dict.fromkeys(texts, "tech"))
+        ex, _ = executor("llm_only", llm=llm, inputs=rows, memo=True, memo_audit_rate=1.0,
+                         auto_evolve=False, drift_insurance=share)
+        await ex.run(max_steps=1000)
+        calls[share] = llm.calls
+    # the cache's 200 calls; 5% of them more at most, and they are spent
+    assert calls[0.0] == 200 and 200 < calls[0.05] <= 210, calls
+
+
+def changing_repeats(share: float) -> tuple[EvolutionaryExecutor, MappingLLM, list[str]]:
+    """``llm_only`` without code: every other record is new (the LLM answers it, as a cache
+    would), the others repeat one of 24 texts (the memo answers them)."""
+    repeated = [f"r{k}" for k in range(24)]
+    llm = MappingLLM(collections.defaultdict(lambda: "tech", dict.fromkeys(repeated, "billing")))
+    rng = random.Random(5)
+    rows = [{"text": f"n{i}"} if i % 2 else {"text": rng.choice(repeated)} for i in range(4000)]
+    ex, _ = executor("llm_only", llm=llm, inputs=rows, memo=True, auto_evolve=False,
+                     history_limit=4000, drift_insurance=share)
+    return ex, llm, repeated
+
+
+async def test_without_code_only_drift_insurance_notices_changed_answers_to_repeats():
+    """Nothing pays for re-asking a repeat when no code saves anything, so a changed answer
+    to a repeated input is served from the memo forever (as an exact cache would serve
+    it); with ``drift_insurance`` the memo's answers are audited and the change is caught."""
+    for share in (0.0, 0.05):
+        ex, llm, repeated = changing_repeats(share)
+        await ex.run(max_steps=3 * 1000)
+        changed = repeated[:6]
+        llm.mapping.update(dict.fromkeys(changed, "sales"))  # a quarter of the repeats
+        await ex.run(max_steps=3 * 3000)
+        last = [r for r in ex.histories["route"].recent[-1000:] if r.input["text"] in changed]
+        stale = sum(r.output == "billing" for r in last)
+        assert last and (stale > 0 if share == 0 else stale == 0), (share, stale, len(last))
 
 
 async def test_live_checks_beyond_the_budget_demote_one_stage():

@@ -57,13 +57,19 @@ def audit_funded(state: TaskState, size: int) -> bool:
     else. The code and the normalised memo answer first sightings without a call; what
     each such call would have cost (``beyond_cache``) pays for calls on repeats (audits,
     and repeats the memo cannot answer: ``repeat_audits``, what they cost) and for
-    code-writing requests, so the run never costs more than such a cache. Counted in
-    dollars when the provider is priced, in calls when it is not.
+    code-writing requests, so the run never costs more than such a cache. The policy's
+    ``drift_insurance`` adds that share of what such a cache paid so far (its calls, one per
+    first sighting, each valued as this one):
+    audits of repeats while no code saves anything, the only way to notice that the LLM
+    now answers a repeated input differently. Counted in dollars when the provider is
+    priced, in calls when it is not.
     """
     priced = state.costs.sy > 0
     codegen = state.metrics.codegen_cost if priced else state.metrics.codegen_calls
     spent = state.repeat_audits + codegen
-    return spent + call_value(state, size) <= state.beyond_cache
+    value = call_value(state, size)
+    insured = state.policy.drift_insurance * state.first_sightings * value
+    return spent + value <= state.beyond_cache + insured
 
 
 def spent_on_repeat(state: TaskState, answer: Any) -> None:

@@ -149,6 +149,7 @@ class EvolutionaryExecutor(MachineExecutor):
         policy = state.policy
         key = canonical(input)  # once per execution: sighting, memo lookup and memo entry
         first_sighting = state.memo.sight(key)
+        state.first_sightings += first_sighting
         auditable = may_audit(state, first_sighting, size)
         if policy.memo:
             hit = state.memo.lookup(input, key)

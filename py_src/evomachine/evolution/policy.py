@@ -19,6 +19,18 @@ whole run stays within 1 point of an LLM-only run. A tighter budget (0.08)
 would sit so close to the LLM's own 5% that hundreds of examples are needed
 before any code may answer. Lower it for a more consistent model.
 
+**Drift insurance.** Re-asking a repeated input costs a call an exact-match cache
+would not make, so such audits are paid out of what code saved beyond that cache:
+the run never costs more than the cache. While no code has earned anything (a task
+in ``llm_only`` whose repeats the memo answers) nothing pays for them, and if the
+LLM changes its answers to repeated inputs, the memo serves the old ones as a cache
+would. ``drift_insurance`` (default 0) lets audits of repeats spend that share of
+what the cache paid. Measured with ``bench/evolution.py --only mail-drift mail-stream
+--seed 11 --policy '{"drift_insurance": 0.05}'``: where no code was ever certified and
+the memo served 108 old answers in the last 500 executions, 0.05 serves none; on the
+repetitive stream it costs 200 calls where the cache pays 192 (0.02 was not enough).
+The default keeps the promise never to cost more than a cache.
+
 **Audits.** Answers not given by the LLM (the code's, the memo's) are
 re-asked at a small rate in every stage; a CUSUM on the outcomes
 (:mod:`evomachine.evolution.drift`) catches a change. While the CUSUM is above
@@ -83,6 +95,9 @@ class EvolutionPolicy(BaseModel):
     audit_boost: float = Field(4.0, ge=1.0)
     memo: bool = True
     memo_audit_rate: float = Field(0.02, ge=0.0, le=1.0)
+    # audits of repeated inputs are paid out of what code saved beyond an exact-match cache,
+    # plus this share of what such a cache paid (0: never more than the cache; see below)
+    drift_insurance: float = Field(0.0, ge=0.0, le=1.0)
     memo_limit: int = Field(5000, ge=0)
     # change detection: CUSUM alarm level (higher: fewer false alarms, slower detection)
     drift_threshold: float = Field(4.0, gt=0.0)

@@ -72,7 +72,8 @@ class TaskState:
               "since_check", "train_from_seq", "next_synthesis_at", "synthesis_failures",
               "synthesized_at", "stack_tried_at", "last_synthesis", "draws", "cut", "full",
               "codegen_failures", "codegen_paused_until", "drift_events",
-              "beyond_cache", "repeat_audits", "normalized_checks", "normalized_disagreed")
+              "beyond_cache", "repeat_audits", "first_sightings", "normalized_checks",
+              "normalized_disagreed")
 
     def __init__(self, name: str, stage: str, policy: EvolutionPolicy, seed: str,
                  declared_code_path: str | None):
@@ -113,6 +114,8 @@ class TaskState:
         # when priced, else calls); checks of the normalised memo's answers
         self.beyond_cache = 0.0
         self.repeat_audits = 0.0
+        # the calls an exact-match cache would have made so far: one per first sighting
+        self.first_sightings = 0
         self.normalized_checks = 0
         self.normalized_disagreed = 0
 
@@ -161,6 +164,7 @@ class TaskState:
         self.draws = int(self.draws)
         self.beyond_cache = float(self.beyond_cache)
         self.repeat_audits = float(self.repeat_audits)
+        self.first_sightings = int(self.first_sightings)
         self.evidence = Evidence.from_export(saved.get("evidence"))
         self.metrics = TaskMetrics.from_export(saved.get("metrics") or {})
         self.memo = AnswerMemo.from_export(saved.get("memo"), self.policy.memo_limit)
