@@ -73,14 +73,19 @@ def literal(node: ast.expr) -> Any:
         raise SynthesisError(f"not a literal: {ast.dump(node)[:80]}") from error
 
 
-def constants(code: str, prefix: str = "") -> dict[str, Any]:
-    """The module-level constants ``render_js`` needs, read from the text without running it:
-    those named ``prefix + NAME`` (a stacked module's layer), keyed by ``NAME``."""
+def parse(code: str) -> ast.Module:
+    """The module's syntax tree (never run), or a clear ``SynthesisError``."""
     try:
-        tree = ast.parse(code)
+        return ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise SynthesisError(f"the module does not parse: {error}") from error
-    wanted = {prefix + name: name for name in CONSTANTS}
+
+
+def constants(tree: ast.Module, prefix: str = "",
+              names: tuple[str, ...] = CONSTANTS) -> dict[str, Any]:
+    """The module-level constants ``render_js`` needs (``names``), read from the module's
+    tree: those named ``prefix + NAME`` (a stacked module's layer), keyed by ``NAME``."""
+    wanted = {prefix + name: name for name in names}
     found: dict[str, Any] = {}
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -188,12 +193,17 @@ def model_values(found: dict[str, Any], kind: str) -> dict[str, Any]:
     if not all(isinstance(row, tuple) and len(row) == 2
                and all(type(item) in (int, float) for item in row) for row in calibration):
         raise SynthesisError("the module's CALIBRATION is not (start, confidence) pairs")
+    return {**identity(found), "synthesizer": kind, "synthesizer_json": js(kind),
+            "calibration": js([list(row) for row in calibration]),
+            "labels": js(list(labels)), "c": model_context(found, kind, len(labels))}
+
+
+def identity(found: dict[str, Any]) -> dict[str, str]:
+    """The module's task and version, as JS literals and as comment text."""
     task = need(found, "TASK", str)
     version = need(found, "VERSION", str)
     return {"task": js(task), "version": js(version), "task_comment": js(task)[1:-1],
-            "version_comment": js(version)[1:-1], "synthesizer": kind,
-            "synthesizer_json": js(kind), "calibration": js([list(row) for row in calibration]),
-            "labels": js(list(labels)), "c": model_context(found, kind, len(labels))}
+            "version_comment": js(version)[1:-1]}
 
 
 def exportable_kind(found: dict[str, Any]) -> str:
@@ -211,18 +221,18 @@ def cut(found: dict[str, Any], name: str) -> str:
     return js(value)  # refuses NaN and infinities
 
 
-def layer_js(code: str, prefix: str, name: str) -> tuple[str, int]:
+def layer_js(tree: ast.Module, prefix: str, name: str) -> tuple[str, int]:
     """``(JS text, models)``: a function ``name()`` returning the layer's execute, for the layer
     of a stacked module whose names carry ``prefix`` (nested stacks recurse)."""
-    found = constants(code, prefix)
+    found = constants(tree, prefix)
     kind = exportable_kind(found)
     if kind != STACKED:
         return environment().get_template("layer.mjs.j2").render(
             name=name, **model_values(found, kind)).strip(), 1
     if prefix.count("_") >= MAX_DEPTH:
         raise SynthesisError("the stacked module nests too deep")
-    first, left = layer_js(code, prefix + "A_", name + "A")
-    second, right = layer_js(code, prefix + "B_", name + "B")
+    first, left = layer_js(tree, prefix + "A_", name + "A")
+    second, right = layer_js(tree, prefix + "B_", name + "B")
     return environment().get_template("stacked-layer.mjs.j2").render(
         name=name, first=first, second=second, base_cut=cut(found, "BASE_CUT"),
         top_cut=cut(found, "TOP_CUT"), declined=cut(found, "DECLINED")).strip(), left + right
@@ -234,7 +244,7 @@ def js_exportable(code: str | None) -> bool:
     if not code:
         return False
     try:
-        exportable_kind(constants(code))
+        exportable_kind(constants(parse(code), names=("SYNTHESIZER",)))
     except Exception:  # SynthesisError, or whatever hostile text makes the reader raise
         return False
     return True
@@ -242,18 +252,17 @@ def js_exportable(code: str | None) -> bool:
 
 def render_js(code: str) -> str:
     """The JavaScript ES module for a generated Python module's text."""
-    found = constants(code)
+    tree = parse(code)
+    found = constants(tree)
     kind = exportable_kind(found)
     values = found.get("OUTPUT_VALUES")
     runtime = environment().get_template("runtime.mjs.j2").render(fold=fold_table()).strip()
     output_values = js(list(values) if isinstance(values, tuple) else None)
     if kind == STACKED:
-        task, version = need(found, "TASK", str), need(found, "VERSION", str)
-        layers, depth = layer_js(code, "", "layer")
+        layers, depth = layer_js(tree, "", "layer")
         return environment().get_template("stacked.mjs.j2").render(
-            task=js(task), version=js(version), task_comment=js(task)[1:-1],
-            version_comment=js(version)[1:-1], output_values=output_values, runtime=runtime,
-            layers=layers, depth=depth)
+            **identity(found), output_values=output_values, runtime=runtime, layers=layers,
+            depth=depth)
     return environment().get_template("module.mjs.j2").render(
         output_values=output_values, runtime=runtime, **model_values(found, kind))
 
@@ -277,7 +286,7 @@ def ts_type(schema: Any) -> str:
 
 def render_dts(code: str, input_schema: dict[str, Any] | None = None) -> str:
     """The ``.d.ts`` of ``render_js(code)``: input from the task's schema, output its labels."""
-    found = constants(code)
+    found = constants(parse(code))
     values = found.get("OUTPUT_VALUES")
     labels = values if isinstance(values, tuple) and values else found.get("LABELS")
     output = (" | ".join(js(label) for label in labels)
