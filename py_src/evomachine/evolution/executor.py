@@ -32,7 +32,12 @@ from evomachine.evolution.policy import EvolutionPolicy
 from evomachine.evolution.prediction import code_answer
 from evomachine.evolution.stages import CodeOutcome, EvolutionError, same_answer
 from evomachine.evolution.synthesis.runtime import canonical
-from evomachine.evolution.task_code import killed, load_stored_code, module_usable
+from evomachine.evolution.task_code import (
+    killed,
+    load_stored_code,
+    module_usable,
+    schedule_reload,
+)
 from evomachine.evolution.task_state import ModuleLoader, TaskState
 from evomachine.executor import ExecutionError, MachineExecutor, StepResult, TaskResult, TaskSpec
 from evomachine.executor._machine import LLMAnswer
@@ -167,9 +172,7 @@ class EvolutionaryExecutor(MachineExecutor):
         if threshold is not None and await module_usable(self, state, seq):
             code = await code_answer(self, spec, state.module, key, input)
             if code.error is not None:
-                if killed(state):  # wait before loading it again, twice as long each time
-                    state.kills += 1
-                    state.reload_at = seq + state.policy.check_every * 2 ** min(state.kills - 1, 20)
+                schedule_reload(state, seq)
                 state.metrics.add_check(False, shadow=False)
                 if state.stage == "code_only" and not killed(state):
                     state.costs.skipped(size)
@@ -212,8 +215,6 @@ class EvolutionaryExecutor(MachineExecutor):
         state = self.tasks[spec.name]  # as predict() sends code ahead: code_only, a live module
         return (state.stage == "code_only" and not killed(state)
                 and hasattr(state.module, "submit_many"))
-
-    _killed = staticmethod(killed)  # evolution.prediction asks it too
 
     async def _audit(self, spec: TaskSpec, state: TaskState, input: Any, given: Any,
                      code: CodeOutcome | None, seq: int, size: int, *,

@@ -29,6 +29,7 @@ from evomachine.evolution.accounting import input_size
 from evomachine.evolution.audits import may_audit, memo_rate, normalized_trusted
 from evomachine.evolution.stages import CodeOutcome, checked_result, draw, run_code
 from evomachine.evolution.synthesis.runtime import canonical
+from evomachine.evolution.task_code import killed
 from evomachine.executor._types import TaskSpec
 from evomachine.executor.concurrent import Guess, Pending
 
@@ -62,7 +63,7 @@ async def predict(ex: Any, spec: TaskSpec, input: Any, pending: Pending) -> Gues
     rate = policy.check_rate(state.stage, state.evidence.checks, alert)
     if state.stage == "code_only":
         guess = audited(rate)  # the code answers (a failure asks no one either)
-        if not ex._killed(state) and hasattr(state.module, "submit_many"):
+        if not killed(state) and hasattr(state.module, "submit_many"):
             code_cache(ex)  # behind a boundary: worth sending ahead (in-process: no gain)
             guess.code = (spec.name, state.module, key, input)
         return guess

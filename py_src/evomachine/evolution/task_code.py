@@ -3,9 +3,9 @@
 The executor loads a task's code once, at its first execution (its own code, else
 what its ``code_path`` names in storage: :func:`load_stored_code`). A module the
 sandbox stopped (:func:`killed`) is loaded again after a wait that doubles with
-each kill (:func:`module_usable`). Code from outside (a pattern, the user) is
-installed at the highest stage its agreement with the task's history allows
-(:func:`install_code`). Every load goes through ``ex.load_module`` (the sandbox).
+each kill (:func:`schedule_reload`, :func:`module_usable`). Code from outside (a
+pattern, the user) is installed at the highest stage its agreement with the task's
+history allows (:func:`install_code`). Every load goes through ``ex.load_module`` (the sandbox).
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ def killed(state: TaskState) -> bool:
     """Was the task's module stopped by its sandbox (deadline, crash, memory)? The
     sandbox fails it for the rest of its load; the LLM answers meanwhile, in every stage."""
     return getattr(state.module, "failed", None) is not None
+
+
+def schedule_reload(state: TaskState, seq: int) -> None:
+    """After a failed code answer at execution ``seq``: if the sandbox stopped the module,
+    wait before loading it again (:func:`module_usable`), twice as long after each kill."""
+    if killed(state):
+        state.kills += 1
+        state.reload_at = seq + state.policy.check_every * 2 ** min(state.kills - 1, 20)
 
 
 async def module_usable(ex: EvolutionaryExecutor, state: TaskState, seq: int) -> bool:
