@@ -41,7 +41,9 @@ def running(lab: Page) -> int:
     before = state(lab)["step_count"]
     lab.fill("#run-count", "100000")
     lab.click("#run-btn")
-    lab.wait_for_function("window.evomachine.isRunning() && "
+    # The run has started as the page shows it (its bar is reset then), and it has moved on.
+    lab.wait_for_function("document.getElementById('run-status').textContent"
+                          " === 'Running 100,000 steps…' && "
                           "document.querySelector('.run-progress').getAttribute('aria-valuenow')"
                           " !== '0'")
     lab.fill("#run-count", "25")  # what the next Run will ask for
@@ -101,3 +103,24 @@ def test_a_run_asked_for_while_the_last_one_stops_says_it_waits(lab, running):
     statuses = lab.evaluate("window.__statuses")
     paused = next(s for s in statuses if s.startswith("Paused after"))
     assert paused.endswith(" The run starts once the last run is saved…"), statuses
+
+
+def test_pause_pressed_at_once_after_run_stops_it_before_a_step(lab):
+    # Run's click gives Pause at once, even before the engine has taken the run: a person who
+    # changes their mind is not left with a disabled Pause and a run that starts anyway.
+    lab.evaluate("window.evomachine.loadExample('ticket-triage')")
+    before = state(lab)["step_count"]
+    lab.fill("#run-count", "100000")
+    lab.evaluate(STATUSES)
+    buttons = lab.evaluate("""() => {
+      document.getElementById("run-btn").click();
+      const shown = [document.getElementById("run-btn").disabled,
+                     document.getElementById("pause-btn").disabled];
+      document.getElementById("pause-btn").click();
+      return shown;
+    }""")
+    assert buttons == [True, False]
+    lab.wait_for_function("!window.evomachine.isRunning()")
+    assert lab.text_content("#run-status") == "Paused after 0 steps.", lab.evaluate("window.__statuses")
+    assert state(lab)["step_count"] == before
+    assert not lab.is_disabled("#run-btn") and lab.is_disabled("#pause-btn")

@@ -71,6 +71,7 @@ export class LabBridge extends EventTarget {
     this.base = base;
     this.queue = Promise.resolve();
     this.running = null;       // {pauseRequested, done: Promise}
+    this.asked = null;         // a run asked for that waits for the last one to stop
     this.examplesCache = null;
     this.holding = false;                // inside the Web Lock (a run or a change in progress)
     this.writes = Promise.resolve();     // the last change asked for; reads wait for it
@@ -265,10 +266,16 @@ export class LabBridge extends EventTarget {
   }
 
   async runLoop(total, until, task) {
-    await this.pause();
     const control = { pauseRequested: false, abort: new AbortController() };
     let finish;
     control.done = new Promise((resolve) => { finish = resolve; });
+    // The run is asked for from the call on: Pause stops it while the last run is ending too.
+    const earlier = this.asked; // asked for before this one and not started: this one replaces it
+    this.asked = control;
+    if (earlier) { earlier.pauseRequested = true; earlier.abort.abort(); }
+    await this.stop(this.running);
+    if (earlier) await earlier.done;
+    if (this.asked === control) this.asked = null;
     this.running = control;
     try {
       if (await this.lockBusy()) this.emit("run", { phase: "waiting", total, until });
@@ -279,7 +286,7 @@ export class LabBridge extends EventTarget {
       this.emit("run", { phase: "end", ...summary, total, until });
       return summary; // paused while waiting for another tab
     } finally {
-      this.running = null;
+      if (this.running === control) this.running = null;
       finish();
     }
   }
@@ -332,9 +339,18 @@ export class LabBridge extends EventTarget {
     return summary;
   }
 
-  /** Stop a run between chunks; resolves once it has stopped (at once when none runs). */
+  /** Stop a run between chunks, and one asked for that has not started yet; resolves once
+   * they have stopped (at once when none runs). */
   async pause() {
-    const control = this.running;
+    const asked = this.asked;
+    if (asked) { asked.pauseRequested = true; asked.abort.abort(); }
+    const stopped = await this.stop(this.running);
+    if (asked) await asked.done;
+    return stopped || asked !== null;
+  }
+
+  /** Stop the run `control` (none: nothing to do); resolves once it has ended. */
+  async stop(control) {
     if (!control) return false;
     control.pauseRequested = true;
     control.abort.abort(); // only matters while the run waits for another tab's lock
@@ -348,7 +364,7 @@ export class LabBridge extends EventTarget {
   }
 
   get isRunning() {
-    return this.running !== null;
+    return this.running !== null || this.asked !== null;
   }
 
   /** The run was asked to pause, or has stopped and is saving what it did: a run asked for

@@ -65,7 +65,15 @@ export class RunPanel {
    */
   async request(name) {
     if (this.queued) return null;
-    if (!this.bridge.isStopping) return this.actions[name]();
+    if (!this.bridge.isStopping) {
+      // A run is the page's from the click on: Pause works while it waits for the engine.
+      if (name !== "step") this.busy(true);
+      try {
+        return await this.actions[name]();
+      } finally {
+        if (name !== "step" && !this.bridge.isRunning && !this.queued) this.busy(false);
+      }
+    }
     this.queued = name;
     this.busy(true);
     $("pause-btn").disabled = true;
