@@ -121,6 +121,7 @@ def test_pause_pressed_at_once_after_run_stops_it_before_a_step(lab):
     }""")
     assert buttons == [True, False]
     lab.wait_for_function("!window.evomachine.isRunning()")
-    assert lab.text_content("#run-status") == "Paused after 0 steps.", lab.evaluate("window.__statuses")
+    said = lab.text_content("#run-status")
+    assert said == "Paused after 0 steps.", lab.evaluate("window.__statuses")
     assert state(lab)["step_count"] == before
     assert not lab.is_disabled("#run-btn") and lab.is_disabled("#pause-btn")
