@@ -212,3 +212,15 @@ def run_steps(page: Page, steps: int) -> None:
         " return t && !/^Running|^Pausing|^Waiting/.test(t); }", timeout=300_000)
     assert page.inner_text("#run-status").startswith(f"Done after {steps:,}"), \
         page.inner_text("#run-status")
+
+
+def run_under_way(page: Page, steps: int, timeout: float = 60_000) -> None:
+    """Wait until a run of ``steps`` has started, as the page shows it, and taken a step.
+
+    The page says "Running N steps…" and resets its bar when the run starts: a bar that is
+    not at 0 after that is this run's progress, not the last run's full bar.
+    """
+    page.wait_for_function(
+        f"document.getElementById('run-status').textContent === 'Running {steps:,} steps…'"
+        " && document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'",
+        timeout=timeout)

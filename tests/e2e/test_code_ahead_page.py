@@ -13,7 +13,7 @@ import json
 import pytest
 from test_lab import boot
 
-from conftest import engine_worker
+from conftest import engine_worker, run_under_way
 
 pytestmark = pytest.mark.e2e
 
@@ -61,9 +61,7 @@ def test_code_answers_cross_in_batches_and_pause_still_stops_the_run(page, serve
     assert after["restarts"] == before["restarts"]
 
     page.evaluate("() => { window.__run = window.evomachine.run(100000); }")
-    page.wait_for_function(
-        "window.evomachine.isRunning() && "
-        "document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'")
+    run_under_way(page, 100000)
     page.click("#pause-btn")
     result = page.evaluate("window.__run")
     assert result["reason"] == "paused" and 0 < result["steps"] < 100000

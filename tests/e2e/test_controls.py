@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import fresh_lab
+from conftest import fresh_lab, run_under_way
 
 pytestmark = pytest.mark.e2e
 
@@ -300,9 +300,8 @@ def test_run_until_stops_when_a_task_reaches_the_stage(lab):
 def test_pause_button_stops_a_long_run(lab):
     lab.fill("#run-count", "100000")
     lab.click("#run-btn")
-    lab.wait_for_function("!document.getElementById('pause-btn').disabled && "
-                          "document.querySelector('.run-progress').getAttribute('aria-valuenow')"
-                          " !== '0'")
+    run_under_way(lab, 100000)
+    assert not lab.is_disabled("#pause-btn")
     lab.click("#pause-btn")
     status_starts(lab, "Paused after")
     assert lab.is_disabled("#pause-btn") and not lab.is_disabled("#run-btn")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from _editor import editor_selection, editor_text, gutter_lines
 
-from conftest import ROOT, guard_requests
+from conftest import ROOT, guard_requests, run_under_way
 
 pytestmark = pytest.mark.e2e
 
@@ -228,9 +228,7 @@ def test_keyboard_shortcuts_step_and_run(lab):
 
 def test_long_runs_stay_responsive_and_pause(lab):
     lab.evaluate("() => { window.__run = window.evomachine.run(100000); }")
-    lab.wait_for_function(
-        "window.evomachine.isRunning() && "
-        "document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'")
+    run_under_way(lab, 100000)
     # The engine runs in its Worker: the page keeps drawing frames while it works. Counted,
     # not timed (frame gaps are a bench/ui.py figure): 40 frames arrive during the run.
     frames_while_running = lab.evaluate("""() => new Promise((resolve) => {

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 from test_lab import state
 
-from conftest import fresh_lab
+from conftest import fresh_lab, run_under_way
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +41,7 @@ def running(lab: Page) -> int:
     before = state(lab)["step_count"]
     lab.fill("#run-count", "100000")
     lab.click("#run-btn")
-    # The run has started as the page shows it (its bar is reset then), and it has moved on.
-    lab.wait_for_function("document.getElementById('run-status').textContent"
-                          " === 'Running 100,000 steps…' && "
-                          "document.querySelector('.run-progress').getAttribute('aria-valuenow')"
-                          " !== '0'")
+    run_under_way(lab, 100000)
     lab.fill("#run-count", "25")  # what the next Run will ask for
     lab.evaluate(STATUSES)
     return before

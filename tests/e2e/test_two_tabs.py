@@ -72,7 +72,9 @@ def test_runs_in_both_tabs_are_all_counted_the_second_waits_then_follows(tabs):
     load_in(tab_a)
     follows(tab_b, "s.loaded && s.machine_id === 'ticket-triage'")  # told by BroadcastChannel
     start_run(tab_a, "runA", 3000)
-    tab_a.wait_for_function("window.evomachine.isRunning()")
+    # A holds the lock once its page says it runs (before that, B could take it first)
+    tab_a.wait_for_function(
+        "document.getElementById('run-status').textContent === 'Running 3,000 steps…'")
     start_run(tab_b, "runB", 1500)
     tab_b.wait_for_function(
         "document.getElementById('run-status').textContent.includes('another tab')")
