@@ -81,7 +81,10 @@ export async function mountUI(bridge) {
     notify.say("Everything was reset.");
   });
 
-  async function render(next) {
+  /** Draw `next`, read when the bridge's last write was `writes`; a write asked for since makes
+   * it stale (a switch, a load): drawing stops there, and refresh() reads and draws again. */
+  async function render(next, writes) {
+    const outdated = () => { if (bridge.writes === writes) return false; stale = true; return true; };
     state = next;
     const loaded = state.loaded ? "true" : "false";
     if (document.body.dataset.loaded !== loaded) document.body.dataset.loaded = loaded; // no restyle
@@ -112,10 +115,11 @@ export async function mountUI(bridge) {
     ];
     for (const draw of panels) {
       if (apart) await nextFrame();
+      if (outdated()) return;
       draw();
     }
     firstRender = false;
-    if (!bridge.isRunning) {
+    if (!bridge.isRunning && !outdated()) {
       const { codeTask } = loadPrefs();
       if (codeTask && state.tasks[codeTask]) $("code-task").value = codeTask;
       await codePanel.render(state);
@@ -137,7 +141,12 @@ export async function mountUI(bridge) {
       do {
         stale = false;
         try {
-          await render(await bridge.state());
+          // A write asked for while the state was read (Open, a load) makes that state stale:
+          // drawing it would ask the engine about tasks the write replaced, and show its errors.
+          const writes = bridge.writes;
+          const next = await bridge.state();
+          if (bridge.writes !== writes) stale = true;
+          else await render(next, writes);
         } catch (e) {
           console.error(e);
         }
