@@ -20,9 +20,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from evomachine import nesting
 
 MAX_LISTED = 10  # ragged rows named in one error
 
@@ -142,7 +143,7 @@ def _parse_jsonl(text: str) -> list[dict[str, Any]]:
     stripped = text.strip()
     if stripped.startswith("["):  # a plain JSON array is accepted too
         try:
-            values = json.loads(stripped)
+            values = nesting.loads(stripped)
         except ValueError as error:
             raise DataError(f"invalid JSON array: {error}") from None
         return [_as_record(value, index + 1, "record") for index, value in enumerate(values)]
@@ -151,7 +152,7 @@ def _parse_jsonl(text: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = nesting.loads(line)
         except ValueError as error:
             raise DataError(f"line {number}: not valid JSON ({error.args[0]}); "
                             "each line must hold one JSON object") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from evomachine import nesting
 from evomachine.app.errors import LabError
 from evomachine.app.lab_state import LabState
 from evomachine.app.store import DATASET_KEY, SESSION_KEY, machine_of
@@ -94,7 +95,7 @@ class ImportExportMixin(LabState):
         from evomachine.app.schema import SchemaError, validate_export
 
         try:
-            document = json.loads(text)
+            document = nesting.loads(text)
         except ValueError as error:
             raise LabError(f"the file is not JSON, so nothing was imported: {error}") from None
         try:

@@ -9,7 +9,6 @@ reads its response (:meth:`HTTPProvider._read`). The API key lives in a
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
+from evomachine import nesting
 from evomachine.llm.base import LLMError, LLMRequest, LLMResponse
 from evomachine.llm.prices import PriceTable
 from evomachine.llm.rate_limit import Permit, RateLimiter
@@ -179,7 +179,7 @@ class HTTPProvider:
         self, text: str, status: int, url: str, request: LLMRequest, start: float
     ) -> LLMResponse:
         try:
-            data = json.loads(text)
+            data = nesting.loads(text)
         except ValueError:
             raise LLMError(
                 self._scrub(f"{self._where(url)} answered malformed JSON: {_snippet(text)}"),
@@ -271,7 +271,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 def _error_message(text: str) -> str:
     """The API's own error message when the body is JSON (both protocols), else a snippet."""
     try:
-        data = json.loads(text)
+        data = nesting.loads(text)
     except ValueError:
         return _snippet(text)
     if isinstance(data, dict):

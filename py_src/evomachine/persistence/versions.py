@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .. import nesting
 from ..model import MachineData
 from ..storage import DELETE, Storage, key_path
 from ..storage.keys import META, SNAPSHOTS, VERSIONS, head_key
@@ -217,7 +218,7 @@ class MachinePersistence:
 
 def _parse_document(text: str, expected_format: str) -> dict[str, Any]:
     try:
-        document = json.loads(text)
+        document = nesting.loads(text)
     except ValueError as error:
         raise ValueError(f"not a JSON {expected_format} export: {error}") from error
     if not isinstance(document, dict) or document.get("format") != expected_format:

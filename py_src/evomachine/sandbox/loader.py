@@ -16,6 +16,7 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
+from ..nesting import NestingError, check_code
 from .budget import DEFAULT_BUDGET, LOAD_BUDGET, Budget, Meter
 from .errors import BudgetExceeded, GeneratedCodeError, SandboxError, SandboxViolation, Trip
 from .namespace import build_namespace
@@ -35,8 +36,11 @@ def parse(code: str, filename: str) -> ast.Module:
         raise GeneratedCodeError(f"generated code is over {MAX_SOURCE_CHARS:,} chars",
                                  filename=filename)
     try:
+        check_code(code)
         return ast.parse(code, filename)
-    except (SyntaxError, ValueError) as exc:
+    except NestingError as exc:
+        raise GeneratedCodeError(str(exc), filename=filename) from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None)
         raise GeneratedCodeError(f"syntax error: {getattr(exc, 'msg', exc)}",
                                  filename=filename, line=line) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from .. import nesting
 from .errors import SerializationError
 
 
@@ -49,6 +50,6 @@ class JsonSerializer:
 
     def loads(self, text: str) -> Any:
         try:
-            return json.loads(text)
+            return nesting.loads(text)
         except ValueError as error:
             raise SerializationError(f"stored text is not JSON ({error}): {text[:80]!r}") from error

@@ -20,6 +20,7 @@ from typing import Any
 from evomachine.evolution.synthesis.dataset import Example, label_key
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.llm.base import LLMClient, LLMRequest
+from evomachine.nesting import NestingError, check_code
 
 ALLOWED_IMPORTS = (
     "re", "math", "json", "string", "collections", "itertools", "functools", "unicodedata",
@@ -201,9 +202,14 @@ def bound_here(node: ast.AST) -> set[str]:
 def check_names(code: str) -> None:
     """Refuse code that does not parse or rebinds a module-level name the module relies on."""
     try:
+        check_code(code)
         tree = ast.parse(code)
+    except NestingError as error:
+        raise CodegenFailure(str(error)) from error
     except SyntaxError as error:
         raise CodegenFailure(f"syntax error at line {error.lineno}: {error.msg}") from error
+    except (RecursionError, MemoryError) as error:
+        raise CodegenFailure(f"the code does not parse: {type(error).__name__}") from error
     clash = sorted(module_bindings(tree) & RESERVED)
     if clash:
         raise CodegenFailure(f"the code redefines reserved name(s) {', '.join(clash)}")

@@ -24,6 +24,7 @@ from typing import Any
 
 import jinja2
 
+from evomachine import nesting
 from evomachine.evolution.synthesis.spec import SynthesisError
 
 MODELS = ("exact_lookup", "normalized_lookup", "naive_bayes", "linear")
@@ -64,8 +65,8 @@ def literal(node: ast.expr) -> Any:
             and node.func.attr == "loads" and len(node.args) == 1
             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
         try:
-            return json.loads(node.args[0].value)
-        except ValueError as error:
+            return nesting.loads(node.args[0].value)
+        except (ValueError, RecursionError, MemoryError) as error:
             raise SynthesisError(f"an emitted JSON table does not parse: {error}") from error
     try:
         return ast.literal_eval(node)
@@ -76,6 +77,7 @@ def literal(node: ast.expr) -> Any:
 def parse(code: str) -> ast.Module:
     """The module's syntax tree (never run), or a clear ``SynthesisError``."""
     try:
+        nesting.check_code(code)
         return ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise SynthesisError(f"the module does not parse: {error}") from error
