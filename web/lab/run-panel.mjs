@@ -65,6 +65,7 @@ export class RunPanel {
    */
   async request(name) {
     if (this.queued) return null;
+    if (name === "run" && !this.countValid()) return null;
     if (!this.bridge.isStopping) {
       // A run is the page's from the click on: Pause works while it waits for the engine.
       if (name !== "step") this.busy(true);
@@ -88,6 +89,15 @@ export class RunPanel {
         if ($("run-status").textContent.endsWith(this.queuedText(name))) $("run-status").textContent = this.ended;
       }
     }
+  }
+
+  /** The Steps field holds a count Run can run (whole, 1 to its max); else say so and focus it. */
+  countValid() {
+    const field = $("run-count");
+    if (field.checkValidity()) return true;
+    $("run-status").textContent = `Steps must be a whole number from 1 to ${count(Number(field.max))}.`;
+    field.reportValidity();
+    return false;
   }
 
   queuedText(name = this.queued) {
