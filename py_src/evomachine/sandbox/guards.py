@@ -179,6 +179,8 @@ class Guards:
             return a + b  # numbers grow by at most one bit per addition
         if op == "+=":
             if type(a) is list:
+                if not hasattr(b, "__len__"):  # a generator or iterator: list += takes any
+                    b = list(b)
                 self.sized(len(a) + len(b), "concatenation")
                 a += b
                 return a
@@ -200,12 +202,13 @@ class Guards:
         self.write(ob)[key] = self.inplacevar(op, ob[key], value)
 
     # -- builtins that grow or introspect --------------------------------------
-    def str(self, *args: Any) -> str:
-        if len(args) == 1 and type(args[0]) is str:
+    def str(self, *args: Any, **kwargs: Any) -> str:
+        if len(args) == 1 and not kwargs and type(args[0]) is str:
             return args[0]  # what str() returns for a str: the same object
-        if args and not isinstance(args[0], (str, int, float, bool, type(None))):
-            self.bounded(args[0], "str()")
-        result = str(*args)
+        shown = args[0] if args else kwargs.get("object")
+        if not isinstance(shown, (str, int, float, bool, type(None))):
+            self.bounded(shown, "str()")
+        result = str(*args, **kwargs)
         self.sized(len(result), "str()")
         return result
 

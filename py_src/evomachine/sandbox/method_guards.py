@@ -81,7 +81,7 @@ def method_guards(g: Guards) -> dict[type, dict[str, Callable[[Any], Any]]]:
     def tabs_size(s: Any, tabsize: int = 8) -> int:
         return len(s) * max(tabsize, 1)
 
-    def translate_size(s: Any, table: Any, *rest: Any) -> int:
+    def translate_size(s: Any, table: Any, *rest: Any, **options: Any) -> int:
         if not isinstance(table, dict | bytes | type(None)):
             g.deny("str.translate needs a dict table")
         longest = 1
@@ -137,6 +137,8 @@ def _extend_method(g: Guards, name: str = "extend") -> Callable[[Any], Any]:
     is charged before it grows."""
 
     def bind(seq: Any) -> Any:
+        if isinstance(seq, type):  # list.extend(a, items): the unbound form
+            return lambda self_, items: bind(self_)(items)
         method = getattr(seq, name)
 
         def extend(items: Any) -> None:
@@ -158,8 +160,8 @@ def make_safe_str(guards: Guards) -> type:
         def __subclasscheck__(cls, subclass: Any) -> bool:
             return issubclass(subclass, str)
 
-        def __call__(cls, *args: Any) -> str:  # type: ignore[override]
-            return guards.str(*args)
+        def __call__(cls, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+            return guards.str(*args, **kwargs)
 
         def __getattr__(cls, name: str) -> Any:
             return getattr(str, name)
