@@ -32,7 +32,8 @@ def _threads() -> concurrent.futures.ThreadPoolExecutor:
 
 
 class UrllibTransport:
-    """POST JSON with the stdlib; proxies from the environment apply except to loopback hosts."""
+    """POST JSON with the stdlib; proxies from the environment apply except to loopback hosts;
+    redirects are not followed."""
 
     async def post_json(
         self, url: str, headers: Mapping[str, str], body: Any, timeout_s: float
@@ -70,10 +71,18 @@ def _post(url: str, headers: dict[str, str], data: bytes, timeout_s: float) -> T
         raise TransportError(f"connection failed: {type(error).__name__}: {error}") from None
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the endpoint's answer (an error status), never followed: urllib would
+    send every header, the key included, to whatever host the ``Location`` names."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def _opener_for(url: str) -> urllib.request.OpenerDirector:
     if urlsplit(url).hostname in _LOOPBACK:
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    return urllib.request.build_opener(_NoRedirects)
 
 
 def _lower(headers: Any) -> dict[str, str]:

@@ -34,6 +34,7 @@ class FetchTransport:
                     headers={"Content-Type": "application/json", **headers},
                     body=json.dumps(body),
                     signal=signal,
+                    redirect="error",  # a redirect would carry the key to another host
                 )
                 text = await response.text()
             status = int(response.status)
