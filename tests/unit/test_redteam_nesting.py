@@ -51,6 +51,12 @@ def test_deep_llm_code_is_a_codegen_failure(shape):
         check_names(DEEP_CODE[shape])
 
 
+def test_an_llm_answer_over_the_source_limit_is_refused_before_it_is_parsed():
+    code = "def solve(input):\n    return 1\n" + "X = [1, 2, 3]\n" * 80_000  # 1.1 M chars
+    with pytest.raises(CodegenFailure, match="over 1,000,000 characters"):
+        check_names(code)
+
+
 @pytest.mark.parametrize("shape", sorted(DEEP_CODE))
 def test_deep_code_is_refused_by_the_sandbox_loader(shape):
     with pytest.raises(SandboxError, match="nests"):

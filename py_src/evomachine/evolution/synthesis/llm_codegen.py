@@ -21,6 +21,7 @@ from evomachine.evolution.synthesis.dataset import Example, label_key
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.llm.base import LLMClient, LLMRequest
 from evomachine.nesting import NestingError, check_code
+from evomachine.sandbox.loader import MAX_SOURCE_CHARS
 
 ALLOWED_IMPORTS = (
     "re", "math", "json", "string", "collections", "itertools", "functools", "unicodedata",
@@ -201,6 +202,8 @@ def bound_here(node: ast.AST) -> set[str]:
 
 def check_names(code: str) -> None:
     """Refuse code that does not parse or rebinds a module-level name the module relies on."""
+    if len(code) > MAX_SOURCE_CHARS:  # the sandbox would refuse it after a long parse
+        raise CodegenFailure(f"the code is over {MAX_SOURCE_CHARS:,} characters")
     try:
         check_code(code)
         tree = ast.parse(code)
