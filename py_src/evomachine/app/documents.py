@@ -136,8 +136,21 @@ class LastSynthesis(_Open):
     scores: dict[str, Score] = Field(default_factory=dict)
 
 
+class CutDoc(_Open):
+    """A task's ``cut`` or ``full`` (bounds.Cut.as_dict()): the page divides these."""
+
+    threshold: Number
+    coverage: Number
+    answered: Count
+    disagreed: Count
+    total: Count
+    upper_bound: Number
+
+
 class TaskStateDoc(_Open):
     stage: Stage
+    cut: CutDoc | None = None
+    full: CutDoc | None = None
     code: str | None = None
     code_path: str | None = None
     code_version: int | str | None = None

@@ -126,6 +126,8 @@ def _check_entry(namespace: str, key: str, value: Any) -> Any:
         if key != key_path(info.machine_id, info.id):
             raise ValueError(f"holds version {info.id!r} of {info.machine_id!r}")
         _adapter(dict[str, Stage]).validate_python(info.stages)
+        _adapter(dict[str, dict[str, dict[str, Any] | None]]).validate_python(
+            {"metrics": info.metrics})  # per task: the versions panel reads each
         return info
     if namespace == "snapshots":
         if _parts(key, 2) is None:
