@@ -183,8 +183,11 @@ class PatternLibrary:
     async def import_json(self, text: str) -> list[Pattern]:
         """Store the patterns of an ``export_json`` document in one batch; returns them."""
         document = _parse_document(text, PATTERNS_FORMAT)
+        found = document.get("patterns", [])
+        if not isinstance(found, list):
+            raise ValueError(f"pattern export's patterns is a {type(found).__name__}, not a list")
         try:
-            patterns = [Pattern.model_validate(p) for p in document.get("patterns", [])]
+            patterns = [Pattern.model_validate(p) for p in found]
         except ValidationError as error:
             raise ValueError(f"pattern export is malformed: {error}") from error
         await self.storage.write_batch(

@@ -224,7 +224,11 @@ def _parse_document(text: str, expected_format: str) -> dict[str, Any]:
     if not isinstance(document, dict) or document.get("format") != expected_format:
         found = document.get("format") if isinstance(document, dict) else type(document).__name__
         raise ValueError(f"expected a {expected_format!r} export, found {found!r}")
-    if int(document.get("format_version", 0)) > FORMAT_VERSION:
+    version = document.get("format_version", 0)
+    if type(version) is not int:  # bool, float (1e309 is infinity), text, list, null
+        raise ValueError(f"{expected_format} export's format_version is {version!r}, "
+                         "not a whole number")
+    if version > FORMAT_VERSION:
         raise ValueError(f"{expected_format} export version {document['format_version']} is "
                          f"newer than this build reads ({FORMAT_VERSION}); update EvoMachine")
     return document
