@@ -16,8 +16,11 @@ export class LLMPanel {
     const provider = $("llm-provider").value;
     if (provider === this.shownProvider) return;
     this.shownProvider = provider;
-    this.form.querySelector('[data-provider="simulated"]').hidden = provider !== "simulated";
-    this.form.querySelector('[data-provider="http"]').hidden = provider === "simulated";
+    for (const group of this.form.querySelectorAll("[data-provider]")) {
+      group.hidden = (group.dataset.provider === "simulated") !== (provider === "simulated");
+      // A hidden field is not checked (its required value must not block the form unseen).
+      for (const input of group.querySelectorAll("input")) input.disabled = group.hidden;
+    }
     $("llm-base-url").placeholder = provider === "anthropic" ? "https://api.anthropic.com" : "http://localhost:11434/v1";
     // Anthropic's placeholder is the model used when the field is left empty (engine's
     // DEFAULT_MODELS); the OpenAI-compatible one is an example: such a provider needs a model.

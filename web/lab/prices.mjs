@@ -17,7 +17,7 @@ export class PricesPanel {
     // list price filled in from the table instead of appending to it ("0.5" is not "10.5").
     let entered = null;
     const number = (id, label) => [h("label", { htmlFor: id }, label),
-      h("input", { id, type: "number", min: "0", max: "10000", step: "0.01", required: true, on: {
+      h("input", { id, type: "number", min: "0", max: "10000", step: "any", required: true, on: {
         focus: (event) => { entered = event.target; event.target.select(); },
         mouseup: (event) => { if (entered === event.target) event.preventDefault(); entered = null; },
       } })];
