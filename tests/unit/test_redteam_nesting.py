@@ -12,6 +12,7 @@ Each case here runs in Pyodide too (tests/pyodide), where it crashed the runner.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ from evomachine.evolution.synthesis.spec import SynthesisError
 from evomachine.llm import AnthropicClient, LLMError, LLMRequest
 from evomachine.llm.mock_transport import scripted
 from evomachine.persistence import MachinePersistence
-from evomachine.sandbox import SandboxError, load_module
+from evomachine.sandbox import InProcessHost, SandboxError, load_module
 from evomachine.storage import MemoryStorage
 from evomachine.storage.errors import SerializationError
 from evomachine.storage.serde import JsonSerializer
@@ -61,6 +62,14 @@ def test_an_llm_answer_over_the_source_limit_is_refused_before_it_is_parsed():
 def test_deep_code_is_refused_by_the_sandbox_loader(shape):
     with pytest.raises(SandboxError, match="nests"):
         load_module(DEEP_CODE[shape], "deep.py")
+
+
+async def test_generated_code_parsing_deep_json_is_contained_in_process():
+    """h36 of the red-team corpus: in-process in Pyodide it was a fatal error."""
+    source = (Path(__file__).parent / "hostile_redteam" / "h36_deep_json_loads.py").read_text()
+    module = await InProcessHost().load(source, "h36.py")
+    with pytest.raises(SandboxError, match="nested"):
+        await module.execute({"text": "hello"}, {})
 
 
 def test_deep_code_is_neither_exportable_nor_rendered():

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
 
+from ..nesting import check_json
 from .guards import Guards
 
 _MAX_FACTORIAL = 5_000
@@ -252,8 +253,13 @@ def make_collections(guards: Guards) -> SafeModule:
 
 def make_modules(guards: Guards) -> dict[str, SafeModule]:
     """All allow-listed modules, keyed by import name."""
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(text, str | bytes | bytearray):
+            check_json(text)  # nesting deep enough to exhaust Pyodide's stack is refused
+        return json.loads(text, *args, **kwargs)
+
     safe_json = SafeModule("json", {
-        "loads": json.loads, "JSONDecodeError": json.JSONDecodeError,
+        "loads": loads, "JSONDecodeError": json.JSONDecodeError,
         "dumps": lambda obj, **kw: _dumps(guards, obj, **kw),
     })
     return {

@@ -23,6 +23,7 @@ import weakref
 from typing import Any
 
 from .._compat import js_global
+from ..nesting import check_json
 from .budget import Budget
 from .errors import (
     BoundaryError,
@@ -63,9 +64,13 @@ _decode = json.JSONDecoder().decode
 
 
 def _parse(text: Any, filename: str) -> Any:
+    """The JSON value of a reply, or None. The Worker runs hostile code: its text is measured
+    before it is decoded (nesting deep enough would exhaust Pyodide's stack)."""
+    text = text if isinstance(text, str) else str(text)
     try:
-        return _decode(text if isinstance(text, str) else str(text))
-    except ValueError:
+        check_json(text)
+        return _decode(text)
+    except (ValueError, RecursionError, MemoryError):
         return None
 
 
