@@ -122,3 +122,15 @@ def test_ordinary_text_is_measured_right_and_passes():
     code = "def f(x):\n    if x:\n        return [1, (2 + 3) * 4]\n    elif x:\n        pass\n"
     assert nesting.code_depth(code) < 20
     nesting.check_code(code * 500)
+
+
+@pytest.mark.parametrize("method", ["set_prices", "set_llm"])
+async def test_deep_json_typed_into_the_page_is_a_user_error(method):
+    from test_app import call
+
+    from evomachine.app import Lab
+
+    lab = Lab(MemoryStorage())
+    reply = await call(lab, method, DEEP_JSON)
+    assert reply["ok"] is False and reply["kind"] == "user", reply
+    assert "nested" in reply["error"]

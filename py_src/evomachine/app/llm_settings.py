@@ -8,10 +8,10 @@ send it anywhere else.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LLMConfigError
+from evomachine import nesting
+from evomachine.app.errors import DEFAULT_LLM_PUBLIC, LabError, LLMConfigError
 from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
 
@@ -62,7 +62,11 @@ class LLMSettingsMixin(LabState):
         """
         from evomachine.app.llm_config import parse_config
 
-        config = parse_config(json.loads(config_json))
+        try:
+            settings = nesting.loads(config_json)
+        except ValueError as error:
+            raise LabError(f"LLM settings must be JSON: {error}") from None
+        config = parse_config(settings)
         if config.provider == "simulated":
             self._api_key = self._key_endpoint = None
         elif config.api_key:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from evomachine import nesting
 from evomachine.app.errors import LabError
 from evomachine.app.lab_state import LabState
 from evomachine.app.views import dumps
@@ -53,7 +54,7 @@ class PricesMixin(LabState):
         from evomachine.llm.prices import DEFAULT_PRICES
 
         try:
-            raw = json.loads(prices_json)
+            raw = nesting.loads(prices_json)
         except ValueError as error:
             raise LabError(f"prices must be JSON: {error}") from None
         if not isinstance(raw, dict):
