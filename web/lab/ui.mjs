@@ -25,6 +25,7 @@ import { TracesPanel } from "./traces.mjs";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_DURING_RUN_MS = 350;
+const RESTARTS = new Set(["load", "data", "loadData", "import"]); // bridge changes that start a run afresh
 
 /** The next animation frame (or 100 ms, in a hidden tab, where frames stop). */
 function nextFrame() {
@@ -155,7 +156,11 @@ export async function mountUI(bridge) {
     return refreshing;
   }
 
-  bridge.addEventListener("change", () => refresh());
+  bridge.addEventListener("change", (event) => {
+    // A load starts the machine again: the Run panel's last status spoke of the run it replaced.
+    if (RESTARTS.has(event.detail?.what) && !bridge.isRunning) run.reset();
+    refresh();
+  });
 
   await machine.init();
   await refresh();
