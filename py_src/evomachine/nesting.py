@@ -23,6 +23,9 @@ MAX_JSON_DEPTH = 200
 """Deepest JSON accepted: arrays and objects inside each other."""
 MAX_CODE_DEPTH = 200
 """Largest estimated depth of a Python module's syntax tree (see :func:`code_depth`)."""
+MAX_TEMPLATE_DEPTH = 40
+"""Largest estimated depth of a jinja expression (jinja's compiler recurses through C
+calls: in Pyodide about 100 levels, ``{{ x.x.x... }}``, exhausted the stack)."""
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -31,6 +34,7 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _DEEPER = frozenset({"not", "lambda", "if", "else", "await", "yield", "and", "or"})
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
+_TEMPLATE_WORDS = frozenset({"not", "and", "or", "if", "else", "is", "in"})
 
 
 class NestingError(ValueError):
@@ -133,3 +137,46 @@ def check_code(code: str, limit: int = MAX_CODE_DEPTH) -> None:
     if depth > limit:
         raise NestingError(f"the code nests more than {limit} levels deep "
                            f"(at most {limit} allowed)")
+
+
+def template_depth(source: str, environment: Any) -> int:
+    """An upper estimate of how deep the expressions of jinja template ``source`` nest, from
+    ``environment``'s lexer (no recursion): within a tag, each open bracket is a level and
+    every operator (``.``, ``|``, ``+`` ...) or keyword such as ``not`` since the last comma
+    adds one. A template the lexer refuses is measured up to there (jinja stops there too)."""
+    stack, inner, deepest = [0], 1, 0
+    try:
+        for _, kind, value in environment.lex(source):
+            if kind in ("variable_begin", "block_begin"):
+                stack, inner = [0], 1
+            elif kind == "operator":
+                if value in _OPEN:
+                    stack[-1] += 1
+                    stack.append(0)
+                    inner += 2
+                elif value in _CLOSE:
+                    if len(stack) > 1:
+                        inner -= stack.pop() + 1
+                elif value == ",":
+                    inner -= stack[-1]
+                    stack[-1] = 0
+                else:
+                    stack[-1] += 1
+                    inner += 1
+            elif kind == "name" and value in _TEMPLATE_WORDS:
+                stack[-1] += 1
+                inner += 1
+            deepest = max(deepest, inner)
+    except Exception:  # TemplateSyntaxError, and whatever odd input makes the lexer raise
+        pass
+    return deepest
+
+
+def check_template(source: str, environment: Any, limit: int = MAX_TEMPLATE_DEPTH) -> None:
+    """Refuse a jinja template whose expressions may nest deeper than ``limit``
+    (:class:`NestingError`), before jinja parses and compiles it."""
+    if len(source) <= limit // 2:
+        return
+    depth = template_depth(source, environment)
+    if depth > limit:
+        raise NestingError(f"the template's expressions nest more than {limit} levels deep")

@@ -40,6 +40,7 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from evomachine.nesting import NestingError, check_template
 from evomachine.prompt_budget import (
     BUDGET,
     MAX_CALL_DEPTH,
@@ -201,7 +202,10 @@ class Prompt:
         self.task = task
         self.source = source
         try:
+            check_template(source, _ENVIRONMENT)  # deep expressions exhaust Pyodide's stack
             self._template = _ENVIRONMENT.from_string(source)
+        except NestingError as error:
+            raise PromptError(task, f"invalid template: {error}") from None
         except TemplateError as error:
             raise PromptError(task, f"invalid template: {error}") from None
         except RecursionError:

@@ -149,8 +149,14 @@ def template_error(source: str) -> str | None:
         return None  # no jinja syntax at all: nothing can fail
     from jinja2 import TemplateSyntaxError
 
+    from ..nesting import NestingError, check_template
+
     try:
-        _environment().compile(source)
+        environment = _environment()
+        check_template(source, environment)  # deep expressions exhaust Pyodide's stack
+        environment.compile(source)
+    except NestingError as error:
+        return str(error)
     except TemplateSyntaxError as error:
         return f"{error.message} (template line {error.lineno})"
     except Exception as error:  # jinja can fail in other ways on odd input; report, never crash
