@@ -134,3 +134,16 @@ async def test_deep_json_typed_into_the_page_is_a_user_error(method):
     reply = await call(lab, method, DEEP_JSON)
     assert reply["ok"] is False and reply["kind"] == "user", reply
     assert "nested" in reply["error"]
+
+
+def test_code_the_checker_cannot_walk_is_a_sandbox_error(monkeypatch):
+    """In Pyodide the policy's or the transform's walk of a 195-term sum (under the estimate's
+    limit) hit RecursionError, which load_module let out raw; here the walk is made to."""
+    import evomachine.sandbox.loader as loader
+
+    def too_deep(*args):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(loader, "compile_tree", too_deep)
+    with pytest.raises(SandboxError, match="nests too deeply"):
+        load_module("def execute(input, context):\n    return {}\n", "walk.py")

@@ -76,8 +76,11 @@ def compile_tree(tree: ast.Module, filename: str) -> CodeType:
 def load_module(code: str, filename: str, budget: Budget | None = None) -> GeneratedModule:
     """Compile ``code`` and run its body under :data:`LOAD_BUDGET`; calls use ``budget``."""
     tree = parse(code, filename)
-    check(tree, filename)
-    compiled = compile_tree(tree, filename)
+    try:  # the policy and the transform walk the tree in Python (Pyodide's limit is lower)
+        check(tree, filename)
+        compiled = compile_tree(tree, filename)
+    except (RecursionError, MemoryError):
+        raise GeneratedCodeError("the code nests too deeply to check", filename=filename) from None
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     meter = Meter()
     namespace = build_namespace(meter, f"generated{next(_ids)}")
