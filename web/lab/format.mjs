@@ -29,6 +29,11 @@ export function count(value) {
   return Number(value).toLocaleString("en-US");
 }
 
+/** "1 step", "2 steps", "1,500 steps". */
+export function steps(value) {
+  return `${count(value)} ${value === 1 ? "step" : "steps"}`;
+}
+
 export function bytes(value) {
   if (!Number.isFinite(value)) return dash;
   if (value >= 1e6) return `${(value / 1e6).toFixed(1)} MB`;

@@ -4,7 +4,7 @@
 
 import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
-import { bytes, count } from "./format.mjs";
+import { bytes, count, steps } from "./format.mjs";
 import { download } from "./panels.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -64,7 +64,7 @@ export class HeaderTools {
 function replacingLines(summary) {
   const replaces = summary.replaces || [];
   if (!replaces.length) return [];
-  const runs = replaces.map((r) => `“${r.title}” (its run of ${count(r.step_count)} steps, learnt code and charts)`);
+  const runs = replaces.map((r) => `“${r.title}” (its run of ${steps(r.step_count)}, learnt code and charts)`);
   const kept = summary.kept || 0;
   return [
     `The file replaces the stored machine${replaces.length === 1 ? "" : "s"} ${runs.join(", ")} with the file's.`,

@@ -3,7 +3,7 @@
 
 import { ask } from "../dialog.mjs";
 import { fill, h, oneOf } from "../dom.mjs";
-import { STAGE_NAMES, STAGES, count, when } from "./format.mjs";
+import { STAGE_NAMES, STAGES, count, steps, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +23,7 @@ export class MachinesPanel {
       if (!button) return;
       const id = button.dataset.openMachine;
       const opened = await notify.guard(() => bridge.switchMachine(id));
-      if (opened) notify.say(`Opened ${opened.machine?.title || id} where it was left: ${count(opened.step_count)} steps.`);
+      if (opened) notify.say(`Opened ${opened.machine?.title || id} where it was left: ${steps(opened.step_count)}.`);
     });
   }
 
@@ -59,7 +59,7 @@ export async function confirmReplace(bridge, dsl, what) {
   const choice = await ask({
     title: `Start ${r.title} again?`,
     lines: [
-      `${what} starts machine “${r.title}” again from its first record: its run of ${count(r.step_count)} steps, ` +
+      `${what} starts machine “${r.title}” again from its first record: its run of ${steps(r.step_count)}, ` +
         "its learnt code and its charts are replaced.",
       "Its saved versions stay: save a version first to be able to come back to this point.",
     ],

@@ -2,7 +2,7 @@
 // progress bar and status of the run, where the machine is, and its diagram.
 
 import { Diagram } from "./diagram.mjs";
-import { count, STAGE_NAMES } from "./format.mjs";
+import { STAGE_NAMES, count, steps } from "./format.mjs";
 import { loadPrefs, savePrefs } from "./notify.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -122,7 +122,7 @@ export class RunPanel {
       this.pendingProgress = null;
       if (!latest || !this.bridge.isRunning) return; // the run ended meanwhile: its end is shown
       this.progress(latest.until ? Math.min(1, latest.steps / Math.max(latest.steps + 1, 3000)) : latest.steps / latest.total);
-      setText($("run-rate"), `${count(latest.steps)} steps · ${count(Math.round(latest.rate))} steps/s`);
+      setText($("run-rate"), `${steps(latest.steps)} · ${count(Math.round(latest.rate))} steps/s`);
     });
   }
 
@@ -136,7 +136,7 @@ export class RunPanel {
       this.queued = false; // the run asked for has started: it ends as any run does
       this.busy(true);
       this.progress(0);
-      $("run-status").textContent = d.until ? `Running until a task reaches ${STAGE_NAMES[d.until]}…` : `Running ${count(d.total)} steps…`;
+      $("run-status").textContent = d.until ? `Running until a task reaches ${STAGE_NAMES[d.until]}…` : `Running ${steps(d.total)}…`;
     }
     if (d.phase === "waiting") {
       this.busy(true);
@@ -155,10 +155,10 @@ export class RunPanel {
       if (!this.queued) this.busy(false); // else the asked run starts once this one is saved
       // The bar says how much of what was asked ran: full only when all of it did.
       if (d.until) { if (d.reason === "reached") this.progress(1); } else this.progress(d.total ? d.steps / d.total : 0);
-      $("run-rate").textContent = `${count(d.steps)} steps · ${count(Math.round(d.steps_per_s))} steps/s`;
+      $("run-rate").textContent = `${steps(d.steps)} · ${count(Math.round(d.steps_per_s))} steps/s`;
       const why = REASONS[d.reason] || d.reason;
       const cut = d.interrupted_node ? ` The step at ${d.interrupted_node} was waiting for the LLM; it was stopped and runs again on the next Run.` : "";
-      this.ended = `${why} after ${count(d.steps)} steps${d.error ? `: ${d.error}` : ""}.${cut}`;
+      this.ended = `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}.${cut}`;
       $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
     }
   }
@@ -169,8 +169,8 @@ export class RunPanel {
       ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded";
     if ($("diagram").getAttribute("aria-label") !== label) $("diagram").setAttribute("aria-label", label);
     setText($("run-position"), !state.loaded ? "No machine loaded."
-      : state.halted ? `Halted after ${count(state.step_count)} steps: the data set is used up.`
-        : `${count(state.step_count)} steps so far · next node: ${state.current_node}`);
+      : state.halted ? `Halted after ${steps(state.step_count)}: the data set is used up.`
+        : `${steps(state.step_count)} so far · next node: ${state.current_node}`);
   }
 
   /** Another machine, or none: the last run's status and bar belong to the one before. */
