@@ -187,18 +187,21 @@ class HTTPProvider:
             ) from None
         try:
             answer, input_tokens, output_tokens, model = self._read(data)
-        except (KeyError, IndexError, TypeError, ValueError) as error:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
             raise LLMError(
                 self._scrub(
                     f"{self._where(url)} answered an unexpected shape ({error!r}): {_snippet(text)}"
                 ),
                 status=status,
             ) from None
+        # The endpoint's word on its usage and model is checked: a count that is not a
+        # plausible whole number is estimated instead (a negative one made the cost negative).
+        input_tokens, output_tokens = _count(input_tokens), _count(output_tokens)
         if input_tokens is None:
             input_tokens = estimate_tokens(request.prompt)
         if output_tokens is None:
             output_tokens = estimate_tokens(answer)
-        used = model or request.model or self.model
+        used = _model_name(model) or request.model or self.model
         return LLMResponse(
             text=answer,
             input_tokens=input_tokens,
@@ -232,6 +235,20 @@ class HTTPProvider:
     def _scrub(self, text: str) -> str:
         key = self._key()
         return text.replace(key, "***") if key else text
+
+
+MAX_REPORTED_TOKENS = 100_000_000
+MAX_MODEL_NAME = 200
+
+
+def _count(value: Any) -> int | None:
+    """A token count an endpoint reported, if it is a whole number in a plausible range."""
+    return value if type(value) is int and 0 <= value <= MAX_REPORTED_TOKENS else None
+
+
+def _model_name(value: Any) -> str | None:
+    """The model an endpoint says answered, if that is a short text."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_MODEL_NAME else None
 
 
 def _checked_key(api_key: str | None) -> SecretStr | None:
