@@ -278,7 +278,7 @@ def test_step_button_takes_one_step(lab):
     lab.wait_for_function("(n) => window.evomachine.state().then((s) => s.step_count === n)",
                           arg=before + 1)
     lab.wait_for_function("(n) => document.getElementById('run-position').textContent"
-                          ".startsWith(`${n} steps`)", arg=before + 1)
+                          ".startsWith(`${n} step${n === 1 ? '' : 's'} so far`)", arg=before + 1)
 
 
 def test_run_button_runs_the_steps_typed(lab):
