@@ -10,6 +10,12 @@ export class LLMPanel {
     this.form = $("llm-form");
     $("llm-provider").addEventListener("change", () => this.showProvider());
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.apply(); });
+    // Edits not yet applied: the fields keep them until applied, or until the settings in use
+    // change another way (an import, another tab), wherever the focus goes meanwhile.
+    this.edited = false;
+    this.shownSettings = null;
+    this.form.addEventListener("input", () => { this.edited = true; });
+    this.form.addEventListener("change", () => { this.edited = true; });
   }
 
   showProvider() {
@@ -39,6 +45,7 @@ export class LLMPanel {
     }
     const result = await this.notify.guard(() => this.bridge.setLLM(config));
     if (result) {
+      this.edited = false;
       $("llm-key").value = "";
       this.notify.say(result.ready ? `LLM settings in use${result.note ? ` (${result.note})` : ""}.` : result.error,
         result.ready ? "info" : "error");
@@ -49,7 +56,11 @@ export class LLMPanel {
     const { llm } = state;
     if (!llm) return;
     // The fields follow the state unless the user is editing them; the status line always does.
-    if (!(document.activeElement && this.form.contains(document.activeElement))) {
+    const settings = JSON.stringify(llm);
+    if (settings !== this.shownSettings) this.edited = false; // changed another way: shown
+    const editing = this.edited || (document.activeElement && this.form.contains(document.activeElement));
+    if (!editing) {
+      this.shownSettings = settings;
       // Written only where they differ: a run redraws this panel several times a second.
       const put = (id, value) => { if ($(id).value !== String(value)) $(id).value = value; };
       const tick = (id, value) => { if ($(id).checked !== value) $(id).checked = value; };
