@@ -49,12 +49,12 @@ class LibraryMixin(LabState):
 
     async def rollback(self, version: str) -> str:
         """Go back to ``version``: stages, code, history, position and charts."""
-        from evomachine.persistence import VersionNotFoundError
+        from evomachine.persistence import VersionDamagedError, VersionNotFoundError
 
         ex = self._require()
         try:
             await self._persistence().rollback(ex, ex.machine_id, version)
-        except VersionNotFoundError as error:
+        except (VersionNotFoundError, VersionDamagedError) as error:
             raise LabError(str(error)) from None
         ex.set_inputs(self.records, skip=ex.input_cursor)
         extra = await self.store.load_version_extra(ex.machine_id, version) or {}

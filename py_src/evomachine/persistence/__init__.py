@@ -9,7 +9,12 @@ from .diff import Change, MachineDiff, NodeChange, diff_states
 from .ids import VersionClock, parse_version_id
 from .patterns import Pattern, PatternLibrary, PatternNotFoundError, PerformanceMetrics, TrainedOn
 from .protocol import PersistableExecutor
-from .versions import MachinePersistence, VersionInfo, VersionNotFoundError
+from .versions import (
+    MachinePersistence,
+    VersionDamagedError,
+    VersionInfo,
+    VersionNotFoundError,
+)
 
 __all__ = [
     "Change",
@@ -23,6 +28,7 @@ __all__ = [
     "PersistableExecutor",
     "TrainedOn",
     "VersionClock",
+    "VersionDamagedError",
     "VersionInfo",
     "VersionNotFoundError",
     "diff_states",

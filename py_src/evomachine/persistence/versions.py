@@ -32,6 +32,10 @@ MACHINE_FORMAT = "evomachine.machine"
 FORMAT_VERSION = 1
 
 
+class VersionDamagedError(ValueError):
+    """A stored version whose snapshot this engine cannot restore (the executor is unchanged)."""
+
+
 class VersionNotFoundError(KeyError):
     """No such version (or no versions at all) for a machine."""
 
@@ -140,7 +144,14 @@ class MachinePersistence:
         info = await self.get_version(machine_id, version)
         state = await self.load_snapshot(machine_id, version)
         previous = await self.head(machine_id)
-        executor.import_state(copy.deepcopy(state))
+        saved = executor.export_state()
+        try:
+            executor.import_state(copy.deepcopy(state))
+        except Exception as error:  # a stored or imported snapshot is hostile text
+            executor.import_state(saved)  # whole again, as it was before
+            raise VersionDamagedError(
+                f"version {version} of {machine_id} cannot be restored "
+                f"({type(error).__name__}: {str(error)[:200]}); nothing was changed") from None
         executor.record_mutation("rollback", {
             "machine_id": machine_id, "to_version": version, "from_version": previous,
             "stages": info.stages,
