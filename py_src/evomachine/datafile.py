@@ -20,6 +20,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +142,24 @@ def parse_records(text: str, fmt: str | None = None, filename: str = "") -> list
 
 
 def _parse_jsonl(text: str) -> list[dict[str, Any]]:
+    records = _read_jsonl(text)
+    if _SURROGATE_ESCAPE.search(text):  # JSON may escape half a pair: not Unicode text
+        where = "record" if text.lstrip().startswith("[") else "line"
+        lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        for index, record in enumerate(records):
+            try:
+                json.dumps(record, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                number = index + 1 if where == "record" else lines[index]
+                raise DataError(f"{where} {number}: holds an escaped lone surrogate (such as "
+                                "\\ud800), which is not text; escape whole characters") from None
+    return records
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _read_jsonl(text: str) -> list[dict[str, Any]]:
     stripped = text.strip()
     if stripped.startswith("["):  # a plain JSON array is accepted too
         try:
