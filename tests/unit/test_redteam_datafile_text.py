@@ -28,3 +28,13 @@ def test_an_escaped_pair_is_ordinary_text():
     records = parse_records('{"text": "\\ud83d\\ude00 \\u00e9"}\n', "jsonl")
     assert records == [{"text": "\U0001f600 é"}]
     (records[0]["text"]).encode("utf-8")
+
+
+@pytest.mark.cpython_only
+async def test_a_lone_surrogate_from_elsewhere_is_stored_and_read_back(tmp_path):
+    """An LLM answer or an imported value can hold one too: SQLite stores it escaped."""
+    from evomachine.storage.sqlite import SQLiteStorage
+
+    storage = SQLiteStorage(str(tmp_path / "x.db"))
+    await storage.put("meta", "k", {"output": "\ud800 half", "ok": "é"})
+    assert await storage.get("meta", "k") == {"output": "\ud800 half", "ok": "é"}

@@ -41,7 +41,13 @@ class JsonSerializer:
 
     def dumps(self, value: Any) -> str:
         try:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate (from JSON's \ud800): escaped
+                    text = json.dumps(value, separators=(",", ":"), default=_default)
+            return text
         except (TypeError, ValueError) as error:
             raise SerializationError(
                 f"cannot store {type(value).__name__}: {error}; store JSON values "
