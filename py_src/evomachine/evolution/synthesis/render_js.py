@@ -87,12 +87,19 @@ def constants(tree: ast.Module, prefix: str = "",
               names: tuple[str, ...] = CONSTANTS) -> dict[str, Any]:
     """The module-level constants ``render_js`` needs (``names``), read from the module's
     tree: those named ``prefix + NAME`` (a stacked module's layer), keyed by ``NAME``."""
-    wanted = {prefix + name: name for name in names}
-    found: dict[str, Any] = {}
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in wanted):
-            found[wanted[node.targets[0].id]] = literal(node.value)
+    assigned = assignments(tree)
+    return {name: literal(assigned[prefix + name]) for name in names if prefix + name in assigned}
+
+
+def assignments(tree: ast.Module) -> dict[str, ast.expr]:
+    """The module-level ``NAME = value`` statements by name (the last one counts), read once
+    per tree: a stacked module's layers (up to 2**MAX_DEPTH of them) each look theirs up."""
+    found = getattr(tree, "evomachine_assignments", None)
+    if found is None:
+        found = {node.targets[0].id: node.value for node in tree.body
+                 if isinstance(node, ast.Assign) and len(node.targets) == 1
+                 and isinstance(node.targets[0], ast.Name)}
+        tree.evomachine_assignments = found  # type: ignore[attr-defined]
     return found
 
 
