@@ -219,11 +219,30 @@ class MachinePersistence:
         head = document.get("head")
         if head is not None:
             ops.append((META, head_key(target), head))
-        await self.storage.write_batch(ops)
-        if executor is not None:
-            current = document.get("current")
-            executor.import_state(current if isinstance(current, dict)
-                                  else await self.load_snapshot(target))
+        if executor is None:
+            await self.storage.write_batch(ops)
+            return target
+        current = document.get("current")
+        if not isinstance(current, dict):  # the file's head, from the file itself
+            current = next((state for ns, key, state in ops
+                            if ns == SNAPSHOTS and key == key_path(target, str(head))), None)
+        if current is None:  # no state in the file: its head as stored (as before)
+            await self.storage.write_batch(ops)
+            executor.import_state(await self.load_snapshot(target))
+            return target
+        saved = executor.export_state()
+        try:  # restored before anything is written, so a state that fails changes nothing
+            executor.import_state(copy.deepcopy(current))
+        except Exception as error:  # the file is hostile text
+            executor.import_state(saved)
+            raise VersionDamagedError(
+                f"machine export's state cannot be restored ({type(error).__name__}: "
+                f"{str(error)[:200]}); nothing was changed") from None
+        try:
+            await self.storage.write_batch(ops)
+        except Exception:
+            executor.import_state(saved)
+            raise
         return target
 
 
