@@ -64,3 +64,12 @@ export function fill(element, ...children) {
   append(element, children);
   return element;
 }
+
+/**
+ * After `button`'s action, which redraws the table holding it: when the focus is still on it
+ * (or was dropped with it), move it to `heading` (tabindex -1), so Tab carries on from there.
+ */
+export function keepFocusNear(button, heading) {
+  const active = document.activeElement;
+  if (active === button || !active || active === document.body) heading.focus({ preventScroll: true });
+}

@@ -2,7 +2,7 @@
 // each stored one, and the question asked before a load would start a stored run again.
 
 import { ask } from "../dialog.mjs";
-import { fill, h, oneOf } from "../dom.mjs";
+import { fill, h, keepFocusNear, oneOf } from "../dom.mjs";
 import { STAGE_NAMES, STAGES, count, steps, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +23,9 @@ export class MachinesPanel {
       if (!button) return;
       const id = button.dataset.openMachine;
       const opened = await notify.guard(() => bridge.switchMachine(id));
-      if (opened) notify.say(`Opened ${opened.machine?.title || id} where it was left: ${steps(opened.step_count)}.`);
+      if (!opened) return;
+      notify.say(`Opened ${opened.machine?.title || id} where it was left: ${steps(opened.step_count)}.`);
+      keepFocusNear(button, $("machines-title"));
     });
   }
 

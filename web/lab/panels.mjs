@@ -1,6 +1,6 @@
 // The code viewer, versions (save, list, diff, rollback), pattern library and activity panels.
 
-import { fill, h, oneOf } from "../dom.mjs";
+import { fill, h, keepFocusNear, oneOf } from "../dom.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, pct, when } from "./format.mjs";
@@ -127,7 +127,7 @@ export class VersionsPanel {
       const id = button.dataset.rollback;
       const name = versionName(this.byId.get(id));
       const state = await notify.guard(() => bridge.rollback(id));
-      if (state) { notify.say(`Rolled back to ${name}`); afterChange?.(state); }
+      if (state) { notify.say(`Rolled back to ${name}`); afterChange?.(state); keepFocusNear(button, $("versions-title")); }
     });
   }
 
