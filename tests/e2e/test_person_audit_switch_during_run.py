@@ -42,8 +42,12 @@ def lab(browser, server) -> Iterator[Page]:
 def load_example(page: Page, name: str) -> None:
     page.select_option("#example-select", name)
     page.click("#load-example")
-    page.wait_for_function("(name) => { const s = document.getElementById('toast').textContent;"
-                           " return s.startsWith(`Loaded example ${name}`); }", arg=name)
+    page.wait_for_function("(name) => window.evomachine.state().then((s) => s.example === name)",
+                           arg=name)
+    # The page has drawn it (its last panel, the machines list, names it as loaded).
+    title = page.evaluate("window.evomachine.state()")["machine"]["title"]
+    page.wait_for_function("(t) => document.querySelector('#machines-body tr.head th')"
+                           "?.textContent.startsWith(t)", arg=title)
 
 
 def test_open_during_a_run_opens_the_machine_and_shows_no_stale_error(lab: Page):
