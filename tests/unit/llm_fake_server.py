@@ -25,6 +25,7 @@ class FakeLLMServer(ThreadingHTTPServer):
         self.answer = answer
         self.hang_s = hang_s
         self.script: deque[str] = deque()
+        self.redirect_to: str | None = None  # set: every POST answers 307 to this address
         self.requests: list[tuple[str, dict[str, str], Any]] = []
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -73,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw.decode("utf-8", "replace")
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.requests.append((self.path, headers, body))
+        if self.server.redirect_to:
+            return self._send(307, {}, {"Location": self.server.redirect_to})
         behaviour = self.server.next_behaviour()
         if behaviour == "hang":
             self.server.release.wait(self.server.hang_s)

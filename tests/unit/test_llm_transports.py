@@ -44,8 +44,9 @@ class FakeController:
 
 
 class FakeResponse:
-    def __init__(self):
-        self.status = 200
+    def __init__(self, type: str = "cors"):
+        self.type = type  # what fetch's Response.type says ("opaqueredirect": not followed)
+        self.status = 200 if type != "opaqueredirect" else 0
         self.headers = {"Content-Type": "application/json", "Retry-After": "1"}
 
     async def text(self):

@@ -15,11 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from test_llm_transports import install_fake_browser
+from test_llm_transports import FakeResponse, install_fake_browser
 
 from evomachine.llm import LLMError, LLMRequest, OpenAICompatibleClient, TransportError
 from evomachine.llm._transport_cpython import UrllibTransport
 from evomachine.llm._transport_pyodide import FetchTransport
+from evomachine.llm.transport_base import REDIRECT_REFUSED
 
 KEY = "sk-test-REDIRECTED-0123456789"
 REQUEST = LLMRequest(prompt="Route: my bill is wrong", task="route",
@@ -81,6 +82,7 @@ async def test_a_redirect_from_the_endpoint_is_an_error_and_the_key_stays(elsewh
     assert len(endpoint.seen) == 1 and endpoint.seen[0].get("Authorization") == f"Bearer {KEY}"
     assert elsewhere.seen == []
     assert KEY not in str(caught.value) and str(status) in str(caught.value)
+    assert "redirect" in str(caught.value) and target in str(caught.value)
 
 
 @pytest.mark.cpython_only
@@ -89,9 +91,29 @@ async def test_the_browser_transport_asks_fetch_not_to_follow_redirects(monkeypa
 
     async def pyfetch(url: str, **options: Any) -> Any:
         calls.append(options)
-        raise OSError("TypeError: Failed to fetch")  # what fetch does on a redirect
+        return FakeResponse("opaqueredirect")  # what fetch gives for a redirect not followed
 
     install_fake_browser(monkeypatch, pyfetch)
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as caught:
         await FetchTransport().post_json("https://x/v1/messages", {"x-api-key": KEY}, {}, 1.0)
-    assert calls[0]["redirect"] == "error"
+    assert calls[0]["redirect"] == "manual"
+    assert caught.value.final and "redirect" in caught.value.reason
+
+
+async def test_a_redirect_the_browser_did_not_follow_is_said_and_not_tried_again():
+    class Redirected:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def post_json(self, *args: Any) -> Any:
+            self.calls += 1
+            raise TransportError(REDIRECT_REFUSED, final=True)
+
+    transport = Redirected()
+    client = OpenAICompatibleClient("https://llm.example/v1", "gpt-4o-mini", api_key=KEY,
+                                    transport=transport, max_retries=3)
+    with pytest.raises(LLMError) as caught:
+        await client.complete(REQUEST)
+    assert transport.calls == 1
+    assert "redirect" in str(caught.value) and "base URL" in str(caught.value)
+    assert KEY not in str(caught.value)

@@ -22,6 +22,7 @@ from evomachine.llm.prices import PriceTable
 from evomachine.llm.rate_limit import Permit, RateLimiter
 from evomachine.llm.simulated import estimate_tokens
 from evomachine.llm.transport import Transport, TransportError, default_transport
+from evomachine.llm.transport_base import REDIRECT_REFUSED
 
 Sleep = Callable[[float], Awaitable[Any]]
 RETRYABLE_STATUS = frozenset({408, 429})
@@ -140,7 +141,7 @@ class HTTPProvider:
                     )
                 except TransportError as error:
                     failure = LLMError(self._scrub(f"{self._where(url)}: {error.reason}"),
-                                       retryable=True)
+                                       retryable=not error.final)
                 except Exception as error:  # a transport bug must not crash the executor
                     reason = (f"{self._where(url)}: transport failed: "
                               f"{type(error).__name__}: {error}")
@@ -152,7 +153,7 @@ class HTTPProvider:
                             used = response.input_tokens + response.output_tokens
                             self.limiter.succeeded(permit, used)
                         return response
-                    failure = self._status_error(status, text, url)
+                    failure = self._status_error(status, text, url, response_headers)
                     delay = retry_after(response_headers)
                     if status == 429 and permit is not None and self.limiter is not None:
                         capped = None if delay is None else min(self.max_backoff_s, delay)
@@ -211,10 +212,15 @@ class HTTPProvider:
             model=used,
         )
 
-    def _status_error(self, status: int, text: str, url: str) -> LLMError:
+    def _status_error(self, status: int, text: str, url: str,
+                      headers: Mapping[str, str] | None = None) -> LLMError:
         message = _error_message(text)
         where = self._where(url)
-        if status in (401, 403):
+        if 300 <= status < 400:
+            location = (headers or {}).get("location", "")
+            named = f" to {_snippet(location)}" if location.strip() else ""
+            reason = f"{where} (HTTP {status}{named}) {REDIRECT_REFUSED}"
+        elif status in (401, 403):
             hint = "check the API key and that it may use this model"
             reason = f"{where} refused the request (HTTP {status}): {message}; {hint}"
         elif status == 404:

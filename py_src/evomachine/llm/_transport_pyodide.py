@@ -12,7 +12,7 @@ from typing import Any
 
 from evomachine._compat import ffi, js_global, pyfetch
 from evomachine.interrupts import Interrupted, in_flight, pause_requested
-from evomachine.llm.transport_base import TransportError, TransportResult
+from evomachine.llm.transport_base import REDIRECT_REFUSED, TransportError, TransportResult
 
 
 class FetchTransport:
@@ -34,11 +34,15 @@ class FetchTransport:
                     headers={"Content-Type": "application/json", **headers},
                     body=json.dumps(body),
                     signal=signal,
-                    redirect="error",  # a redirect would carry the key to another host
+                    redirect="manual",  # a redirect would carry the key to another host
                 )
+                if str(response.type) == "opaqueredirect":  # answered, not followed
+                    raise TransportError(REDIRECT_REFUSED, final=True)
                 text = await response.text()
             status = int(response.status)
             response_headers = {k.lower(): str(v) for k, v in response.headers.items()}
+        except TransportError:
+            raise
         except Exception as error:  # JsException, pyodide.http.AbortError, OSError
             if pause.signal.aborted:
                 raise Interrupted(f"paused while waiting for {url}") from None

@@ -14,13 +14,20 @@ TransportResult = tuple[int, dict[str, str], str]
 """``(status, headers with lower-case names, body text)``."""
 
 
-class TransportError(Exception):
-    """The request got no HTTP answer: connection refused, DNS, timeout, aborted fetch."""
+REDIRECT_REFUSED = ("answered with a redirect, which is not followed (it would send the API key "
+                    "to the address the redirect names): use that address as the base URL")
+"""What a redirect from an LLM endpoint tells the user, in either runtime."""
 
-    def __init__(self, reason: str, *, timeout: bool = False):
+
+class TransportError(Exception):
+    """The request got no usable HTTP answer: connection refused, DNS, timeout, aborted
+    fetch, a redirect the browser did not follow. ``final``: trying again cannot help."""
+
+    def __init__(self, reason: str, *, timeout: bool = False, final: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.timeout = timeout
+        self.final = final
 
 
 @runtime_checkable
