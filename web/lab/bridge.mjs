@@ -386,8 +386,10 @@ export class LabBridge extends EventTarget {
 
   setPrices(prices) { return this.mutate("llm", "set_prices", JSON.stringify(prices)); }
 
+  /** Every machine, version and pattern as JSON text. During this tab's run it is taken
+   * between two chunks (the run holds the lock; export_state saves its progress first) and
+   * the run goes on: exporting is not a reason to stop it. */
   async exportState() {
-    await this.pause();
     return JSON.stringify(await this.shared(() => this.call("export_state")));
   }
 
