@@ -103,16 +103,16 @@ def _host_turn() -> None:
     ffi.run_sync(turn if turn is not None else asyncio.sleep(_seconds))
 
 
-async def interruptible(awaitable: Awaitable[T]) -> T:
+async def interruptible(awaitable: Awaitable[T], during: str = "a synthesis") -> T:
     """Await ``awaitable``; when Pause comes first, raise
-    :class:`~evomachine.interrupts.Interrupted` at once and let it finish on its own (its
-    outcome is dropped). Unless a host opted in (:func:`set_pause_seconds`) it is a plain
-    await, which needs no running loop.
+    :class:`~evomachine.interrupts.Interrupted` ("paused during ``during``") at once and let
+    it finish on its own (its outcome is dropped). Unless a host opted in
+    (:func:`set_pause_seconds`) it is a plain await, which needs no running loop.
     """
     if pause_requested():
         if asyncio.iscoroutine(awaitable):
             awaitable.close()
-        raise Interrupted("paused during a synthesis")
+        raise Interrupted(f"paused during {during}")
     if not _seconds:  # no host takes a Pause meanwhile (tests driving by hand, the CLI)
         return await awaitable
     loop = asyncio.get_running_loop()
@@ -129,7 +129,7 @@ async def interruptible(awaitable: Awaitable[T]) -> T:
         paused.cancel()
         return work.result()
     work.add_done_callback(_drop_outcome)
-    raise Interrupted("paused during a synthesis")
+    raise Interrupted(f"paused during {during}")
 
 
 def _drop_outcome(done: asyncio.Future[Any]) -> None:

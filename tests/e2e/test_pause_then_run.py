@@ -121,3 +121,26 @@ def test_pause_pressed_at_once_after_run_stops_it_before_a_step(lab):
     assert said == "Paused after 0 steps.", lab.evaluate("window.__statuses")
     assert state(lab)["step_count"] == before
     assert not lab.is_disabled("#run-btn") and lab.is_disabled("#pause-btn")
+
+
+def test_step_says_it_runs_and_pause_stops_a_step_waiting_for_the_llm(lab):
+    # A slow LLM, waited for real: the Step button's step waits for it, the page says so and
+    # Pause is the way out (it was 'Idle' with Pause disabled, and more clicks queued steps).
+    lab.evaluate("window.evomachine.loadExample('ticket-triage')")
+    lab.evaluate("window.evomachine.setLLM({provider: 'simulated', latency_ms: 60000, "
+                 "wait: true})")
+    before = state(lab)["step_count"]
+    lab.click("#step-btn")  # the Input node: no LLM
+    lab.wait_for_function(
+        "document.getElementById('run-status').textContent === 'Done after 1 step.'")
+    lab.click("#step-btn")  # the task: waits for the LLM
+    lab.wait_for_function(
+        "document.getElementById('run-status').textContent === 'Running 1 step…'")
+    assert lab.is_disabled("#step-btn") and not lab.is_disabled("#pause-btn")
+    lab.click("#pause-btn")
+    lab.wait_for_function("!window.evomachine.isRunning()")
+    assert lab.text_content("#run-status").startswith("Paused after 0 steps."), \
+        lab.text_content("#run-status")
+    assert state(lab)["step_count"] == before + 1
+    assert not lab.is_disabled("#step-btn") and lab.is_disabled("#pause-btn")
+    lab.evaluate("window.evomachine.setLLM({provider: 'simulated', latency_ms: 0, wait: false})")

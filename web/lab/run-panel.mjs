@@ -27,7 +27,8 @@ export class RunPanel {
     $("run-count").addEventListener("change", remember);
     $("until-stage").addEventListener("change", remember);
     this.actions = {
-      step: () => notify.guard(() => bridge.step(1)),
+      // A run of one step: it says so, waits visibly for another tab's run, and Pause stops it.
+      step: () => notify.guard(() => bridge.run(1)),
       run: () => notify.guard(() => bridge.run(Number($("run-count").value) || 300)),
       until: () => notify.guard(() => bridge.runUntil($("until-stage").value)),
       pause: () => {
@@ -68,11 +69,11 @@ export class RunPanel {
     if (name === "run" && !this.countValid()) return null;
     if (!this.bridge.isStopping) {
       // A run is the page's from the click on: Pause works while it waits for the engine.
-      if (name !== "step") this.busy(true);
+      this.busy(true);
       try {
         return await this.actions[name]();
       } finally {
-        if (name !== "step" && !this.bridge.isRunning && !this.queued) this.busy(false);
+        if (!this.bridge.isRunning && !this.queued) this.busy(false);
       }
     }
     this.queued = name;
@@ -83,7 +84,7 @@ export class RunPanel {
     try {
       return await this.actions[name]();
     } finally {
-      if (this.queued === name) { // it never started a run (a Step, or it failed): undo the wait
+      if (this.queued === name) { // it never started a run (it failed): undo the wait
         this.queued = false;
         if (!this.bridge.isRunning) this.busy(false);
         if ($("run-status").textContent.endsWith(this.queuedText(name))) $("run-status").textContent = this.ended;

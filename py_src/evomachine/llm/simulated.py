@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from evomachine.cooperate import interruptible
 from evomachine.llm.base import LLMError, LLMRequest, LLMResponse
 from evomachine.llm.prices import ModelPrice
 
@@ -198,8 +199,8 @@ class SimulatedLLM:
                 text = right
             else:
                 text = wrong_answer(right, request.output_schema, rng)
-        if self.sleep and latency > 0:
-            await asyncio.sleep(latency / 1000)
+        if self.sleep and latency > 0:  # Pause ends the wait, as it aborts a real request
+            await interruptible(asyncio.sleep(latency / 1000), "the simulated LLM's latency")
         input_tokens, output_tokens = estimate_tokens(request.prompt), estimate_tokens(text)
         cost = self.price.cost(input_tokens, output_tokens)
         self.billed += cost
