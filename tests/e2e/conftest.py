@@ -224,3 +224,16 @@ def run_under_way(page: Page, steps: int, timeout: float = 60_000) -> None:
         f"document.getElementById('run-status').textContent === 'Running {steps:,} steps…'"
         " && document.querySelector('.run-progress').getAttribute('aria-valuenow') !== '0'",
         timeout=timeout)
+
+
+def use_openai_endpoint(page: Page, base_url: str, key: str, model: str = "my-model") -> None:
+    """Point the page at an OpenAI-compatible endpoint through its LLM form, one request at a
+    time (no request sent ahead), and wait until the page says the settings are in use."""
+    page.select_option("#llm-provider", "openai")
+    page.fill("#llm-base-url", base_url)
+    page.fill("#llm-model", model)
+    page.fill("#llm-key", key)
+    page.fill("#llm-concurrency", "1")
+    page.click("#apply-llm")
+    page.wait_for_function(
+        "(u) => document.getElementById('llm-status').textContent.includes(u)", arg=base_url)

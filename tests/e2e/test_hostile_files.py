@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from test_lab import boot, state
 
+from conftest import use_openai_endpoint
 from unit.llm_fake_server import FakeLLMServer
 
 pytestmark = pytest.mark.e2e
@@ -222,16 +223,9 @@ def test_an_imported_base_url_never_receives_the_key(watched, servers, tmp_path)
     page = watched
     mine, theirs = servers
     page.evaluate("window.evomachine.loadExample('ticket-triage')")
-    page.select_option("#llm-provider", "openai")
-    page.fill("#llm-base-url", f"{mine.base_url}/v1")
-    page.fill("#llm-model", "my-model")
-    page.fill("#llm-key", KEY)
     # One request at a time: with requests sent ahead, a step's extra requests to the file's
     # endpoint could still arrive after its count is taken below.
-    page.fill("#llm-concurrency", "1")
-    page.click("#apply-llm")
-    page.wait_for_function("(u) => document.getElementById('llm-status').textContent.includes(u)",
-                           arg=f"{mine.base_url}/v1")
+    use_openai_endpoint(page, f"{mine.base_url}/v1", KEY)
     assert "key set" in page.inner_text("#llm-status")
     document = json.loads(page.evaluate("window.evomachine.exportState()"))
     elsewhere = copy.deepcopy(document)

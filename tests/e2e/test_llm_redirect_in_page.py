@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
-from conftest import fresh_lab
+from conftest import fresh_lab, use_openai_endpoint
 from unit.llm_fake_server import FakeLLMServer
 
 pytestmark = pytest.mark.e2e
@@ -38,14 +38,7 @@ def servers() -> Iterator[tuple[FakeLLMServer, FakeLLMServer]]:
 def test_a_redirecting_endpoint_gets_the_key_once_and_the_page_says_it_redirects(lab, servers):
     mine, theirs = servers
     lab.evaluate("window.evomachine.loadExample('ticket-triage')")
-    lab.select_option("#llm-provider", "openai")
-    lab.fill("#llm-base-url", f"{mine.base_url}/v1")
-    lab.fill("#llm-model", "my-model")
-    lab.fill("#llm-key", KEY)
-    lab.fill("#llm-concurrency", "1")
-    lab.click("#apply-llm")
-    lab.wait_for_function("(u) => document.getElementById('llm-status').textContent.includes(u)",
-                          arg=f"{mine.base_url}/v1")
+    use_openai_endpoint(lab, f"{mine.base_url}/v1", KEY)
     lab.click("#step-btn")
     lab.click("#step-btn")  # the Input, then the task: its request is redirected
     lab.wait_for_function("() => window.evomachine.state().then((s) => "
