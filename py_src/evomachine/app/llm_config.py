@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evomachine.app.errors import LLMConfigError
+from evomachine.llm.url_secrets import credential_params
 
 MAX_PRICES = 200
 MAX_PRICE = 10_000.0  # USD per million tokens: far above any list price
@@ -114,6 +115,10 @@ class LLMConfig(BaseModel):
             raise ValueError("must not carry a user name or password (enter the key instead)")
         if parts.fragment:
             raise ValueError("must not have a #fragment")
+        if names := credential_params(value):
+            raise ValueError(
+                f"must not carry a credential ({', '.join(sorted(set(names)))}=…): enter it "
+                "as the API key (a base URL is saved and exported as written; the key is not)")
         return value.strip()
 
     @property

@@ -3,7 +3,8 @@
 A provider subclass only builds its request (:meth:`HTTPProvider._build`) and
 reads its response (:meth:`HTTPProvider._read`). The API key lives in a
 ``SecretStr``; it is scrubbed from every error message and never appears in
-``repr``, ``describe()`` or anything exported. Nothing here logs.
+``repr``, ``describe()`` or anything exported. A credential written into the
+base URL is treated the same (:mod:`evomachine.llm.url_secrets`). Nothing here logs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from evomachine.llm.rate_limit import Permit, RateLimiter
 from evomachine.llm.simulated import estimate_tokens
 from evomachine.llm.transport import Transport, TransportError, default_transport
 from evomachine.llm.transport_base import REDIRECT_REFUSED
+from evomachine.llm.url_secrets import redacted, scrub, secrets_in
 
 Sleep = Callable[[float], Awaitable[Any]]
 RETRYABLE_STATUS = frozenset({408, 429})
@@ -66,6 +68,7 @@ class HTTPProvider:
         self.model = model
         self.base_url = base_url.rstrip("/")
         self._api_key = _checked_key(api_key)
+        self._url_secrets = secrets_in(self.base_url)  # a key written into the URL is a key
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.timeout_s = timeout_s
@@ -101,7 +104,7 @@ class HTTPProvider:
         return {
             "provider": self.provider,
             "model": self.model,
-            "base_url": self.base_url,
+            "base_url": redacted(self.base_url),
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
             "timeout_s": self.timeout_s,
@@ -111,7 +114,7 @@ class HTTPProvider:
         }
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+        return f"{type(self).__name__}(model={self.model!r}, base_url={redacted(self.base_url)!r})"
 
     __str__ = __repr__
 
@@ -236,11 +239,11 @@ class HTTPProvider:
         return LLMError(self._scrub(reason), status=status, retryable=retryable)
 
     def _where(self, url: str) -> str:
-        return f"{self.provider} at {url}"
+        return f"{self.provider} at {redacted(url)}"
 
     def _scrub(self, text: str) -> str:
         key = self._key()
-        return text.replace(key, "***") if key else text
+        return scrub(text, [key, *self._url_secrets] if key else self._url_secrets)
 
 
 MAX_REPORTED_TOKENS = 100_000_000

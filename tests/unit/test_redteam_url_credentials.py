@@ -1,0 +1,76 @@
+"""A credential written into an LLM endpoint's URL is treated as the key it is.
+
+Found: a gateway key in the base URL (``…/v1?api_key=…``) showed in every error
+message, in ``repr`` and ``describe()``; in the page it was saved with the
+session and written into every export, where the key given as the key never goes.
+Now the library hides it wherever the URL is shown, and the page refuses it,
+asking for it as the key.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evomachine.app.errors import LLMConfigError
+from evomachine.app.llm_config import parse_config
+from evomachine.llm import LLMError, LLMRequest, OpenAICompatibleClient, TransportError
+from evomachine.llm.mock_transport import scripted
+from evomachine.llm.url_secrets import credential_params, redacted, secrets_in
+
+SECRET = "gw-SECRET-0123456789"
+REQUEST = LLMRequest(prompt="Route: my bill is wrong", task="route",
+                     output_schema={"enum": ["billing", "tech", "sales"]})
+
+
+def client_for(url: str, *answers) -> OpenAICompatibleClient:
+    return OpenAICompatibleClient(url, "m", transport=scripted(*answers), max_retries=0)
+
+
+@pytest.mark.parametrize("url", [
+    f"https://gw.example/v1?api_key={SECRET}",
+    f"https://gw.example/v1?api-version=2024-06-01&Api-Key={SECRET}",
+    f"https://gw.example/v1?token={SECRET}%21",
+    f"https://user:{SECRET}@gw.example/v1",
+])
+async def test_a_credential_in_the_base_url_never_shows(url):
+    echoing = (404, {}, json.dumps({"error": {"message": f"no route for {url}"}}))
+    failing = TransportError(f"connection to {url} refused")
+    texts = []
+    for answer in (echoing, failing):
+        client = client_for(url, answer)
+        texts += [repr(client), str(client), json.dumps(client.describe())]
+        with pytest.raises(LLMError) as caught:
+            await client.complete(REQUEST)
+        texts += [str(caught.value), caught.value.reason]
+    assert all(SECRET not in text for text in texts), texts
+    assert all("gw.example" in text for text in texts)
+    assert "***" in texts[0] and "***" in texts[3]
+
+
+def test_what_is_not_a_credential_is_shown_as_written():
+    url = "https://gw.example/openai/deployments/d1?api-version=2024-06-01"
+    assert redacted(url) == url and secrets_in(url) == [] and credential_params(url) == []
+    assert redacted(f"https://gw.example/v1?a=1&key={SECRET}") == "https://gw.example/v1?a=1&key=***"
+    assert redacted("https://u@gw.example:8443/v1") == "https://u@gw.example:8443/v1"
+
+
+def test_a_short_value_is_hidden_in_the_url_but_not_hunted_in_other_text():
+    url = "https://gw.example/v1?code=1"
+    assert redacted(url) == "https://gw.example/v1?code=***"
+    assert secrets_in(url) == []  # scrubbing every "1" would garble the message instead
+
+
+@pytest.mark.parametrize("url", [f"https://gw.example/v1?api_key={SECRET}",
+                                 f"https://gw.example/v1?X-API-KEY={SECRET}&v=2"])
+def test_the_page_asks_for_it_as_the_key(url):
+    with pytest.raises(LLMConfigError, match="must not carry a credential") as caught:
+        parse_config({"provider": "openai", "base_url": url, "model": "m"})
+    assert SECRET not in str(caught.value)
+
+
+def test_the_page_keeps_urls_whose_parameters_are_settings():
+    url = "https://gw.example/openai/deployments/d1?api-version=2024-06-01"
+    config = parse_config({"provider": "openai", "base_url": url, "model": "m"})
+    assert config.public()["base_url"] == url
