@@ -118,6 +118,10 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise CLIError("--steps must be >= 0")
     machine = load_machine(args.machine)
     records = read_records(args.data, err)
+    from evomachine.dsl.fields import missing_fields
+
+    for missing in missing_fields(machine, records):
+        print(f"warning: {args.data}: {missing}", file=err)
     llm = make_llm(args, machine, records)
     storage = open_storage(args.store)
     executor = None

@@ -124,3 +124,33 @@ def test_a_file_that_cannot_be_read_is_refused_before_anything_is_asked(lab, tmp
     lab.click("#replace-cancel")
     lab.locator("#app-dialog").wait_for(state="hidden")
     assert state(lab)["step_count"] == 5
+
+
+def pick_and_start_again(page, path: Path) -> None:
+    """Load ``path`` as the data set, saying yes if the page asks to start the machine again."""
+    pick(page, path)
+    page.wait_for_function("(n) => document.getElementById('app-dialog').open || "
+                           "document.getElementById('toast').textContent.includes(n)",
+                           arg=path.name)
+    if page.locator("#app-dialog[open]").count():
+        page.click("#replace-confirm")
+    page.wait_for_function("(n) => document.getElementById('data-info').textContent.includes(n)",
+                           arg=path.name)
+
+
+def test_a_file_without_the_field_a_prompt_reads_is_said_at_once(lab, tmp_path: Path):
+    # ticket-triage's prompt reads input.text
+    path = tmp_path / "bodies.csv"
+    path.write_text("body,label\nmy bill is wrong,billing\nthe app crashes,tech\n",
+                    encoding="utf-8")
+    pick_and_start_again(lab, path)
+    said = "no record has the field 'text', which task route's prompt reads"
+    lab.wait_for_function("(n) => document.getElementById('toast').textContent.includes(n)",
+                          arg=said)
+    assert said in lab.inner_text("#data-info .data-missing")
+    assert state(lab)["dataset"]["missing"] == [said]
+    good = tmp_path / "texts.csv"
+    good.write_text(CSV, encoding="utf-8")
+    pick_and_start_again(lab, good)  # the machine's own kind of data: the warning goes
+    assert lab.locator("#data-info .data-missing").count() == 0
+    assert state(lab)["dataset"]["missing"] == []

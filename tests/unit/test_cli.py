@@ -110,3 +110,17 @@ def test_the_cli_reads_data_files_as_the_page_does(files):
     error = run(["evolve", str(machine), "--data", str(ragged)])[2]
     assert error == (f"{ragged}: 1 row does not have the header's 2 columns: line 3: 1 value; "
                      "quote values that contain ','")
+
+
+def test_a_data_file_without_a_field_the_prompt_reads_is_warned_about(files):
+    machine, data, tmp = files
+    rows = [json.loads(line) for line in data.read_text().splitlines()[:10]]
+    bodies = tmp / "bodies.jsonl"
+    bodies.write_text("".join(json.dumps({"body": r["text"], "label": r["label"]}) + "\n"
+                              for r in rows), encoding="utf-8")
+    code, _out, err = run(["evolve", str(machine), "--data", str(bodies), "--steps", "4",
+                          "--quiet"])
+    assert code == 0, err
+    assert f"warning: {bodies}: no record has the field 'text', which task" in err
+    assert "warning" not in run(["evolve", str(machine), "--data", str(data), "--steps", "4",
+                                 "--quiet"])[2]

@@ -129,9 +129,10 @@ export class MachinePanel {
     if (state?.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, state.dsl, `Loading ${file.name}`)))) return;
     const loaded = await this.notify.guard(() => this.bridge.loadDataFile(raw, file.name));
     if (!loaded) return;
-    const { notice } = loaded.dataset;
+    const { notice, missing = [] } = loaded.dataset;
+    const notes = [...(notice ? [notice] : []), ...missing];
     this.notify.say(`Loaded ${count(loaded.dataset.count)} records from ${file.name}; the machine starts again.` +
-      `${notice ? ` Note: ${notice}.` : ""}`, notice ? "warning" : "info");
+      `${notes.length ? ` Note: ${notes.join("; ")}.` : ""}`, notes.length ? "warning" : "info");
   }
 
   // --- rendering ----------------------------------------------------------------------
@@ -154,13 +155,16 @@ export class MachinePanel {
     }
     if (!state.loaded) this.loadedDsl = null;
     const d = state.dataset;
-    const key = JSON.stringify([d.name, d.count, d.fields, d.encoding, d.notice, state.input_cursor]);
+    const missing = d.missing || [];
+    const key = JSON.stringify([d.name, d.count, d.fields, d.encoding, d.notice, missing, state.input_cursor]);
     if ($("data-info").dataset.key === key) return; // a run refreshes often: redraw what changed
     $("data-info").dataset.key = key;
     fill($("data-info"), d.count
       ? `${d.name || "data"}: ${count(d.count)} records (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
       : "No data loaded.",
-    d.count && d.notice ? h("strong", { class: "data-notice" }, ` Read as ${d.encoding}: ${d.notice}.`) : null);
+    d.count && d.notice ? h("strong", { class: "data-notice" }, ` Read as ${d.encoding}: ${d.notice}.`) : null,
+    // A prompt's missing field renders empty: say so before a run pays for prompts with holes.
+    d.count && missing.length ? h("strong", { class: "data-notice data-missing" }, ` ${missing.join("; ")}.`) : null);
   }
 
   /** Nothing loaded after boot: the draft, else the selected example's text, in the editor. */

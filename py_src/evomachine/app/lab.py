@@ -183,8 +183,12 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             return {**base, "stages": {}, "metrics": {}, "tasks": {}, "mutations": [],
                     "versions": [], "series": {}}
         metrics = ex.get_task_metrics()
+        from evomachine.dsl.fields import missing_fields
+
+        missing = missing_fields(ex.machine, self.records) if self.records else []
         return {
             **base,
+            "dataset": {**self.dataset, "missing": missing},
             "machine_id": ex.machine_id,
             "machine": machine_graph(ex.machine),
             "current_node": ex.current_node,

@@ -152,7 +152,7 @@ def template_error(source: str) -> str | None:
     from ..nesting import NestingError, check_template
 
     try:
-        environment = _environment()
+        environment = template_environment()
         check_template(source, environment)  # deep expressions exhaust Pyodide's stack
         environment.compile(source)
     except NestingError as error:
@@ -165,7 +165,8 @@ def template_error(source: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Any:
+def template_environment() -> Any:
+    """The sandboxed environment prompts are checked (and parsed for their fields) with."""
     from jinja2.sandbox import SandboxedEnvironment
 
     return SandboxedEnvironment()
