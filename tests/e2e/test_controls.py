@@ -294,7 +294,12 @@ def test_run_until_stops_when_a_task_reaches_the_stage(lab):
     lab.select_option("#until-stage", "hybrid")
     lab.click("#until-btn")
     status_starts(lab, "Stage reached", timeout=120_000)
-    assert "hybrid" in state(lab)["stages"].values()
+    [task] = [name for name, stage in state(lab)["stages"].items() if stage == "hybrid"]
+    assert lab.inner_text("#run-status").endswith(f": {task} is at Hybrid.")
+    before = state(lab)["step_count"]
+    lab.click("#until-btn")  # already there: said at once, and nothing runs
+    status_starts(lab, f"Stage reached already: {task} is at Hybrid; nothing ran.")
+    assert state(lab)["step_count"] == before
 
 
 def test_pause_button_stops_a_long_run(lab):

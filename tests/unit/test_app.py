@@ -71,9 +71,13 @@ async def test_a_task_reaches_hybrid_after_300_steps_and_its_code_is_shown():
 async def test_run_until_stops_at_the_stage():
     lab = await loaded_lab()
     result = await run(lab, 5000, until="hybrid")
-    assert result["reason"] == "reached"
+    assert result["reason"] == "reached" and result["reached"] == "route"
     assert result["stages"]["route"] == "hybrid"
     assert result["steps"] < 5000
+    for stage in ("hybrid", "llm_only"):  # a stage already reached: nothing runs
+        again = await run(lab, 5000, until=stage)
+        assert (again["reason"], again["reached"], again["steps"]) == ("reached", "route", 0)
+    assert json.loads(await lab.state())["step_count"] == result["step_count"]
 
 
 async def test_a_reopened_lab_comes_back_where_it_was():

@@ -282,7 +282,7 @@ export class LabBridge extends EventTarget {
       return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
     } catch (failure) {
       if (failure?.name !== "AbortError") throw failure;
-      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null };
+      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null, reached: null };
       this.emit("run", { phase: "end", ...summary, total, until });
       return summary; // paused while waiting for another tab
     } finally {
@@ -325,6 +325,7 @@ export class LabBridge extends EventTarget {
       interrupted: last ? last.reason === "paused" : false, // Pause stopped a chunk in the engine
       // The node whose step Pause cut short (its LLM request was aborted); it runs again next time.
       interrupted_node: last?.interrupted_node ?? null,
+      reached: last?.reached ?? null, // the task at the stage asked for
     };
     // The run has stopped: say so now; saving what it did follows (run() resolves after it).
     control.saving = true;

@@ -159,7 +159,9 @@ export class RunPanel {
       $("run-rate").textContent = `${steps(d.steps)} · ${count(Math.round(d.steps_per_s))} steps/s`;
       const why = REASONS[d.reason] || d.reason;
       const cut = d.interrupted_node ? ` The step at ${d.interrupted_node} was waiting for the LLM; it was stopped and runs again on the next Run.` : "";
-      this.ended = `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}.${cut}`;
+      const at = d.reached ? `${d.reached} is at ${STAGE_NAMES[d.stages[d.reached]] || d.stages[d.reached]}` : "";
+      this.ended = d.reason === "reached" && !d.steps ? `${why} already: ${at}; nothing ran.`
+        : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}${at ? `: ${at}` : ""}.${cut}`;
       $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
     }
   }

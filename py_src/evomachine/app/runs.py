@@ -71,6 +71,9 @@ class RunMixin(LabState):
         ex.concurrency = self.llm_config.run_concurrency()  # LLM requests sent ahead
         ex.code_lookahead = CODE_LOOKAHEAD  # code answers across the boundary, in batches
         target = STAGES.index(until_stage) if until_stage in STAGES else None
+        reached = self._reached(ex, target, until_task) if target is not None else None
+        if reached is not None:  # already there: nothing runs
+            return self._chunk_result(0, "reached", None, [], reached=reached)
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []
         interrupted: str | None = None
@@ -95,9 +98,11 @@ class RunMixin(LabState):
                 node = ex._nodes.get(result.node)
                 if node is not None and node.kind == "task":
                     self._observe(ex, result.node)
-                    if target is not None and self._reached(ex, target, until_task):
-                        reason = "reached"
-                        break
+                    if target is not None:
+                        reached = self._reached(ex, target, until_task)
+                        if reached is not None:
+                            reason = "reached"
+                            break
                 if ex.halted:
                     reason = "halted"
                     break
@@ -112,15 +117,18 @@ class RunMixin(LabState):
             request_pause(False)
             if steps:
                 self.last_run_at = time.time()
-        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted)
+        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted,
+                                  reached)
 
     def _chunk_result(self, steps: int, reason: str, error: str | None,
                       results: list[dict[str, Any]],
-                      interrupted: str | None = None) -> dict[str, Any]:
-        """What a chunk did; ``interrupted`` names the node whose step Pause cut short."""
+                      interrupted: str | None = None,
+                      reached: str | None = None) -> dict[str, Any]:
+        """What a chunk did; ``interrupted`` names the node whose step Pause cut short,
+        ``reached`` the task at the stage a run until a stage asked for."""
         ex = self.executor
         return {"steps": steps, "reason": reason, "error": error, "results": results,
-                "interrupted_node": interrupted,
+                "interrupted_node": interrupted, "reached": reached,
                 "halted": bool(ex.halted), "current_node": ex.current_node,
                 "step_count": ex.step_count, "stages": ex.stages()}
 
@@ -132,12 +140,13 @@ class RunMixin(LabState):
             series.sample(ex.task_metrics(task))
 
     @staticmethod
-    def _reached(ex: Any, target: int, task: str | None) -> bool:
+    def _reached(ex: Any, target: int, task: str | None) -> str | None:
+        """The first task (``task`` if given) at stage ``target`` or above, else ``None``."""
         from evomachine.ladder import STAGES
 
         stages = ex.stages()
         names = [task] if task in stages else list(stages)
-        return any(STAGES.index(stages[name]) >= target for name in names)
+        return next((name for name in names if STAGES.index(stages[name]) >= target), None)
 
     async def evolve(self, task: str) -> str:
         """Move ``task`` one stage up now (manual ``trigger_evolution``)."""
