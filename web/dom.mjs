@@ -73,3 +73,24 @@ export function keepFocusNear(button, heading) {
   const active = document.activeElement;
   if (active === button || !active || active === document.body) heading.focus({ preventScroll: true });
 }
+
+/**
+ * Run `action(event)` when `form` is submitted, once at a time: a submit while the last one is
+ * still under way (a double click on Save) is dropped, so one click makes one thing. The form
+ * says so with aria-busy; its buttons keep focus and stay enabled.
+ */
+export function onSubmitOnce(form, action) {
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await action(event);
+    } finally {
+      busy = false;
+      form.removeAttribute("aria-busy");
+    }
+  });
+}

@@ -394,6 +394,23 @@ def test_patterns_save_search_and_import(lab):
     assert unregistered(lab) == []
 
 
+def test_a_double_click_on_save_saves_once(lab):
+    versions = len(state(lab)["versions"])
+    lab.fill("#version-label", "twice-clicked")
+    lab.dblclick("#save-version")
+    toast(lab, "Saved version")
+    lab.wait_for_function("!document.getElementById('version-form').hasAttribute('aria-busy')")
+    assert [v["label"] for v in state(lab)["versions"]].count("twice-clicked") == 1
+    assert len(state(lab)["versions"]) == versions + 1
+    lab.fill("#pattern-search", "twice")
+    lab.fill("#pattern-name", "twice-clicked")
+    lab.dblclick("#pattern-save")
+    lab.wait_for_selector("#patterns-list button[data-import='twice-clicked']")
+    lab.wait_for_function("!document.getElementById('pattern-save-form').hasAttribute('aria-busy')")
+    saved = lab.evaluate("window.evomachine.patterns('twice-clicked')")
+    assert [p["version"] for p in saved if p["name"] == "twice-clicked"] == ["v1"], saved
+
+
 def _set_http_llm(page, url: str, key: str | None) -> None:
     page.select_option("#llm-provider", "openai")
     page.fill("#llm-base-url", url)

@@ -1,6 +1,6 @@
 // The code viewer, versions (save, list, diff, rollback), pattern library and activity panels.
 
-import { fill, h, keepFocusNear, oneOf } from "../dom.mjs";
+import { fill, h, keepFocusNear, onSubmitOnce, oneOf } from "../dom.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, pct, when } from "./format.mjs";
@@ -115,8 +115,7 @@ export class VersionsPanel {
   constructor(bridge, notify, afterChange) {
     this.bridge = bridge;
     this.notify = notify;
-    $("version-form").addEventListener("submit", async (event) => {
-      event.preventDefault();
+    onSubmitOnce($("version-form"), async () => {
       const saved = await notify.guard(() => bridge.saveVersion($("version-label").value.trim() || null));
       if (saved) { $("version-label").value = ""; notify.say(`Saved version ${versionName(saved.versions.find((v) => v.id === saved.id))}`); }
     });
@@ -190,8 +189,7 @@ export class PatternsPanel {
     this.bridge = bridge;
     this.notify = notify;
     this.tasks = [];
-    $("pattern-save-form").addEventListener("submit", async (event) => {
-      event.preventDefault();
+    onSubmitOnce($("pattern-save-form"), async () => {
       const task = $("pattern-task").value;
       const saved = await notify.guard(() => bridge.savePattern(task, $("pattern-name").value.trim()));
       if (saved) { $("pattern-name").value = ""; notify.say(`Saved pattern ${saved.name} ${saved.version}`); this.refresh(); }
