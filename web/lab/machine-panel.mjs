@@ -19,6 +19,7 @@ export class MachinePanel {
     this.bridge = page.bridge;
     this.notify = page.notify;
     this.loadedDsl = null;
+    this.placed = "";     // the text the panel last put in the editor (an example's, the loaded one)
     this.examples = [];
     this.checkTimer = null;
     this.checkLatest = latestOnly((text) => this.bridge.check(text));
@@ -74,6 +75,12 @@ export class MachinePanel {
     try { return JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch { return null; }
   }
 
+  /** Put `text` in the editor as the panel's own (not the person's edits). */
+  place(text) {
+    this.placed = text;
+    this.editor.value = text;
+  }
+
   async applyDsl() {
     const text = this.editor.value;
     const result = await this.checkLatest(text);
@@ -91,10 +98,19 @@ export class MachinePanel {
     $("example-description").textContent = e ? `${e.description} (${count(e.records)} records)` : "";
   }
 
+  /** Nothing loaded: show the picked example's text, unless the editor holds the person's edits
+   * (picking an example to read its description must not throw away a machine being written). */
   async exampleChanged() {
     this.describeExample();
     const e = this.example();
-    if (!this.loaded && e) this.editor.value = await this.bridge.fetchText(e.machine);
+    if (this.loaded || !e) return;
+    const edited = this.editor.value.trim() && this.editor.value !== this.placed;
+    if (edited) {
+      this.notify.say(`Your edits stay in the editor; Load example loads ${e.title || e.name} instead.`);
+      return;
+    }
+    const text = await this.bridge.fetchText(e.machine);
+    if (this.editor.value === this.placed || !this.editor.value.trim()) this.place(text);
   }
 
   async loadExample() {
@@ -148,7 +164,7 @@ export class MachinePanel {
         this.editor.value = draft.dsl;
         this.scheduleCheck(draft.dsl);
       } else {
-        this.editor.value = state.dsl;
+        this.place(state.dsl);
         $("dsl-status").textContent = "No problems";
       }
       if (state.example) { $("example-select").value = state.example; this.describeExample(); }
@@ -172,13 +188,13 @@ export class MachinePanel {
     const draft = this.loadDraft();
     const e = this.example();
     if (draft && draft.dsl) { this.editor.value = draft.dsl; this.scheduleCheck(draft.dsl); }
-    else if (e) this.editor.value = await this.bridge.fetchText(e.machine).catch(() => "");
+    else if (e) this.place(await this.bridge.fetchText(e.machine).catch(() => ""));
   }
 
   /** After Reset: the selected example's text, nothing remembered as loaded. */
   async reset() {
     this.loadedDsl = null;
     const e = this.example();
-    this.editor.value = e ? await this.bridge.fetchText(e.machine).catch(() => "") : "";
+    this.place(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "");
   }
 }

@@ -1,0 +1,51 @@
+"""A second person's audit of the page: what a person with a mouse and keyboard meets in the
+editor, the panels and the header, each test a bug the first version of the page had.
+
+One page serves the whole module (a fresh page costs a boot); the tests run in file order and
+each says what it leaves loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from _editor import editor_text
+from playwright.sync_api import Page
+
+from conftest import fresh_lab
+
+pytestmark = pytest.mark.e2e
+
+TOAST = "(t) => document.getElementById('toast').textContent.startsWith(t)"
+MINE = 'machine "Mine"\nTask t { prompt: "hi"; }\n'
+
+
+@pytest.fixture(scope="module")
+def lab(browser, server) -> Iterator[Page]:
+    yield from fresh_lab(browser, server)
+
+
+def editor_holds(page: Page, start: str) -> None:
+    page.wait_for_function(
+        "async (start) => { const { EditorView } = await import('@codemirror/view');"
+        " const view = EditorView.findFromDOM(document.getElementById('dsl').shadowRoot"
+        ".querySelector('.cm-editor')); return view.state.doc.toString().startsWith(start); }",
+        arg=start)
+
+
+def test_picking_an_example_keeps_a_machine_being_written(lab: Page):
+    """Nothing loaded: picking an example shows its text, but not over the person's own
+    machine (it was replaced, and Ctrl+Z could not bring it back)."""
+    lab.select_option("#example-select", "sentiment")
+    editor_holds(lab, 'machine "Review sentiment"')  # an untouched editor shows the pick
+    sentiment = lab.inner_text("#example-description")
+    lab.locator("#dsl .cm-content").click()
+    lab.keyboard.press("Control+a")
+    lab.keyboard.type(MINE)
+    lab.select_option("#example-select", "ticket-triage")
+    lab.wait_for_function(TOAST, arg="Your edits stay in the editor")
+    lab.wait_for_timeout(500)  # the old page fetched the example's text, then replaced the editor's
+    assert editor_text(lab).startswith(MINE)
+    assert lab.inner_text("#example-description") != sentiment  # the pick is described
+
