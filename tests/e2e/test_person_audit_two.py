@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from _editor import editor_text
+from _editor import editor_selection, editor_text
 from playwright.sync_api import Page
 
 from conftest import fresh_lab
@@ -49,3 +49,24 @@ def test_picking_an_example_keeps_a_machine_being_written(lab: Page):
     assert editor_text(lab).startswith(MINE)
     assert lab.inner_text("#example-description") != sentiment  # the pick is described
 
+
+def test_ctrl_enter_keeps_the_caret_and_the_undo_history(lab: Page):
+    """Loading the editor's own text (Ctrl+Enter) left the caret at the top of the machine
+    and emptied the undo history: the next key typed went to line 1, Ctrl+Z did nothing."""
+    lab.click("#load-example")  # ticket-triage, over the person's own text (asked for)
+    lab.wait_for_function(TOAST, arg="Loaded example ticket-triage")
+    editor_holds(lab, 'machine "Ticket triage"')
+    line = lab.locator("#dsl .cm-line", has_text="evolution_stage").first
+    line.click()
+    lab.keyboard.press("End")
+    lab.keyboard.type(" // mine")
+    before = editor_selection(lab)
+    lab.keyboard.press("Control+Enter")
+    lab.wait_for_function(TOAST, arg="Loaded Ticket triage")
+    lab.wait_for_function("document.getElementById('dsl-status').textContent === 'No problems'")
+    assert editor_selection(lab)["line"] == before["line"]
+    lab.keyboard.type("X")
+    assert "// mineX" in editor_text(lab)
+    lab.keyboard.press("Control+z")
+    lab.keyboard.press("Control+z")
+    assert "// mine" not in editor_text(lab)

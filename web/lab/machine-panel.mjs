@@ -20,6 +20,7 @@ export class MachinePanel {
     this.notify = page.notify;
     this.loadedDsl = null;
     this.placed = "";     // the text the panel last put in the editor (an example's, the loaded one)
+    this.submitted = null; // the text the person last loaded from the editor
     this.examples = [];
     this.checkTimer = null;
     this.checkLatest = latestOnly((text) => this.bridge.check(text));
@@ -87,8 +88,10 @@ export class MachinePanel {
     this.editor.setErrors(result.errors, result);
     if (!result.ok) { this.notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
     if (this.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, text, "Loading this machine")))) return;
+    this.submitted = text;
     const loaded = await this.notify.guard(() => this.bridge.load(text));
-    if (loaded) this.notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
+    if (!loaded) { this.submitted = null; return; }
+    this.notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
   }
 
   // --- examples ---------------------------------------------------------------------
@@ -163,10 +166,17 @@ export class MachinePanel {
       if (draft && draft.base === state.dsl && draft.dsl !== state.dsl) {
         this.editor.value = draft.dsl;
         this.scheduleCheck(draft.dsl);
+      } else if (this.editor.value === state.dsl || state.dsl === this.submitted) {
+        // The person's own text was loaded (Load machine, Ctrl+Enter): the editor keeps its
+        // caret, scroll and undo history, and whatever was typed while it loaded.
+        this.placed = state.dsl;
+        if (this.editor.value === state.dsl) $("dsl-status").textContent = "No problems";
+        else this.scheduleCheck(this.editor.value);
       } else {
         this.place(state.dsl);
         $("dsl-status").textContent = "No problems";
       }
+      this.submitted = null;
       if (state.example) { $("example-select").value = state.example; this.describeExample(); }
     }
     if (!state.loaded) this.loadedDsl = null;
