@@ -13,11 +13,13 @@ import pytest
 from _editor import editor_selection, editor_text
 from playwright.sync_api import Page
 
-from conftest import fresh_lab
+from conftest import fresh_lab, run_steps
 
 pytestmark = pytest.mark.e2e
 
 TOAST = "(t) => document.getElementById('toast').textContent.startsWith(t)"
+SUMMARY = "(t) => document.getElementById('traces-summary').textContent.startsWith(t)"
+DETAIL = "(t) => document.querySelector('#trace-detail h3')?.textContent === t"
 MINE = 'machine "Mine"\nTask t { prompt: "hi"; }\n'
 
 
@@ -70,3 +72,26 @@ def test_ctrl_enter_keeps_the_caret_and_the_undo_history(lab: Page):
     lab.keyboard.press("Control+z")
     lab.keyboard.press("Control+z")
     assert "// mine" not in editor_text(lab)
+
+
+def test_the_open_execution_goes_when_a_roll_back_removes_it(lab: Page):
+    """A trace opened below the table stayed there after Roll back took its execution away:
+    the table said 10 executions and the record below was execution 20's, of a run now gone."""
+    run_steps(lab, 30)  # 3 steps an execution of route: 10 executions
+    lab.click("#save-version")
+    lab.wait_for_function(TOAST, arg="Saved version")
+    run_steps(lab, 30)
+    newest = lab.locator("#traces-viewport .trace-row[data-seq]:not([hidden])").first
+    lab.wait_for_function(SUMMARY, arg="20 of")
+    newest.click()
+    lab.wait_for_function(DETAIL, arg="Execution 20 of route")
+    lab.locator("button[data-rollback]").click()
+    lab.wait_for_function(TOAST, arg="Rolled back")
+    lab.wait_for_function(SUMMARY, arg="10 of")
+    lab.wait_for_function("document.getElementById('trace-detail').textContent === ''")
+    # One still kept stays open while the run goes on.
+    newest.click()
+    lab.wait_for_function(DETAIL, arg="Execution 10 of route")
+    run_steps(lab, 6)
+    lab.wait_for_function(SUMMARY, arg="12 of")
+    assert lab.inner_text("#trace-detail h3") == "Execution 10 of route"

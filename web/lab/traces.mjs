@@ -65,7 +65,7 @@ export class TracesPanel {
     this.steps = -1;
     this.machine = null;      // the machine whose executions are drawn
     this.lastLoad = 0;
-    this.open = null;
+    this.open = null;         // the execution shown below the table: {task, seq, key}
     this.build();
     after.after(this.section);
   }
@@ -136,6 +136,19 @@ export class TracesPanel {
     if (this.bridge.isRunning && performance.now() - this.lastLoad < STALE_MS) return;
     this.steps = steps;
     this.reload(false);
+    this.recheck();
+  }
+
+  /** The executions changed (a run, a rollback, a restart): the one shown below the table is
+   * drawn again as it is now, or taken away when it is no longer kept (it spoke of a run that
+   * is gone). */
+  async recheck() {
+    const open = this.open;
+    if (!open) return;
+    const trace = await this.bridge.trace(open.task, open.seq).catch(() => null);
+    if (this.open !== open) return; // another row was opened meanwhile, or the panel cleared
+    if (!trace) { this.open = null; this.detail.replaceChildren(); return; }
+    this.drawDetail(open.task, open.seq, trace);
   }
 
   clear() {
@@ -251,7 +264,14 @@ export class TracesPanel {
     const task = this.task.value;
     const trace = await this.notify.guard(() => this.bridge.trace(task, seq));
     if (!trace) return;
-    this.open = seq;
+    this.drawDetail(task, seq, trace);
+    this.detail.scrollIntoView({ block: "nearest" });
+  }
+
+  drawDetail(task, seq, trace) {
+    const key = JSON.stringify(trace);
+    if (this.open && this.open.task === task && this.open.seq === seq && this.open.key === key) return;
+    this.open = { task, seq, key };
     fill(this.detail,
       h("h3", {}, `Execution ${seq} of ${task}`),
       h("dl", { class: "trace-fields" }, DETAIL.map(([key, label]) =>
@@ -260,7 +280,6 @@ export class TracesPanel {
       h("pre", { class: "trace-json", dataset: { field: "input" } }, JSON.stringify(trace.input, null, 2)),
       h("h4", {}, "Prompt (rendered now with the current context)"),
       h("pre", { class: "trace-json", dataset: { field: "prompt" } }, trace.prompt ?? ""));
-    this.detail.scrollIntoView({ block: "nearest" });
   }
 
   async export(format) {
