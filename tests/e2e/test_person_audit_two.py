@@ -95,3 +95,18 @@ def test_the_open_execution_goes_when_a_roll_back_removes_it(lab: Page):
     run_steps(lab, 6)
     lab.wait_for_function(SUMMARY, arg="12 of")
     assert lab.inner_text("#trace-detail h3") == "Execution 10 of route"
+
+
+def test_reset_forgets_what_the_editor_status_said(lab: Page):
+    """After Reset the editor holds the example's text again, nothing is loaded, and the line
+    under it still said 'edited: press Load machine to use it' of the machine just deleted."""
+    lab.locator("#dsl .cm-line").first.click()
+    lab.keyboard.press("End")
+    lab.keyboard.type(" // edited")
+    lab.wait_for_function("document.getElementById('dsl-status').textContent.includes('edited')")
+    lab.click("#reset-all")
+    lab.click("#reset-confirm")
+    lab.wait_for_function(TOAST, arg="Everything was reset.")
+    lab.wait_for_function("document.body.dataset.loaded === 'false'")
+    assert "edited" not in lab.inner_text("#dsl-status")
+    assert "// edited" not in editor_text(lab)

@@ -76,10 +76,12 @@ export class MachinePanel {
     try { return JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch { return null; }
   }
 
-  /** Put `text` in the editor as the panel's own (not the person's edits). */
+  /** Put `text` in the editor as the panel's own (not the person's edits); what the status
+   * said of the text before (its problems, 'edited') goes with it. */
   place(text) {
     this.placed = text;
     this.editor.value = text;
+    $("dsl-status").textContent = "";
   }
 
   async applyDsl() {
