@@ -110,3 +110,37 @@ def test_reset_forgets_what_the_editor_status_said(lab: Page):
     lab.wait_for_function("document.body.dataset.loaded === 'false'")
     assert "edited" not in lab.inner_text("#dsl-status")
     assert "// edited" not in editor_text(lab)
+
+
+def focused(page: Page) -> str:
+    return page.evaluate("(() => { const a = document.activeElement;"
+                         " return a.dataset.seq ? `row ${a.dataset.seq}` : a.id; })()")
+
+
+def test_the_traces_table_is_one_tab_stop_and_arrow_keys_move_between_rows(lab: Page):
+    """Every row drawn was a Tab stop: about 30 presses of Tab to get past the table, and no
+    key moved to the row below. Tab now passes the table in one press; the arrow keys, Home and
+    End move between rows (drawing those scrolled into view), Enter opens one."""
+    lab.select_option("#example-select", "ticket-triage")
+    lab.click("#load-example")
+    lab.wait_for_function(TOAST, arg="Loaded example ticket-triage")
+    run_steps(lab, 150)  # 50 executions of route
+    lab.wait_for_function(SUMMARY, arg="50 of")
+    lab.click("#traces-search")
+    lab.keyboard.press("Tab")
+    assert focused(lab) == "traces-viewport"
+    lab.keyboard.press("Tab")
+    assert not focused(lab).startswith("row"), focused(lab)
+    lab.keyboard.press("Shift+Tab")
+    assert focused(lab) == "traces-viewport"
+    lab.keyboard.press("ArrowDown")
+    lab.wait_for_function("document.activeElement.dataset.seq === '50'")
+    lab.keyboard.press("ArrowDown")
+    lab.wait_for_function("document.activeElement.dataset.seq === '49'")
+    lab.keyboard.press("End")
+    lab.wait_for_function("document.activeElement.dataset.seq === '1'")
+    lab.keyboard.press("Enter")
+    lab.wait_for_function(DETAIL, arg="Execution 1 of route")
+    lab.keyboard.press("Home")
+    lab.wait_for_function("document.activeElement.dataset.seq === '50'")
+    assert lab.evaluate("document.getElementById('traces-viewport').scrollTop") == 0

@@ -3,6 +3,7 @@
 // the DOM, a fixed pool of row elements whose text is rewritten on scroll, and the engine is asked
 // only for the pages of rows in view, so 100,000 rows scroll like 100. A row (click or Enter)
 // opens the whole record below the table; the filtered rows download as CSV or JSON Lines.
+// The table is one stop for Tab: the arrow keys, Page Up/Down, Home and End move between rows.
 
 import { fill, h } from "../dom.mjs";
 import { download } from "./panels.mjs";
@@ -82,7 +83,8 @@ export class TracesPanel {
       COLUMNS.map(([key, label]) => h("div", { role: "columnheader", class: `c-${key}` }, label)));
     this.spacer = h("div", { class: "trace-spacer" });
     this.viewport = h("div", { id: "traces-viewport", class: "trace-viewport", role: "rowgroup", tabindex: "0",
-      "aria-label": "Executions, newest first", on: { scroll: () => this.schedule() } }, this.spacer);
+      "aria-label": "Executions, newest first: arrow keys move between them, Enter opens one",
+      on: { scroll: () => this.schedule() } }, this.spacer);
     this.pool = [];
     this.viewport.addEventListener("click", (event) => {
       const row = event.target.closest(".trace-row[data-seq]");
@@ -90,7 +92,8 @@ export class TracesPanel {
     });
     this.viewport.addEventListener("keydown", (event) => {
       const row = event.target.closest(".trace-row[data-seq]");
-      if (row && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); this.show(Number(row.dataset.seq)); }
+      if (row && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); this.show(Number(row.dataset.seq)); return; }
+      this.move(event, row);
     });
     this.detail = h("div", { id: "trace-detail", class: "trace-detail", "aria-live": "polite" });
     this.section = h("section", { class: "panel traces-panel", id: "traces-panel", "aria-labelledby": "traces-title" },
@@ -205,6 +208,35 @@ export class TracesPanel {
     return request;
   }
 
+  /** Arrow keys, Page Up/Down, Home and End on the table: focus another row. From the table
+   * itself (Tab lands there), any of them focuses the first row in view. */
+  move(event, row) {
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: VIEW_ROWS, PageUp: -VIEW_ROWS };
+    if (!(event.key in moves) && event.key !== "Home" && event.key !== "End") return;
+    if (event.altKey || event.ctrlKey || event.metaKey || !this.total) return;
+    event.preventDefault();
+    let index;
+    if (event.key === "Home") index = 0;
+    else if (event.key === "End") index = this.total - 1;
+    else if (!row) index = Math.ceil(this.viewport.scrollTop / ROW_PX);
+    else index = Number(row.getAttribute("aria-rowindex")) - 1 + moves[event.key];
+    this.focusRow(Math.max(0, Math.min(this.total - 1, index)));
+  }
+
+  /** Scroll row `index` into view, draw it (asking for its page if needed) and focus it. */
+  async focusRow(index) {
+    const top = index * ROW_PX;
+    const view = this.viewport;
+    if (top < view.scrollTop) view.scrollTop = top;
+    else if (top + ROW_PX > view.scrollTop + view.clientHeight) view.scrollTop = top + ROW_PX - view.clientHeight;
+    const generation = this.generation;
+    await this.page(Math.floor(index / PAGE));
+    if (generation !== this.generation) return;
+    this.draw();
+    const row = this.pool.find((r) => !r.hidden && r.getAttribute("aria-rowindex") === String(index + 1));
+    row?.focus({ preventScroll: true });
+  }
+
   schedule() {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
@@ -217,7 +249,7 @@ export class TracesPanel {
     const last = Math.min(this.total, first + wanted);
     if (this.pool.length < wanted) for (const row of this.pool) row.shows = null;
     while (this.pool.length < wanted) {
-      const row = h("div", { class: "trace-row", role: "row", tabindex: "0", hidden: true },
+      const row = h("div", { class: "trace-row", role: "row", tabindex: "-1", hidden: true },
         COLUMNS.map(([key]) => h("div", { role: "cell", class: `c-${key}` })));
       this.pool.push(row);
       this.spacer.append(row);
