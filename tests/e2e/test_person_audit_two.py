@@ -144,3 +144,19 @@ def test_the_traces_table_is_one_tab_stop_and_arrow_keys_move_between_rows(lab: 
     lab.keyboard.press("Home")
     lab.wait_for_function("document.activeElement.dataset.seq === '50'")
     assert lab.evaluate("document.getElementById('traces-viewport').scrollTop") == 0
+
+
+def test_ctrl_z_after_load_example_brings_back_the_text_typed(lab: Page):
+    """Load example put the example's text in a new document: the machine the person had been
+    editing was gone and Ctrl+Z did nothing. The text typed now comes back with Ctrl+Z."""
+    lab.locator("#dsl .cm-line", has_text="evolution_stage").first.click()
+    lab.keyboard.press("End")
+    lab.keyboard.type(" // my change")
+    edited = editor_text(lab)
+    lab.select_option("#example-select", "sentiment")
+    lab.click("#load-example")  # sentiment has not run: nothing is asked
+    lab.wait_for_function(TOAST, arg="Loaded example sentiment")
+    editor_holds(lab, 'machine "Review sentiment"')
+    lab.locator("#dsl .cm-content").click()
+    lab.keyboard.press("Control+z")
+    assert editor_text(lab) == edited

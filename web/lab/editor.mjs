@@ -50,6 +50,19 @@ export class DslEditor {
     this.renderErrors();
   }
 
+  /** Replace the text as one edit that Ctrl+Z undoes (the text before comes back), caret at
+   * the top and no markers; `onChange` does not run (it is not the person's edit). */
+  replace(text) {
+    this.view.dispatch({
+      changes: { from: 0, to: this.view.state.doc.length, insert: String(text ?? "") },
+      selection: EditorSelection.cursor(0),
+      effects: EditorView.scrollIntoView(0),
+    });
+    clearTimeout(this.settle);
+    this.settle = null;
+    this.setErrors([]);
+  }
+
   changed() {
     clearTimeout(this.settle);
     this.settle = setTimeout(() => this.flush(), SETTLE_MS);

@@ -77,10 +77,13 @@ export class MachinePanel {
   }
 
   /** Put `text` in the editor as the panel's own (not the person's edits); what the status
-   * said of the text before (its problems, 'edited') goes with it. */
+   * said of the text before (its problems, 'edited') goes with it. Over the person's edits it
+   * is an edit Ctrl+Z undoes, so a load never takes away text that was typed. */
   place(text) {
+    const edited = this.editor.value.trim() && this.editor.value !== this.placed;
     this.placed = text;
-    this.editor.value = text;
+    if (edited) this.editor.replace(text);
+    else this.editor.value = text;
     $("dsl-status").textContent = "";
   }
 
