@@ -2,6 +2,7 @@
 // `setErrors`, `reveal`, and `onChange`/`onSubmit` callbacks. Problems from the engine's parser
 // are lint markers at their line and column (underline and gutter) and a clickable list below.
 
+import { isolateHistory } from "@codemirror/commands";
 import { setDiagnostics } from "@codemirror/lint";
 import { EditorSelection } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
@@ -57,6 +58,7 @@ export class DslEditor {
       changes: { from: 0, to: this.view.state.doc.length, insert: String(text ?? "") },
       selection: EditorSelection.cursor(0),
       effects: EditorView.scrollIntoView(0),
+      annotations: isolateHistory.of("full"), // not joined with the typing just before it
     });
     clearTimeout(this.settle);
     this.settle = null;
