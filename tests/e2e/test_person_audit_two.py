@@ -160,3 +160,19 @@ def test_ctrl_z_after_load_example_brings_back_the_text_typed(lab: Page):
     lab.locator("#dsl .cm-content").click()
     lab.keyboard.press("Control+z")
     assert editor_text(lab) == edited
+
+
+def test_an_example_that_cannot_be_fetched_is_said(lab: Page):
+    """With nothing loaded, picking an example whose file did not come (the server stopped, a
+    file missing) changed nothing and said nothing: the error was lost in the page."""
+    lab.click("#reset-all")
+    lab.click("#reset-confirm")
+    lab.wait_for_function(TOAST, arg="Everything was reset.")
+    lab.route("**/examples/fact-check/*.machine", lambda route: route.fulfill(status=404))
+    try:
+        lab.select_option("#example-select", "fact-check")
+        lab.wait_for_function(TOAST, arg="Could not show the example")
+        assert "HTTP 404" in lab.inner_text("#toast")
+        assert lab.evaluate("document.getElementById('toast').dataset.kind") == "error"
+    finally:
+        lab.unroute("**/examples/fact-check/*.machine")

@@ -117,7 +117,13 @@ export class MachinePanel {
       this.notify.say(`Your edits stay in the editor; Load example loads ${e.title || e.name} instead.`);
       return;
     }
-    const text = await this.bridge.fetchText(e.machine);
+    let text;
+    try {
+      text = await this.bridge.fetchText(e.machine);
+    } catch (error) {
+      this.notify.say(`Could not show the example ${e.title || e.name}: ${error.message || error}.`, "error");
+      return;
+    }
     if (this.editor.value === this.placed || !this.editor.value.trim()) this.place(text);
   }
 
