@@ -176,3 +176,26 @@ def test_an_example_that_cannot_be_fetched_is_said(lab: Page):
         assert lab.evaluate("document.getElementById('toast').dataset.kind") == "error"
     finally:
         lab.unroute("**/examples/fact-check/*.machine")
+
+
+def test_compare_with_one_version_saved_asks_for_a_second(lab: Page):
+    """With one version saved, Compare compared it with itself (a table of '=' under
+    'saved 05:26 → saved 05:26'); it now says to save a second one, and with two versions
+    picked twice the same, to pick two different ones."""
+    lab.select_option("#example-select", "ticket-triage")
+    lab.click("#load-example")
+    lab.wait_for_function(TOAST, arg="Loaded example ticket-triage")
+    lab.click("#save-version")
+    lab.wait_for_function(TOAST, arg="Saved version")
+    lab.click("#diff-btn")
+    lab.wait_for_function(TOAST, arg="Save two versions to compare them.")
+    assert lab.inner_text("#diff-view") == ""
+    run_steps(lab, 3)
+    lab.click("#save-version")
+    lab.wait_for_function("document.querySelectorAll('#diff-a option').length === 2")
+    first = lab.eval_on_selector("#diff-a", "s => s.options[0].value")
+    lab.select_option("#diff-a", first)
+    lab.select_option("#diff-b", first)
+    lab.click("#diff-btn")
+    lab.wait_for_function(TOAST, arg="Pick two different versions to compare.")
+    assert lab.inner_text("#diff-view") == ""

@@ -170,7 +170,9 @@ export class VersionsPanel {
   async diff() {
     const a = $("diff-a").value;
     const b = $("diff-b").value;
-    if (!a || !b) { this.notify.say("Save two versions to compare them."); return; }
+    // One version saved: both pickers name it, and it would be compared with itself.
+    if (!a || !b || this.byId.size < 2) { this.notify.say("Save two versions to compare them."); return; }
+    if (a === b) { this.notify.say("Pick two different versions to compare."); return; }
     const [result, compared] = await Promise.all([
       this.notify.guard(() => this.bridge.diff(a, b)), this.notify.guard(() => this.bridge.compare(a, b))]);
     if (!result) return;
