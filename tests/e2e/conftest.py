@@ -184,7 +184,8 @@ LAB_READY = "document.body.dataset.ready === 'true' || document.body.dataset.rea
 def fresh_lab(browser, server: Server, **context_options) -> Iterator[Page]:
     """A page on the lab in a new context with empty storage, for a module-scoped fixture
     (``yield from fresh_lab(browser, server)``); on teardown no request may have left
-    127.0.0.1 and no page error may have happened."""
+    127.0.0.1 and no page error may have happened. A new context starts with no IndexedDB
+    and no localStorage: the page boots once, as a first visit."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
     log = guard_requests(context)
     page = context.new_page()
@@ -193,9 +194,7 @@ def fresh_lab(browser, server: Server, **context_options) -> Iterator[Page]:
     page.goto(server.url)
     page.wait_for_function(LAB_READY, timeout=120_000)
     assert page.evaluate("document.body.dataset.ready") == "true", page.inner_text("#boot-error")
-    page.evaluate("window.evomachine.reset()")
-    page.reload()
-    page.wait_for_function(LAB_READY, timeout=120_000)
+    assert page.evaluate("window.evomachine.state()")["loaded"] is False
     yield page
     context.close()
     assert log.foreign() == [], f"requests left 127.0.0.1: {log.foreign()}"
