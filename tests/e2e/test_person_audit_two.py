@@ -199,3 +199,22 @@ def test_compare_with_one_version_saved_asks_for_a_second(lab: Page):
     lab.click("#diff-btn")
     lab.wait_for_function(TOAST, arg="Pick two different versions to compare.")
     assert lab.inner_text("#diff-view") == ""
+
+
+def test_a_pattern_search_that_finds_nothing_does_not_say_there_are_none(lab: Page):
+    """With a pattern saved, a search that matched none said 'No patterns yet: once a task has
+    code, save it here', as if the pattern were gone."""
+    lab.select_option("#until-stage", "hybrid")
+    lab.click("#until-btn")
+    lab.wait_for_function("document.getElementById('run-status').textContent"
+                          ".startsWith('Stage reached')", timeout=300_000)
+    lab.fill("#pattern-name", "my-router")
+    lab.click("#pattern-save")
+    lab.wait_for_selector("#patterns-list button[data-import='my-router']")
+    lab.locator("#pattern-search").press_sequentially("billing-bot")
+    lab.wait_for_function("document.getElementById('patterns-list').textContent"
+                          ".startsWith('No patterns match “billing-bot”')")
+    assert "yet" not in lab.inner_text("#patterns-list")
+    assert "see all 1" in lab.inner_text("#patterns-list")
+    lab.fill("#pattern-search", "")
+    lab.wait_for_selector("#patterns-list button[data-import='my-router']")

@@ -215,13 +215,18 @@ export class PatternsPanel {
   }
 
   async refresh() {
-    const patterns = await this.bridge.patterns($("pattern-search").value).catch(() => []);
-    const key = JSON.stringify([patterns.map((p) => `${p.name}@${p.version}`), this.tasks]);
+    const search = $("pattern-search").value;
+    const patterns = await this.bridge.patterns(search).catch(() => []);
+    // None found by a search: say so (not 'No patterns yet') when there are patterns to find.
+    const stored = !patterns.length && search.trim() ? (await this.bridge.patterns("").catch(() => [])).length : 0;
+    const key = JSON.stringify([patterns.map((p) => `${p.name}@${p.version}`), this.tasks, stored ? search : ""]);
     const list = $("patterns-list");
     if (list.dataset.key === key) return;
     list.dataset.key = key;
     if (!patterns.length) {
-      fill(list, h("li", { class: "muted" }, "No patterns yet: once a task has code, save it here to reuse it in other machines."));
+      fill(list, h("li", { class: "muted" }, stored
+        ? `No patterns match “${search.trim()}”: clear the search to see all ${count(stored)}.`
+        : "No patterns yet: once a task has code, save it here to reuse it in other machines."));
       return;
     }
     fill(list, patterns.map((p, i) => {
