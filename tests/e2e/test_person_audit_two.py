@@ -218,3 +218,15 @@ def test_a_pattern_search_that_finds_nothing_does_not_say_there_are_none(lab: Pa
     assert "see all 1" in lab.inner_text("#patterns-list")
     lab.fill("#pattern-search", "")
     lab.wait_for_selector("#patterns-list button[data-import='my-router']")
+
+
+def test_activity_follows_a_roll_back(lab: Page):
+    """The activity list was redrawn only when the number of entries changed: rolling back
+    from one stage change to a version with none (plus the roll back itself) kept the count,
+    so the list still showed the stage change undone and not the roll back."""
+    lab.wait_for_function("document.getElementById('activity').textContent.includes('→ Hybrid')")
+    lab.locator("button[data-rollback]").first.click()
+    lab.wait_for_function(TOAST, arg="Rolled back")
+    lab.wait_for_function("document.getElementById('activity').textContent"
+                          ".includes('rolled back to')")
+    assert "→ Hybrid" not in lab.inner_text("#activity")

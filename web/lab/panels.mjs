@@ -248,7 +248,8 @@ export class PatternsPanel {
 export function renderActivity(state) {
   const list = $("activity");
   const mutations = (state.mutations || []).slice(-30).reverse();
-  const key = `${(state.mutations || []).length}`;
+  // What is listed, not how many: a Roll back or another machine can leave as many as before.
+  const key = JSON.stringify(mutations);
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   fill(list, mutations.length ? mutations.map((m) => {
