@@ -230,3 +230,31 @@ def test_activity_follows_a_roll_back(lab: Page):
     lab.wait_for_function("document.getElementById('activity').textContent"
                           ".includes('rolled back to')")
     assert "→ Hybrid" not in lab.inner_text("#activity")
+
+
+def evolve_now(page: Page) -> None:
+    page.click("#tasks button[data-action='evolve']")
+    page.wait_for_function(TOAST, arg="route is now")
+    page.wait_for_function("document.getElementById('code-meta').textContent.includes('version v')")
+
+
+def test_open_shows_the_code_of_the_machine_opened(lab: Page):
+    """Two machines with a task of the same name, each with its first code at hybrid: Open
+    left the Generated code panel on the other machine's code (and Download .py saved it)."""
+    run_steps(lab, 90)
+    evolve_now(lab)
+    first = lab.evaluate("window.evomachine.code('route').then((c) => c.source)")
+    lab.locator("#dsl .cm-line").first.click()
+    lab.keyboard.press("End")
+    lab.keyboard.press("Backspace")
+    lab.keyboard.type(' copy"')
+    lab.keyboard.press("Control+Enter")
+    lab.wait_for_function(TOAST, arg="Loaded Ticket triage copy")
+    run_steps(lab, 180)
+    evolve_now(lab)
+    copy = lab.evaluate("window.evomachine.code('route').then((c) => c.source)")
+    assert copy != first
+    lab.locator("button[aria-label='Open machine Ticket triage']").click()
+    lab.wait_for_function(TOAST, arg="Opened Ticket triage where it was left")
+    lab.wait_for_function("(source) => document.querySelector('#code-view code').textContent"
+                          " === source", arg=first)

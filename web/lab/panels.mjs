@@ -42,6 +42,7 @@ export class CodePanel {
     this.notify = notify;
     this.shown = null;
     this.current = null;
+    this.machine = null; // the machine whose code is shown: tasks of two machines can share names
     $("code-task").addEventListener("change", () => this.show($("code-task").value));
     $("code-download").addEventListener("click", () => {
       if (this.current?.source) download(this.current.filename, this.current.source, "text/x-python");
@@ -63,7 +64,8 @@ export class CodePanel {
     if (!tasks.length) { this.clear("No machine loaded."); return; }
     const task = tasks.includes($("code-task").value) ? $("code-task").value : tasks[0];
     const info = state.tasks[task].code;
-    const key = `${task}:${info.version}:${state.tasks[task].stage}`;
+    this.machine = state.machine_id;
+    const key = `${this.machine}:${task}:${info.version}:${state.tasks[task].stage}`;
     if (key !== this.shown) await this.show(task);
   }
 
@@ -80,10 +82,10 @@ export class CodePanel {
     $("code-task").value = task;
     const info = await this.bridge.code(task);
     this.current = info;
-    this.shown = `${task}:${info.version}:${info.stage}`;
+    this.shown = `${this.machine}:${task}:${info.version}:${info.stage}`;
     if (!info.source) {
       this.clear(`Task ${task} has no generated code yet: it is written once the task has enough history (it then moves to hybrid).`);
-      this.shown = `${task}:${info.version}:${info.stage}`;
+      this.shown = `${this.machine}:${task}:${info.version}:${info.stage}`;
       return;
     }
     const scores = Object.entries(info.last_synthesis?.scores || {});
