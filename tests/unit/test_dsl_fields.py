@@ -58,3 +58,9 @@ async def test_the_lab_says_it_with_the_data_set():
     texts = '{"text": "my bill", "label": "billing"}\n'
     state = json.loads(await lab.load(TRIAGE, texts, "t.jsonl"))
     assert state["dataset"]["missing"] == []
+
+
+def test_a_field_read_twice_names_both_readers():
+    m = machine("{{ input.label }}", 'ground_truth: "label";')
+    assert missing_fields(m, [{"text": "x"}]) == [
+        "no record has the field 'label', which task t's prompt and the ground truth of t read"]

@@ -74,6 +74,8 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         self.problems: list[dict[str, Any]] = []
         # The stamp of the session this tab last saved or loaded; another tab's save changes it.
         self._stamp: str | None = None
+        # (machine, records, the fields it reads that they lack): worked out once per pair.
+        self._missing_seen: tuple[Any, Any, list[str]] | None = None
 
     # --- the page's one door ----------------------------------------------------------
 
@@ -170,6 +172,17 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
         """Everything the page shows: machine, stages, metrics, mutations, versions, series."""
         return dumps(await self.state_dict())
 
+    def _missing_fields(self, machine: Any) -> list[str]:
+        """The fields the machine reads that the data set lacks, worked out once per pair."""
+        from evomachine.dsl.fields import missing_fields
+
+        seen = self._missing_seen
+        if seen is None or seen[0] is not machine or seen[1] is not self.records:
+            seen = (machine, self.records,
+                    missing_fields(machine, self.records) if self.records else [])
+            self._missing_seen = seen
+        return seen[2]
+
     async def state_dict(self) -> dict[str, Any]:
         ex = self.executor
         base: dict[str, Any] = {
@@ -183,12 +196,9 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             return {**base, "stages": {}, "metrics": {}, "tasks": {}, "mutations": [],
                     "versions": [], "series": {}}
         metrics = ex.get_task_metrics()
-        from evomachine.dsl.fields import missing_fields
-
-        missing = missing_fields(ex.machine, self.records) if self.records else []
         return {
             **base,
-            "dataset": {**self.dataset, "missing": missing},
+            "dataset": {**self.dataset, "missing": self._missing_fields(ex.machine)},
             "machine_id": ex.machine_id,
             "machine": machine_graph(ex.machine),
             "current_node": ex.current_node,

@@ -48,7 +48,8 @@ def missing_fields(machine: MachineData, records: Iterable[Mapping[str, Any]]) -
         if count >= SAMPLE:
             break
         have.update(record)
-    return [f"no record has the field {field!r}, which {' and '.join(readers)} reads"
+    return [f"no record has the field {field!r}, which {' and '.join(readers)} "
+            f"{'reads' if len(readers) == 1 else 'read'}"
             for field, readers in fields_read(machine).items() if field not in have]
 
 
