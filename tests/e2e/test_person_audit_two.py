@@ -258,3 +258,38 @@ def test_open_shows_the_code_of_the_machine_opened(lab: Page):
     lab.wait_for_function(TOAST, arg="Opened Ticket triage where it was left")
     lab.wait_for_function("(source) => document.querySelector('#code-view code').textContent"
                           " === source", arg=first)
+
+
+def route_series(page: Page) -> dict:
+    return page.evaluate("window.evomachine.state().then((s) => ({ executions:"
+                         " s.tasks.route.execution_count, points: s.series.route.points.length,"
+                         " changes: s.series.route.changes.map((c) => c.at) }))")
+
+
+def test_open_draws_the_charts_of_the_machine_opened(lab: Page):
+    """The task card's charts were redrawn when their number of points, last execution or
+    number of stage changes changed: opening a machine whose task of the same name had run as
+    far kept the other machine's curves (and their stage marks) on the card."""
+    lab.locator("button[aria-label='Open machine Ticket triage copy']").click()
+    lab.wait_for_function(TOAST, arg="Opened Ticket triage copy")
+    editor_holds(lab, 'machine "Ticket triage copy"')
+    copy = route_series(lab)  # 180 steps, its code since execution 60
+    lab.locator("#dsl .cm-line").first.click()
+    lab.keyboard.press("End")
+    lab.keyboard.press("Backspace")
+    lab.keyboard.type(' two"')
+    lab.keyboard.press("Control+Enter")
+    lab.wait_for_function(TOAST, arg="Loaded Ticket triage copy two")
+    run_steps(lab, 90)
+    evolve_now(lab)
+    run_steps(lab, 90)
+    two = route_series(lab)
+    assert (two["points"], two["executions"], len(two["changes"])) == \
+        (copy["points"], copy["executions"], len(copy["changes"]))
+    assert two["changes"] != copy["changes"]
+    lab.locator("button[aria-label='Open machine Ticket triage copy']").click()
+    lab.wait_for_function(TOAST, arg="Opened Ticket triage copy")
+    mark = f"Hybrid at execution {copy['changes'][-1]}"
+    lab.wait_for_function("(m) => document.querySelector("
+                          "'#tasks [data-chart=\"llm\"] .chart-summary').textContent.includes(m)",
+                          arg=mark)

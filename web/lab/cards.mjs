@@ -54,6 +54,7 @@ export class TaskCards {
     this.cards = new Map();
     this.chartKeys = new Map();
     this.chartRows = new Map();
+    this.machine = null; // the machine whose cards these are
   }
 
   /** Forget every card and free its charts (the page is about to show something else). */
@@ -74,7 +75,10 @@ export class TaskCards {
 
   render(state) {
     const tasks = Object.keys(state.tasks || {});
-    if (tasks.join("|") !== [...this.cards.keys()].join("|")) {
+    // Another machine's tasks may bear the same names: its cards are new cards, charts and all.
+    const machine = state.machine_id ?? null;
+    if (machine !== this.machine || tasks.join("|") !== [...this.cards.keys()].join("|")) {
+      this.machine = machine;
       this.root.replaceChildren();
       this.cards.clear();
       this.chartKeys.clear();
