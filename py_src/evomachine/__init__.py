@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from evomachine._lazy import lazy_exports
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
