@@ -18,6 +18,7 @@ from conftest import fresh_lab, run_steps
 pytestmark = pytest.mark.e2e
 
 TOAST = "(t) => document.getElementById('toast').textContent.startsWith(t)"
+HERE_NOW = "document.getElementById('versions-body').textContent.includes('here now')"
 SUMMARY = "(t) => document.getElementById('traces-summary').textContent.startsWith(t)"
 DETAIL = "(t) => document.querySelector('#trace-detail h3')?.textContent === t"
 MINE = 'machine "Mine"\nTask t { prompt: "hi"; }\n'
@@ -79,7 +80,7 @@ def test_the_open_execution_goes_when_a_roll_back_removes_it(lab: Page):
     the table said 10 executions and the record below was execution 20's, of a run now gone."""
     run_steps(lab, 30)  # 3 steps an execution of route: 10 executions
     lab.click("#save-version")
-    lab.wait_for_function(TOAST, arg="Saved version")
+    lab.wait_for_function(HERE_NOW)  # the version saved is where the machine is
     run_steps(lab, 30)
     newest = lab.locator("#traces-viewport .trace-row[data-seq]:not([hidden])").first
     lab.wait_for_function(SUMMARY, arg="20 of")
@@ -186,7 +187,7 @@ def test_compare_with_one_version_saved_asks_for_a_second(lab: Page):
     lab.click("#load-example")
     lab.wait_for_function(TOAST, arg="Loaded example ticket-triage")
     lab.click("#save-version")
-    lab.wait_for_function(TOAST, arg="Saved version")
+    lab.wait_for_function(HERE_NOW)  # the version saved is where the machine is
     lab.click("#diff-btn")
     lab.wait_for_function(TOAST, arg="Save two versions to compare them.")
     assert lab.inner_text("#diff-view") == ""
@@ -293,3 +294,14 @@ def test_open_draws_the_charts_of_the_machine_opened(lab: Page):
     lab.wait_for_function("(m) => document.querySelector("
                           "'#tasks [data-chart=\"llm\"] .chart-summary').textContent.includes(m)",
                           arg=mark)
+
+
+def test_a_data_set_of_one_record_is_one_record(lab: Page, tmp_path):
+    """A one-record data file was 'Loaded 1 records from one.csv' and '1 records' beside it."""
+    one = tmp_path / "one.csv"
+    one.write_text("text,label\nmy invoice is wrong,billing\n", encoding="utf-8")
+    lab.set_input_files("#data-file", str(one))
+    lab.click("#replace-confirm")  # the machine has run: it starts again
+    lab.wait_for_function(TOAST, arg="Loaded 1 record from one.csv")
+    lab.wait_for_function("document.getElementById('data-info').textContent"
+                          ".startsWith('one.csv: 1 record (text, label)')")

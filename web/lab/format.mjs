@@ -34,6 +34,10 @@ export function steps(value) {
   return `${count(value)} ${value === 1 ? "step" : "steps"}`;
 }
 
+export function records(value) {
+  return `${count(value)} ${value === 1 ? "record" : "records"}`;
+}
+
 export function bytes(value) {
   if (!Number.isFinite(value)) return dash;
   if (value >= 1e6) return `${(value / 1e6).toFixed(1)} MB`;

@@ -5,7 +5,7 @@
 import { DRAFT } from "../storage-keys.mjs";
 import { fill, h } from "../dom.mjs";
 import { DslEditor, latestOnly } from "./editor.mjs";
-import { count } from "./format.mjs";
+import { count, records } from "./format.mjs";
 import { confirmReplace } from "./machines.mjs";
 import { readFileBytes, showLimit, uploadProgress } from "./upload.mjs";
 
@@ -103,7 +103,7 @@ export class MachinePanel {
 
   describeExample() {
     const e = this.example();
-    $("example-description").textContent = e ? `${e.description} (${count(e.records)} records)` : "";
+    $("example-description").textContent = e ? `${e.description} (${records(e.records)})` : "";
   }
 
   /** Nothing loaded: show the picked example's text, unless the editor holds the person's edits
@@ -135,7 +135,7 @@ export class MachinePanel {
       if (!go) return;
     }
     const loaded = await this.notify.guard(() => this.bridge.loadExample(name));
-    if (loaded) this.notify.say(`Loaded example ${name}: ${count(loaded.dataset.count)} records. Press Run.`);
+    if (loaded) this.notify.say(`Loaded example ${name}: ${records(loaded.dataset.count)}. Press Run.`);
   }
 
   // --- data ---------------------------------------------------------------------------
@@ -161,7 +161,7 @@ export class MachinePanel {
     if (!loaded) return;
     const { notice, missing = [] } = loaded.dataset;
     const notes = [...(notice ? [notice] : []), ...missing];
-    this.notify.say(`Loaded ${count(loaded.dataset.count)} records from ${file.name}; the machine starts again.` +
+    this.notify.say(`Loaded ${records(loaded.dataset.count)} from ${file.name}; the machine starts again.` +
       `${notes.length ? ` Note: ${notes.join("; ")}.` : ""}`, notes.length ? "warning" : "info");
   }
 
@@ -197,7 +197,7 @@ export class MachinePanel {
     if ($("data-info").dataset.key === key) return; // a run refreshes often: redraw what changed
     $("data-info").dataset.key = key;
     fill($("data-info"), d.count
-      ? `${d.name || "data"}: ${count(d.count)} records (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
+      ? `${d.name || "data"}: ${records(d.count)} (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
       : "No data loaded.",
     d.count && d.notice ? h("strong", { class: "data-notice" }, ` Read as ${d.encoding}: ${d.notice}.`) : null,
     // A prompt's missing field renders empty: say so before a run pays for prompts with holes.

@@ -3,7 +3,7 @@
 import { fill, h, keepFocusNear, onSubmitOnce, oneOf } from "../dom.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
-import { STAGE_NAMES, STAGES, count, pct, when } from "./format.mjs";
+import { STAGE_NAMES, STAGES, count, pct, records, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
 const stageName = (stage) => STAGE_NAMES[oneOf(stage, STAGES)] || String(stage ?? "—");
@@ -206,7 +206,7 @@ export class PatternsPanel {
       const select = button.parentElement.querySelector("select");
       const result = await notify.guard(() => bridge.importPattern(button.dataset.import, select.value, button.dataset.version));
       if (result) notify.say(`Imported ${result.pattern} into ${select.value}: installed at ${STAGE_NAMES[result.installed_stage] || result.installed_stage}` +
-        (result.agreement === null ? "" : ` (agreement ${pct(result.agreement)} on ${count(result.checked)} records)`));
+        (result.agreement === null ? "" : ` (agreement ${pct(result.agreement)} on ${records(result.checked)})`));
     });
   }
 
