@@ -305,3 +305,13 @@ def test_a_data_set_of_one_record_is_one_record(lab: Page, tmp_path):
     lab.wait_for_function(TOAST, arg="Loaded 1 record from one.csv")
     lab.wait_for_function("document.getElementById('data-info').textContent"
                           ".startsWith('one.csv: 1 record (text, label)')")
+
+
+def test_view_code_by_keyboard_takes_the_focus_to_the_code(lab: Page):
+    """View code scrolled the page to the generated code and left the focus on the card's
+    button: the next Tab went to Evolve now and scrolled the page back up to the card."""
+    lab.locator("#tasks button[data-action='code']").focus()
+    lab.keyboard.press("Enter")
+    lab.wait_for_function("document.activeElement.id === 'code-title'")
+    lab.keyboard.press("Tab")
+    assert lab.evaluate("document.activeElement.id") == "code-task"

@@ -61,7 +61,14 @@ export async function mountUI(bridge) {
   const codePanel = new CodePanel(bridge, notify);
   $("code-task").addEventListener("change", () => savePrefs({ codeTask: $("code-task").value }));
   const cards = new TaskCards($("tasks"), {
-    showCode: async (task) => { await codePanel.show(task); savePrefs({ codeTask: task }); $("code-title").scrollIntoView({ behavior: "smooth" }); },
+    showCode: async (task) => {
+      await codePanel.show(task);
+      savePrefs({ codeTask: task });
+      // The keyboard goes where the view goes: Tab carries on from the code panel's heading.
+      $("code-title").tabIndex = -1;
+      $("code-title").focus({ preventScroll: true });
+      $("code-title").scrollIntoView({ behavior: "smooth" });
+    },
     evolve: async (task) => {
       const result = await notify.guard(() => bridge.evolve(task));
       if (result) notify.say(`${task} is now ${STAGE_NAMES[result.stage]}.`);
