@@ -127,13 +127,10 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     executor = None
     if storage is not None and not args.fresh:
         machine_id = EvolutionaryExecutor(machine).machine_id
-        try:
-            executor = await EvolutionaryExecutor.restore(storage, machine_id, llm=llm,
-                                                          inputs=records)
+        executor = await saved_run(storage, machine_id, args.store, llm=llm, inputs=records)
+        if executor is not None:
             print(f"resuming {machine_id!r} from {args.store} at input record "
                   f"{executor.input_cursor}", file=err)
-        except LookupError:
-            executor = None
     if executor is None:
         executor = EvolutionaryExecutor(machine, {}, storage, llm=llm, inputs=records,
                                         seed=args.seed)
@@ -237,6 +234,25 @@ def truth_of(machine: Any) -> dict[str, str]:
     return truth_fields(machine)
 
 
+async def saved_run(storage: Any, machine_id: str, store: str, **options: Any) -> Any:
+    """The run saved under ``machine_id``, or ``None`` when there is none. A damaged one is a
+    :class:`CLIError` naming the damage: it is never taken for a missing run and replaced."""
+    from evomachine.evolution import EvolutionaryExecutor
+    from evomachine.evolution.snapshot import MissingHistoryError
+    from evomachine.storage import StorageError
+
+    try:
+        return await EvolutionaryExecutor.restore(storage, machine_id, **options)
+    except MissingHistoryError as error:
+        damage = str(error)
+    except LookupError:
+        return None
+    except (StorageError, KeyError, TypeError, ValueError, AttributeError) as error:
+        damage = f"{type(error).__name__}: {str(error)[:300]}"
+    raise CLIError(f"the run of {machine_id!r} saved in {store} cannot be read ({damage}); "
+                   "it is left as it is: --fresh starts the machine again and replaces it")
+
+
 async def restore_stored_run(args: argparse.Namespace, fail: Any) -> Any:
     """The run of ``args.machine`` last saved in ``args.store`` (``fail`` if there is none)."""
     from evomachine.evolution import EvolutionaryExecutor
@@ -244,10 +260,10 @@ async def restore_stored_run(args: argparse.Namespace, fail: Any) -> Any:
     machine = load_machine(args.machine)
     storage = open_storage(args.store)
     machine_id = EvolutionaryExecutor(machine).machine_id
-    try:
-        return await EvolutionaryExecutor.restore(storage, machine_id)
-    except LookupError:
-        raise fail(f"no run of {machine_id!r} in {args.store}: run evolve --store first") from None
+    executor = await saved_run(storage, machine_id, args.store)
+    if executor is None:
+        raise fail(f"no run of {machine_id!r} in {args.store}: run evolve --store first")
+    return executor
 
 
 def open_storage(kind: str | None) -> Any:
