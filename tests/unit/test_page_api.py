@@ -46,3 +46,14 @@ async def test_a_lab_method_the_table_does_not_name_cannot_be_called():
     lab = Lab(MemoryStorage())
     reply = json.loads(await lab.call("open_json", "[]"))
     assert not reply["ok"] and "unknown lab method 'open_json'" in reply["error"]
+
+
+def test_the_readme_documents_every_public_member():
+    """README's window.evomachine table names each public entry of the table (and the
+    page-only members): a member added without a line there fails here."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)\(", readme, re.MULTILINE))
+    public = {api for kind, api in PAGE_API.values() if api and kind != "internal"}
+    page_only = set(re.search(r"const PAGE_ONLY = \[([^\]]*)\]", BRIDGE).group(1)
+                    .replace('"', "").replace(" ", "").split(","))
+    assert public | page_only <= documented, sorted((public | page_only) - documented)
