@@ -48,7 +48,6 @@ def test_picking_an_example_keeps_a_machine_being_written(lab: Page):
     lab.keyboard.type(MINE)
     lab.select_option("#example-select", "ticket-triage")
     lab.wait_for_function(TOAST, arg="Your edits stay in the editor")
-    lab.wait_for_timeout(500)  # the old page fetched the example's text, then replaced the editor's
     assert editor_text(lab).startswith(MINE)
     assert lab.inner_text("#example-description") != sentiment  # the pick is described
 
@@ -177,6 +176,26 @@ def test_an_example_that_cannot_be_fetched_is_said(lab: Page):
         assert lab.evaluate("document.getElementById('toast').dataset.kind") == "error"
     finally:
         lab.unroute("**/examples/fact-check/*.machine")
+
+
+def test_a_pick_answered_after_a_load_does_not_replace_the_loaded_text(lab: Page):
+    """Nothing loaded, a pick fetches the example's text for the editor; when the load pressed
+    meanwhile came first, the late text replaced the loaded machine's in the editor."""
+    held = []
+    lab.route("**/examples/sentiment/*.machine",
+              lambda route: held.append(route) if not held else route.continue_())
+    try:
+        lab.select_option("#example-select", "sentiment")
+        lab.click("#load-example")
+        lab.wait_for_function(TOAST, arg="Loaded example sentiment")
+        editor_holds(lab, 'machine "Review sentiment"')
+        assert len(held) == 1
+        with lab.expect_request_finished(lambda r: "sentiment" in r.url):
+            held[0].fulfill(status=200, body='machine "Late"\n')
+        assert lab.evaluate("document.body.dataset.loaded") == "true"
+        assert editor_text(lab).startswith('machine "Review sentiment"')
+    finally:
+        lab.unroute("**/examples/sentiment/*.machine")
 
 
 def test_compare_with_one_version_saved_asks_for_a_second(lab: Page):

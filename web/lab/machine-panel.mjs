@@ -124,7 +124,8 @@ export class MachinePanel {
       this.notify.say(`Could not show the example ${e.title || e.name}: ${error.message || error}.`, "error");
       return;
     }
-    if (this.editor.value === this.placed || !this.editor.value.trim()) this.place(text);
+    // Meanwhile a load may have filled the editor, or the person typed: leave it then.
+    if (!this.loaded && (this.editor.value === this.placed || !this.editor.value.trim())) this.place(text);
   }
 
   async loadExample() {
