@@ -119,7 +119,10 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     machine = load_machine(args.machine)
     records = read_records(args.data, err)
     from evomachine.dsl.fields import missing_fields
+    from evomachine.dsl.hints import text_hints
 
+    for hint in text_hints(args.machine.read_text(encoding="utf-8")):
+        print(f"warning: {args.machine}:{hint.line}:{hint.column}: {hint.message}", file=err)
     for missing in missing_fields(machine, records):
         print(f"warning: {args.data}: {missing}", file=err)
     llm = make_llm(args, machine, records)

@@ -339,3 +339,28 @@ def test_ctrl_enter_and_the_load_machine_button_load_what_is_typed(lab):
     lab.wait_for_function("window.evomachine.state().then((s) => s.machine && "
                           "s.machine.title === 'Typed again')", timeout=60_000)
     assert editor_text(lab).startswith('machine "Typed again"\n')
+
+
+def test_an_attribute_that_does_nothing_is_a_warning_and_the_machine_still_loads(lab):
+    lines = ['machine "Warned"', *MACHINE[1:4], 'evolution_stage: "llm_only";',
+             "max_disagrement: 0.05;", *MACHINE[5:]]
+    replace_text(lab, lines)
+    checked(lab, "No problems · 1 warning")
+    root = "#dsl .cm-editor"
+    lab.wait_for_selector(f"{root} .cm-lint-marker-warning")
+    assert gutter_lines(lab, ".cm-lint-marker-warning") == [6]
+    assert lab.locator(f"{root} .cm-lint-marker-error").count() == 0
+    link = lab.locator("#dsl-errors .warning-link")
+    assert link.inner_text() == (
+        "Warning: line 6, column 1: unknown attribute 'max_disagrement' has no effect: "
+        "did you mean 'max_disagreement'? (task 'route')")
+    link.click()
+    assert editor_selection(lab)["line"] == 6 and editor_selection(lab)["column"] == 1
+    lab.click("#apply-dsl")  # a warning does not stop the load
+    if lab.locator("#app-dialog[open]").count():
+        lab.locator("#app-dialog[open] button.primary, #app-dialog[open] button.danger") \
+            .first.click()
+    lab.wait_for_function("window.evomachine.state().then((s) => s.machine && "
+                          "s.machine.title === 'Warned')", timeout=60_000)
+    lab.wait_for_function("document.getElementById('toast').textContent"
+                          ".includes('1 warning: see the list under the editor.')")

@@ -159,3 +159,14 @@ def test_a_data_file_without_a_field_the_prompt_reads_is_warned_about(files):
     assert f"warning: {bodies}: no record has the field 'text', which task" in err
     assert "warning" not in run(["evolve", str(machine), "--data", str(data), "--steps", "4",
                                  "--quiet"])[2]
+
+
+def test_a_task_attribute_that_does_nothing_is_warned_about_with_its_place(files):
+    machine, data, tmp = files
+    old = tmp / "old.machine"
+    old.write_text(machine.read_text().replace(
+        'evolution_stage: "llm_only";', 'evolution_stage: "llm_only"; hybrid_min_heldout: 0.9;'),
+        encoding="utf-8")
+    code, _out, err = run(["evolve", str(old), "--data", str(data), "--steps", "4", "--quiet"])
+    assert code == 0, err
+    assert f"warning: {old}:" in err and "'hybrid_min_heldout' has no effect since 0.2" in err

@@ -21,7 +21,8 @@ export function offsetAt(doc, line, column) {
   return offset;
 }
 
-/** Lint diagnostics for `errors` in `doc` (problems without a line sit at the start). */
+/** Lint diagnostics for `errors` in `doc` (problems without a line sit at the start); each
+ * carries its own `severity` ("error" unless it says "warning"). */
 export function toDiagnostics(doc, errors) {
   const out = [];
   for (const error of errors.slice(0, MAX_MARKERS)) {
@@ -30,7 +31,8 @@ export function toDiagnostics(doc, errors) {
     const lineEnd = doc.lineAt(from).to;
     const word = /^[^\s;{}()[\],]+/.exec(doc.sliceString(from, Math.min(lineEnd, from + 200)));
     const to = word ? from + word[0].length : Math.min(from + 1, lineEnd);
-    out.push({ from, to, severity: "error", message: String(error.message), source: "parser" });
+    const severity = error.severity === "warning" ? "warning" : "error";
+    out.push({ from, to, severity, message: String(error.message), source: "parser" });
   }
   return out;
 }

@@ -79,12 +79,14 @@ export class DslEditor {
   }
 
   /**
-   * Show problems [{line, column, message}] as markers and in the list. `result` (a check
-   * result, optional) also brings the engine's names for completion, `names: {nodes, attributes}`
+   * Show problems [{line, column, message}] as markers and in the list, then the check's
+   * warnings (attributes that do nothing; the machine still loads). `result` (a check result,
+   * optional) also brings the engine's names for completion, `names: {nodes, attributes}`
    * (nodes only when the machine parsed: a broken text keeps the last ones).
    */
   setErrors(errors, result = null) {
-    this.errors = errors || [];
+    const warnings = (result?.warnings || []).map((w) => ({ ...w, severity: "warning" }));
+    this.errors = [...(errors || []), ...warnings];
     if (result) this.learnNames(result);
     const { state } = this.view;
     this.view.dispatch(setDiagnostics(state, toDiagnostics(state.doc, this.errors)));
@@ -104,8 +106,9 @@ export class DslEditor {
       const item = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
-      button.className = "error-link";
-      button.textContent = `Line ${error.line}, column ${error.column}: ${error.message}`;
+      button.className = error.severity === "warning" ? "error-link warning-link" : "error-link";
+      const kind = error.severity === "warning" ? "Warning: l" : "L";
+      button.textContent = `${kind}ine ${error.line}, column ${error.column}: ${error.message}`;
       button.addEventListener("click", () => this.reveal(error.line, error.column));
       item.append(button);
       this.errorList.append(item);

@@ -57,7 +57,7 @@ export class MachinePanel {
       this.editor.setErrors(result.errors, result);
       const dirty = this.loaded && text !== this.loadedDsl;
       $("dsl-status").textContent = result.ok
-        ? `No problems${dirty ? " · edited: press Load machine to use it" : ""}`
+        ? `No problems${warnings(result) ? ` · ${warnings(result)}` : ""}${dirty ? " · edited: press Load machine to use it" : ""}`
         : `${result.errors.length} problem${result.errors.length === 1 ? "" : "s"}`;
     }, 250);
   }
@@ -96,7 +96,9 @@ export class MachinePanel {
     this.submitted = text;
     const loaded = await this.notify.guard(() => this.bridge.load(text));
     if (!loaded) { this.submitted = null; return; }
-    this.notify.say(loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`);
+    const warned = warnings(result) ? ` ${warnings(result)}: see the list under the editor.` : "";
+    this.notify.say((loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`) + warned,
+      warned ? "warning" : "info");
   }
 
   // --- examples ---------------------------------------------------------------------
@@ -219,4 +221,10 @@ export class MachinePanel {
     const e = this.example();
     this.place(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "");
   }
+}
+
+/** "1 warning" for a check result with warnings (attributes that do nothing), else "". */
+function warnings(result) {
+  const n = result.warnings?.length || 0;
+  return n ? `${n} warning${n === 1 ? "" : "s"}` : "";
 }

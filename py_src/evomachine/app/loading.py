@@ -20,15 +20,25 @@ class LoadMixin(LabState):
     """``check``, ``load`` and the data set methods (see ``Lab``)."""
 
     async def check(self, dsl: str) -> str:
-        """``{ok, errors: [{line, column, message}], names}`` for the editor's markers and
-        completion (``names``: :func:`~evomachine.app.views.dsl_names`)."""
-        from evomachine.dsl import DSLError, parse_machine
+        """``{ok, errors: [{line, column, message}], warnings, names}`` for the editor's
+        markers and completion (``names``: :func:`~evomachine.app.views.dsl_names`;
+        ``warnings``: attributes that do nothing, :mod:`evomachine.dsl.hints`)."""
+        from evomachine.dsl import DSLError
+        from evomachine.dsl.hints import attribute_hints
+        from evomachine.dsl.parser import parse_document
+        from evomachine.dsl.validate import validate_machine
 
         try:
-            machine = parse_machine(dsl)
+            machine, source_map = parse_document(dsl)
+            problems = validate_machine(machine, source_map)
+            if problems:
+                raise DSLError(problems, source=dsl)
         except DSLError as error:
-            return dumps({"ok": False, "errors": error.to_dicts(), "names": dsl_names(None)})
-        return dumps({"ok": True, "errors": [], "names": dsl_names(machine)})
+            return dumps({"ok": False, "errors": error.to_dicts(), "warnings": [],
+                          "names": dsl_names(None)})
+        warnings = [hint.to_dict() for hint in attribute_hints(machine, source_map, dsl)]
+        return dumps({"ok": True, "errors": [], "warnings": warnings,
+                      "names": dsl_names(machine)})
 
     async def load(self, dsl: str, data: str | DataFile | None = None,
                    data_name: str | None = None, example: str | None = None) -> str:

@@ -44,9 +44,6 @@ def machine_graph(machine: MachineData) -> dict[str, Any]:
     }
 
 
-#: Attributes the engine reads on a node, besides every EvolutionPolicy field (README's DSL).
-NODE_ATTRIBUTES = ("prompt", "output", "evolution_stage", "code_path", "model", "max_tokens",
-                   "ground_truth", "source")
 
 
 #: At most this many node names go to the editor (a pasted 7 MB machine has 80,000).
@@ -57,9 +54,9 @@ def dsl_names(machine: MachineData | None) -> dict[str, list[str]]:
     """Names the editor completes: the machine's nodes (the first :data:`MAX_NODE_NAMES`), and
     attribute names the engine reads or the machine uses (``machine`` is None when the text
     does not parse)."""
-    from evomachine.evolution.policy import EvolutionPolicy
+    from evomachine.dsl.hints import read_attributes
 
-    attributes = {*NODE_ATTRIBUTES, *EvolutionPolicy.model_fields}
+    attributes = set(read_attributes())
     nodes: list[str] = []
     if machine is not None:
         for node in machine.iter_nodes():
