@@ -163,7 +163,7 @@ async def test_files_that_are_not_exports_are_refused():
     lab, document = await exported_lab()
     await refused(lab, "{not json", "not JSON")
     await refused(lab, [1, 2], "not an EvoMachine lab export")
-    await refused(lab, {**document, "format_version": 2}, "newer than this build")
+    await refused(lab, {**document, "format_version": 3}, "newer than this build")
     await refused(lab, {**document, "storage": {"elsewhere": []}}, "unknown namespaces")
     bad = copy.deepcopy(document)
     session = entry(bad, "meta", "lab/session")[1]

@@ -153,12 +153,13 @@ def _kind(value: Any) -> str:
 # --- whole exports -----------------------------------------------------------------------------
 
 class ExportDoc(BaseModel):
-    """An export, version 1: ``{format, format_version, engine_version, storage}``."""
+    """An export: ``{format, format_version, engine_version, storage}``. Version 2 is what
+    0.2 writes; 0.1.0's version 1 holds the same namespaces and is read the same way."""
 
     model_config = ConfigDict(extra="ignore")
 
     format: Literal["evomachine.lab"]
-    format_version: Literal[1]
+    format_version: Literal[1, 2]
     engine_version: str | None = None
     exported_at: Number | None = None
     storage: dict[str, list[tuple[str, Any]]] = Field(default_factory=dict)

@@ -27,7 +27,8 @@ META = keys.META
 SESSION_KEY = keys.SESSION_KEY
 DATASET_KEY = keys.DATASET_KEY
 EXPORT_FORMAT = "evomachine.lab"  # the versioned schema is evomachine.app.schema.ExportDoc
-EXPORT_VERSION = 1
+# 2 since 0.2 (0.1.0 reads only 1, and refuses a newer version by name); 1 is still read.
+EXPORT_VERSION = 2
 
 
 class LabStore:
