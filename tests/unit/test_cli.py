@@ -68,41 +68,6 @@ def test_store_resumes_where_the_last_run_stopped(files):
     assert out.splitlines()[2].split()[2] == "10"
 
 
-def test_a_damaged_store_is_said_and_left_as_it_is_never_replaced_unasked(files):
-    import sqlite3
-
-    machine, data, tmp = files
-    path = tmp / "run.db"
-    base = ["evolve", str(machine), "--data", str(data), "--store", f"sqlite:{path}", "--quiet"]
-    assert run([*base, "--steps", "90"])[0] == 0
-    with sqlite3.connect(path) as db:  # one history record lost (a disk, a hand edit)
-        [key] = db.execute("select key from kv where namespace = 'history' "
-                           "order by key limit 1 offset 3").fetchone()
-        db.execute("delete from kv where namespace = 'history' and key = ?", (key,))
-    before = path.read_bytes()
-    resumed = run([*base, "--steps", "30"])
-    read = traces(["traces", str(machine), "--store", f"sqlite:{path}"])
-    for code, _out, error in (resumed, read):
-        assert code == 2, error
-        assert "the run of 'ticket-triage' saved in sqlite:" in error and key in error
-        assert "--fresh starts the machine again and replaces it" in error
-    assert path.read_bytes() == before  # nothing was written over it
-    code, out, _ = run([*base, "--steps", "30", "--fresh"])  # asked for: replaced
-    assert code == 0 and out.splitlines()[2].split()[2] == "10"
-
-
-def traces(argv: list[str]) -> tuple[int, str, str]:
-    from evomachine import cli_traces
-
-    out, err = io.StringIO(), io.StringIO()
-    args = cli.build_parser().parse_args(argv)
-    try:
-        code = cli.asyncio.run(cli_traces.run(args, out, err, fail=cli.CLIError))
-    except cli.CLIError as error:
-        return 2, out.getvalue(), str(error)
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_steps_beyond_the_data_stop_when_the_input_runs_out(files):
     machine, data, _ = files
     code, out, _ = run(["evolve", str(machine), "--data", str(data), "--steps", "5000", "--quiet"])

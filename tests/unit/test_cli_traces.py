@@ -98,3 +98,27 @@ def test_a_success_rate_below_the_policy_floor_is_named():
         "synthesis waits while the success rate is below 85.0%: it is 80.0% (failed "
         "executions, such as LLM errors, count against it)"]
     assert figures({**metrics, "success_rate": 0.9}, {}, Policy()) == []
+
+
+@pytest.mark.cpython_only
+def test_a_damaged_store_is_said_and_left_as_it_is_never_replaced_unasked(files):  # noqa: F811
+    import sqlite3
+
+    machine, data, tmp = files
+    path = tmp / "run.db"
+    base = ["evolve", str(machine), "--data", str(data), "--store", f"sqlite:{path}", "--quiet"]
+    assert run([*base, "--steps", "90"])[0] == 0
+    with sqlite3.connect(path) as db:  # one history record lost (a disk, a hand edit)
+        [key] = db.execute("select key from kv where namespace = 'history' "
+                           "order by key limit 1 offset 3").fetchone()
+        db.execute("delete from kv where namespace = 'history' and key = ?", (key,))
+    before = path.read_bytes()
+    resumed = run([*base, "--steps", "30"])
+    read = traces(["traces", str(machine), "--store", f"sqlite:{path}"])
+    for code, _out, error in (resumed, read):
+        assert code == 2, error
+        assert "the run of 'ticket-triage' saved in sqlite:" in error and key in error
+        assert "--fresh starts the machine again and replaces it" in error
+    assert path.read_bytes() == before  # nothing was written over it
+    code, out, _ = run([*base, "--steps", "30", "--fresh"])  # asked for: replaced
+    assert code == 0 and out.splitlines()[2].split()[2] == "10"
