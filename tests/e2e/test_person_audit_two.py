@@ -334,3 +334,32 @@ def test_view_code_by_keyboard_takes_the_focus_to_the_code(lab: Page):
     lab.wait_for_function("document.activeElement.id === 'code-title'")
     lab.keyboard.press("Tab")
     assert lab.evaluate("document.activeElement.id") == "code-task"
+
+
+def test_the_price_form_follows_the_model_in_use(lab: Page):
+    """The price form took the model in use only while its Model field was empty: after
+    Anthropic's claude-haiku-4-5 it kept that name when the settings moved to another model,
+    while the note above said 'my-model is not in the table: set its price below'. And
+    claude-haiku-4-5 (priced by the table's claude-haiku-4 row) came with empty prices."""
+    lab.select_option("#llm-provider", "anthropic")
+    lab.fill("#llm-key", "sk-test")
+    lab.click("#apply-llm")
+    lab.wait_for_function("document.getElementById('prices-note').textContent"
+                          ".startsWith('claude-haiku-4-5 costs $1.00')")
+    assert lab.input_value("#price-model") == "claude-haiku-4-5"
+    assert (lab.input_value("#price-in"), lab.input_value("#price-out")) == ("1", "5")
+    lab.select_option("#llm-provider", "openai")
+    lab.fill("#llm-base-url", "http://127.0.0.1:9/v1")
+    lab.fill("#llm-model", "my-model")
+    lab.fill("#llm-key", "sk-test")
+    lab.click("#apply-llm")
+    lab.wait_for_function("document.getElementById('prices-note').textContent"
+                          ".startsWith('my-model is not in the table')")
+    assert lab.input_value("#price-model") == "my-model"
+    assert lab.input_value("#price-in") == ""
+    lab.fill("#price-model", "gpt-4o")  # a name typed there stays
+    lab.select_option("#llm-provider", "simulated")
+    lab.click("#apply-llm")
+    lab.wait_for_function("document.getElementById('prices-note').textContent"
+                          ".startsWith('The simulated LLM')")
+    assert lab.input_value("#price-model") == "gpt-4o"

@@ -13,6 +13,7 @@ export class PricesPanel {
     this.notify = notify;
     this.table = null;
     this.key = "";
+    this.filled = null; // the model name the form was given (not typed): it follows the model in use
     // A price field is selected whole when entered (Tab or click), so typing replaces the
     // list price filled in from the table instead of appending to it ("0.5" is not "10.5").
     let entered = null;
@@ -73,15 +74,23 @@ export class PricesPanel {
       h("td", {}, money(r.input)), h("td", {}, money(r.output)),
       h("td", { class: "muted" }, r.default ? `${money(r.default[0])} / ${money(r.default[1])}` : "—"))));
     fill(this.form.querySelector("#price-models"), table.rows.map((r) => h("option", { value: r.model })));
+    // The form offers the model in use, until the person names another one there.
     const model = this.form.querySelector("#price-model");
-    if (!model.value && table.model) { model.value = table.model; this.fillFromTable(); }
+    if (table.model && (!model.value.trim() || model.value === this.filled)) {
+      model.value = table.model;
+      this.filled = table.model;
+      this.fillFromTable();
+    }
   }
 
   fillFromTable() {
     const name = this.form.querySelector("#price-model").value.trim();
     const row = this.table?.rows.find((r) => r.model === name);
-    this.form.querySelector("#price-in").value = row ? row.input : "";
-    this.form.querySelector("#price-out").value = row ? row.output : "";
+    // The model in use may be priced by a row of another name (claude-haiku-4-5 by claude-haiku-4).
+    const price = row ? [row.input, row.output]
+      : name === this.table?.model && this.table.model_known ? this.table.model_price : ["", ""];
+    this.form.querySelector("#price-in").value = price[0];
+    this.form.querySelector("#price-out").value = price[1];
     // Leaving the Model field fills these as the focus enters one: select what was filled.
     const active = document.activeElement;
     if (active && (active.id === "price-in" || active.id === "price-out")) active.select();
