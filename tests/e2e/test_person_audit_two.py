@@ -363,3 +363,15 @@ def test_the_price_form_follows_the_model_in_use(lab: Page):
     lab.wait_for_function("document.getElementById('prices-note').textContent"
                           ".startsWith('The simulated LLM')")
     assert lab.input_value("#price-model") == "gpt-4o"
+
+
+def test_ctrl_enter_on_one_problem_says_one_problem(lab: Page):
+    """Ctrl+Enter on a machine with one problem said 'The machine has 1 problem(s)'."""
+    lab.locator("#dsl .cm-line", has_text="evolution_stage").first.click()
+    lab.keyboard.press("End")
+    lab.keyboard.type(" @@")
+    lab.wait_for_function("document.getElementById('dsl-status').textContent === '1 problem'")
+    lab.keyboard.press("Control+Enter")
+    lab.wait_for_function(TOAST, arg="The machine has 1 problem; see the list under the editor.")
+    lab.keyboard.press("Control+z")
+    lab.wait_for_function("document.getElementById('dsl-status').textContent === 'No problems'")

@@ -91,7 +91,11 @@ export class MachinePanel {
     const text = this.editor.value;
     const result = await this.checkLatest(text);
     this.editor.setErrors(result.errors, result);
-    if (!result.ok) { this.notify.say(`The machine has ${result.errors.length} problem(s); see the list under the editor.`, "error"); return; }
+    if (!result.ok) {
+      const n = result.errors.length;
+      this.notify.say(`The machine has ${count(n)} problem${n === 1 ? "" : "s"}; see the list under the editor.`, "error");
+      return;
+    }
     if (this.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, text, "Loading this machine")))) return;
     this.submitted = text;
     const loaded = await this.notify.guard(() => this.bridge.load(text));
