@@ -375,3 +375,12 @@ def test_ctrl_enter_on_one_problem_says_one_problem(lab: Page):
     lab.wait_for_function(TOAST, arg="The machine has 1 problem; see the list under the editor.")
     lab.keyboard.press("Control+z")
     lab.wait_for_function("document.getElementById('dsl-status').textContent === 'No problems'")
+
+
+def test_one_execution_exported_is_one_execution(lab: Page):
+    """Export CSV of one execution said 'Exported 1 executions as CSV.'"""
+    run_steps(lab, 3)  # the one-record data set: one execution of route
+    lab.wait_for_function(SUMMARY, arg="1 of 1")
+    with lab.expect_download():
+        lab.click("#traces-csv")
+    lab.wait_for_function(TOAST, arg="Exported 1 execution as CSV.")

@@ -2,7 +2,7 @@
 
 import { fill, h, oneOf } from "../dom.mjs";
 import { ChartRow } from "./charts.mjs";
-import { STAGE_NAMES, STAGES, count, ms, pct, usd } from "./format.mjs";
+import { STAGE_NAMES, STAGES, count, counted, ms, pct, usd } from "./format.mjs";
 import { perThousand, savedText } from "./savings.mjs";
 
 const CHARTS = [
@@ -127,9 +127,9 @@ export class TaskCards {
     // the lifetime figure (code_only asks the LLM only when audits are switched on).
     const agreement = card.querySelector('[data-field="agreement"]');
     const [text, title] = m.agreement_rate !== null
-      ? [`${pct(m.agreement_rate)} (${count(m.agreement_checks)} checks)`, "measured by shadow checks in this stage"]
+      ? [`${pct(m.agreement_rate)} (${counted(m.agreement_checks, "check")})`, "measured by shadow checks in this stage"]
       : m.lifetime_agreement_rate != null
-        ? [`${pct(m.lifetime_agreement_rate)} earlier`, `no check in this stage yet; ${count(m.shadow_checks)} shadow checks before it`]
+        ? [`${pct(m.lifetime_agreement_rate)} earlier`, `no check in this stage yet; ${counted(m.shadow_checks, "shadow check")} before it`]
         : ["—", "no shadow check yet"];
     setText(agreement, text);
     if (agreement.title !== title) agreement.title = title;

@@ -35,7 +35,12 @@ export function steps(value) {
 }
 
 export function records(value) {
-  return `${count(value)} ${value === 1 ? "record" : "records"}`;
+  return counted(value, "record");
+}
+
+/** "1 execution", "2 executions": `value` counted in words. */
+export function counted(value, one, many = `${one}s`) {
+  return `${count(value)} ${value === 1 ? one : many}`;
 }
 
 export function bytes(value) {

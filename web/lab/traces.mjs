@@ -7,7 +7,7 @@
 
 import { fill, h } from "../dom.mjs";
 import { download } from "./panels.mjs";
-import { count, ms, usd } from "./format.mjs";
+import { count, counted, ms, usd } from "./format.mjs";
 
 export const ROW_PX = 28;
 const PAGE = 100;
@@ -320,6 +320,6 @@ export class TracesPanel {
     const result = await this.notify.guard(() => this.bridge.exportTraces(q.task, q.where, q.search, format));
     if (!result) return;
     download(result.filename, result.text, format === "csv" ? "text/csv" : "application/x-ndjson");
-    this.notify.say(`Exported ${count(result.rows)} executions as ${format.toUpperCase()}.`);
+    this.notify.say(`Exported ${counted(result.rows, "execution")} as ${format.toUpperCase()}.`);
   }
 }
