@@ -168,6 +168,13 @@ def test_machine_parses_and_agrees_with_the_index(name):
     for edge in edges:
         assert machine.outgoing(edge.target), f"{name}: {edge.target} does not loop back"
 
+    # Loaded with its own data, the page warns of nothing: no missing field, no idle attribute.
+    from evomachine.dsl.fields import missing_fields
+    from evomachine.dsl.hints import text_hints
+
+    assert missing_fields(machine, records(name)) == []
+    assert text_hints((EXAMPLES / entry["machine"]).read_text(encoding="utf-8")) == []
+
 
 @pytest.mark.parametrize("name", NAMES)
 async def test_machine_runs_its_data_and_routes_by_label(name):
