@@ -35,6 +35,9 @@ async def test_an_export_of_0_1_0_imports_and_runs_on():
     assert state["stages"] == {"route": "hybrid"} and state["step_count"] == 299
     [version] = state["versions"]
     assert version["label"] == "from 0.1.0"
+    # It saved 0.1.0's defaults; it resumes with this version's (no confidence floors).
+    policy = lab.executor.tasks["route"].policy
+    assert (policy.execution_threshold, policy.confidence_threshold) == (50, None)
     await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 0.95}))
     ran = await value(lab, "run_chunk", 60, 10_000.0, None, None)
     assert ran["steps"] == 60 and ran["error"] is None, ran

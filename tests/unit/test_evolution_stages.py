@@ -355,8 +355,19 @@ def test_policy_validation():
     policy = EvolutionPolicy()
     assert policy.max_disagreement == 0.10 and policy.success_rate_threshold == 0.9
     assert policy.confidence_threshold is None and policy.llm_threshold is None
-    # policies saved by 0.1.0 load: the fields the budget replaced are dropped
+    # policies saved by 0.1.0 load: the fields the budget replaced are dropped, and its
+    # defaults (it saved every one) become this version's; what it set otherwise is kept
     assert EvolutionPolicy.build({"hybrid_min_heldout": 0.8}).max_disagreement == 0.10
+    old = {"hybrid_min_heldout": 0.8, "execution_threshold": 100, "confidence_threshold": 0.8,
+           "llm_threshold": 0.7, "resynthesis_after": 50, "audit_rate": 0.05}
+    resumed = EvolutionPolicy.build(old)
+    assert (resumed.execution_threshold, resumed.confidence_threshold, resumed.llm_threshold,
+            resumed.resynthesis_after) == (50, None, None, 20)
+    assert resumed.audit_rate == 0.05
+    tuned = EvolutionPolicy.build({**old, "execution_threshold": 2, "confidence_threshold": 0.9})
+    assert (tuned.execution_threshold, tuned.confidence_threshold) == (4, 0.9)
+    # a policy of this version is taken as it is
+    assert EvolutionPolicy.build({"execution_threshold": 100}).execution_threshold == 100
     with pytest.raises(PolicyError):
         EvolutionPolicy.build(shadow_rate=1.5)
     with pytest.raises(PolicyError):

@@ -60,6 +60,11 @@ RETIRED = frozenset({
     "code_only_min_agreement", "demotion_agreement", "demotion_min_checks", "demotion_window",
     "evidence_shadow_rate", "code_only_audit_rate",
 })
+# 0.1.0's defaults where 0.2's differ. A policy that holds RETIRED fields was saved by 0.1.0,
+# which saved every default: where it still has one of these, 0.2's default applies instead
+# (a value set to anything else is kept). Below 4, 0.1.0's execution_threshold becomes 4.
+OLD_DEFAULTS = {"execution_threshold": 100, "confidence_threshold": 0.8, "llm_threshold": 0.7,
+                "resynthesis_after": 50}
 
 
 class PolicyError(ValueError):
@@ -143,10 +148,16 @@ class EvolutionPolicy(BaseModel):
               **overrides: Any) -> EvolutionPolicy:
         """A policy from an instance or dict plus keyword overrides, validated.
 
-        Fields that older versions saved and the error budget replaced are dropped.
+        Fields that older versions saved and the error budget replaced are dropped, and a
+        0.1.0 policy's defaults become this version's (:data:`OLD_DEFAULTS`).
         """
         base = policy.model_dump() if isinstance(policy, EvolutionPolicy) else dict(policy or {})
-        base = {key: value for key, value in base.items() if key not in RETIRED}
+        if RETIRED & base.keys():  # saved by 0.1.0
+            base = {key: value for key, value in base.items()
+                    if key not in RETIRED and not (key in OLD_DEFAULTS
+                                                   and value == OLD_DEFAULTS[key])}
+            if isinstance(base.get("execution_threshold"), int):
+                base["execution_threshold"] = max(4, base["execution_threshold"])
         try:
             return cls.model_validate({**base, **overrides})
         except ValidationError as error:
