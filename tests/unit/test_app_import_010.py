@@ -55,3 +55,21 @@ async def test_this_version_writes_format_2_and_reads_it_back():
     other = Lab(MemoryStorage())
     state = await value(other, "import_state", json.dumps(document))
     assert state["stages"] == {"route": "hybrid"}
+
+
+async def test_a_browser_left_by_0_1_0_opens_where_it_was():
+    """The page upgraded in place: 0.1.0's documents are in storage (IndexedDB in the page)
+    and the new engine opens on them, machine loaded, where the run stopped, no problem named."""
+    storage = MemoryStorage()
+    document = json.loads(old_export())
+    await storage.write_batch([(namespace, key, stored) for namespace, items
+                               in document["storage"].items() for key, stored in items])
+    lab = Lab(storage)
+    await lab._restore()  # what Lab.open does once it has the storage
+    state = await value(lab, "state")
+    assert state["problems"] == [], state["problems"]
+    assert state["loaded"] and state["stages"] == {"route": "hybrid"}
+    assert state["step_count"] == 299 and len(state["versions"]) == 1
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 0.95}))
+    ran = await value(lab, "run_chunk", 30, 10_000.0, None, None)
+    assert ran["steps"] == 30 and ran["error"] is None, ran
