@@ -1,8 +1,9 @@
 """A second person's audit of the page: what a person with a mouse and keyboard meets in the
 editor, the panels and the header, each test a bug the first version of the page had.
 
-One page serves the whole module (a fresh page costs a boot); the tests run in file order and
-each says what it leaves loaded.
+One page serves the whole module (a fresh page costs a boot): the tests run in file order,
+each from where the one before left the page (which machines are stored and loaded, how far
+they ran), so run the module whole.
 """
 
 from __future__ import annotations
