@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,23 @@ def test_run_button_runs_the_steps_typed(lab):
     status_starts(lab, "Done after 40")
     assert state(lab)["step_count"] == before + 40
     assert lab.get_attribute(".run-progress", "aria-valuenow") == "100"
+
+
+def test_a_run_whose_task_executions_fail_says_how_many_and_why(lab):
+    before = state(lab)["llm"]
+    lab.evaluate("(c) => window.evomachine.setLLM({...c, error_rate: 1})", before)
+    lab.fill("#run-count", "12")
+    lab.click("#run-btn")
+    status_starts(lab, "Done after 12 steps.")
+    said = lab.inner_text("#run-status")
+    assert re.search(r"\d+ task executions? failed; the last, \w+: ", said), said
+    assert "bad" in lab.get_attribute("#run-status", "class")
+    lab.evaluate("(c) => window.evomachine.setLLM(c)", before)
+    lab.fill("#run-count", "3")
+    lab.click("#run-btn")
+    status_starts(lab, "Done after 3 steps.")
+    assert "failed" not in lab.inner_text("#run-status")
+    assert "bad" not in (lab.get_attribute("#run-status", "class") or "")
 
 
 def test_run_until_stops_when_a_task_reaches_the_stage(lab):

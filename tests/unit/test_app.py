@@ -80,6 +80,17 @@ async def test_run_until_stops_at_the_stage():
     assert json.loads(await lab.state())["step_count"] == result["step_count"]
 
 
+async def test_a_chunk_counts_the_task_executions_that_failed_and_says_the_last():
+    lab = await loaded_lab()
+    chunk = await value(lab, "run_chunk", 9, 1000.0, None, None)
+    assert (chunk["steps"], chunk["failed"], chunk["last_failure"]) == (9, 0, None)
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "error_rate": 1.0}))
+    chunk = await value(lab, "run_chunk", 9, 1000.0, None, None)
+    # a failed execution drops its record: ticket, route, ticket, route, ... (4 of 9 steps)
+    assert chunk["steps"] == 9 and chunk["reason"] == "done" and chunk["failed"] == 4
+    assert chunk["last_failure"].startswith("route: ") and len(chunk["last_failure"]) <= 300
+
+
 async def test_a_reopened_lab_comes_back_where_it_was():
     storage = MemoryStorage()
     lab = await loaded_lab(storage)

@@ -282,7 +282,7 @@ export class LabBridge extends EventTarget {
       return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
     } catch (failure) {
       if (failure?.name !== "AbortError") throw failure;
-      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null, reached: null };
+      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null, reached: null, failed: 0, last_failure: null };
       this.emit("run", { phase: "end", ...summary, total, until });
       return summary; // paused while waiting for another tab
     } finally {
@@ -298,6 +298,8 @@ export class LabBridge extends EventTarget {
     let reason = "done";
     let error = null;
     let last = null;
+    let failed = 0; // task executions that failed; the machine moved on
+    let lastFailure = null;
     this.emit("run", { phase: "start", total, until });
     try {
       while (steps < total) {
@@ -305,6 +307,8 @@ export class LabBridge extends EventTarget {
         const want = Math.min(CHUNK_STEPS, total - steps);
         last = await this.call("run_chunk", want, CHUNK_BUDGET_MS, until, task);
         steps += last.steps;
+        failed += last.failed || 0;
+        lastFailure = last.last_failure || lastFailure;
         const elapsed = performance.now() - started;
         this.emit("run", { phase: "progress", steps, total, elapsed, rate: steps / (elapsed / 1000), chunk: last, until });
         if (!["done", "budget"].includes(last.reason)) { reason = last.reason; error = last.error; break; }
@@ -326,6 +330,7 @@ export class LabBridge extends EventTarget {
       // The node whose step Pause cut short (its LLM request was aborted); it runs again next time.
       interrupted_node: last?.interrupted_node ?? null,
       reached: last?.reached ?? null, // the task at the stage asked for
+      failed, last_failure: lastFailure,
     };
     // The run has stopped: say so now; saving what it did follows (run() resolves after it).
     control.saving = true;

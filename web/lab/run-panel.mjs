@@ -2,7 +2,7 @@
 // progress bar and status of the run, where the machine is, and its diagram.
 
 import { Diagram } from "./diagram.mjs";
-import { STAGE_NAMES, count, steps } from "./format.mjs";
+import { STAGE_NAMES, count, counted, steps } from "./format.mjs";
 import { loadPrefs, savePrefs } from "./notify.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -138,6 +138,7 @@ export class RunPanel {
       this.busy(true);
       this.progress(0);
       $("run-status").textContent = d.until ? `Running until a task reaches ${STAGE_NAMES[d.until]}…` : `Running ${steps(d.total)}…`;
+      $("run-status").classList.remove("bad");
     }
     if (d.phase === "waiting") {
       this.busy(true);
@@ -160,9 +161,12 @@ export class RunPanel {
       const why = REASONS[d.reason] || d.reason;
       const cut = d.interrupted_node ? ` The step at ${d.interrupted_node} was waiting for the LLM; it was stopped and runs again on the next Run.` : "";
       const at = d.reached ? `${d.reached} is at ${STAGE_NAMES[d.stages[d.reached]] || d.stages[d.reached]}` : "";
+      // Failed executions do not stop a run (the machine moves on): say how many, and the last.
+      const failed = d.failed ? ` ${counted(d.failed, "task execution")} failed; the last, ${d.last_failure}` : "";
       this.ended = d.reason === "reached" && !d.steps ? `${why} already: ${at}; nothing ran.`
-        : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}${at ? `: ${at}` : ""}.${cut}`;
+        : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}${at ? `: ${at}` : ""}.${cut}${failed}`;
       $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
+      $("run-status").classList.toggle("bad", Boolean(d.failed));
     }
   }
 
@@ -181,5 +185,6 @@ export class RunPanel {
     this.progress(0);
     $("run-rate").textContent = "—";
     $("run-status").textContent = "Idle";
+    $("run-status").classList.remove("bad");
   }
 }

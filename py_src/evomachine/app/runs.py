@@ -20,6 +20,8 @@ from evomachine.app.views import dumps
 from evomachine.interrupts import Interrupted, abort_in_flight, request_pause
 
 MAX_STEP_RESULTS = 200
+#: A failed execution's reason, as the Run panel shows it, is cut at this many characters.
+MAX_FAILURE_TEXT = 300
 CODE_LOOKAHEAD = 32
 """Records a run looks ahead for code answers to send to the sandbox Worker in batches (16
 a crossing) when no LLM request goes ahead (see ``evomachine.executor.concurrent``)."""
@@ -38,7 +40,8 @@ class RunMixin(LabState):
         ``reason`` is ``done`` (all steps ran), ``budget`` (time is up, call
         again), ``halted`` (no more input), ``reached`` (a task got to
         ``until_stage``), ``paused`` (:meth:`interrupt` was called meanwhile),
-        ``no_llm`` or ``error``.
+        ``no_llm`` or ``error``. ``failed`` counts the task executions that failed (the
+        machine moved on), ``last_failure`` says where and why the last one did.
         """
         result = await self._steps(max_steps, budget_ms, until_stage, until_task, collect=False)
         return dumps(result)
@@ -77,6 +80,7 @@ class RunMixin(LabState):
         started = time.perf_counter()
         steps, reason, error, results = 0, "done", None, []
         interrupted: str | None = None
+        failed, last_failure = 0, None  # task executions that failed (LLM error, bad answer)
         self._chunk_running, self._interrupted = True, False
         try:
             while steps < max_steps:
@@ -92,6 +96,9 @@ class RunMixin(LabState):
                     reason = "halted"
                     break
                 steps += 1
+                if result.error is not None:
+                    failed += 1
+                    last_failure = f"{result.node}: {result.error}"[:MAX_FAILURE_TEXT]
                 if collect:
                     results.append({"node": result.node, "output": result.output,
                                     "next": result.next, "error": result.error})
@@ -117,8 +124,9 @@ class RunMixin(LabState):
             request_pause(False)
             if steps:
                 self.last_run_at = time.time()
-        return self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:], interrupted,
-                                  reached)
+        return {**self._chunk_result(steps, reason, error, results[-MAX_STEP_RESULTS:],
+                                     interrupted, reached),
+                "failed": failed, "last_failure": last_failure}
 
     def _chunk_result(self, steps: int, reason: str, error: str | None,
                       results: list[dict[str, Any]],
