@@ -85,3 +85,20 @@ def test_a_file_over_the_limit_is_refused_and_nothing_changes(lab, tmp_path: Pat
     assert "5 records" in lab.inner_text("#data-info")
     assert lab.evaluate("window.evomachine.state()")["dataset"]["count"] == 5
     assert lab.locator(".upload-progress").count() == 0
+
+
+def test_an_export_too_big_to_import_is_refused_by_its_size_and_nothing_changes(lab, tmp_path):
+    before = lab.evaluate("window.evomachine.state()")
+    huge = tmp_path / "backup.json"
+    with huge.open("wb") as out:  # sparse, as above
+        out.truncate(256_000_000 + 1)  # web/lab/upload.mjs MAX_IMPORT_BYTES
+    with lab.expect_file_chooser() as chooser:
+        lab.click("#import-label")
+    chooser.value.set_files(str(huge))
+    lab.wait_for_function("document.getElementById('toast').textContent"
+                          ".includes('exports to import can be up to 256.0 MB')")
+    assert "backup.json is 256.0 MB" in lab.inner_text("#toast")
+    assert "Nothing was loaded" in lab.inner_text("#toast")
+    assert lab.locator("#app-dialog[open]").count() == 0
+    after = lab.evaluate("window.evomachine.state()")
+    assert (after["step_count"], after["dataset"]) == (before["step_count"], before["dataset"])

@@ -6,6 +6,7 @@ import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
 import { bytes, count, steps } from "./format.mjs";
 import { download } from "./panels.mjs";
+import { MAX_IMPORT_BYTES, readDataFile } from "./upload.mjs";
 
 const $ = (id) => document.getElementById(id);
 const BACKENDS = { indexeddb: "IndexedDB", localstorage: "localStorage", memory: "memory only", sqlite: "SQLite" };
@@ -40,7 +41,10 @@ export class HeaderTools {
     const file = input.files[0];
     input.value = "";
     if (!file) return;
-    const text = await file.text();
+    // Read under a limit, with a progress bar: a huge file picked by mistake is refused by its
+    // size before a byte is read, instead of filling the tab's memory.
+    const text = await this.notify.guard(() => readDataFile(file, $("import-label"), { limit: MAX_IMPORT_BYTES, kind: "exports to import" }));
+    if (text === null) return;
     // Checked whole first: a file that would be refused changes nothing and says why.
     const summary = await this.notify.guard(() => this.bridge.inspectImport(text));
     if (!summary) return;

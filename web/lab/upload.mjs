@@ -7,6 +7,8 @@
 import { bytes } from "./format.mjs";
 
 export const MAX_DATA_BYTES = 32_000_000;
+/** An export file to import: far above what a lab exports, far below what freezes a tab. */
+export const MAX_IMPORT_BYTES = 256_000_000;
 
 export class UploadError extends Error {
   constructor(message) {
@@ -33,12 +35,13 @@ export function showLimit(input, limit = MAX_DATA_BYTES) {
 
 /**
  * The bytes of `file`, read as a stream; `onProgress(done, total)` after each chunk.
- * Throws UploadError when the file is over `limit` (before reading) or turns out to be.
+ * Throws UploadError when the file is over `limit` (before reading) or turns out to be;
+ * `kind` names such files in the message.
  */
-export async function readFileBytes(file, { limit = MAX_DATA_BYTES, onProgress = () => {} } = {}) {
+export async function readFileBytes(file, { limit = MAX_DATA_BYTES, onProgress = () => {}, kind = "data files" } = {}) {
   const name = file.name || "the file";
   if (file.size > limit) {
-    throw new UploadError(`${name} is ${bytes(file.size)}: data files can be ${limitText(limit)}. Nothing was loaded.`);
+    throw new UploadError(`${name} is ${bytes(file.size)}: ${kind} can be ${limitText(limit)}. Nothing was loaded.`);
   }
   const reader = file.stream().getReader();
   const chunks = [];
@@ -50,7 +53,7 @@ export async function readFileBytes(file, { limit = MAX_DATA_BYTES, onProgress =
     done += next.value.byteLength;
     if (done > limit) {
       await reader.cancel();
-      throw new UploadError(`${name} is over ${bytes(limit)}: data files can be ${limitText(limit)}. Nothing was loaded.`);
+      throw new UploadError(`${name} is over ${bytes(limit)}: ${kind} can be ${limitText(limit)}. Nothing was loaded.`);
     }
     chunks.push(next.value);
     onProgress(done, file.size);
@@ -90,10 +93,10 @@ export function uploadProgress(anchor, label = "Reading the file") {
 }
 
 /** `file` as text (UTF-8, a BOM dropped), streamed with a progress bar after `anchor`. */
-export async function readDataFile(file, anchor, { limit = MAX_DATA_BYTES } = {}) {
+export async function readDataFile(file, anchor, { limit = MAX_DATA_BYTES, kind = "data files" } = {}) {
   const progress = uploadProgress(anchor, `Reading ${file.name || "the file"}`);
   try {
-    const data = await readFileBytes(file, { limit, onProgress: progress.update });
+    const data = await readFileBytes(file, { limit, kind, onProgress: progress.update });
     return new TextDecoder("utf-8").decode(data);
   } finally {
     progress.remove();
