@@ -220,3 +220,22 @@ async def test_a_failing_llm_keeps_the_task_in_llm_only_and_says_why():
     await ex.run(max_steps=3 * 200)
     assert ex.tasks["route"].stage == "llm_only"
     assert "validly" in ex.task_metrics("route")["next_step"]
+
+
+def test_a_failed_try_comes_back_sooner_when_the_students_learnt_something():
+    """After a synthesis that gave nothing usable: the next try waits resynthesis_growth (1.2)
+    of history when the students beat the majority answer by codegen_min_lift, its square
+    (1.44) when they did not or the synthesis failed: a task nothing can learn tries less."""
+    ex = EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"))
+    state, history = ex.tasks["route"], ex.histories["route"]
+    history.seen = 1000
+    for last, due in [({"heldout_agreement": 0.75, "majority": 0.5}, 1200),
+                      ({"heldout_agreement": 0.55, "majority": 0.5}, 1440),
+                      ({"at": 1000, "error": "SynthesisError: no candidate"}, 1440)]:
+        state.last_synthesis = last
+        ex.evolver.back_off(state)
+        assert state.next_synthesis_at == due, last
+    history.seen = 60  # early on, at least resynthesis_after (20) executions
+    state.last_synthesis = {"heldout_agreement": 0.9, "majority": 0.4}
+    ex.evolver.back_off(state)
+    assert state.next_synthesis_at == 80

@@ -326,7 +326,8 @@ class Evolver:
                                 "heldout_agreement": result.heldout_agreement,
                                 "scores": result.scores,
                                 "cut": cut.as_dict() if cut else None, "full": full.as_dict(),
-                                "codegen_asked": client is not None, "ms": round(spent, 1)}
+                                "codegen_asked": client is not None, "ms": round(spent, 1),
+                                "majority": round(majority, 6)}
         return Candidate(result.code, result.synthesizer, result.heldout_agreement, module,
                          cut.as_dict() if cut else None, full.as_dict(), result), spent
 
@@ -350,12 +351,15 @@ class Evolver:
             state.codegen_paused_until = int(seen * state.policy.codegen_pause_growth)
 
     def back_off(self, state: TaskState) -> None:
-        """After a synthesis that gave nothing usable, wait for history to grow before retrying."""
+        """After a synthesis that gave nothing usable, wait for history to grow before retrying:
+        ``resynthesis_growth`` when the students learnt something, its square when they did not
+        (a task nothing can learn spends its tries in vain)."""
         policy = state.policy
         seen = self.ex.histories[state.name].seen
         state.synthesis_failures += 1
-        state.next_synthesis_at = max(seen + policy.resynthesis_after,
-                                      int(seen * policy.resynthesis_growth))
+        growth = policy.resynthesis_growth if learnt_something(state) \
+            else policy.resynthesis_growth ** 2
+        state.next_synthesis_at = max(seen + policy.resynthesis_after, int(seen * growth))
 
     # --- installing and moving ----------------------------------------------------
 
@@ -413,3 +417,13 @@ class Evolver:
                                  f"synthesized ({error})")
         await self.change_stage(state, target, "manual trigger_evolution")
         return target
+
+
+def learnt_something(state: TaskState) -> bool:
+    """Whether the last synthesis's best held-out agreement beat always giving the most common
+    answer by ``codegen_min_lift``: the task is learnable, if not yet within the budget."""
+    last = state.last_synthesis or {}
+    if "heldout_agreement" not in last or "majority" not in last:
+        return False
+    return float(last["heldout_agreement"]) >= float(last["majority"]) + \
+        state.policy.codegen_min_lift
