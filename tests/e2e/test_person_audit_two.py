@@ -189,6 +189,9 @@ def test_a_pick_answered_after_a_load_does_not_replace_the_loaded_text(lab: Page
         lab.select_option("#example-select", "sentiment")
         lab.click("#load-example")
         lab.wait_for_function(TOAST, arg="Loaded example sentiment")
+        # The toast comes as the load returns, the page draws the loaded machine after it (the
+        # editor may hold the same text before: Reset showed the example picked then).
+        lab.wait_for_function("document.body.dataset.loaded === 'true'")
         editor_holds(lab, 'machine "Review sentiment"')
         assert len(held) == 1
         with lab.expect_request_finished(lambda r: "sentiment" in r.url):

@@ -126,3 +126,70 @@ async def test_pause_during_a_synthesis_stops_it_and_the_check_runs_again(monkey
     seen = history.seen
     result = await value(lab, "run_chunk", 3, 600_000.0, None, None)
     assert result["steps"] == 3 and state.last_synthesis["at"] == seen + 1
+
+
+class ThreeSlots:
+    """A provider behind a limiter of three slots: three requests hang in flight (abortable),
+    the rest queue for a slot. A queued request given its slot takes a few turns of the loop
+    before it goes out, as the real one does (limiter gate, request building), and is not
+    sent if Pause is pressed by then, as the fetch transport does."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.sent = 0
+        self.in_flight = 0
+        self.freed = asyncio.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    async def complete(self, request):
+        from evomachine.interrupts import Interrupted, in_flight, pause_requested
+
+        while self.in_flight >= 3:
+            self.freed.clear()
+            await self.freed.wait()
+        self.in_flight += 1
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            if pause_requested():
+                raise Interrupted("paused before sending")
+            self.sent += 1
+            answer: asyncio.Future = asyncio.get_running_loop().create_future()
+
+            class Controller:
+                def abort(self) -> None:
+                    if not answer.done():
+                        answer.set_exception(Interrupted("paused while waiting"))
+
+            with in_flight(Controller()):
+                return await answer
+        finally:
+            self.in_flight -= 1
+            self.freed.set()
+
+
+async def test_a_request_queued_ahead_is_not_sent_after_pause_ends_the_chunk(monkeypatch):
+    """Pause aborts the three requests in flight; a request sent ahead for a later record and
+    queued behind them gets its slot only as the chunk ends. It must not go out then (the
+    page says Paused; found by a CI run of e2e test_pause_queued under load)."""
+    from evomachine.app.llm_config import LLMConfig
+
+    monkeypatch.setattr(LLMConfig, "run_concurrency", lambda self: 4)
+    lab = await loaded_lab()
+    provider = ThreeSlots(lab.executor.llm)
+    lab.executor.llm = provider
+    chunk = asyncio.ensure_future(call(lab, "run_chunk", 10_000, 60_000.0, None, None))
+    while provider.sent < 3:
+        await asyncio.sleep(0)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert provider.sent == 3  # the fourth waits for a slot
+    assert await value(lab, "interrupt") == {"interrupting": True, "aborted": 3}
+    result = (await chunk)["value"]
+    assert result["reason"] == "paused"
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert provider.sent == 3
+    assert provider.in_flight == 0

@@ -120,6 +120,8 @@ class RunMixin(LabState):
                     reason = "budget" if steps < max_steps else "done"
                     break
         finally:
+            if reason == "paused":  # nothing sent ahead may go out once the page says Paused
+                ex.prefetch.cancel_unfinished()
             self._chunk_running = self._interrupted = False
             request_pause(False)
             if steps:

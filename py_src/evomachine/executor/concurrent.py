@@ -152,6 +152,14 @@ class PrefetchCache:
                 del self._entries[key]
                 self.stats["dropped"] += 1
 
+    def cancel_unfinished(self) -> int:
+        """Cancel every request not finished yet (a Pause: one still queued behind the rate
+        limiter must not go out later); they are sent again when asked. How many."""
+        unfinished = [e.task for e in self._entries.values() if not e.task.done()]
+        for task in unfinished:
+            task.cancel()
+        return len(unfinished)
+
     def clear(self) -> None:
         self.stats["evicted"] += len(self._entries)
         self._entries.clear()
