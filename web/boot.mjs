@@ -82,6 +82,39 @@ function offerReset() {
   tools.hidden = false;
 }
 
+/** The engine stopped for good after boot (`stopped`), or reported an error of its own: a banner
+ * says so. A stopped engine leaves the lab's controls inert (each could only fail) and offers
+ * Reload; an error it reported can be dismissed. */
+function showTrouble({ stopped, message }) {
+  const box = document.getElementById("engine-trouble");
+  if (!box || box.dataset.kind === "stopped") return;
+  if (document.body.dataset.ready !== "true") return; // during boot the failed phase says it
+  const title = document.createElement("strong");
+  const detail = document.createElement("pre");
+  detail.textContent = message;
+  const help = document.createElement("p");
+  const button = document.createElement("button");
+  button.type = "button";
+  if (stopped) {
+    title.textContent = "The engine stopped and can no longer run.";
+    help.textContent = "What it had saved stays in this browser; what a run did after its last " +
+      "save (a few seconds) is lost. Reload the page to start the engine again.";
+    button.textContent = "Reload page";
+    button.addEventListener("click", () => location.reload());
+    document.getElementById("lab")?.setAttribute("inert", "");
+    document.body.dataset.engine = "stopped";
+  } else {
+    title.textContent = "The engine reported an error.";
+    help.textContent = "It may go on working. If the page stops answering, reload it.";
+    button.textContent = "Dismiss";
+    button.addEventListener("click", () => { box.hidden = true; });
+  }
+  box.dataset.kind = stopped ? "stopped" : "error";
+  box.replaceChildren(title, detail, help, button);
+  box.hidden = false;
+  if (stopped) button.focus();
+}
+
 function bootStatus(message) {
   const box = document.getElementById("boot-error");
   const line = document.createElement("p");
@@ -102,7 +135,7 @@ async function boot() {
   let engine = null;
   let booting = null;
   await timed("runtime", 0, () => {
-    engine = new EngineClient(base, (name) => ended[name]?.resolve());
+    engine = new EngineClient(base, (name) => ended[name]?.resolve(), showTrouble);
     booting = engine.boot(base, manifest);
     booting.catch((error) => { for (const phase of Object.values(ended)) phase.reject(error); });
     return ended.runtime.promise;

@@ -10,6 +10,7 @@
 //   callBytes(method, argsJson, bytes)   Lab.call_bytes: a file's bytes (a Uint8Array) first
 //   interrupt()              answered at once, even while a call runs: asks the chunk now
 //                            running to stop after its current step (the page's Pause)
+// and notifies stopped(detail) when Pyodide suffered a fatal error and can no longer run.
 // Python's `js` module here is this worker's global scope: IndexedDB is there, localStorage is
 // not. When the engine has to use localStorage (no IndexedDB, or asked for), it works on
 // `evomachinePageStorage`, a copy of the page's entries kept in step with the page (below).
@@ -45,6 +46,10 @@ peer.handle("boot", async ({ base, manifest }) => {
   let started = performance.now();
   const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", root).href);
   pyodide = await loadPyodide({ indexURL: new URL("pyodide/", root).href, fullStdLib: false });
+  // A fatal error (deep C recursion, memory) ends this Pyodide for good: say so at once, so the
+  // page stops sending calls that could only fail and tells the person to reload.
+  pyodide._api.on_fatal = (error) => peer.notify("stopped", String(error?.message ?? error));
+  globalThis.evomachinePyodide = pyodide; // for devtools and tests/e2e/test_engine_stopped.py
   phaseDone(PHASES[0], started);
   started = performance.now();
   const urls = manifest.wheels

@@ -22,13 +22,18 @@ function engineEntries(root) {
 }
 
 export class EngineClient {
-  /** Start the worker; `onPhase(name, ms)` hears each boot phase end (ms measured there). */
-  constructor(base, onPhase = () => {}) {
+  /** Start the worker; `onPhase(name, ms)` hears each boot phase end (ms measured there);
+   * `onTrouble({stopped, message})` hears the engine stop for good (stopped: every call fails
+   * from then on) or report an error of its own after it started. */
+  constructor(base, onPhase = () => {}, onTrouble = () => {}) {
     this.worker = new Worker(new URL("web/engine-worker.mjs", base), { type: "module", name: "evomachine-engine" });
     this.alive = false;
+    this.stopped = null; // why the engine can no longer run, once it cannot
+    this.onTrouble = onTrouble;
     this.sharesLocalStorage = false;
     this.peer = new RpcPeer(this.worker, {
       phase: (name, ms) => onPhase(name, ms),
+      stopped: (detail) => this.stop(detail),
       "localStorage.snapshot": (root) => this.snapshot(root),
       "localStorage.set": (name, value) => this.applyWrite(name, value),
     });
@@ -38,9 +43,22 @@ export class EngineClient {
       // refused script): nothing will answer, so fail what waits. Later ones are its own bugs.
       const detail = event.message || "its script could not be loaded or was refused";
       if (!this.alive) this.peer.fail(new RpcError(`the engine worker did not start: ${detail}`));
-      else console.error("engine worker:", detail);
+      else this.trouble(false, `the engine reported an error: ${detail}`);
     });
-    this.worker.addEventListener("messageerror", () => console.error("engine worker: a message could not be read"));
+    this.worker.addEventListener("messageerror", () => this.trouble(false, "the engine sent a message the page could not read"));
+  }
+
+  /** The engine cannot run any more (`detail` says why): every call waiting or to come fails. */
+  stop(detail) {
+    if (this.stopped) return;
+    this.stopped = String(detail || "a fatal error");
+    this.peer.fail(new RpcError(`The engine stopped (${this.stopped}) and can no longer run; reload the page to start it again.`, "EngineStopped"));
+    this.trouble(true, this.stopped);
+  }
+
+  trouble(stopped, message) {
+    console.error("engine worker:", message);
+    try { this.onTrouble({ stopped, message }); } catch (error) { console.error(error); }
   }
 
   boot(base, manifest) { return this.peer.request("boot", { base: new URL(base).href, manifest }); }
