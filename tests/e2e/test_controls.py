@@ -88,6 +88,12 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "pattern-import": ("[data-import", "test_patterns_save_search_and_import"),
     "machine-open": ("[data-open-machine",
                      "test_machines.py::test_the_machine_list_switches_and_keeps_each_ones_work"),
+    "machine-delete": ("[data-delete-machine",
+                       "test_machines.py::test_delete_asks_first_and_removes_the_machine"),
+    "delete-machine-cancel": ("#delete-machine-cancel",
+                              "test_machines.py::test_delete_asks_first_and_removes_the_machine"),
+    "delete-machine-confirm": ("#delete-machine-confirm",
+                               "test_machines.py::test_delete_asks_first_and_removes_the_machine"),
     "replace-confirm": ("#replace-confirm", "test_data_file_control_loads_csv"),
     "replace-cancel": ("#replace-cancel", "test_machines.py::test_loading_over_a_run_asks_first"),
     "drop-damaged": ("#drop-damaged",
@@ -123,6 +129,7 @@ CONTROL_KEYS = """() => [...document.querySelectorAll(
   if (el.dataset.action) return `card-${el.dataset.action}`;
   if (/^pattern-into-\\d+$/.test(el.id)) return 'pattern-into';
   if (el.dataset.openMachine !== undefined) return 'machine-open';
+  if (el.dataset.deleteMachine !== undefined) return 'machine-delete';
   return el.id || `unnamed: ${el.outerHTML.slice(0, 100)}`;
 })"""
 

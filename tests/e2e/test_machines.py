@@ -124,3 +124,43 @@ def test_import_asks_first_and_keeps_the_other_machines(lab, tmp_path):
     lab.click("#machines-body button[data-open-machine]")
     lab.wait_for_function("window.evomachine.state().then((s) => s.example === 'sentiment' "
                           "&& s.step_count === 40)")
+
+
+def test_delete_asks_first_and_removes_the_machine(lab):
+    """Delete on a stored machine asks, Cancel keeps it, Delete removes it; the loaded one can
+    be deleted with the keyboard, which leaves nothing loaded, also after a reload."""
+    assert state(lab)["example"] == "sentiment"
+    dialog = lab.locator("#app-dialog")
+    lab.click("#machines-body button[data-delete-machine='ticket-triage']")
+    dialog.wait_for(state="visible")
+    assert "Delete Ticket triage?" in dialog.inner_text()
+    lab.click("#delete-machine-cancel")
+    dialog.wait_for(state="hidden")
+    assert len(rows(lab)) == 2
+
+    lab.click("#machines-body button[data-delete-machine='ticket-triage']")
+    lab.click("#delete-machine-confirm")
+    lab.wait_for_function("(t) => document.getElementById('toast').textContent.startsWith(t)",
+                          arg="Deleted Ticket triage.")
+    lab.wait_for_function("document.querySelectorAll('#machines-body tr').length === 1")
+    assert "Review sentiment" in rows(lab)[0]
+    assert lab.evaluate("document.activeElement.id") == "machines-title"
+    assert state(lab)["step_count"] == 40  # the loaded machine did not move
+
+    lab.focus("#machines-body button[data-delete-machine]")
+    lab.keyboard.press("Enter")
+    dialog.wait_for(state="visible")
+    assert "Delete Review sentiment?" in dialog.inner_text()
+    assert "the machine loaded now" in dialog.inner_text()
+    lab.focus("#delete-machine-confirm")
+    lab.keyboard.press("Enter")
+    lab.wait_for_function("(t) => document.getElementById('toast').textContent.startsWith(t)",
+                          arg="Deleted Review sentiment; nothing is loaded now.")
+    lab.wait_for_function("document.getElementById('machines-body').textContent"
+                          ".includes('No machines yet')")
+    assert state(lab)["loaded"] is False
+    assert lab.evaluate("document.body.dataset.loaded") == "false"
+    lab.reload()
+    lab.wait_for_function("document.body.dataset.ready === 'true'", timeout=120_000)
+    assert state(lab)["loaded"] is False
+    assert lab.evaluate("window.evomachine.machines()") == []

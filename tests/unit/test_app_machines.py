@@ -122,3 +122,63 @@ async def test_an_import_replaces_only_the_machines_in_its_file():
     assert (sentiment["step_count"], sentiment["records"]) == (20, 300)
     other = await value(lab, "switch_machine", sentiment["machine_id"])
     assert other["step_count"] == 20 and other["dataset"]["count"] == 300
+
+
+async def stored_keys(storage, machine_id: str) -> list[tuple[str, str]]:
+    from evomachine.app.store import machine_of
+    from evomachine.storage import KNOWN_NAMESPACES
+
+    return [(namespace, key) for namespace in KNOWN_NAMESPACES
+            for key in await storage.keys(namespace) if machine_of(namespace, key) == machine_id]
+
+
+async def test_deleting_a_stored_machine_removes_all_of_it_and_nothing_else():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 400)  # evolves: code, history, a snapshot
+    await value(lab, "save_version", "first")
+    await value(lab, "save_pattern", "route", "triage-router")
+    await value(lab, "load", SENTIMENT_DSL, SENTIMENT_DATA, "data.jsonl", "sentiment")
+    await run(lab, 10)
+    sentiment_before = await stored_keys(storage, "review-sentiment")
+    triage = await stored_keys(storage, "ticket-triage")
+    namespaces = {namespace for namespace, _ in triage}
+    assert {"state", "history", "code", "versions", "snapshots", "meta"} <= namespaces
+    patterns = await storage.keys("patterns")
+    assert patterns
+
+    gone = await value(lab, "delete_machine", "ticket-triage")
+    assert gone == {"machine_id": "ticket-triage", "title": "Ticket triage",
+                    "deleted": len(triage)}
+    assert await stored_keys(storage, "ticket-triage") == []
+    assert await stored_keys(storage, "review-sentiment") == sentiment_before
+    assert await storage.keys("patterns") == patterns  # the library keeps what was saved
+    assert [m["machine_id"] for m in await value(lab, "machines")] == ["review-sentiment"]
+    state = await value(lab, "state")
+    assert state["machine_id"] == "review-sentiment" and state["step_count"] == 10
+    reply = json.loads(await lab.call("delete_machine", json.dumps(["ticket-triage"])))
+    assert not reply["ok"] and "no stored machine 'ticket-triage'" in reply["error"]
+
+
+async def test_deleting_the_loaded_machine_leaves_nothing_loaded_after_a_reload_too():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 30)
+    await value(lab, "persist")
+    await value(lab, "delete_machine", "ticket-triage")
+    state = await value(lab, "state")
+    assert state["loaded"] is False and state["llm"]["provider"] == "simulated"
+    assert await stored_keys(storage, "ticket-triage") == []
+    assert await value(lab, "machines") == []
+    reopened = Lab(storage)
+    await reopened._restore()
+    again = await value(reopened, "state")
+    assert again["loaded"] is False and again["llm"]["provider"] == "simulated"
+
+
+async def test_a_damaged_machine_can_be_deleted():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await storage.put("meta", "lab/machine/broken", {"step_count": -3})
+    assert (await value(lab, "delete_machine", "broken"))["deleted"] == 1
+    assert [m["machine_id"] for m in await value(lab, "machines")] == ["ticket-triage"]

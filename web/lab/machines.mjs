@@ -1,5 +1,6 @@
 // The machines this browser keeps: a list (stage summary, steps, records, last run) with Open on
-// each stored one, and the question asked before a load would start a stored run again.
+// each stored one and Delete on every one, and the question asked before a load would start a
+// stored run again.
 
 import { ask } from "../dialog.mjs";
 import { fill, h, keepFocusNear, oneOf } from "../dom.mjs";
@@ -19,6 +20,11 @@ export class MachinesPanel {
     this.notify = notify;
     this.key = null;
     $("machines-body").addEventListener("click", async (event) => {
+      const remove = event.target.closest("button[data-delete-machine]");
+      if (remove) {
+        await this.deleteMachine(remove);
+        return;
+      }
       const button = event.target.closest("button[data-open-machine]");
       if (!button) return;
       const id = button.dataset.openMachine;
@@ -27,6 +33,30 @@ export class MachinesPanel {
       notify.say(`Opened ${opened.machine?.title || id} where it was left: ${steps(opened.step_count)}.`);
       keepFocusNear(button, $("machines-title"));
     });
+  }
+
+  /** Delete the row's machine after asking; the loaded one leaves nothing loaded. */
+  async deleteMachine(button) {
+    const id = button.dataset.deleteMachine;
+    const title = button.dataset.title || id;
+    const current = button.dataset.current === "true";
+    const choice = await ask({
+      title: `Delete ${title}?`,
+      lines: [
+        `Its run${current ? " (the machine loaded now)" : ""}, its learnt code, its charts, its saved versions and its data set are deleted from this browser.`,
+        "Patterns saved from it stay in the library. Export first to keep a copy.",
+      ],
+      choices: [
+        { value: false, label: "Cancel", id: "delete-machine-cancel" },
+        { value: true, label: `Delete ${title}`, kind: "danger", id: "delete-machine-confirm" },
+      ],
+      cancelValue: false,
+    });
+    if (choice !== true) return;
+    const gone = await this.notify.guard(() => this.bridge.deleteMachine(id));
+    if (!gone) return;
+    this.notify.say(`Deleted ${gone.title}${current ? "; nothing is loaded now" : ""}.`);
+    $("machines-title").focus();
   }
 
   async render() {
@@ -42,10 +72,14 @@ export class MachinesPanel {
       h("td", { class: "num" }, count(m.step_count)),
       h("td", { class: "num" }, count(m.records)),
       h("td", {}, when(m.last_run_at)),
-      h("td", {}, m.current || m.problem ? null : h("button", {
+      h("td", { class: "row-actions" }, m.current || m.problem ? null : h("button", {
         type: "button", dataset: { openMachine: String(m.machine_id) }, disabled: busy,
         "aria-label": `Open machine ${m.title}`,
-      }, "Open"))))
+      }, "Open"), " ", h("button", {
+        type: "button", class: "danger",
+        dataset: { deleteMachine: String(m.machine_id), title: String(m.title), current: String(!!m.current) },
+        disabled: busy, "aria-label": `Delete machine ${m.title}`,
+      }, "Delete"))))
       : h("tr", {}, h("td", { colSpan: 6, class: "muted" }, "No machines yet: load an example or your own machine.")));
   }
 }

@@ -14,6 +14,7 @@ Mixed into ``Lab``.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -135,6 +136,41 @@ class MachinesMixin(LabState):
         await self._reset_memory()
         await self._restore()
         return await self.state()
+
+    async def delete_machine(self, machine_id: str) -> str:
+        """Delete stored machine ``machine_id`` from this browser: its run and history, learnt
+        code, saved versions, workspace and records, in one storage batch; a damaged one too.
+        Deleting the loaded machine leaves nothing loaded (the LLM settings stay). Patterns
+        saved from it stay: they belong to the library. ``{machine_id, title, deleted}``
+        (``deleted`` counts the stored documents removed)."""
+        from evomachine.app.store import machine_of
+        from evomachine.storage import KNOWN_NAMESPACES
+
+        if not isinstance(machine_id, str) or not machine_id:
+            raise LabError("name the machine to delete by its id (machines() lists them)")
+        ex = self.executor
+        current = ex is not None and ex.machine_id == machine_id
+        title = ex.machine.title if current and ex is not None else machine_id
+        if not current:
+            doc, _ = await self.store.read_checked(META, workspace_key(machine_id))
+            if doc is not None and doc.title:
+                title = doc.title
+        ops: list[tuple[str, str, Any]] = []
+        for namespace in KNOWN_NAMESPACES:
+            for key in await self.storage.keys(namespace):
+                if machine_of(namespace, key) == machine_id:
+                    ops.append((namespace, key, DELETE))
+        if not ops and not current:
+            raise LabError(f"no stored machine {machine_id!r}")
+        deleted = len(ops)
+        if current:
+            await self._reset_memory()
+            stamp = secrets.token_hex(6)  # other tabs see the session move and follow
+            ops += [(META, DATASET_KEY, DELETE),
+                    (META, SESSION_KEY, {**self._session(), "stamp": stamp})]
+            self._stamp = stamp
+        await self.storage.write_batch(ops)
+        return dumps({"machine_id": machine_id, "title": title, "deleted": deleted})
 
     async def stash_for(self, machine_id: str) -> None:
         """Before loading machine ``machine_id``: keep the loaded one's records under its id

@@ -45,6 +45,7 @@ PAGE_API: dict[str, tuple[str, str | None]] = {
     "rollback": ("pause", "rollback"),
     "repair": ("pause", "repair"),
     "switch_machine": ("pause", "switchMachine"),
+    "delete_machine": ("pause", "deleteMachine"),
     "load_data": ("pause", "loadData"),
     "load": ("page", "load"),
     "step": ("page", "step"),
