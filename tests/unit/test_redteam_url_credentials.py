@@ -74,3 +74,42 @@ def test_the_page_keeps_urls_whose_parameters_are_settings():
     url = "https://gw.example/openai/deployments/d1?api-version=2024-06-01"
     config = parse_config({"provider": "openai", "base_url": url, "model": "m"})
     assert config.public()["base_url"] == url
+
+
+PATH_KEY = "sk-proj-AbCdEf0123456789xyzXYZ"
+
+
+@pytest.mark.parametrize("url", [
+    f"https://gw.example/v1/{PATH_KEY}",
+    f"https://gw.example/{PATH_KEY}/v1",
+    "https://gw.example/v1/gsk_0123456789abcdefghij",
+    "https://gw.example/AIzaSyA0123456789abcdefghijklmnopqrstu/v1",
+])
+async def test_a_key_pasted_into_the_urls_path_never_shows_and_the_page_refuses_it(url):
+    [key] = [segment for segment in url.split("/") if len(segment) > 16]
+    assert secrets_in(url) == [key]
+    assert key not in redacted(url) and "/***" in redacted(url)
+    echoing = (404, {}, json.dumps({"error": {"message": f"no route for {url}"}}))
+    client = client_for(url, echoing)
+    with pytest.raises(LLMError) as caught:
+        await client.complete(REQUEST)
+    texts = [repr(client), json.dumps(client.describe()), str(caught.value)]
+    assert all(key not in text for text in texts), texts
+    with pytest.raises(LLMConfigError, match="API key in its path") as refused:
+        parse_config({"provider": "openai", "base_url": url, "model": "m"})
+    assert key not in str(refused.value)
+
+
+def test_path_segments_that_are_not_keys_stay():
+    for url in ("https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/gw/openai",
+                "https://gw.example/openai/deployments/my-deployment-name-long/v1",
+                "https://gw.example/v1/sk-short"):
+        assert redacted(url) == url and secrets_in(url) == []
+        parse_config({"provider": "openai", "base_url": url, "model": "m"})
+
+
+def test_the_key_itself_in_the_url_is_refused_whatever_its_shape():
+    with pytest.raises(LLMConfigError, match="holds the API key") as refused:
+        parse_config({"provider": "openai", "base_url": "https://gw.example/v1/k/mykey-12345",
+                      "model": "m", "api_key": "mykey-12345"})
+    assert "mykey-12345" not in str(refused.value)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evomachine.app.errors import LLMConfigError
-from evomachine.llm.url_secrets import credential_params
+from evomachine.llm.url_secrets import credential_params, path_keys
 
 MAX_PRICES = 200
 MAX_PRICE = 10_000.0  # USD per million tokens: far above any list price
@@ -87,6 +87,14 @@ class LLMConfig(BaseModel):
         return {model.strip(): pair for model, pair in value.items()}
 
     @model_validator(mode="after")
+    def _key_not_in_url(self) -> LLMConfig:
+        key = (self.api_key or "").strip()
+        if len(key) >= 8 and self.base_url and key in unquote(self.base_url):
+            raise ValueError("the base URL holds the API key: enter the URL without it (a base "
+                             "URL is saved and exported as written; the key is not)")
+        return self
+
+    @model_validator(mode="after")
     def _default_model(self) -> LLMConfig:
         if not (self.model or "").strip():
             self.model = DEFAULT_MODELS.get(self.provider, self.model)
@@ -119,6 +127,10 @@ class LLMConfig(BaseModel):
             raise ValueError(
                 f"must not carry a credential ({', '.join(sorted(set(names)))}=…): enter it "
                 "as the API key (a base URL is saved and exported as written; the key is not)")
+        if path_keys(value):
+            raise ValueError(
+                "must not carry an API key in its path (a segment like sk-…): enter it as the "
+                "API key (a base URL is saved and exported as written; the key is not)")
         return value.strip()
 
     @property
