@@ -388,3 +388,30 @@ def test_one_execution_exported_is_one_execution(lab: Page):
     with lab.expect_download():
         lab.click("#traces-csv")
     lab.wait_for_function(TOAST, arg="Exported 1 execution as CSV.")
+
+
+def test_a_reset_answered_after_a_load_does_not_replace_the_loaded_text(lab: Page):
+    """Reset shows the picked example's text once it is fetched; when Load example came first,
+    the late text replaced the loaded machine's in the editor (the audit's Reset race)."""
+    assert lab.evaluate("document.body.dataset.loaded") == "true"
+    lab.select_option("#example-select", "sentiment")  # something is loaded: nothing is fetched
+    held = []
+    lab.route("**/examples/sentiment/*.machine",
+              lambda route: held.append(route) if not held else route.continue_())
+    try:
+        lab.click("#reset-all")
+        lab.click("#reset-confirm")
+        for _ in range(400):
+            if held:
+                break
+            lab.wait_for_timeout(25)
+        assert len(held) == 1  # Reset asked for the example's text
+        lab.click("#load-example")
+        lab.wait_for_function("document.body.dataset.loaded === 'true'")
+        editor_holds(lab, 'machine "Review sentiment"')
+        with lab.expect_request_finished(lambda r: "sentiment" in r.url):
+            held[0].fulfill(status=200, body='machine "Late"\n')
+        lab.wait_for_function(TOAST, arg="Everything was reset.")
+        assert editor_text(lab).startswith('machine "Review sentiment"')
+    finally:
+        lab.unroute("**/examples/sentiment/*.machine")

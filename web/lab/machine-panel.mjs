@@ -216,14 +216,20 @@ export class MachinePanel {
     const draft = this.loadDraft();
     const e = this.example();
     if (draft && draft.dsl) { this.editor.value = draft.dsl; this.scheduleCheck(draft.dsl); }
-    else if (e) this.place(await this.bridge.fetchText(e.machine).catch(() => ""));
+    else if (e) this.placeUnlessLoaded(await this.bridge.fetchText(e.machine).catch(() => ""));
   }
 
   /** After Reset: the selected example's text, nothing remembered as loaded. */
   async reset() {
     this.loadedDsl = null;
     const e = this.example();
-    this.place(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "");
+    this.placeUnlessLoaded(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "");
+  }
+
+  /** An example's text fetched while nothing was loaded: a load that came first (its text is
+   * in the editor now) keeps the editor. */
+  placeUnlessLoaded(text) {
+    if (!this.loaded) this.place(text);
   }
 }
 
