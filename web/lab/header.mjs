@@ -133,8 +133,15 @@ export class ProblemsBox {
     const key = JSON.stringify(problems);
     if (box.dataset.key === key) return;
     box.dataset.key = key;
+    const hadFocus = box.contains(document.activeElement);
     box.hidden = !problems.length;
-    if (!problems.length) { box.replaceChildren(); return; }
+    if (!problems.length) {
+      box.replaceChildren();
+      // The banner went with the button pressed (Drop): the keyboard's place goes to the
+      // Machine panel, where what to do next is (load a machine, a data set), not the page top.
+      if (hadFocus) $("machine-title").focus();
+      return;
+    }
     const fixes = new Set(problems.map((p) => p.fix));
     const consequence = fixes.has("session") ? "No machine will be loaded afterwards."
       : fixes.has("run") ? "The machine will start again from its first step (its saved versions stay, so you can roll back to one)."
