@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from evomachine.evolution.accounting import CostModel
+from evomachine.evolution.accounting import OUTPUT_PRICE_RATIO, CostModel, codegen_cost_bound
 from evomachine.evolution.bounds import (
     beyond,
     binom_cdf,
@@ -119,6 +119,30 @@ def test_cost_model_fits_price_on_input_size():
     model.skipped(100)
     assert model.llm_only_cost() == pytest.approx(model.llm_cost + 0.011)
     assert CostModel.from_export(model.export()).export() == model.export()
+
+
+def test_a_code_writing_call_is_bounded_by_its_answer_cap_at_the_output_price():
+    """The code is the answer, priced as output: a country-name lookup function came to
+    2,903 output tokens (bench/evolution.py country-names), where the old estimate priced
+    the code as input as long as the prompt and allowed a call 9 times the share."""
+    from evomachine.llm.simulated import SimulatedLLM
+
+    model = CostModel()
+    for size in (10, 20, 40, 80):  # task calls at $3 / $15 per Mtok: ~150 tokens in, 2 out
+        model.called(size, (150 + size / 4) * 3e-6 + 2 * 15e-6)
+    priced = SimulatedLLM(lambda request: "x", price=(3.0, 15.0))
+    bound = codegen_cost_bound(priced, model, 2900, 4096)
+    assert bound == pytest.approx((2900 // 4 + 1) * 3e-6 + 4096 * 15e-6)
+    assert bound > 2903 * 15e-6  # what the country-names call cost, at least
+
+    class OwnClient:  # a user's client that says nothing of its prices
+        async def complete(self, request):
+            raise NotImplementedError
+
+    fitted = codegen_cost_bound(OwnClient(), model, 2900, 4096)
+    assert fitted == pytest.approx(model.estimate(2900 + OUTPUT_PRICE_RATIO * 4 * 4096))
+    assert fitted > 4096 * 3e-6 * OUTPUT_PRICE_RATIO * 0.9
+    assert codegen_cost_bound(priced, CostModel(), 2900, 4096) is None  # nothing priced yet
 
 
 def test_check_rates_boost_while_the_detector_is_alert():

@@ -14,6 +14,32 @@ from typing import Any
 
 from evomachine.evolution.synthesis.runtime import text_of
 
+OUTPUT_PRICE_RATIO = 5.0
+"""How much more an output token costs than an input token, assumed for a client that does
+not say its prices (Anthropic's and most OpenAI models' lists are 4-5x)."""
+
+
+def codegen_cost_bound(llm: Any, costs: CostModel, prompt_chars: float,
+                       max_tokens: int) -> float | None:
+    """At most what one code-writing call costs: its prompt, and an answer as long as its cap.
+
+    The answer is the code, and it dominates: a lookup function for a few hundred names is
+    thousands of output tokens, where a task call answers with a few. A client with
+    ``estimate_cost(input_tokens, output_tokens)`` (the bundled ones) prices it exactly;
+    another is priced from its task calls' fit, the answer's tokens counted as
+    :data:`OUTPUT_PRICE_RATIO` input characters' worth each of four. ``None`` before any
+    priced call.
+    """
+    if costs.coefficients() is None:
+        return None
+    estimate = getattr(llm, "estimate_cost", None)
+    if callable(estimate):
+        try:
+            return float(estimate(int(prompt_chars / 4) + 1, max_tokens))
+        except Exception:  # a user's client: fall back on the fit
+            pass
+    return costs.estimate(prompt_chars + OUTPUT_PRICE_RATIO * 4 * max_tokens)
+
 
 def input_size(input: Any) -> int:
     return len(text_of(input))

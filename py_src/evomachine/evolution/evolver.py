@@ -25,8 +25,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from evomachine.evolution.accounting import codegen_cost_bound
 from evomachine.evolution.bounds import Cut, beyond, safe_cut, within
 from evomachine.evolution.refresh import live_coverage, recent_inputs, refresh
+from evomachine.evolution.synthesis.llm_codegen import CODEGEN_MAX_TOKENS
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, TaskState
 from evomachine.interrupts import Interrupted
@@ -272,11 +274,11 @@ class Evolver:
             return False  # the students already answer everything within the budget
         costs = state.costs
         mean_size = costs.sx / costs.n if costs.n else 0.0
-        one = costs.estimate(CODEGEN_OVERHEAD_CHARS + examples * mean_size)
+        one = codegen_cost_bound(llm, costs, CODEGEN_OVERHEAD_CHARS + examples * mean_size,
+                                 CODEGEN_MAX_TOKENS)
         if one is None:
             return False
-        # Input and output of a code-writing call: assume the code is as long as the prompt.
-        return state.metrics.codegen_cost + 2 * one <= policy.codegen_max_share * costs.llm_cost
+        return state.metrics.codegen_cost + one <= policy.codegen_max_share * costs.llm_cost
 
     async def synthesize(self, state: TaskState, *, codegen: bool = True
                          ) -> tuple[Candidate | None, float]:

@@ -99,6 +99,10 @@ class HTTPProvider:
     def _key(self) -> str | None:
         return self._api_key.get_secret_value() if self._api_key is not None else None
 
+    def estimate_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """What a call of this many tokens costs at this client's prices for its model."""
+        return self.prices.cost(self.model, input_tokens, output_tokens)
+
     def describe(self) -> dict[str, Any]:
         """The settings without the key, for display and export."""
         return {

@@ -174,6 +174,10 @@ class SimulatedLLM:
             "consistent": self.consistent,
         }
 
+    def estimate_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """What a call of this many tokens costs at this model's price."""
+        return self.price.cost(input_tokens, output_tokens)
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
         self.calls += 1
         self.calls_by_purpose[request.purpose] += 1
@@ -193,6 +197,8 @@ class SimulatedLLM:
             if self.codegen is None:
                 raise LLMError("simulated model writes no code: pass codegen= to SimulatedLLM")
             text = self.codegen(request)
+            if request.max_tokens:  # a provider stops at the request's cap, as here
+                text = text[:4 * request.max_tokens]
         else:
             right = self._right_answer(request, key)
             if correct < self.accuracy:

@@ -33,6 +33,10 @@ RESERVED = frozenset({
     "canonical", "text_of", "normalise", "sorted_tokens", "features", "lookup_predict",
     "nb_predict", "calibrate",
 })
+CODEGEN_MAX_TOKENS = 4096
+"""The cap on a code-writing answer (about 16,000 characters of code): a client's default
+cap (1,024 tokens for the HTTP clients) would cut a longer function off, and the engine
+budgets each code-writing call at this many output tokens (``Evolver.codegen_allowed``)."""
 FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
@@ -223,7 +227,7 @@ async def ask_for_code(
 ) -> tuple[str, str]:
     """Send the codegen request; return ``(code, model name)`` or raise ``CodegenFailure``."""
     request = LLMRequest(prompt=prompt, task=task, purpose="codegen", output_schema=output_schema,
-                         metadata={"examples": examples})
+                         max_tokens=CODEGEN_MAX_TOKENS, metadata={"examples": examples})
     try:
         response = await llm.complete(request)
     except Exception as error:  # a user's client may raise anything; the candidate is dropped
