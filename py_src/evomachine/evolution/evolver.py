@@ -142,8 +142,8 @@ class Evolver:
                     state.synthesized_at + policy.resynthesis_after)
         if policy.refresh_growth and seen >= grown:
             return await self._refresh(state, seen)
-        # Halfway to a refresh, a stacked layer alone is tried: it keeps the code in place
-        # where it answers, so it cannot lose what that code covers.
+        # Halfway to a refresh, a new model is tried without asking the LLM for code: stacked
+        # under the code in place (which keeps what that code covers) and alone.
         halfway = max(state.synthesized_at * policy.refresh_growth ** 0.5,
                       state.synthesized_at + policy.resynthesis_after)
         if policy.refresh_growth and state.stage in ("hybrid", "code_first") \

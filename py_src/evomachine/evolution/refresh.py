@@ -72,7 +72,9 @@ def heldout_covered(rows: list[Any], table: Any, threshold: float) -> dict[str, 
 async def refresh(evolver: Evolver, state: TaskState, seen: int, *,
                   stack_only: bool = False) -> float:
     """New code from a grown history, kept only if it answers more; synthesis ms spent.
-    ``stack_only``: only a layer under the code in place is tried (:mod:`.stacking`)."""
+    ``stack_only`` (halfway to a refresh): the LLM is not asked for code, and the refresh
+    schedule stays; the new model competes alone and as a layer under the code in place
+    (:mod:`.stacking`)."""
     # The LLM's own code cannot be a layer: a stacked try does not ask for it.
     candidate, spent = await evolver.synthesize(state, codegen=not stack_only)
     if not stack_only:
@@ -80,8 +82,6 @@ async def refresh(evolver: Evolver, state: TaskState, seen: int, *,
     if candidate is None:
         return spent
     policy = state.policy
-    if stack_only:
-        candidate.cut = None  # the new model alone does not compete
     if state.stage == "code_only":
         full = candidate.full or {}
         better = bool(full) and within(int(full["disagreed"]), int(full["answered"]),
