@@ -53,5 +53,7 @@ def test_open_by_keyboard_keeps_the_focus_in_the_machines_panel(lab: Page):
     lab.wait_for_function("document.querySelector('#machines-body tr.head th')"
                           ".textContent.startsWith('Ticket triage')")
     assert lab.evaluate("document.activeElement.id") == "machines-title"
+    lab.keyboard.press("Tab")  # the loaded machine's row has Delete only
+    assert lab.evaluate("document.activeElement.dataset.deleteMachine") == "ticket-triage"
     lab.keyboard.press("Tab")
     assert lab.evaluate("document.activeElement.dataset.openMachine") == "review-sentiment"
