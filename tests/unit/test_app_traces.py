@@ -26,6 +26,23 @@ async def test_a_window_of_rows_newest_first_then_one_whole_trace_with_its_promp
     assert "label" not in whole["input"] and whole["expected"] in ("billing", "tech", "sales")
 
 
+async def test_offsets_count_from_the_newest_execution_a_table_saw_while_a_run_adds_more():
+    lab = await loaded_lab()
+    await run(lab, 150)  # 50 executions of route
+    first = await value(lab, "traces", "route", "all", "", 0, 5)
+    assert first["newest"] == 50 and first["above"] is None
+    await run(lab, 30)  # ten more, all newer
+    later = await value(lab, "traces", "route", "all", "", 10, 5, 50)
+    assert later["above"] == 10 and later["newest"] == 60
+    assert [r["seq"] for r in later["rows"]] == [40, 39, 38, 37, 36]  # as when it loaded
+    head = await value(lab, "traces", "route", "all", "", 0, 0, 50)
+    assert head["rows"] == [] and head["above"] == 10
+    llm = await value(lab, "traces", "route", "llm", "", 0, 500, 50)
+    assert llm["above"] == 10 and llm["rows"][0]["seq"] == 50
+    errors = await value(lab, "traces", "route", "errors", "", 0, 5, 50)
+    assert errors["above"] is None and errors["newest"] is None  # not among them (none are)
+
+
 async def test_filters_and_search_narrow_the_rows_and_the_export_follows():
     lab = await loaded_lab()
     await run(lab, 600)

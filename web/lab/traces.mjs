@@ -66,6 +66,7 @@ export class TracesPanel {
     this.steps = -1;
     this.machine = null;      // the machine whose executions are drawn
     this.lastLoad = 0;
+    this.newest = null;       // the newest execution when the rows were loaded: offsets count from it
     this.open = null;         // the execution shown below the table: {task, seq, key}
     this.build();
     after.after(this.section);
@@ -160,6 +161,7 @@ export class TracesPanel {
     this.loading.clear();
     this.total = 0;
     this.steps = -1;
+    this.newest = null;
     this.open = null;
     this.spacer.style.height = "0px";
     for (const row of this.pool) { row.hidden = true; row.shows = null; }
@@ -167,16 +169,39 @@ export class TracesPanel {
     this.detail.replaceChildren();
   }
 
-  /** Ask again from the first page (the query or the data changed); `top` scrolls back up. */
+  /** Ask again from the first page (the query or the data changed); `top` scrolls back up.
+   * Otherwise (a run added executions above, newest first) a view scrolled down and a focused
+   * row keep the executions they showed: the new rows come in above them, not under the
+   * mouse or the keyboard. Every page of one load counts its offsets from the newest
+   * execution that load saw, so pages fetched later line up while the run goes on. */
   async reload(top = true) {
     if (!this.task.value) return;
+    const previous = top ? null : this.newest;
+    const active = document.activeElement;
+    const focused = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
     this.generation += 1;
     this.pages.clear();
     this.loading.clear();
+    this.newest = null;
     this.lastLoad = performance.now();
     if (top) this.viewport.scrollTop = 0;
+    const generation = this.generation;
+    const q = this.query();
+    const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
+      if (generation === this.generation) this.notify.say(error.message || String(error), "error");
+      return null;
+    });
+    if (!head || generation !== this.generation) return;
+    this.newest = head.newest;
+    const above = head.above || 0;
+    if (above && (focused || this.viewport.scrollTop > 0)) {
+      this.spacer.style.height = `${head.total * ROW_PX}px`;
+      this.viewport.scrollTop += above * ROW_PX;
+    }
     await this.page(Math.floor(this.first() / PAGE));
+    if (generation !== this.generation) return;
     this.draw();
+    if (focused && above) this.focusRow(Number(focused.getAttribute("aria-rowindex")) - 1 + above);
   }
 
   first() { return Math.max(0, Math.floor(this.viewport.scrollTop / ROW_PX) - OVERSCAN); }
@@ -186,11 +211,11 @@ export class TracesPanel {
     if (this.loading.has(number)) return this.loading.get(number);
     const generation = this.generation;
     const q = this.query();
-    const request = this.bridge.traces(q.task, q.where, q.search, number * PAGE, PAGE).then((result) => {
+    const request = this.bridge.traces(q.task, q.where, q.search, number * PAGE, PAGE, this.newest).then((result) => {
       if (generation !== this.generation) return null;
       this.loading.delete(number);
       this.pages.set(number, result.rows);
-      this.total = result.total;
+      this.total = result.total - (result.above || 0); // the rows from this load's newest down
       this.kept = result.kept;
       this.limit = result.limit;
       this.spacer.style.height = `${this.total * ROW_PX}px`;

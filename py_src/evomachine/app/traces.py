@@ -58,17 +58,31 @@ class TraceMixin(LabState):
         return selection
 
     async def traces(self, task: str, where: str = "all", search: str = "", offset: int = 0,
-                     limit: int = 100) -> str:
-        """``{total, kept, limit, version, offset, rows}``: rows ``offset``… of the selection,
-        newest first (``kept`` counts the task's traces before filtering)."""
+                     limit: int = 100, newest: int | None = None) -> str:
+        """``{total, kept, limit, version, offset, rows, newest, above}``: rows ``offset``… of
+        the selection, newest first (``kept`` counts the task's traces before filtering;
+        ``newest`` is the newest execution's number).
+
+        With ``newest`` (the newest execution a table saw when it loaded), ``offset`` counts
+        from that execution, and ``above`` says how many executions came in over it since:
+        pages asked for later line up with the first while a run adds executions, and the
+        table can keep the rows a person looks at in place. ``above`` is ``None`` when that
+        execution is not in the selection (offsets then count from the newest now).
+        """
         selection = self._selection(task, where, search)
         ex = self.executor
         offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_WINDOW))
         total = len(selection)
-        window = [row(selection[total - 1 - i]) for i in range(offset, min(total, offset + limit))]
+        above = None
+        if newest is not None:
+            seq = int(newest)
+            above = next((i for i in range(total) if selection[total - 1 - i].seq == seq), None)
+        start = offset + (above or 0)
+        window = [row(selection[total - 1 - i]) for i in range(start, min(total, start + limit))]
         return dumps({"task": task, "total": total, "kept": ex.trace_book.count(task),
                       "limit": ex.trace_book.limit, "version": ex.trace_book.version,
-                      "offset": offset, "rows": window})
+                      "offset": offset, "rows": window,
+                      "newest": selection[-1].seq if selection else None, "above": above})
 
     async def trace(self, task: str, seq: int) -> str:
         """One trace whole, with the prompt its task renders for that input now."""
