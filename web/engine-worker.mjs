@@ -28,7 +28,6 @@ const LOCAL_ROOT = ENGINE_ROOT; // LocalStorageBackend's items: its prefix, then
 
 let pyodide = null;
 let lab = null;
-let active = null; // the Lab method running now
 
 const peer = new RpcPeer(self);
 
@@ -86,29 +85,20 @@ peer.handle("open", async (options) => {
 
 peer.handle("call", async (method, argsJson) => {
   if (!lab) throw new Error("the lab is not open");
-  active = method;
-  try {
-    return await lab.call(method, argsJson);
-  } finally {
-    active = null;
-  }
+  return lab.call(method, argsJson);
 });
 
 peer.handle("callBytes", async (method, argsJson, bytes) => {
   if (!lab) throw new Error("the lab is not open");
-  active = method;
-  try {
-    return await lab.call_bytes(method, argsJson, bytes); // Python reads it with to_bytes()
-  } finally {
-    active = null;
-  }
+  return lab.call_bytes(method, argsJson, bytes); // Python reads it with to_bytes()
 });
 
 // Not queued behind the call in progress: this is how Pause reaches a running chunk. The chunk
 // sees the flag after its current step (when its step awaited something, e.g. the LLM) or the
-// page stops between chunks (when the chunk never yielded).
+// page stops between chunks (when the chunk never yielded). Between chunks it still cancels
+// the LLM requests sent ahead that have not finished.
 peer.handle("interrupt", async () => {
-  if (!lab || active !== "run_chunk") return false;
+  if (!lab) return false;
   const reply = JSON.parse(await lab.call("interrupt", "[]"));
   return Boolean(reply.ok && reply.value.interrupting);
 });

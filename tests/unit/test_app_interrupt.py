@@ -193,3 +193,53 @@ async def test_a_request_queued_ahead_is_not_sent_after_pause_ends_the_chunk(mon
         await asyncio.sleep(0)
     assert provider.sent == 3
     assert provider.in_flight == 0
+
+
+class OneSlot:
+    """A provider that answers one request at a time, a few loop turns each; the rest queue
+    for the slot and go out when they get it."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.sent = 0
+        self.busy = False
+        self.freed = asyncio.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    async def complete(self, request):
+        while self.busy:
+            self.freed.clear()
+            await self.freed.wait()
+        self.busy = True
+        try:
+            self.sent += 1
+            for _ in range(3):
+                await asyncio.sleep(0)
+            return await self.inner.complete(request)
+        finally:
+            self.busy = False
+            self.freed.set()
+
+
+@pytest.mark.parametrize("steps", [2, 3])
+async def test_pause_between_chunks_stops_the_requests_sent_ahead(monkeypatch, steps):
+    """The page's Pause often comes between chunks (the page saving, drawing): no chunk runs,
+    yet requests sent ahead for later records were queued and went out one by one after
+    Pause (found by review)."""
+    from evomachine.app.llm_config import LLMConfig
+
+    monkeypatch.setattr(LLMConfig, "run_concurrency", lambda self: 4)
+    lab = await loaded_lab()
+    provider = OneSlot(lab.executor.llm)
+    lab.executor.llm = provider
+    result = await value(lab, "run_chunk", steps, 60_000.0, None, None)
+    assert result["reason"] == "done" and provider.sent > steps // 3  # more went ahead
+    assert await value(lab, "interrupt") == {"interrupting": False, "aborted": 0}
+    sent = provider.sent
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert provider.sent <= sent
+    again = await value(lab, "run_chunk", 30, 60_000.0, None, None)  # resumes: sent again
+    assert again["reason"] == "done" and again["failed"] == 0

@@ -363,7 +363,8 @@ export class LabBridge extends EventTarget {
     // The engine runs in a Worker: tell the chunk running there to stop after its current step.
     // When it took the message (the chunk was waiting, e.g. for the LLM), the page says so.
     this.lab.interrupt?.().then((interrupting) => {
-      if (interrupting && this.running === control) this.emit("run", { phase: "pausing" });
+      // (the answer may come after the run has ended and said so: then it says nothing)
+      if (interrupting && this.running === control && !control.saving) this.emit("run", { phase: "pausing" });
     }).catch(() => {});
     await control.done;
     return true;

@@ -51,12 +51,15 @@ class RunMixin(LabState):
 
         Called while a chunk awaits (the page's Pause). LLM requests in flight
         are aborted (``aborted`` counts them), so a provider that never answers
-        cannot hold the run. With no chunk running it does nothing, so a late
-        Pause never stops the next run.
+        cannot hold the run, and requests sent ahead that have not finished are
+        cancelled (sent again when a run needs them), also between chunks. With no
+        chunk running nothing else happens, so a late Pause never stops the next run.
         """
         self._interrupted = self._chunk_running
         request_pause(self._chunk_running)
         aborted = abort_in_flight() if self._chunk_running else 0
+        if self.executor is not None:  # sent ahead and not finished: none goes out after Pause
+            self.executor.prefetch.cancel_unfinished()
         return dumps({"interrupting": self._chunk_running, "aborted": aborted})
 
     async def step(self, count: int = 1) -> str:
@@ -120,7 +123,7 @@ class RunMixin(LabState):
                     reason = "budget" if steps < max_steps else "done"
                     break
         finally:
-            if reason == "paused":  # nothing sent ahead may go out once the page says Paused
+            if reason == "paused" or self._interrupted:  # none goes out after Pause
                 ex.prefetch.cancel_unfinished()
             self._chunk_running = self._interrupted = False
             request_pause(False)
