@@ -182,3 +182,39 @@ async def test_a_damaged_machine_can_be_deleted():
     await storage.put("meta", "lab/machine/broken", {"step_count": -3})
     assert (await value(lab, "delete_machine", "broken"))["deleted"] == 1
     assert [m["machine_id"] for m in await value(lab, "machines")] == ["ticket-triage"]
+
+
+async def test_deleting_the_machine_whose_saved_run_is_damaged_clears_the_session_too():
+    """Its run damaged, nothing is in memory, but the session and the data set are its: they
+    went on naming it, and the next boot said its run was gone (found by review)."""
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 30)
+    await value(lab, "persist")
+    await storage.put("state", "ticket-triage", {"broken": True})
+    reopened = Lab(storage)
+    await reopened._restore()
+    assert (await value(reopened, "state"))["problems"]
+    await value(reopened, "delete_machine", "ticket-triage")
+    state = await value(reopened, "state")
+    assert state["problems"] == [] and state["loaded"] is False
+    assert await storage.get("meta", "lab/dataset") is None
+    assert await stored_keys(storage, "ticket-triage") == []
+    again = Lab(storage)
+    await again._restore()
+    assert (await value(again, "state"))["problems"] == []
+
+
+async def test_a_delete_the_storage_refuses_leaves_the_tab_as_it_was():
+    storage = MemoryStorage()
+    lab = await loaded_lab(storage)
+    await run(lab, 30)
+
+    async def refuse(ops):
+        raise OSError("quota exceeded")
+
+    storage.write_batch = refuse
+    reply = json.loads(await lab.call("delete_machine", json.dumps(["ticket-triage"])))
+    assert not reply["ok"] and "quota exceeded" in reply["error"]
+    state = await value(lab, "state")
+    assert state["loaded"] is True and state["step_count"] == 30

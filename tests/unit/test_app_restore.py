@@ -113,3 +113,20 @@ async def test_a_clean_reopen_has_no_problems():
     lab, state = await reopened(storage)
     assert state["problems"] == [] and state["step_count"] == before["step_count"]
     assert json.loads(await lab.call("repair"))["ok"] is True
+
+
+async def test_saved_llm_settings_a_newer_build_refuses_cost_the_settings_not_the_machine():
+    """A base URL saved by an earlier build with a key in its path (refused since) made the
+    whole session "damaged", and Drop deleted it (found by review)."""
+    storage, before = await saved_lab()
+    session = await storage.get("meta", "lab/session")
+    session["llm"] = {"provider": "openai", "model": "m",
+                      "base_url": "https://gw.example/v1/sk-proj-AbCdEf0123456789xyzXYZ"}
+    await storage.put("meta", "lab/session", session)
+    lab, state = await reopened(storage)
+    assert state["problems"] == [] and state["loaded"] is True
+    assert state["step_count"] == before["step_count"]
+    assert state["llm"]["provider"] == "simulated"
+    assert "saved LLM settings were not used" in state["llm_note"]
+    assert "sk-proj" not in json.dumps(state)
+    assert (await value(lab, "step", 1))["steps"] == 1

@@ -20,6 +20,7 @@ from typing import Any
 
 from evomachine.app.errors import LabError
 from evomachine.app.lab_state import LabState
+from evomachine.app.session import EMPTY_DATASET
 from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
 from evomachine.app.views import dumps
 from evomachine.storage import DELETE
@@ -149,9 +150,13 @@ class MachinesMixin(LabState):
         if not isinstance(machine_id, str) or not machine_id:
             raise LabError("name the machine to delete by its id (machines() lists them)")
         ex = self.executor
-        current = ex is not None and ex.machine_id == machine_id
-        title = ex.machine.title if current and ex is not None else machine_id
-        if not current:
+        # The loaded machine, or the one the session names when its saved run is damaged
+        # (nothing is in memory then, but the session and the data set are its).
+        session = await self.storage.get(META, SESSION_KEY) if ex is None else None
+        current = (ex.machine_id if ex is not None else
+                   session.get("machine_id") if isinstance(session, dict) else None) == machine_id
+        title = ex.machine.title if ex is not None and current else machine_id
+        if ex is None or not current:
             doc, _ = await self.store.read_checked(META, workspace_key(machine_id))
             if doc is not None and doc.title:
                 title = doc.title
@@ -163,13 +168,16 @@ class MachinesMixin(LabState):
         if not ops and not current:
             raise LabError(f"no stored machine {machine_id!r}")
         deleted = len(ops)
+        stamp = secrets.token_hex(6)  # other tabs see the session move and follow
+        if current:  # nothing loaded afterwards; the LLM settings stay
+            empty = {"format": 1, "dsl": "", "example": None, "machine_id": None,
+                     "dataset": dict(EMPTY_DATASET), "llm": self.llm_public(), "series": {},
+                     "stamp": stamp}
+            ops += [(META, DATASET_KEY, DELETE), (META, SESSION_KEY, empty)]
+        await self.storage.write_batch(ops)  # first: a failed write leaves the tab as it was
         if current:
             await self._reset_memory()
-            stamp = secrets.token_hex(6)  # other tabs see the session move and follow
-            ops += [(META, DATASET_KEY, DELETE),
-                    (META, SESSION_KEY, {**self._session(), "stamp": stamp})]
             self._stamp = stamp
-        await self.storage.write_batch(ops)
         return dumps({"machine_id": machine_id, "title": title, "deleted": deleted})
 
     async def stash_for(self, machine_id: str) -> None:

@@ -92,6 +92,10 @@ class SessionMixin(LabState):
         """
         self.problems = []
         session, problem = await self.store.read_checked("meta", SESSION_KEY)
+        refused = None
+        if problem:
+            session, refused = await self._session_without_llm(), problem
+            problem = None if session is not None else problem
         self._stamp = session.stamp if session is not None else None
         if problem:
             self._problem(f"meta/{SESSION_KEY}", problem, "session")
@@ -110,12 +114,20 @@ class SessionMixin(LabState):
         from evomachine.app.llm_config import parse_config
 
         try:
-            config = parse_config(session.llm)
             machine = self._parse(self.dsl)
-        except (LabError, LLMConfigError) as error:
+        except LabError as error:
             self._problem(f"meta/{SESSION_KEY}", str(error).splitlines()[0], "session")
             return
+        # Settings a newer build refuses (a base URL holding a key, say) cost the settings,
+        # not the machine: it comes back with the simulated LLM, and the LLM panel says why.
+        try:
+            config = parse_config(session.llm)
+        except LLMConfigError as error:
+            config, refused = parse_config(None), str(error).splitlines()[0]
         client = self._client(config, machine)
+        if refused:
+            self.llm_note = (f"the saved LLM settings were not used ({refused}); the simulated "
+                             "LLM answers until you enter yours again")
         machine_id = session.machine_id
         if not machine_id:
             self.executor = self._new_executor(machine, client)
@@ -134,6 +146,19 @@ class SessionMixin(LabState):
                      f"cannot be restored ({type(error).__name__}: {error})")]
         for document, what in problems:
             self._problem(document, what, "run", machine_id)
+
+    async def _session_without_llm(self) -> Any:
+        """The stored session read without its LLM settings, when only those are refused
+        (``None`` when it is damaged otherwise)."""
+        from evomachine.app.schema import check_entry
+
+        try:
+            raw = await self.storage.get("meta", SESSION_KEY)
+            if not isinstance(raw, dict) or raw.get("llm") is None:
+                return None
+            return check_entry("meta", SESSION_KEY, {**raw, "llm": None})
+        except Exception:  # unreadable, or damaged beyond its LLM settings
+            return None
 
     async def _check_run(self, machine_id: str) -> list[tuple[str, str]]:
         """What is wrong with the saved run of ``machine_id`` (its state and history index)."""
@@ -189,7 +214,10 @@ class SessionMixin(LabState):
         return await self.state()
 
     async def _reset_memory(self) -> None:
-        """Drop what is loaded; the LLM settings (and a key given this session) stay."""
+        """Drop what is loaded; the LLM settings (and a key given this session) stay. Requests
+        the dropped executor sent ahead and that have not finished are cancelled."""
+        if self.executor is not None:
+            self.executor.prefetch.cancel_unfinished()
         self.executor, self.dsl, self.example = None, "", None
         self.records, self.series = [], SeriesBook()
         self.problems = []
