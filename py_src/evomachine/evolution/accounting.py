@@ -26,7 +26,8 @@ def codegen_cost_bound(llm: Any, costs: CostModel, prompt_chars: float,
     The answer is the code, and it dominates: a lookup function for a few hundred names is
     thousands of output tokens, where a task call answers with a few. A client with
     ``estimate_cost(input_tokens, output_tokens)`` (the bundled ones) prices it exactly;
-    another is priced from its task calls' fit, the answer's tokens counted as
+    another, or one whose price table does not know its model, is priced from its task
+    calls' fit, the answer's tokens counted as
     :data:`OUTPUT_PRICE_RATIO` input characters' worth each of four. ``None`` before any
     priced call.
     """
@@ -35,9 +36,11 @@ def codegen_cost_bound(llm: Any, costs: CostModel, prompt_chars: float,
     estimate = getattr(llm, "estimate_cost", None)
     if callable(estimate):
         try:
-            return float(estimate(int(prompt_chars / 4) + 1, max_tokens))
+            priced = float(estimate(int(prompt_chars / 4) + 1, max_tokens))
         except Exception:  # a user's client: fall back on the fit
-            pass
+            priced = 0.0
+        if priced > 0:  # 0: a model name the price table does not know, yet its calls cost
+            return priced
     return costs.estimate(prompt_chars + OUTPUT_PRICE_RATIO * 4 * max_tokens)
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from evomachine.evolution.accounting import codegen_cost_bound
 from evomachine.evolution.bounds import Cut, beyond, safe_cut, within
 from evomachine.evolution.refresh import live_coverage, recent_inputs, refresh
-from evomachine.evolution.synthesis.llm_codegen import CODEGEN_MAX_TOKENS
+from evomachine.evolution.synthesis.llm_codegen import codegen_max_tokens
 from evomachine.evolution.synthesis.runtime import canonical
 from evomachine.evolution.task_state import Candidate, TaskState
 from evomachine.interrupts import Interrupted
@@ -52,6 +52,7 @@ class CountingClient:
         self.llm = llm
         self.calls = 0
         self.cost = 0.0
+        self.max_tokens = getattr(llm, "max_tokens", None)  # the cap it answers within
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         self.calls += 1
@@ -149,7 +150,7 @@ class Evolver:
         if policy.refresh_growth and state.stage in ("hybrid", "code_first") \
                 and seen >= halfway and state.stack_tried_at <= state.synthesized_at:
             state.stack_tried_at = seen
-            return await refresh(self, state, seen, stack_only=True)
+            return await refresh(self, state, seen, halfway=True)
         return 0.0
 
     async def _try_promotion(self, state: TaskState, seen: int) -> float:
@@ -275,7 +276,7 @@ class Evolver:
         costs = state.costs
         mean_size = costs.sx / costs.n if costs.n else 0.0
         one = codegen_cost_bound(llm, costs, CODEGEN_OVERHEAD_CHARS + examples * mean_size,
-                                 CODEGEN_MAX_TOKENS)
+                                 codegen_max_tokens(llm))
         if one is None:
             return False
         return state.metrics.codegen_cost + one <= policy.codegen_max_share * costs.llm_cost

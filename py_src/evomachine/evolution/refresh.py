@@ -70,14 +70,14 @@ def heldout_covered(rows: list[Any], table: Any, threshold: float) -> dict[str, 
 
 
 async def refresh(evolver: Evolver, state: TaskState, seen: int, *,
-                  stack_only: bool = False) -> float:
+                  halfway: bool = False) -> float:
     """New code from a grown history, kept only if it answers more; synthesis ms spent.
-    ``stack_only`` (halfway to a refresh): the LLM is not asked for code, and the refresh
+    ``halfway`` (halfway to a refresh): the LLM is not asked for code, and the refresh
     schedule stays; the new model competes alone and as a layer under the code in place
     (:mod:`.stacking`)."""
-    # The LLM's own code cannot be a layer: a stacked try does not ask for it.
-    candidate, spent = await evolver.synthesize(state, codegen=not stack_only)
-    if not stack_only:
+    # The LLM's own code cannot be a layer: a halfway try does not ask for it.
+    candidate, spent = await evolver.synthesize(state, codegen=not halfway)
+    if not halfway:
         state.synthesized_at = seen
     if candidate is None:
         return spent

@@ -103,7 +103,7 @@ class TaskState:
         self.next_synthesis_at = 0
         self.synthesis_failures = 0
         self.synthesized_at = 0
-        self.stack_tried_at = 0  # the last refresh that only tried a stacked layer
+        self.stack_tried_at = 0  # the last halfway refresh (no code asked of the LLM then)
         self.code_load_tried = declared_code_path is None
         self.last_synthesis: dict[str, Any] | None = None
         self.codegen_failures = 0

@@ -34,9 +34,17 @@ RESERVED = frozenset({
     "nb_predict", "calibrate",
 })
 CODEGEN_MAX_TOKENS = 4096
-"""The cap on a code-writing answer (about 16,000 characters of code): a client's default
-cap (1,024 tokens for the HTTP clients) would cut a longer function off, and the engine
-budgets each code-writing call at this many output tokens (``Evolver.codegen_allowed``)."""
+"""The least cap on a code-writing answer (about 16,000 characters of code): a client's
+default cap (1,024 tokens for the HTTP clients) would cut a longer function off. A client
+set to allow more keeps its own (:func:`codegen_max_tokens`), and the engine budgets each
+code-writing call at that many output tokens (``Evolver.codegen_allowed``)."""
+
+
+def codegen_max_tokens(llm: Any) -> int:
+    """The cap a code-writing request to ``llm`` carries: :data:`CODEGEN_MAX_TOKENS`, or the
+    client's own ``max_tokens`` when that is larger."""
+    own = getattr(llm, "max_tokens", None)
+    return max(CODEGEN_MAX_TOKENS, own) if isinstance(own, int) else CODEGEN_MAX_TOKENS
 FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
@@ -227,7 +235,7 @@ async def ask_for_code(
 ) -> tuple[str, str]:
     """Send the codegen request; return ``(code, model name)`` or raise ``CodegenFailure``."""
     request = LLMRequest(prompt=prompt, task=task, purpose="codegen", output_schema=output_schema,
-                         max_tokens=CODEGEN_MAX_TOKENS, metadata={"examples": examples})
+                         max_tokens=codegen_max_tokens(llm), metadata={"examples": examples})
     try:
         response = await llm.complete(request)
     except Exception as error:  # a user's client may raise anything; the candidate is dropped
