@@ -101,7 +101,13 @@ function showTrouble({ stopped, message }) {
       "save (a few seconds) is lost. Reload the page to start the engine again.";
     button.textContent = "Reload page";
     button.addEventListener("click", () => location.reload());
-    document.getElementById("lab")?.setAttribute("inert", "");
+    // Every control that needs the engine goes inert (Reset stays: it works without it), and
+    // a question left open closes: its answer could only fail.
+    const dialog = document.getElementById("app-dialog");
+    if (dialog?.open) dialog.close();
+    for (const id of ["lab", "problems", "report-download", "export-all", "import-label", "import-file"]) {
+      document.getElementById(id)?.setAttribute("inert", "");
+    }
     document.body.dataset.engine = "stopped";
   } else {
     title.textContent = "The engine reported an error.";

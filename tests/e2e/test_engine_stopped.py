@@ -39,7 +39,9 @@ def test_a_fatal_error_in_the_engine_is_said_and_reload_brings_the_lab_back(app:
     banner = page.inner_text("#engine-trouble")
     assert banner.startswith("The engine stopped and can no longer run."), banner
     assert "Maximum call stack size exceeded" in banner
-    assert page.evaluate("document.getElementById('lab').inert") is True
+    for control in ("lab", "export-all", "import-label", "report-download", "problems"):
+        assert page.evaluate(f"document.getElementById('{control}').inert") is True, control
+    assert page.evaluate("document.getElementById('reset-all').inert") is False
     assert page.evaluate("document.activeElement.textContent") == "Reload page"
     # The run ends and says why instead of "Running…" forever.
     page.wait_for_function("!window.evomachine.isRunning()")
@@ -48,6 +50,10 @@ def test_a_fatal_error_in_the_engine_is_said_and_reload_brings_the_lab_back(app:
     # The API fails at once with the same reason instead of hanging.
     failed = page.evaluate("window.evomachine.state().then(() => 'answered', (e) => e.message)")
     assert failed.startswith("The engine stopped"), failed
+    # The shortcuts start nothing (a run would only fail); focus stays on Reload.
+    page.keyboard.press("r")
+    assert page.evaluate("window.evomachine.isRunning()") is False
+    assert page.evaluate("document.activeElement.textContent") == "Reload page"
 
     with page.expect_navigation():
         page.keyboard.press("Enter")  # the focused Reload

@@ -153,6 +153,7 @@ export class ProblemsBox {
         "Everything else (versions, patterns) is kept. Reset, top right, deletes everything instead."),
       h("button", { type: "button", id: "drop-damaged", class: "danger", on: { click: () => this.repair() } },
         `Drop ${problems.length === 1 ? "this document" : "these documents"}`));
+    if (hadFocus) $("drop-damaged").focus(); // some are still damaged: the new button has it
   }
 
   async repair() {

@@ -123,6 +123,7 @@ export class MachinePanel {
       this.notify.say(`Your edits stay in the editor; Load example loads ${e.title || e.name} instead.`);
       return;
     }
+    const writes = this.bridge.writes;
     let text;
     try {
       text = await this.bridge.fetchText(e.machine);
@@ -131,7 +132,7 @@ export class MachinePanel {
       return;
     }
     // Meanwhile a load may have filled the editor, or the person typed: leave it then.
-    if (!this.loaded && (this.editor.value === this.placed || !this.editor.value.trim())) this.place(text);
+    if (this.editor.value === this.placed || !this.editor.value.trim()) this.placeUnlessLoaded(text, writes);
   }
 
   async loadExample() {
@@ -216,20 +217,25 @@ export class MachinePanel {
     const draft = this.loadDraft();
     const e = this.example();
     if (draft && draft.dsl) { this.editor.value = draft.dsl; this.scheduleCheck(draft.dsl); }
-    else if (e) this.placeUnlessLoaded(await this.bridge.fetchText(e.machine).catch(() => ""));
+    else if (e) {
+      const writes = this.bridge.writes;
+      this.placeUnlessLoaded(await this.bridge.fetchText(e.machine).catch(() => ""), writes);
+    }
   }
 
   /** After Reset: the selected example's text, nothing remembered as loaded. */
   async reset() {
     this.loadedDsl = null;
     const e = this.example();
-    this.placeUnlessLoaded(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "");
+    const writes = this.bridge.writes;
+    this.placeUnlessLoaded(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "", writes);
   }
 
-  /** An example's text fetched while nothing was loaded: a load that came first (its text is
-   * in the editor now) keeps the editor. */
-  placeUnlessLoaded(text) {
-    if (!this.loaded) this.place(text);
+  /** An example's text fetched while nothing was loaded: a load asked for meanwhile (drawn
+   * or still on its way; `writes` is the bridge's last write when the fetch began) keeps
+   * the editor for the machine it loads. */
+  placeUnlessLoaded(text, writes) {
+    if (!this.loaded && this.bridge.writes === writes) this.place(text);
   }
 }
 

@@ -49,6 +49,7 @@ export class RunPanel {
 
   shortcut(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.body.dataset.engine === "stopped") return; // nothing could run: Reload says so
     const target = event.composedPath()[0]; // inside the editor's shadow root, not its host
     if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) return;
     if ($("app-dialog")?.open) return; // a question is open: keys are its own

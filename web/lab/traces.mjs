@@ -67,6 +67,7 @@ export class TracesPanel {
     this.machine = null;      // the machine whose executions are drawn
     this.lastLoad = 0;
     this.newest = null;       // the newest execution when the rows were loaded: offsets count from it
+    this.loadedAfter = null;  // the bridge's last write when they were loaded
     this.open = null;         // the execution shown below the table: {task, seq, key}
     this.build();
     after.after(this.section);
@@ -178,7 +179,9 @@ export class TracesPanel {
     if (!this.task.value) return;
     const previous = top ? null : this.newest;
     const active = document.activeElement;
-    const focused = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
+    const row = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
+    // (read now: once rows are redrawn, the focused element may show another execution)
+    const focused = row ? Number(row.getAttribute("aria-rowindex")) - 1 : null;
     this.generation += 1;
     this.pages.clear();
     this.loading.clear();
@@ -187,24 +190,37 @@ export class TracesPanel {
     if (top) this.viewport.scrollTop = 0;
     const generation = this.generation;
     const q = this.query();
+    const writes = this.bridge.writes;
+    this.loadedAfter = writes;
     const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
-      if (generation === this.generation) this.notify.say(error.message || String(error), "error");
+      this.failed(error, generation);
       return null;
     });
-    if (!head || generation !== this.generation) return;
+    // A change asked for meanwhile (another machine opened) redraws the page: these rows
+    // may be of tasks that are gone.
+    if (!head || generation !== this.generation || this.bridge.writes !== writes) return;
     this.newest = head.newest;
     const above = head.above || 0;
-    if (above && (focused || this.viewport.scrollTop > 0)) {
+    if (above && (focused !== null || this.viewport.scrollTop > 0)) {
       this.spacer.style.height = `${head.total * ROW_PX}px`;
       this.viewport.scrollTop += above * ROW_PX;
     }
     await this.page(Math.floor(this.first() / PAGE));
     if (generation !== this.generation) return;
     this.draw();
-    if (focused && above) this.focusRow(Number(focused.getAttribute("aria-rowindex")) - 1 + above);
+    if (focused !== null && above) this.focusRow(focused + above);
   }
 
   first() { return Math.max(0, Math.floor(this.viewport.scrollTop / ROW_PX) - OVERSCAN); }
+
+  /** A request for rows of load `generation` failed: say so, unless those rows are no longer
+   * asked for (another query) or a change was asked for since they were loaded (another
+   * machine opened: its tasks are others, and the page draws it again). */
+  failed(error, generation) {
+    if (generation === this.generation && this.bridge.writes === this.loadedAfter) {
+      this.notify.say(error.message || String(error), "error");
+    }
+  }
 
   page(number) {
     if (this.pages.has(number)) return Promise.resolve(this.pages.get(number));
@@ -226,7 +242,7 @@ export class TracesPanel {
       return result.rows;
     }).catch((error) => {
       this.loading.delete(number);
-      if (generation === this.generation) this.notify.say(error.message || String(error), "error");
+      this.failed(error, generation);
       return null;
     });
     this.loading.set(number, request);
