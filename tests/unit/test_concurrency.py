@@ -275,3 +275,19 @@ async def test_a_pause_that_aborts_prefetched_requests_loses_no_step_and_changes
     steps += await ex.run(600 - len(steps))
     assert ex.prefetch.stats["dropped"] > 0  # aborted answers were not served later
     assert outcome(ex, steps) == sequential
+
+
+@pytest.mark.parametrize(("steps", "at_most"), [(1, 2), (3, 3), (12, 8)])
+async def test_a_short_run_sends_nothing_for_records_it_cannot_reach(steps, at_most):
+    """A record takes its Input step and one step per task at least: a run of ``steps`` reaches
+    at most 1 + steps / 2 records of this machine. Before, a run of one step (the page's Step)
+    with concurrency 8 sent 32 requests ahead, each billed, most for records never run."""
+    rows = workload(200, 3)
+    llm = simulated(TRIAGE, rows, 3)
+    ex = executor(TRIAGE, rows, llm, 3)
+    await ex.run(steps, concurrency=8)
+    await ex.prefetch.settle()
+    assert llm.calls <= at_most
+    assert ex.steps_left is None
+    more = await ex.run(30, concurrency=8)  # what was sent ahead is used, the rest follows
+    assert len(more) == 30 and ex.prefetch.report(0)["used"] >= 1

@@ -87,6 +87,7 @@ class RunMixin(LabState):
         self._chunk_running, self._interrupted = True, False
         try:
             while steps < max_steps:
+                ex.steps_left = max_steps - steps  # nothing is sent ahead past the chunk
                 try:
                     result = await ex.step()
                 except ExecutionError as failure:
@@ -125,6 +126,7 @@ class RunMixin(LabState):
         finally:
             if reason == "paused" or self._interrupted:  # none goes out after Pause
                 ex.prefetch.cancel_unfinished()
+            ex.steps_left = None
             self._chunk_running = self._interrupted = False
             request_pause(False)
             if steps:

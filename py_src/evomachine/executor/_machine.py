@@ -115,6 +115,10 @@ class MachineExecutor:
         self.code_lookahead = 0
         """At concurrency 1: records looked at past the commit point for code answers to send
         across a sandbox boundary ahead, in batches (0: none; see concurrent.py)."""
+        self.steps_left: int | None = None
+        """At most this many more steps before the caller stops (``None``: not known): no
+        request is sent ahead for a record those steps cannot reach (a run of 3 steps with
+        concurrency 8 sent 32)."""
         self._prefetcher: concurrent.Prefetcher | None = None
         self.set_inputs(inputs)
 
@@ -230,7 +234,8 @@ class MachineExecutor:
         self.concurrency = concurrency or previous
         results: list[StepResult] = []
         try:
-            for _ in range(max_steps):
+            for taken in range(max_steps):
+                self.steps_left = max_steps - taken
                 result = await self.step()
                 if result is None:
                     break
@@ -239,6 +244,7 @@ class MachineExecutor:
                     break
         finally:
             self.concurrency = previous
+            self.steps_left = None
         return results
 
     async def execute_batch(self, name: str, inputs: Iterable[Any], *, concurrency: int = 8,

@@ -243,7 +243,11 @@ class Prefetcher:
         cache: PrefetchCache = self.ex.prefetch
         j = max(self.next, done)
         ended = False
-        while (j < done + self.lookahead and self.plan
+        window = self.lookahead
+        steps_left = getattr(self.ex, "steps_left", None)
+        if steps_left is not None:  # a record takes its Input step and one per task at least
+            window = min(window, 1 + -(-steps_left // (len(self.plan) + 1)))
+        while (j < done + window and self.plan
                and cache.ahead(done) < self.concurrency):
             value = item(j)
             if value is _END:
