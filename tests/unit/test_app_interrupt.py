@@ -215,7 +215,7 @@ class OneSlot:
         self.busy = True
         try:
             self.sent += 1
-            for _ in range(3):
+            for _ in range(10):
                 await asyncio.sleep(0)
             return await self.inner.complete(request)
         finally:
@@ -223,8 +223,7 @@ class OneSlot:
             self.freed.set()
 
 
-@pytest.mark.parametrize("steps", [2, 3])
-async def test_pause_between_chunks_stops_the_requests_sent_ahead(monkeypatch, steps):
+async def test_pause_between_chunks_stops_the_requests_sent_ahead(monkeypatch):
     """The page's Pause often comes between chunks (the page saving, drawing): no chunk runs,
     yet requests sent ahead for later records were queued and went out one by one after
     Pause (found by review)."""
@@ -234,12 +233,43 @@ async def test_pause_between_chunks_stops_the_requests_sent_ahead(monkeypatch, s
     lab = await loaded_lab()
     provider = OneSlot(lab.executor.llm)
     lab.executor.llm = provider
-    result = await value(lab, "run_chunk", steps, 60_000.0, None, None)
-    assert result["reason"] == "done" and provider.sent > steps // 3  # more went ahead
+    # A budget of 0 ms ends the chunk after its first step, whatever the clock says, as the
+    # page's 30 ms budget ends most chunks: with most of a run still ahead of it.
+    result = await value(lab, "run_chunk", 10_000, 0.0, None, None)
+    assert (result["reason"], result["steps"]) == ("budget", 1)
+    waiting = [e.task for e in lab.executor.prefetch._entries.values() if not e.task.done()]
+    assert len(waiting) >= 2  # sent ahead, one with the provider and the rest queued for it
     assert await value(lab, "interrupt") == {"interrupting": False, "aborted": 0}
     sent = provider.sent
-    for _ in range(200):
+    for _ in range(500):
         await asyncio.sleep(0)
-    assert provider.sent <= sent
+    assert provider.sent == sent
     again = await value(lab, "run_chunk", 30, 60_000.0, None, None)  # resumes: sent again
     assert again["reason"] == "done" and again["failed"] == 0
+
+
+@pytest.mark.parametrize("at", [2, 5])
+async def test_pause_while_a_step_is_about_to_take_its_request_ends_the_chunk_paused(
+        monkeypatch, at):
+    """Pause landed while a step awaited something (a code run in the sandbox) just before it
+    took its own request sent ahead: cancelling that request made the chunk fail with
+    CancelledError instead of ending "paused" (found by review of 6fb3b6d)."""
+    from evomachine.app.llm_config import LLMConfig
+
+    monkeypatch.setattr(LLMConfig, "run_concurrency", lambda self: 4)
+    lab = await loaded_lab()
+    ex = lab.executor
+    ex.llm = OneSlot(ex.llm)
+    original, asked = ex.ask_llm, []
+
+    async def ask_llm(spec, input):
+        asked.append(1)
+        await asyncio.sleep(0)  # as a code run across the sandbox boundary awaits
+        if len(asked) == at:
+            await value(lab, "interrupt")
+        return await original(spec, input)
+
+    ex.ask_llm = ask_llm
+    reply = await call(lab, "run_chunk", 200, 60_000.0, None, None)
+    assert reply["ok"], reply
+    assert reply["value"]["reason"] == "paused"

@@ -277,11 +277,12 @@ async def test_a_pause_that_aborts_prefetched_requests_loses_no_step_and_changes
     assert outcome(ex, steps) == sequential
 
 
-@pytest.mark.parametrize(("steps", "at_most"), [(1, 2), (3, 3), (12, 8)])
+@pytest.mark.parametrize(("steps", "at_most"), [(1, 0), (2, 1), (3, 1), (12, 6)])
 async def test_a_short_run_sends_nothing_for_records_it_cannot_reach(steps, at_most):
-    """A record takes its Input step and one step per task at least: a run of ``steps`` reaches
-    at most 1 + steps / 2 records of this machine. Before, a run of one step (the page's Step)
-    with concurrency 8 sent 32 requests ahead, each billed, most for records never run."""
+    """A record takes its Input step and one step per task at least: ``steps`` steps bring at
+    most (steps - 2) // 2 + 1 records of this machine to their task. Before, a run of one step
+    (the page's Step, on the Input node) with concurrency 8 sent 32 requests ahead, each
+    billed, most for records never run."""
     rows = workload(200, 3)
     llm = simulated(TRIAGE, rows, 3)
     ex = executor(TRIAGE, rows, llm, 3)

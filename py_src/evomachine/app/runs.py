@@ -58,7 +58,9 @@ class RunMixin(LabState):
         self._interrupted = self._chunk_running
         request_pause(self._chunk_running)
         aborted = abort_in_flight() if self._chunk_running else 0
-        if self.executor is not None:  # sent ahead and not finished: none goes out after Pause
+        if self.executor is not None and not self._chunk_running:
+            # Between chunks, what was sent ahead and has not finished goes no further (a
+            # running chunk cancels it as it ends: its step may be about to take one).
             self.executor.prefetch.cancel_unfinished()
         return dumps({"interrupting": self._chunk_running, "aborted": aborted})
 

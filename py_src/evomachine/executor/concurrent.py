@@ -134,7 +134,7 @@ class PrefetchCache:
         """The prefetched answer to ``request`` if there is one, else ``client``'s answer now."""
         if self._entries and client is self.client:
             entry = self._entries.pop(request_key(request), None)
-            if entry is not None:
+            if entry is not None and not entry.task.cancelled():  # (cancelled: asked anew)
                 self.stats["used"] += 1
                 return await entry.task
         return await client.complete(request)
@@ -241,12 +241,14 @@ class Prefetcher:
                     if pending.keys[guess.key] <= 0:
                         del pending.keys[guess.key]
         cache: PrefetchCache = self.ex.prefetch
-        j = max(self.next, done)
+        # A record read before it was predicted (the window was empty then) is the ordered
+        # path's own: it asks for it itself.
+        j = max(self.next, done, self.ex.input_cursor if self.next <= done else 0)
         ended = False
         window = self.lookahead
         steps_left = getattr(self.ex, "steps_left", None)
-        if steps_left is not None:  # a record takes its Input step and one per task at least
-            window = min(window, 1 + -(-steps_left // (len(self.plan) + 1)))
+        if steps_left is not None:
+            window = min(window, reachable(self.ex, len(self.plan), steps_left))
         while (j < done + window and self.plan
                and cache.ahead(done) < self.concurrency):
             value = item(j)
@@ -286,6 +288,17 @@ class Prefetcher:
             runs = [run for _, run in code]
             code.clear()
             await cache.submit(runs, self.ex.context)
+
+
+def reachable(ex: Any, tasks: int, steps: int) -> int:
+    """How many records from the first unfinished one ``steps`` more steps can bring to their
+    first task, at most: a record takes its Input step and one step per task (``tasks``). On
+    the Input node the next record's first task is 2 steps away; under way, that record counts
+    and the next one's first task is at least 3 steps away (this node, Input, task)."""
+    node = ex._nodes.get(ex.current_node or "")
+    if node is None or node.kind == "input":
+        return 0 if steps < 2 else (steps - 2) // (tasks + 1) + 1
+    return 1 + (0 if steps < 3 else (steps - 3) // (tasks + 1) + 1)
 
 
 def cache_of(ex: Any) -> Any:
