@@ -26,6 +26,9 @@ const KEY_STORE = LLM_KEY;
 const LOCK_NAME = LOCK;
 const CHANNEL_NAME = CHANNEL;
 
+/** Changes that may replace the machine loaded (and its task names): see machineChanges. */
+const MACHINE_CHANGES = new Set(["load", "data", "loadData", "import", "reset", "repair", "rollback", "switchMachine", "deleteMachine"]);
+
 export class LabError extends Error {
   constructor(message, kind = "user") {
     super(message);
@@ -75,6 +78,7 @@ export class LabBridge extends EventTarget {
     this.examplesCache = null;
     this.holding = false;                // inside the Web Lock (a run or a change in progress)
     this.writes = Promise.resolve();     // the last change asked for; reads wait for it
+    this.machineChanges = 0;             // changes asked for that may replace the machine loaded
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     if (this.channel) this.channel.onmessage = () => this.followOtherTab();
     this.pageApi = pageApi;
@@ -116,6 +120,7 @@ export class LabBridge extends EventTarget {
   /** Call a method that changes state, holding the lock; "change" fires before it is released.
    * Reads made after it (state, versions, ...) wait for it, as they did before there was a lock. */
   mutate(what, method, ...args) {
+    if (MACHINE_CHANGES.has(what)) this.machineChanges += 1;
     const result = this.shared(async () => this.changed(await this.call(method, ...args), what));
     this.writes = result.then(() => {}, () => {});
     return result;
@@ -127,7 +132,10 @@ export class LabBridge extends EventTarget {
 
   async catchUp() {
     const { changed } = await this.call("sync");
-    if (changed) this.emit("change", { what: "sync" });
+    if (changed) {
+      this.machineChanges += 1; // another tab's session: perhaps another machine
+      this.emit("change", { what: "sync" });
+    }
     return changed;
   }
 
@@ -135,6 +143,7 @@ export class LabBridge extends EventTarget {
   async followOtherTab() {
     if (this.running) return; // the run catches up when it gets the lock
     try {
+      this.machineChanges += 1; // another tab's session: perhaps another machine
       if (navigator.locks) await navigator.locks.request(LOCK_NAME, () => this.call("sync"));
       else await this.call("sync");
       this.emit("change", { what: "sync" });
@@ -224,6 +233,7 @@ export class LabBridge extends EventTarget {
   async loadDataFile(data, filename = "") {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     await this.pause();
+    this.machineChanges += 1;
     const result = this.shared(async () => this.changed(
       await this.exclusive(() => this.reply(this.lab.callBytes("load_data_file", JSON.stringify([filename]), bytes), "load_data_file")),
       "data"));

@@ -123,7 +123,7 @@ export class MachinePanel {
       this.notify.say(`Your edits stay in the editor; Load example loads ${e.title || e.name} instead.`);
       return;
     }
-    const writes = this.bridge.writes;
+    const changes = this.bridge.machineChanges;
     let text;
     try {
       text = await this.bridge.fetchText(e.machine);
@@ -132,7 +132,7 @@ export class MachinePanel {
       return;
     }
     // Meanwhile a load may have filled the editor, or the person typed: leave it then.
-    if (this.editor.value === this.placed || !this.editor.value.trim()) this.placeUnlessLoaded(text, writes);
+    if (this.editor.value === this.placed || !this.editor.value.trim()) this.placeUnlessLoaded(text, changes);
   }
 
   async loadExample() {
@@ -218,8 +218,8 @@ export class MachinePanel {
     const e = this.example();
     if (draft && draft.dsl) { this.editor.value = draft.dsl; this.scheduleCheck(draft.dsl); }
     else if (e) {
-      const writes = this.bridge.writes;
-      this.placeUnlessLoaded(await this.bridge.fetchText(e.machine).catch(() => ""), writes);
+      const changes = this.bridge.machineChanges;
+      this.placeUnlessLoaded(await this.bridge.fetchText(e.machine).catch(() => ""), changes);
     }
   }
 
@@ -227,15 +227,15 @@ export class MachinePanel {
   async reset() {
     this.loadedDsl = null;
     const e = this.example();
-    const writes = this.bridge.writes;
-    this.placeUnlessLoaded(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "", writes);
+    const changes = this.bridge.machineChanges;
+    this.placeUnlessLoaded(e ? await this.bridge.fetchText(e.machine).catch(() => "") : "", changes);
   }
 
   /** An example's text fetched while nothing was loaded: a load asked for meanwhile (drawn
-   * or still on its way; `writes` is the bridge's last write when the fetch began) keeps
-   * the editor for the machine it loads. */
-  placeUnlessLoaded(text, writes) {
-    if (!this.loaded && this.bridge.writes === writes) this.place(text);
+   * or still on its way; `changes` is the bridge's machineChanges when the fetch began)
+   * keeps the editor for the machine it loads. */
+  placeUnlessLoaded(text, changes) {
+    if (!this.loaded && this.bridge.machineChanges === changes) this.place(text);
   }
 }
 

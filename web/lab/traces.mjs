@@ -67,7 +67,7 @@ export class TracesPanel {
     this.machine = null;      // the machine whose executions are drawn
     this.lastLoad = 0;
     this.newest = null;       // the newest execution when the rows were loaded: offsets count from it
-    this.loadedAfter = null;  // the bridge's last write when they were loaded
+    this.loadedAfter = null;  // the bridge's machineChanges when they were loaded
     this.open = null;         // the execution shown below the table: {task, seq, key}
     this.build();
     after.after(this.section);
@@ -190,15 +190,19 @@ export class TracesPanel {
     if (top) this.viewport.scrollTop = 0;
     const generation = this.generation;
     const q = this.query();
-    const writes = this.bridge.writes;
-    this.loadedAfter = writes;
+    const changes = this.bridge.machineChanges;
+    this.loadedAfter = changes;
     const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
       this.failed(error, generation);
       return null;
     });
-    // A change asked for meanwhile (another machine opened) redraws the page: these rows
-    // may be of tasks that are gone.
-    if (!head || generation !== this.generation || this.bridge.writes !== writes) return;
+    if (!head || generation !== this.generation) return;
+    if (this.bridge.machineChanges !== changes) {
+      // Another machine may have been opened meanwhile: these rows may be of tasks that are
+      // gone. The page draws again once it is loaded, and this table loads then.
+      this.steps = -1;
+      return;
+    }
     this.newest = head.newest;
     const above = head.above || 0;
     if (above && (focused !== null || this.viewport.scrollTop > 0)) {
@@ -217,7 +221,7 @@ export class TracesPanel {
    * asked for (another query) or a change was asked for since they were loaded (another
    * machine opened: its tasks are others, and the page draws it again). */
   failed(error, generation) {
-    if (generation === this.generation && this.bridge.writes === this.loadedAfter) {
+    if (generation === this.generation && this.bridge.machineChanges === this.loadedAfter) {
       this.notify.say(error.message || String(error), "error");
     }
   }
