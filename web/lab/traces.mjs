@@ -189,25 +189,30 @@ export class TracesPanel {
     this.lastLoad = performance.now();
     if (top) this.viewport.scrollTop = 0;
     const generation = this.generation;
-    const q = this.query();
     const changes = this.bridge.machineChanges;
     this.loadedAfter = changes;
-    const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
-      this.failed(error, generation);
-      return null;
-    });
-    if (!head || generation !== this.generation) return;
-    if (this.bridge.machineChanges !== changes) {
-      // Another machine may have been opened meanwhile: these rows may be of tasks that are
-      // gone. The page draws again once it is loaded, and this table loads then.
-      this.steps = -1;
-      return;
-    }
-    this.newest = head.newest;
-    const above = head.above || 0;
-    if (above && (focused !== null || this.viewport.scrollTop > 0)) {
-      this.spacer.style.height = `${head.total * ROW_PX}px`;
-      this.viewport.scrollTop += above * ROW_PX;
+    let above = 0;
+    if (previous !== null && (focused !== null || this.viewport.scrollTop > 0)) {
+      // Rows to keep in place: first how many came in above them (at the top of the view
+      // with no row focused, the new rows simply show).
+      const q = this.query();
+      const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
+        this.failed(error, generation);
+        return null;
+      });
+      if (!head || generation !== this.generation) return;
+      if (this.bridge.machineChanges !== changes) {
+        // Another machine may have been opened meanwhile: these rows may be of tasks that are
+        // gone. The page draws again once it is loaded, and this table loads then.
+        this.steps = -1;
+        return;
+      }
+      this.newest = head.newest;
+      above = head.above || 0;
+      if (above) {
+        this.spacer.style.height = `${head.total * ROW_PX}px`;
+        this.viewport.scrollTop += above * ROW_PX;
+      }
     }
     await this.page(Math.floor(this.first() / PAGE));
     if (generation !== this.generation) return;
@@ -234,6 +239,7 @@ export class TracesPanel {
     const request = this.bridge.traces(q.task, q.where, q.search, number * PAGE, PAGE, this.newest).then((result) => {
       if (generation !== this.generation) return null;
       this.loading.delete(number);
+      this.newest ??= result.newest; // the first page of a load fixes where offsets count from
       this.pages.set(number, result.rows);
       this.total = result.total - (result.above || 0); // the rows from this load's newest down
       this.kept = result.kept;

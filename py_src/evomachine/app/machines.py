@@ -20,7 +20,6 @@ from typing import Any
 
 from evomachine.app.errors import LabError
 from evomachine.app.lab_state import LabState
-from evomachine.app.session import EMPTY_DATASET
 from evomachine.app.store import DATASET_KEY, META, SESSION_KEY
 from evomachine.app.views import dumps
 from evomachine.storage import DELETE
@@ -170,10 +169,8 @@ class MachinesMixin(LabState):
         deleted = len(ops)
         stamp = secrets.token_hex(6)  # other tabs see the session move and follow
         if current:  # nothing loaded afterwards; the LLM settings stay
-            empty = {"format": 1, "dsl": "", "example": None, "machine_id": None,
-                     "dataset": dict(EMPTY_DATASET), "llm": self.llm_public(), "series": {},
-                     "stamp": stamp}
-            ops += [(META, DATASET_KEY, DELETE), (META, SESSION_KEY, empty)]
+            ops += [(META, DATASET_KEY, DELETE),
+                    (META, SESSION_KEY, {**self._session(loaded=False), "stamp": stamp})]
         await self.storage.write_batch(ops)  # first: a failed write leaves the tab as it was
         if current:
             await self._reset_memory()

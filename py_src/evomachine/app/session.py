@@ -54,7 +54,12 @@ class SessionMixin(LabState):
         self._stamp = stamp
         return dumps({"saved": True})
 
-    def _session(self) -> dict[str, Any]:
+    def _session(self, *, loaded: bool = True) -> dict[str, Any]:
+        """The session document for what is loaded (``loaded=False``: for nothing loaded,
+        with the same LLM settings)."""
+        if not loaded:
+            return {"format": 1, "dsl": "", "example": None, "machine_id": None,
+                    "dataset": dict(EMPTY_DATASET), "llm": self.llm_public(), "series": {}}
         return {"format": 1, "dsl": self.dsl, "example": self.example,
                 "machine_id": self.executor.machine_id if self.executor else None,
                 "dataset": self.dataset, "llm": self.llm_public(),

@@ -242,8 +242,8 @@ class Prefetcher:
                         del pending.keys[guess.key]
         cache: PrefetchCache = self.ex.prefetch
         # A record read before it was predicted (the window was empty then) is the ordered
-        # path's own: it asks for it itself.
-        j = max(self.next, done, self.ex.input_cursor if self.next <= done else 0)
+        # path's own: it asks for it itself. (A predicted record under way has next past it.)
+        j = max(self.next, self.ex.input_cursor)
         ended = False
         window = self.lookahead
         steps_left = getattr(self.ex, "steps_left", None)
