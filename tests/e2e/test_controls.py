@@ -436,11 +436,12 @@ def test_a_double_click_on_save_saves_once(lab):
     assert [p["version"] for p in saved if p["name"] == "twice-clicked"] == ["v1"], saved
 
 
-def _set_http_llm(page, url: str, key: str | None) -> None:
+def _set_http_llm(page, url: str, key: str | None, remember: bool = False) -> None:
     page.select_option("#llm-provider", "openai")
     page.fill("#llm-base-url", url)
     page.fill("#llm-model", "m")
     page.fill("#llm-key", key or "")
+    page.set_checked("#llm-remember", remember)
     page.click("#apply-llm")
     page.wait_for_function("(u) => document.getElementById('llm-status').textContent.includes(u)",
                            arg=url)
@@ -463,7 +464,7 @@ def test_import_asks_where_the_llm_goes_and_each_answer_does_it(lab, tmp_path: P
     assert json.loads(exported.read_text())["format"] == "evomachine.lab"
     toast(lab, "Exported")
 
-    _set_http_llm(lab, b, "sk-import-test")
+    _set_http_llm(lab, b, "sk-import-test", remember=True)
     _import(lab, exported)
     assert unregistered(lab) == []
     assert lab.locator("#app-dialog button").count() == 4
@@ -481,6 +482,9 @@ def test_import_asks_where_the_llm_goes_and_each_answer_does_it(lab, tmp_path: P
     lab.wait_for_function("(u) => window.evomachine.state().then((s) => s.llm.base_url === u)",
                           arg=a)
     assert state(lab)["llm"]["has_key"]
+    # the remembered key went with it: after a reload it is used there, and only there
+    remembered = json.loads(lab.evaluate("localStorage.getItem('evomachine:llm-key')"))
+    assert remembered["url"].startswith(a) and remembered["key"] == "sk-import-test"
 
     _set_http_llm(lab, b, "sk-import-test")
     _import(lab, exported)

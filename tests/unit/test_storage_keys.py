@@ -32,7 +32,8 @@ def test_no_page_script_spells_a_storage_name_of_its_own():
              for path in web_sources()}
     assert {path: names for path, names in found.items() if names} == {}
     users = [path.name for path in web_sources() if "storage-keys.mjs" in path.read_text()]
-    assert {"reset.mjs", "engine.mjs", "engine-worker.mjs", "bridge.mjs"} <= set(users)
+    assert {"reset.mjs", "engine.mjs", "engine-worker.mjs", "bridge.mjs",
+            "key-memory.mjs"} <= set(users)
 
 
 def test_no_engine_module_spells_a_key_prefix_of_its_own():

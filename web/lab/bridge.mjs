@@ -13,16 +13,16 @@
 // stale one with a clear error instead of overwriting the other tab's state.
 //
 // The API key stays in Python's memory, bound to the endpoint (provider and URL) it was entered
-// for; "remember" keeps {provider, url, key} in localStorage, and the lab uses it only with that
-// same endpoint. Imports never move it elsewhere unless the user confirmed the file's URL.
+// for; "remember" keeps it in localStorage (key-memory.mjs), used only with that same endpoint.
+// Imports never move it elsewhere unless the user confirmed the file's URL.
 
 import { forgetLocal } from "../reset.mjs";
-import { CHANNEL, LLM_KEY, LOCK } from "../storage-keys.mjs";
+import { CHANNEL, LOCK } from "../storage-keys.mjs";
+import { moveRememberedKey, rememberKey } from "./key-memory.mjs";
 
 const CHUNK_STEPS = 2000;
 const CHUNK_BUDGET_MS = 30;
 const PERSIST_EVERY_MS = 3000;
-const KEY_STORE = LLM_KEY;
 const LOCK_NAME = LOCK;
 const CHANNEL_NAME = CHANNEL;
 
@@ -42,28 +42,6 @@ const waiting = [];
 channel.port1.onmessage = () => waiting.shift()?.();
 function yieldToBrowser() {
   return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
-}
-
-/** The remembered API key {provider, url, key} from localStorage, or null. Never in IndexedDB. */
-export function rememberedKey() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(KEY_STORE) || "null");
-    return saved && typeof saved.key === "string" && typeof saved.provider === "string" ? saved : null;
-  } catch { return null; }
-}
-
-function forgetKey() {
-  try { localStorage.removeItem(KEY_STORE); } catch { /* storage disabled */ }
-}
-
-/** After settings were applied: remember the key with its endpoint, or forget it. */
-function rememberKey(settings, llm) {
-  try {
-    if (settings.provider === "simulated" || !settings.remember) forgetKey();
-    else if (settings.api_key && llm && llm.endpoint_url) {
-      localStorage.setItem(KEY_STORE, JSON.stringify({ provider: llm.provider, url: llm.endpoint_url, key: settings.api_key }));
-    }
-  } catch { /* storage disabled: the key lasts this session only */ }
 }
 
 export class LabBridge extends EventTarget {
@@ -247,8 +225,7 @@ export class LabBridge extends EventTarget {
     return this.exclusive(() => this.reply(this.lab.callBytes("check_data_file", JSON.stringify([filename]), bytes), "check_data_file"));
   }
 
-  // --- the machines this browser keeps ----------------------------------------------
-
+  // --- the LLM ------------------------------------------------------------------------
 
   async setLLM(config) {
     const settings = { ...config };
@@ -426,12 +403,7 @@ export class LabBridge extends EventTarget {
     const choice = options.llm || "keep";
     await this.pause();
     const state = await this.mutate("import", "import_state", text, JSON.stringify({ llm: choice }));
-    const saved = rememberedKey();
-    if (choice === "file_with_key" && saved && state.llm.has_key && state.llm.endpoint_url) {
-      try {
-        localStorage.setItem(KEY_STORE, JSON.stringify({ ...saved, provider: state.llm.provider, url: state.llm.endpoint_url }));
-      } catch { /* storage disabled */ }
-    }
+    if (choice === "file_with_key") moveRememberedKey(state.llm);
     return state;
   }
 

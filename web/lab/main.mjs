@@ -1,7 +1,8 @@
 // The lab phase of boot: open the Lab in the engine Worker, expose the API, mount the page.
 // `window.evomachine.ready` resolves only after this, so the API is usable then.
 
-import { LabBridge, publicApi, rememberedKey } from "./bridge.mjs";
+import { LabBridge, publicApi } from "./bridge.mjs";
+import { rememberedKey } from "./key-memory.mjs";
 import { mountUI } from "./ui.mjs";
 
 /** `options.storage` (from window.evomachineOptions) names a backend; null picks the best one. */
