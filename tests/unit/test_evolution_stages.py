@@ -229,6 +229,25 @@ async def test_a_memo_answer_in_doubt_sends_every_older_entry_back_to_the_llm():
     assert stale and max(stale) < first_doubt + 300, (first_doubt, stale[-5:])
 
 
+async def test_a_detected_change_leaves_no_memo_answer_from_before_the_alarm():
+    """Where a change began is an estimate (where the detector's score last left zero), and
+    a chance disagreement before the change makes it early: an answer the memo took between
+    that estimate and the change is the old one. After the alarm no memo answer from before
+    it is served; each input goes back to the LLM once."""
+    llm = MappingLLM(dict(MAPPING))
+    ex, _ = executor("llm_only", llm=llm, memo=True, auto_evolve=False)
+    state = ex.tasks["route"]
+    for text in MAPPING:
+        await ex.execute_task("route", {"text": text})
+    state.detector.started_at = 2  # the excursion began before "crash" and "seats" were asked
+    llm.mapping.update({"crash": "sales", "seats": "tech"})
+    await ex.evolver.on_change(state)
+    assert len(state.memo) == 0 and state.train_from_seq == 2
+    calls = llm.calls
+    outputs = [(await ex.execute_task("route", {"text": t})).output for t in MAPPING]
+    assert outputs == ["billing", "sales", "tech"] and llm.calls == calls + 3
+
+
 async def test_audits_of_repeats_never_cost_more_than_an_exact_cache():
     llm = MappingLLM(dict(MAPPING))
     ex, _ = executor("llm_only", llm=llm, inputs=records(900), memo=True, memo_audit_rate=1.0,

@@ -241,7 +241,9 @@ class Evolver:
         """The audits' change detector alarmed: back to the LLM, learn from after the change."""
         detector, seen = state.detector, self.ex.histories[state.name].seen
         start = max(detector.started_at, state.train_from_seq)
-        dropped = state.memo.forget_before(start)
+        # Where the change began is an estimate (early after a chance disagreement): every memo
+        # answer from before the alarm goes; the audit's own answer (this execution) stays.
+        dropped = state.memo.forget_before(seen + 1)
         state.train_from_seq = start
         state.drift_events += 1
         state.next_synthesis_at = 0
