@@ -162,3 +162,28 @@ async def test_reset_forgets_the_key_and_the_settings():
     assert state["llm"]["provider"] == "simulated" and state["llm"]["has_key"] is False
     assert lab._api_key is None
     assert KEY not in json.dumps(await value(lab, "export_state"))
+
+
+async def test_a_url_holding_the_key_held_in_memory_is_refused_too():
+    """Found by a red-team pass: the page clears the key field after each use, so the key was
+    checked against the URL only when typed with it; a key entered before (or remembered)
+    pasted into the URL afterwards was saved with the session and exported."""
+    secret = "0123456789abcdef0123456789abcdef"  # no known prefix, one case: not key-shaped
+    lab = await loaded_lab(MemoryStorage())
+    assert (await value(lab, "set_llm", openai(MINE, secret)))["llm"]["has_key"]
+    reply = json.loads(await lab.call("set_llm", json.dumps([openai(f"{MINE}/{secret}")])))
+    assert reply["ok"] is False and "holds the API key" in reply["error"]
+    assert secret not in reply["error"]
+    assert url_of(lab) == MINE and key_of(lab) == secret
+    assert secret not in await lab.call("export_state")
+    # a remembered key (held from the page's start) is checked against the saved URL as well
+    storage = lab.storage
+    session = await storage.get("meta", "lab/session")
+    session["llm"]["base_url"] = f"{MINE}/{secret}"
+    await storage.put("meta", "lab/session", session)
+    reopened = Lab(storage)
+    reopened._api_key, reopened._key_endpoint = secret, ("openai", f"{MINE}/{secret}")
+    await reopened._restore()
+    state = await value(reopened, "state")
+    assert state["llm"]["provider"] == "simulated" and "holds the API key" in state["llm_note"]
+    assert secret not in await reopened.call("export_state")

@@ -130,3 +130,30 @@ async def test_saved_llm_settings_a_newer_build_refuses_cost_the_settings_not_th
     assert "saved LLM settings were not used" in state["llm_note"]
     assert "sk-proj" not in json.dumps(state)
     assert (await value(lab, "step", 1))["steps"] == 1
+
+
+async def test_refused_saved_settings_with_nothing_loaded_are_said_and_never_exported():
+    """Found by a red-team pass: with no machine loaded (after Delete, say) the saved LLM
+    settings were not read at all: no note, and Export wrote the stored URL, key and all."""
+    storage, _ = await saved_lab()
+    lab, _ = await reopened(storage)
+    await value(lab, "delete_machine", "ticket-triage")
+    session = await storage.get("meta", "lab/session")
+    assert session["dsl"] == ""
+    session["llm"] = {"provider": "openai", "model": "m",
+                      "base_url": "https://gw.example/v1/sk-proj-SECRETSECRETSECRETSECRET"}
+    await storage.put("meta", "lab/session", session)
+    lab, state = await reopened(storage)
+    assert state["loaded"] is False and state["llm"]["provider"] == "simulated"
+    assert "saved LLM settings were not used" in state["llm_note"]
+    assert "SECRETSECRET" not in await lab.call("export_state")
+
+
+async def test_settings_come_back_with_nothing_loaded():
+    storage, _ = await saved_lab()
+    lab, _ = await reopened(storage)
+    await value(lab, "delete_machine", "ticket-triage")
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 0.8}))
+    await value(lab, "persist")
+    lab, state = await reopened(storage)
+    assert state["loaded"] is False and state["llm"]["accuracy"] == 0.8

@@ -95,14 +95,51 @@ async def test_a_key_pasted_into_the_urls_path_never_shows_and_the_page_refuses_
         await client.complete(REQUEST)
     texts = [repr(client), json.dumps(client.describe()), str(caught.value)]
     assert all(key not in text for text in texts), texts
-    with pytest.raises(LLMConfigError, match="API key in its path") as refused:
+    with pytest.raises(LLMConfigError, match="must not carry an API key") as refused:
         parse_config({"provider": "openai", "base_url": url, "model": "m"})
     assert key not in str(refused.value)
+
+
+MIXED_KEY = "0123456789abcdefGHIJKLMNopqrstuv"  # 32 characters, no prefix (Mistral-like)
+
+
+@pytest.mark.parametrize("url", [
+    f"https://gw.example/v1?{PATH_KEY}",  # a bare query
+    f"https://gw.example/v1?auth_token={PATH_KEY}",
+    "https://gw.example/v1?x-goog-api-key=AIzaSyA0123456789abcdefghijklmnopqrstu",
+    f"https://gw.example/v1/{PATH_KEY}.json",
+    f"https://gw.example/v1/{PATH_KEY};x",
+    f"https://gw.example/v1/key={PATH_KEY}",
+    f"https://gw.example/v1/Bearer%20{PATH_KEY}",
+    "https://gw.example/v1/sk-proj-ABCD+EFGH0123456789abcd",
+    f"https://{PATH_KEY}.gw.example/v1",
+    "https://gw.example/v1/pplx-0123456789abcdefghijklmn",
+    "https://gw.example/v1/fw_0123456789abcdefghijklmn",
+    f"https://gw.example/v1/{MIXED_KEY}",
+    "https://gw.example/v1/sk%2Dproj-AbCdEf0123456789xyzXYZ",
+])
+async def test_a_key_anywhere_in_the_url_is_found_hidden_and_refused(url):
+    """Found by a red-team pass: only whole path segments and listed parameter names were
+    searched, so a key in the query, inside a segment or in the host was saved and exported."""
+    shown = redacted(url)
+    secrets = secrets_in(url)
+    assert secrets and "***" in shown
+    assert all(secret not in shown for secret in secrets), (shown, secrets)
+    for key in (PATH_KEY, "AIzaSyA0123456789abcdefghijklmnopqrstu", MIXED_KEY,
+                "sk-proj-ABCD+EFGH0123456789abcd", "pplx-0123456789abcdefghijklmn"):
+        if key in url:
+            assert key not in shown
+    with pytest.raises(LLMConfigError, match="must not carry") as refused:
+        parse_config({"provider": "openai", "base_url": url, "model": "m"})
+    assert all(secret not in str(refused.value) for secret in secrets)
 
 
 def test_path_segments_that_are_not_keys_stay():
     for url in ("https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/gw/openai",
                 "https://gw.example/openai/deployments/my-deployment-name-long/v1",
+                "https://gw.example/openai/deployments/gpt-4o-2024-08-06-global-standard/v1",
+                "https://gw.example/v1/0b5e4a1c-9f2d-4c3b-8a7e-6d5c4b3a2f1e/chat",
+                "https://my-task-runner-abcdefghijklmnop.example.com/v1",
                 "https://gw.example/v1/sk-short"):
         assert redacted(url) == url and secrets_in(url) == []
         parse_config({"provider": "openai", "base_url": url, "model": "m"})

@@ -28,7 +28,13 @@ class ImportExportMixin(LabState):
         """All stored state (sessions, executors, versions, patterns, code) as JSON text."""
         if self.executor is not None:
             await self.persist()
-        return dumps(await self.store.export_all(self.version))
+        document = await self.store.export_all(self.version)
+        # The session goes out with the LLM settings in use: stored ones this build refuses
+        # (a base URL holding a key, saved by an older build) never leave the browser.
+        for entry in document["storage"].get("meta", []):
+            if entry[0] == SESSION_KEY and isinstance(entry[1], dict):
+                entry[1] = {**entry[1], "llm": self.llm_public()}
+        return dumps(document)
 
     async def inspect_import(self, text: str) -> str:
         """Check an export without changing anything; what it holds and where its LLM points.

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evomachine.app.errors import LLMConfigError
-from evomachine.llm.url_secrets import credential_params, path_keys
+from evomachine.llm.url_secrets import credential_params, url_keys
 
 MAX_PRICES = 200
 MAX_PRICE = 10_000.0  # USD per million tokens: far above any list price
@@ -27,6 +27,16 @@ DEFAULT_MODELS = {"anthropic": "claude-haiku-4-5"}
 
 Endpoint = tuple[str, str | None]
 """``(provider, normalised URL)``; the simulated LLM's URL is ``None``."""
+
+
+KEY_IN_URL = ("the base URL holds the API key: enter the URL without it (a base URL is saved "
+              "and exported as written; the key is not)")
+
+
+def key_in_url(key: str | None, url: str | None) -> bool:
+    """Whether ``url`` holds ``key`` (decoded), whatever the key's shape (8 characters on)."""
+    key = (key or "").strip()
+    return len(key) >= 8 and bool(url) and key in unquote(url or "")
 
 
 def normalise_url(url: str | None) -> str | None:
@@ -88,10 +98,8 @@ class LLMConfig(BaseModel):
 
     @model_validator(mode="after")
     def _key_not_in_url(self) -> LLMConfig:
-        key = (self.api_key or "").strip()
-        if len(key) >= 8 and self.base_url and key in unquote(self.base_url):
-            raise ValueError("the base URL holds the API key: enter the URL without it (a base "
-                             "URL is saved and exported as written; the key is not)")
+        if key_in_url(self.api_key, self.base_url):
+            raise ValueError(KEY_IN_URL)
         return self
 
     @model_validator(mode="after")
@@ -127,10 +135,11 @@ class LLMConfig(BaseModel):
             raise ValueError(
                 f"must not carry a credential ({', '.join(sorted(set(names)))}=…): enter it "
                 "as the API key (a base URL is saved and exported as written; the key is not)")
-        if path_keys(value):
+        if url_keys(value):
             raise ValueError(
-                "must not carry an API key in its path (a segment like sk-…): enter it as the "
-                "API key (a base URL is saved and exported as written; the key is not)")
+                "must not carry an API key (a part like sk-…, or a long token of mixed case and "
+                "digits): enter it as the API key (a base URL is saved and exported as written; "
+                "the key is not)")
         return value.strip()
 
     @property

@@ -60,13 +60,11 @@ class LLMSettingsMixin(LabState):
         cannot answer yet (an HTTP provider without its key, a simulated LLM
         over data without ground truth), and ``error`` says why.
         """
-        from evomachine.app.llm_config import parse_config
-
         try:
             settings = nesting.loads(config_json)
         except ValueError as error:
             raise LabError(f"LLM settings must be JSON: {error}") from None
-        config = parse_config(settings)
+        config = self._parse_llm(settings)
         if config.provider == "simulated":
             self._api_key = self._key_endpoint = None
         elif config.api_key:
@@ -80,6 +78,17 @@ class LLMSettingsMixin(LabState):
             self.llm_note = self._key_note(config)
         return dumps({"llm": self.llm_public(), "ready": self.llm_error is None,
                       "error": self.llm_error, "note": self.llm_note})
+
+    def _parse_llm(self, settings: Any) -> Any:
+        """Settings validated (``LLMConfigError`` if not), with a base URL that holds the key
+        held in memory (entered before, or remembered) refused as one that holds a key typed
+        with it: the page clears the key field after each use."""
+        from evomachine.app.llm_config import KEY_IN_URL, key_in_url, parse_config
+
+        config = parse_config(settings)
+        if config.provider != "simulated" and key_in_url(self._api_key, config.base_url):
+            raise LLMConfigError(f"invalid LLM settings: base_url: {KEY_IN_URL}")
+        return config
 
     def _key_fits(self, config: Any) -> bool:
         return bool(self._api_key) and self._key_endpoint == config.endpoint

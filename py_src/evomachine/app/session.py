@@ -105,7 +105,21 @@ class SessionMixin(LabState):
         if problem:
             self._problem(f"meta/{SESSION_KEY}", problem, "session")
             return
-        if session is None or not session.dsl:
+        if session is None:
+            return
+        from evomachine.app.llm_config import parse_config
+
+        # Settings this build refuses (a base URL holding a key, say) cost the settings, not
+        # the machine: it comes back with the simulated LLM, and the LLM panel says why.
+        try:
+            config = self._parse_llm(session.llm)
+        except LLMConfigError as error:
+            config, refused = parse_config(None), str(error).splitlines()[0]
+        if not session.dsl:  # nothing loaded: the settings come back all the same
+            self.llm_config = config
+            if config.provider != "simulated" and not self._key_fits(config):
+                self.llm_note = self._key_note(config)
+            self._note_refused_llm(refused)
             return
         records, problem = await self.store.read_checked("meta", DATASET_KEY)
         if problem:
@@ -116,23 +130,13 @@ class SessionMixin(LabState):
         self.series = SeriesBook.from_export(
             {name: series.model_dump(by_alias=True) for name, series in
              (session.series or {}).items()})
-        from evomachine.app.llm_config import parse_config
-
         try:
             machine = self._parse(self.dsl)
         except LabError as error:
             self._problem(f"meta/{SESSION_KEY}", str(error).splitlines()[0], "session")
             return
-        # Settings a newer build refuses (a base URL holding a key, say) cost the settings,
-        # not the machine: it comes back with the simulated LLM, and the LLM panel says why.
-        try:
-            config = parse_config(session.llm)
-        except LLMConfigError as error:
-            config, refused = parse_config(None), str(error).splitlines()[0]
         client = self._client(config, machine)
-        if refused:
-            self.llm_note = (f"the saved LLM settings were not used ({refused}); the simulated "
-                             "LLM answers until you enter yours again")
+        self._note_refused_llm(refused)
         machine_id = session.machine_id
         if not machine_id:
             self.executor = self._new_executor(machine, client)
@@ -151,6 +155,11 @@ class SessionMixin(LabState):
                      f"cannot be restored ({type(error).__name__}: {error})")]
         for document, what in problems:
             self._problem(document, what, "run", machine_id)
+
+    def _note_refused_llm(self, refused: str | None) -> None:
+        if refused:
+            self.llm_note = (f"the saved LLM settings were not used ({refused}); the simulated "
+                             "LLM answers until you enter yours again")
 
     async def _session_without_llm(self) -> Any:
         """The stored session read without its LLM settings, when only those are refused

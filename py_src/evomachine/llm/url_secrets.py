@@ -1,9 +1,12 @@
 """Credentials written into an endpoint's URL: found, and hidden wherever the URL is shown.
 
 Some gateways take their key in the URL (``?api_key=…``, ``https://user:secret@host``), and a
-key pasted into the URL's path (``…/v1/sk-…``) is one too: a path segment shaped like a
-provider's key (:data:`KEY_SHAPE`: ``sk-``, ``sk-ant-``, ``gsk_``, ``xai-``, ``hf_``, ``AIza``
-and the like, followed by a long token) counts as a credential.
+key pasted anywhere into the URL (``…/v1/sk-…``, ``?sk-…``, ``…/key=sk-….json``, the host) is
+one too: a token shaped like a provider's key (:data:`KEY_TOKEN`: ``sk-``, ``sk-ant-``,
+``gsk_``, ``xai-``, ``hf_``, ``pplx-``, ``AIza`` and the like, followed by a long token), or
+a long token mixing upper case, lower case and digits (:data:`MIXED_TOKEN`, keys without a
+prefix), counts as a credential. Lower-case ids (hex account ids, UUIDs, deployment names)
+do not.
 Such a URL is the key: :func:`redacted` is what errors, ``repr`` and ``describe()``
 show instead, and :func:`secrets_in` lists the values to scrub from any other
 text (an endpoint's error body may echo the URL it was called with).
@@ -14,23 +17,26 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-#: Query parameters that carry a credential (compared in lower case, ``-`` as ``_``).
-CREDENTIAL_PARAMS = frozenset({
-    "key", "api_key", "apikey", "access_token", "token", "auth", "authorization",
-    "secret", "client_secret", "password", "pass", "pwd", "sig", "signature", "code",
-    "x_api_key", "subscription_key",
+#: Words that make a query parameter a credential: its name in lower case, split at ``-`` and
+#: ``_``, holds one (``api_key``, ``X-Goog-Api-Key``, ``auth_token``, ``client_secret``).
+CREDENTIAL_WORDS = frozenset({
+    "key", "apikey", "token", "auth", "authorization", "secret", "password", "pass", "pwd",
+    "sig", "signature", "code", "credential", "credentials",
 })
-#: A URL path segment shaped like an API key: a known key prefix, then 16 or more token chars.
-KEY_SHAPE = re.compile(
-    r"(?:sk|pk|rk)[-_][A-Za-z0-9_-]{16,}|(?:gsk|hf|ghp|github_pat|xai|glpat)[-_][A-Za-z0-9_-]{16,}"
-    r"|AIza[A-Za-z0-9_-]{30,}")
+#: A token shaped like an API key: a known key prefix, then 16 or more token characters.
+KEY_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?:sk|pk|rk|gsk|hf|ghp|github_pat|xai|glpat|pplx|fw|r8|nvapi|tgp_v1)"
+    r"[-_][A-Za-z0-9_+-]{16,}|AIza[A-Za-z0-9_-]{30,})")
+#: A long token that mixes upper case, lower case and digits (a key without a prefix).
+MIXED_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
 HIDDEN = "***"
 #: Shorter values are hidden in a shown URL but not searched for in other text.
 MIN_SCRUBBED = 4
 
 
 def _is_credential(name: str) -> bool:
-    return name.strip().lower().replace("-", "_") in CREDENTIAL_PARAMS
+    words = name.strip().lower().replace("-", "_").split("_")
+    return any(word in CREDENTIAL_WORDS for word in words)
 
 
 def credential_params(url: str) -> list[str]:
@@ -38,26 +44,45 @@ def credential_params(url: str) -> list[str]:
     return [name for name, _ in _query(url) if _is_credential(name)]
 
 
-def path_keys(url: str) -> list[str]:
-    """The segments of ``url``'s path shaped like an API key (:data:`KEY_SHAPE`), as written."""
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return []
-    return [segment for segment in path.split("/")
-            if KEY_SHAPE.fullmatch(unquote(segment))]
+def _mixed(token: str) -> bool:
+    return (any(c.isupper() for c in token) and any(c.islower() for c in token)
+            and any(c.isdigit() for c in token))
+
+
+def _tokens(text: str) -> list[str]:
+    found = [match.group() for match in KEY_TOKEN.finditer(text)]
+    return found + [match.group() for match in MIXED_TOKEN.finditer(text)
+                    if _mixed(match.group()) and not any(match.group() in f for f in found)]
+
+
+def url_keys(url: str) -> list[str]:
+    """The key-shaped tokens anywhere in ``url`` (host, path, query), decoded, in order."""
+    return list(dict.fromkeys(_tokens(unquote(url))))
+
+
+def _as_written(url: str, token: str) -> list[str]:
+    """How ``token`` (decoded) is written in ``url``: each character as itself or ``%XX``."""
+    pattern = "".join(f"(?:{re.escape(c)}|%{ord(c):02X})" if ord(c) < 128 else re.escape(c)
+                      for c in token)
+    return [match.group() for match in re.finditer(pattern, url, re.IGNORECASE)]
+
+
+def _key_forms(url: str) -> list[str]:
+    """Every key-shaped token of ``url``, decoded and as written."""
+    keys = url_keys(url)
+    return list(dict.fromkeys(keys + [form for key in keys for form in _as_written(url, key)]))
 
 
 def secrets_in(url: str) -> list[str]:
-    """The credential values in ``url`` (its password, credential parameters, key-shaped path
-    segments), longest first."""
+    """The credential values in ``url`` (its password, credential parameters, key-shaped
+    tokens, as written and decoded), longest first."""
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
         return []
     values = [value for name, value in _query(url) if _is_credential(name) and value]
-    values += path_keys(url) + [unquote(segment) for segment in path_keys(url)]
+    values += _key_forms(url)
     if password:
         values.append(password)
     raw = [part.split("=", 1)[1] for part in parts.query.split("&")
@@ -67,7 +92,7 @@ def secrets_in(url: str) -> list[str]:
 
 
 def redacted(url: str) -> str:
-    """``url`` with its password, credential parameters' values and key-shaped path segments
+    """``url`` with its password, credential parameters' values and key-shaped tokens
     replaced by ``***``."""
     try:
         parts = urlsplit(url)
@@ -85,9 +110,8 @@ def redacted(url: str) -> str:
         else f"{quote(name, safe='')}={quote(value, safe='')}"
         for name, value in _query(url)
     ) if credential_params(url) else parts.query
-    keys = set(path_keys(url))
-    path = "/".join(HIDDEN if segment in keys else segment for segment in parts.path.split("/"))
-    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+    shown = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return scrub(shown, sorted(_key_forms(url), key=len, reverse=True))
 
 
 def scrub(text: str, secrets: list[str]) -> str:
