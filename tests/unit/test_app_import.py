@@ -231,3 +231,14 @@ async def test_a_saved_run_the_engine_cannot_restore_is_refused_before_writing()
     state["policy"] = {"no_such_policy_field": object.__name__, "execution_threshold": "many"}
     error = await refused(lab, bad)
     assert "state/ticket-triage" in error
+
+
+@pytest.mark.parametrize("bad_id", ["evil%2Fid", "..", " "])
+async def test_a_machine_id_that_cannot_name_keys_is_refused(bad_id):
+    """Found by a red-team pass: an imported machine id holding ``%`` was accepted; its
+    history keys were read back as another machine's, so Delete left 20 documents behind
+    and a phantom machine in the list that only Reset removed."""
+    lab, document = await exported_lab()
+    text = json.dumps(document).replace("ticket-triage", bad_id)
+    error = await refused(lab, text, "machine id")
+    assert "nothing" in error

@@ -35,11 +35,18 @@ from evomachine.app.documents import (
     VersionExtraDoc,
     WorkspaceDoc,
 )
-from evomachine.app.store import DATASET_KEY, EXPORT_FORMAT, EXPORT_VERSION, SESSION_KEY
+from evomachine.app.store import (
+    DATASET_KEY,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    SESSION_KEY,
+    machine_of,
+)
 from evomachine.history import ExecutionRecord
 from evomachine.persistence.patterns import Pattern
 from evomachine.persistence.versions import VersionInfo
 from evomachine.storage import KNOWN_NAMESPACES, key_path
+from evomachine.storage.keys import check_machine_id
 
 MAX_PROBLEMS = 12
 
@@ -90,6 +97,9 @@ def check_entry(namespace: str, key: str, value: Any) -> Any:
 
 
 def _check_entry(namespace: str, key: str, value: Any) -> Any:
+    owner = machine_of(namespace, key)
+    if owner is not None:
+        check_machine_id(owner)
     if namespace == "meta":
         if key == SESSION_KEY:
             if not isinstance(value, dict):

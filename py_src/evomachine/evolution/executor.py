@@ -45,6 +45,7 @@ from evomachine.history import ExecutionRecord
 from evomachine.interrupts import Interrupted
 from evomachine.ladder import STAGES, check_stage
 from evomachine.model import MachineData
+from evomachine.storage.keys import check_machine_id
 
 
 class EvolutionaryExecutor(MachineExecutor):
@@ -91,8 +92,7 @@ class EvolutionaryExecutor(MachineExecutor):
         self.persisted = snapshot.PersistedKeys()
         super().__init__(machine, context, storage, llm=llm, inputs=inputs, machine_id=machine_id,
                          history_limit=history_limit, trace_limit=trace_limit)
-        if "/" in self.machine_id:
-            raise ValueError(f"machine_id {self.machine_id!r} must not contain '/'")
+        check_machine_id(self.machine_id)
 
     def load_machine(self, machine: MachineData) -> None:
         super().load_machine(machine)

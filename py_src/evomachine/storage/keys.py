@@ -44,6 +44,26 @@ DATASET_KEY: Final = "lab/dataset"
 GENERATED_ROOT: Final = "generated"
 
 
+MAX_MACHINE_ID = 200
+
+
+def check_machine_id(machine_id: str) -> str:
+    """``machine_id`` if it can name a machine's keys, else ``ValueError`` saying why.
+
+    Keys are built by joining a machine id with ``/``; an id holding ``/`` or ``%`` (the
+    escape character of :func:`key_path`) would be read back as another machine's keys.
+    """
+    if not isinstance(machine_id, str) or not machine_id.strip():
+        raise ValueError("a machine id must be a non-empty text")
+    if len(machine_id) > MAX_MACHINE_ID:
+        raise ValueError(f"a machine id has at most {MAX_MACHINE_ID} characters")
+    if machine_id in (".", "..") or any(c in machine_id for c in "/%\\") \
+            or any(ord(c) < 32 or ord(c) == 127 for c in machine_id):
+        raise ValueError(f"machine id {machine_id!r} must not be . or .. nor hold /, %, \\ "
+                         "or control characters")
+    return machine_id
+
+
 def history_key(machine_id: str, task: str, seq: int) -> str:
     """``history/`` key of execution ``seq`` of ``task``: sorts in execution order."""
     return f"{machine_id}/{task}/{seq:010d}"
