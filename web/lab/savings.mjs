@@ -9,16 +9,31 @@ export function savedText(m) {
   return share === null || share === undefined ? usd(m.cost_saved) : `${usd(m.cost_saved)} (${pct(share)})`;
 }
 
-/** Per 1,000 executions: at the cost per execution of the latest chart interval (the
- * current stage) against the LLM-only cost per execution (the mean of the task's LLM calls). */
+/** Executions the "per 1,000" figure is measured over, at most (the latest ones). */
+const RECENT = 200;
+
+/** Per 1,000 executions, now: the cost of the latest executions of the current stage (up to
+ * RECENT of them, from the chart's points) against what the same executions would have cost
+ * with the LLM answering each (the points' last column). Measured over the same executions,
+ * a stage where the LLM answers everything saves 0%, whatever its inputs' lengths. */
 export function perThousand(m, series) {
-  const executions = m.execution_count;
-  const llmOnly = m.llm_only_cost_estimate;
   const points = (series && series.points) || [];
-  const last = points.length ? points[points.length - 1] : null;
-  const now = last ? Number(last[1]) : m.performance_metrics?.cost_per_execution;
-  if (!executions || llmOnly === null || llmOnly === undefined || !Number.isFinite(now)) return "—";
-  const base = (llmOnly / executions) * 1000;
-  const saved = base > 0 ? ` · saves ${pct(1 - (now * 1000) / base, 0)}` : "";
-  return `${usd(now * 1000)} now vs ${usd(base)} LLM only${saved}`;
+  const changes = (series && series.changes) || [];
+  const since = changes.length ? changes[changes.length - 1].at : 0;
+  let spent = 0;
+  let llmOnly = 0;
+  let count = 0;
+  for (let i = points.length - 1; i >= 0 && count < RECENT; i--) {
+    const [at, cost, , , baseline] = points[i];
+    const before = i > 0 ? points[i - 1][0] : 0;
+    if (at <= since || !Number.isFinite(cost) || !Number.isFinite(baseline)) break;
+    spent += cost * (at - before);
+    llmOnly += baseline * (at - before);
+    count += at - before;
+  }
+  if (!count || !m.execution_count) return "—";
+  const now = (spent / count) * 1000;
+  const base = (llmOnly / count) * 1000;
+  const saved = base > 0 ? ` · saves ${pct(1 - now / base, 0)}` : "";
+  return `${usd(now)} now vs ${usd(base)} LLM only${saved}`;
 }

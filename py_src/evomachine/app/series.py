@@ -1,9 +1,12 @@
 """Chart series over executions, sampled as a run goes: one point every few executions.
 
-A point is ``[executions, cost_per_execution, llm_call_rate, agreement]`` where
-cost and LLM-call rate are measured over the interval since the previous point
-(so a stage change shows as a step, not a slow drift of a running mean) and
-agreement is the executor's measured agreement window (``None`` before checks).
+A point is ``[executions, cost_per_execution, llm_call_rate, agreement,
+llm_only_cost_per_execution]`` where cost, LLM-call rate and what the same
+executions would have cost with the LLM answering each are measured over the
+interval since the previous point (so a stage change shows as a step, not a slow
+drift of a running mean) and agreement is the executor's measured agreement
+window (``None`` before checks). Points saved before the last column existed
+have four.
 Series stay bounded: past ``max_points`` every other point is dropped and the
 sampling interval doubles.
 """
@@ -24,7 +27,8 @@ class TaskSeries:
         self.max_points = max_points
         self.points: list[list[Any]] = []
         self.changes: list[dict[str, Any]] = []
-        self.last: dict[str, float] = {"executions": 0, "cost": 0.0, "llm_calls": 0}
+        self.last: dict[str, float] = {"executions": 0, "cost": 0.0, "llm_calls": 0,
+                                       "llm_only": 0.0}
         self.stage: str | None = None
 
     def due(self, executions: int) -> bool:
@@ -39,13 +43,17 @@ class TaskSeries:
         if span <= 0:
             return
         agreement = metrics.get("agreement_rate")
+        estimate = metrics.get("llm_only_cost_estimate")
+        llm_only = float(estimate) if estimate is not None else None
         self.points.append([
             executions,
             (cost - self.last["cost"]) / span,
             (calls - self.last["llm_calls"]) / span,
             None if agreement is None else round(float(agreement), 4),
+            None if llm_only is None else (llm_only - self.last.get("llm_only", 0.0)) / span,
         ])
-        self.last = {"executions": executions, "cost": cost, "llm_calls": calls}
+        self.last = {"executions": executions, "cost": cost, "llm_calls": calls,
+                     "llm_only": llm_only if llm_only is not None else 0.0}
         if len(self.points) > self.max_points:
             self.points = self.points[1::2] if len(self.points) % 2 == 0 else self.points[::2]
             self.every *= 2

@@ -1,0 +1,64 @@
+"""The task card's "Per 1,000 executions" (web/lab/savings.mjs) under Node, on the chart
+points a real run of the lab samples.
+
+Found by a newcomer's tour: it compared the cost of the latest chart interval with the mean
+cost of every LLM call so far, so a run where the LLM answered everything "saved 4%" (its
+latest inputs were shorter) and a hybrid interval of a few code answers "saved 100%" beside
+an LLM-call rate of 81%. Now both sides are measured over the same latest executions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_app import loaded_lab, run, value
+
+pytestmark = pytest.mark.cpython_only
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def per_thousand(metrics: dict, series: dict) -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = ("const [m, s] = JSON.parse(process.argv[1]);"
+              f"import({json.dumps((ROOT / 'web' / 'lab' / 'savings.mjs').as_uri())})"
+              ".then((mod) => console.log(mod.perThousand(m, s)));")
+    done = subprocess.run([node, "--input-type=module", "-e", script,
+                           json.dumps([metrics, series])],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
+async def card(lab, steps: int, until: str | None = None) -> tuple[dict, dict]:
+    await run(lab, steps, until)
+    await value(lab, "persist")  # samples the chart points, as a run does every few seconds
+    state = await value(lab, "state")
+    return state["metrics"]["route"], state["series"]["route"]
+
+
+async def test_while_the_llm_answers_everything_nothing_is_saved():
+    lab = await loaded_lab()
+    metrics, series = await card(lab, 40)
+    assert metrics["llm_call_rate"] == 1.0 and len(series["points"][-1]) == 5
+    assert per_thousand(metrics, series).endswith("saves 0%")
+
+
+async def test_in_hybrid_the_saving_follows_the_latest_llm_call_rate():
+    lab = await loaded_lab()
+    metrics, series = await card(lab, 3000, "hybrid")
+    for _ in range(3):
+        metrics, series = await card(lab, 150)
+    shown = per_thousand(metrics, series)
+    saved = float(shown.rsplit("saves ", 1)[1].rstrip("%"))
+    recent = [p for p in series["points"] if p[0] > series["changes"][-1]["at"]][-6:]
+    rate = sum(p[2] for p in recent) / len(recent)
+    assert 0 < saved < 100 and abs(saved - 100 * (1 - rate)) < 25, (shown, rate)
+
+
+def test_points_saved_before_the_llm_only_column_show_a_dash():
+    old = {"points": [[5, 0.001, 1.0, None], [10, 0.001, 1.0, None]], "changes": []}
+    assert per_thousand({"execution_count": 10}, old) == "—"
