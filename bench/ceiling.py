@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "py_src")]
 
 from _harness import table  # noqa: E402
-from workloads import REAL, Workload, bundled, real  # noqa: E402
+from workloads import Workload, bundled, real  # noqa: E402
 
 from evomachine.evolution.bounds import safe_cut  # noqa: E402
 from evomachine.evolution.synthesis.calibration import apply, fit_calibration  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
                         help="draws of the LLM's mistakes for the certified ideal")
     parser.add_argument("--only", nargs="*")
     args = parser.parse_args()
-    workloads = [w for w in bundled(args.only) + real([n for n in args.only or REAL if n in REAL])
+    workloads = [w for w in bundled(args.only) + real(args.only)
                  if len(w.answers) == 1]
     headers = ["workload", "distinct / classes", *(f"n={n}" for n in SHOWN),
                "exact cache", "ceiling", "certified ideal (range)"]

@@ -52,7 +52,7 @@ const pauseNow = async () => {
 
 PAUSE_CLICK = """async (waitMs) => {
   """ + PAUSE + """
-  document.getElementById("run-count").value = "1000000";
+  document.getElementById("run-count").value = "100000";
   document.getElementById("run-btn").click();
   // Under load the run can start later than waitMs (it waits for the calls queued before it);
   // Pause is disabled until then, and a click on it would stop nothing.

@@ -63,19 +63,7 @@ expect.set_options(timeout=30_000)
 # The page runs no Python: the engine's Pyodide is in its Worker. Tests that need to run Python in
 # the page's origin (the storage conformance suite, raw IndexedDB checks) boot a Pyodide of their
 # own there, from the same dist/, and keep it as window.__testPyodide: test code, not the page's.
-_TEST_PYODIDE = """async () => {
-  if (!window.__testPyodide) {
-    const base = new URL(".", document.baseURI);
-    const manifest = await fetch(new URL("manifest.json", base)).then((r) => r.json());
-    const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
-    const py = await loadPyodide({ indexURL: new URL("pyodide/", base).href, fullStdLib: false });
-    const wheels = manifest.wheels.filter((w) => w.group === "engine")
-      .map((w) => new URL(`wheels/${w.file}`, base).href);
-    await py.loadPackage(wheels, { messageCallback: () => {}, checkIntegrity: false });
-    window.__testPyodide = py;
-  }
-  return true;
-}"""
+_TEST_PYODIDE = (Path(__file__).with_name("page_pyodide.js")).read_text()
 
 
 def engine_worker(page: Page, timeout: float = 30_000):
