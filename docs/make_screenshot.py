@@ -2,7 +2,7 @@
 
     python3 build.py build && .venv/bin/python docs/make_screenshot.py
 
-Headless Chromium, 1440 x 1200: Ticket triage loaded, the simulated LLM at 95 %, 1,500 steps
+Headless Chromium, 1440 x 1200: Ticket triage loaded, the simulated LLM at 95 %, 4,500 steps
 run with the Run button. It prints the stages the task went through, for the README's caption.
 """
 

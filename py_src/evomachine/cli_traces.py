@@ -15,6 +15,7 @@ from evomachine.traces import FILTERS, Trace, to_csv, to_jsonl
 
 FORMATS = ("table", "csv", "jsonl")
 CELL = 48  # characters of an input or answer a table cell shows
+TABLE_ROWS = 20  # a table shows the newest 20 executions per task unless --last says
 
 
 def add_parser(commands: Any) -> None:
@@ -26,7 +27,8 @@ def add_parser(commands: Any) -> None:
     add("--where", default="all", choices=list(FILTERS), help="which executions (default all)")
     add("--search", default="", help="only executions whose input, answers or error hold this")
     add("--format", default="table", choices=FORMATS, help="table (default), csv or jsonl")
-    add("--last", type=int, default=20, help="table only: the newest N rows per task (20)")
+    add("--last", type=int, default=None,
+        help="the newest N executions per task (default: 20 in a table, all in csv/jsonl)")
     add("--out", type=Path, help="write here instead of stdout")
 
 
@@ -44,6 +46,15 @@ def write_file(path: Path, traces: list[Trace]) -> None:
     """CSV when ``path`` ends in .csv, else JSON Lines."""
     text = to_csv(traces) if path.suffix.lower() == ".csv" else to_jsonl(traces)
     path.write_text(text, encoding="utf-8")
+
+
+def newest(traces: list[Trace], last: int) -> list[Trace]:
+    """The newest ``last`` of each task's traces, in their order."""
+    per_task: dict[str, list[Trace]] = {}
+    for trace in traces:
+        per_task.setdefault(trace.task, []).append(trace)
+    kept = {id(t) for rows in per_task.values() for t in (rows[-last:] if last > 0 else [])}
+    return [t for t in traces if id(t) in kept]
 
 
 def render(traces: list[Trace], last: int) -> str:
@@ -88,8 +99,10 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, fail: Any) 
     except ValueError as error:
         raise fail(str(error)) from None
     if args.format == "table":
-        text = render(traces, args.last)
+        text = render(traces, TABLE_ROWS if args.last is None else args.last)
     else:
+        if args.last is not None:
+            traces = newest(traces, args.last)
         text = to_csv(traces) if args.format == "csv" else to_jsonl(traces)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

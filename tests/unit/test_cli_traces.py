@@ -51,6 +51,13 @@ def test_a_stored_run_shows_its_executions_filtered_and_exported(files):  # noqa
     found = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert code == 0 and f"wrote {len(found)} executions" in err
     assert found and all("invoice" in json.dumps(t).lower() for t in found)
+    # --last takes the newest executions in an export too (it was a table-only option)
+    code, out, _ = traces([*base, "--where", "disagreements", "--format", "jsonl",
+                           "--last", "3"])
+    newest = [json.loads(line)["seq"] for line in out.splitlines()]
+    everyone = [json.loads(line)["seq"] for line in
+                traces([*base, "--where", "disagreements", "--format", "jsonl"])[1].splitlines()]
+    assert code == 0 and len(everyone) > 3 and newest == everyone[-3:]
 
 
 @pytest.mark.cpython_only
