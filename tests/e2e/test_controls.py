@@ -394,6 +394,8 @@ def test_versions_save_compare_and_roll_back(lab):
     lab.wait_for_function("(n) => window.evomachine.state().then((s) => s.step_count === n)",
                           arg=first_steps)
     toast(lab, "Rolled back")
+    # "Done after 30 steps." spoke of the run before the roll back (a newcomer's tour)
+    lab.wait_for_function("document.getElementById('run-status').textContent === 'Idle'")
     lab.wait_for_selector("#versions-body button[data-rollback][aria-label*='second']")
     assert lab.locator("#versions-body button[data-rollback][aria-label*='first']").count() == 0
     assert unregistered(lab) == []

@@ -165,7 +165,7 @@ export class RunPanel {
       // Failed executions do not stop a run (the machine moves on): say how many, and the last.
       const failed = d.failed ? ` ${counted(d.failed, "task execution")} failed; the last, ${d.last_failure}` : "";
       this.ended = d.reason === "reached" && !d.steps ? `${why} already: ${at}; nothing ran.`
-        : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error}` : ""}${at ? `: ${at}` : ""}.${cut}${failed}`;
+        : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error.replace(/[.\s]+$/, "")}` : ""}${at ? `: ${at}` : ""}.${cut}${failed}`;
       $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
       $("run-status").classList.toggle("bad", Boolean(d.failed));
     }
@@ -181,7 +181,8 @@ export class RunPanel {
         : `${steps(state.step_count)} so far · next node: ${state.current_node}`);
   }
 
-  /** Another machine, or none: the last run's status and bar belong to the one before. */
+  /** Another machine, or the machine moved without a run: the last run's status and bar
+   * belong to what came before. */
   reset() {
     this.progress(0);
     $("run-rate").textContent = "—";

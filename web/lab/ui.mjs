@@ -25,7 +25,10 @@ import { TracesPanel } from "./traces.mjs";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_DURING_RUN_MS = 350;
-const RESTARTS = new Set(["load", "data", "loadData", "import"]); // bridge changes that start a run afresh
+// Bridge changes that move the machine without a run of the Run panel (a load, a roll back, a
+// step through the API, another machine): the last run's status no longer says where it is.
+const MOVES = new Set(["load", "data", "loadData", "import", "rollback", "step", "repair",
+  "switchMachine", "deleteMachine"]);
 
 /** The next animation frame (or 100 ms, in a hidden tab, where frames stop). */
 function nextFrame() {
@@ -164,8 +167,7 @@ export async function mountUI(bridge) {
   }
 
   bridge.addEventListener("change", (event) => {
-    // A load starts the machine again: the Run panel's last status spoke of the run it replaced.
-    if (RESTARTS.has(event.detail?.what) && !bridge.isRunning) run.reset();
+    if (MOVES.has(event.detail?.what) && !bridge.isRunning) run.reset();
     refresh();
   });
 
