@@ -26,6 +26,19 @@ TOP_SEQ = """() => {
   return row ? Number(row.dataset.seq) : null;
 }"""
 NEWEST = "window.evomachine.traces('route', 'all', '', 0, 1).then((p) => p.rows[0].seq)"
+# Counts animation frames, and those in which the focus is not on a row of the table.
+FOCUS_WATCH = """() => {
+  const watch = { frames: 0, lost: 0, on: true };
+  const tick = () => {
+    if (!watch.on) return;
+    watch.frames += 1;
+    if (!document.activeElement?.classList.contains('trace-row')) watch.lost += 1;
+    requestAnimationFrame(tick);
+  };
+  watch.stop = () => { watch.on = false; return [watch.frames, watch.lost]; };
+  window.__focusWatch = watch;
+  requestAnimationFrame(tick);
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +84,14 @@ def test_rows_in_view_and_the_focused_row_stay_while_a_run_adds_executions(lab: 
     lab.locator(".trace-row[data-seq]:not([hidden])").nth(3).click()
     focused = lab.evaluate("Number(document.activeElement.dataset.seq)")
     assert focused > 0
-    wait_for_newer_rows(lab, lab.evaluate(NEWEST))
-    # (while the rows are redrawn the focus may be on its way back to the row)
-    lab.wait_for_function("document.activeElement.dataset?.seq !== undefined")
+    # Every frame, note whether the focus is still on a row: a red-team pass saw it drop to
+    # the page for about a second in six (the rows were hidden while a reload's pages came),
+    # and once it never came back, so the arrow keys did nothing.
+    lab.evaluate(FOCUS_WATCH)
+    for _ in range(3):
+        wait_for_newer_rows(lab, lab.evaluate(NEWEST))
+    frames, lost = lab.evaluate("window.__focusWatch.stop()")
+    assert frames > 0 and lost == 0, (frames, lost)
     assert lab.evaluate("Number(document.activeElement.dataset.seq)") == focused
     lab.keyboard.press("ArrowDown")  # the next older execution, not a row the run moved
     assert lab.evaluate("Number(document.activeElement.dataset.seq)") == focused - 1

@@ -315,6 +315,9 @@ export class TracesPanel {
       const data = rows ? rows[index % PAGE] : null;
       if (!data) {
         if (index < last) missing = true;
+        // The focused row stays as it is until its page comes (a reload during a run clears
+        // the pages): hidden, it would drop the keyboard's focus to the page.
+        if (row.contains(document.activeElement)) continue;
         row.hidden = true;
         row.shows = null;
         continue;
