@@ -219,6 +219,10 @@ def test_load_example_button_loads_it(lab):
     lab.wait_for_selector(".task-card[data-task='route']")
     assert "2,500 records" in lab.inner_text("#data-info")
     assert state(lab)["example"] == "ticket-triage"
+    # nothing ran: rates and means say "—", not 0.0% or 0.0 ms (a newcomer's tour)
+    card = lab.locator(".task-card[data-task='route']")
+    for field in ("success", "llm_rate", "avg", "p95", "cpe"):
+        assert card.locator(f"[data-field='{field}']").inner_text() == "—", field
 
 
 def test_typing_a_machine_and_pressing_load_machine_loads_it(lab):
@@ -396,6 +400,9 @@ def test_versions_save_compare_and_roll_back(lab):
     toast(lab, "Rolled back")
     # "Done after 30 steps." spoke of the run before the roll back (a newcomer's tour)
     lab.wait_for_function("document.getElementById('run-status').textContent === 'Idle'")
+    # the activity log names the version by its label, not its id (a newcomer's tour)
+    lab.wait_for_function("document.getElementById('activity').textContent"
+                          ".includes('rolled back to version “first”')")
     lab.wait_for_selector("#versions-body button[data-rollback][aria-label*='second']")
     assert lab.locator("#versions-body button[data-rollback][aria-label*='first']").count() == 0
     assert unregistered(lab) == []

@@ -120,23 +120,25 @@ export class TaskCards {
       fill(list, figures.map((text) => h("li", {}, text)));
     }
     const perf = m.performance_metrics || {};
+    const ran = m.execution_count > 0; // rates and means of no execution are "—", not 0
+    const measured = (format, value) => (ran ? format(value) : "—");
     set("executions", count(m.execution_count));
-    set("success", pct(m.success_rate));
-    set("llm_rate", pct(m.llm_call_rate));
+    set("success", measured(pct, m.success_rate));
+    set("llm_rate", measured(pct, m.llm_call_rate));
     // Measured agreement restarts with each stage; before the first check of a stage, show
     // the lifetime figure (code_only asks the LLM only when audits are switched on).
     const agreement = card.querySelector('[data-field="agreement"]');
     const [text, title] = m.agreement_rate !== null
       ? [`${pct(m.agreement_rate)} (${counted(m.agreement_checks, "check")})`, "measured by shadow checks in this stage"]
       : m.lifetime_agreement_rate != null
-        ? [`${pct(m.lifetime_agreement_rate)} earlier`, `no check in this stage yet; ${counted(m.shadow_checks, "shadow check")} before it`]
+        ? [`${pct(m.lifetime_agreement_rate)} in earlier stages`, `no check in this stage yet; ${counted(m.shadow_checks, "shadow check")} before it`]
         : ["—", "no shadow check yet"];
     setText(agreement, text);
     if (agreement.title !== title) agreement.title = title;
     set("accuracy", pct(m.accuracy));
-    set("avg", ms(perf.avg_execution_time_ms));
-    set("p95", ms(perf.p95_execution_time_ms));
-    set("cpe", usd(perf.cost_per_execution));
+    set("avg", measured(ms, perf.avg_execution_time_ms));
+    set("p95", measured(ms, perf.p95_execution_time_ms));
+    set("cpe", measured(usd, perf.cost_per_execution));
     set("total", usd(perf.total_cost));
     set("saved", savedText(m));
     set("per1k", perThousand(m, series));

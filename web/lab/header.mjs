@@ -68,7 +68,9 @@ export class HeaderTools {
 function replacingLines(summary) {
   const replaces = summary.replaces || [];
   if (!replaces.length) return [];
-  const runs = replaces.map((r) => `“${r.title}” (its run of ${steps(r.step_count)}, learnt code and charts)`);
+  const runs = replaces.map((r) => (r.step_count
+    ? `“${r.title}” (its run of ${steps(r.step_count)}, learnt code and charts)`
+    : `“${r.title}” (not run yet)`));
   const kept = summary.kept || 0;
   return [
     `The file replaces the stored machine${replaces.length === 1 ? "" : "s"} ${runs.join(", ")} with the file's.`,

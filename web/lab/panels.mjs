@@ -173,8 +173,10 @@ export class VersionsPanel {
     const a = $("diff-a").value;
     const b = $("diff-b").value;
     // One version saved: both pickers name it, and it would be compared with itself.
-    if (!a || !b || this.byId.size < 2) { this.notify.say("Save two versions to compare them."); return; }
-    if (a === b) { this.notify.say("Pick two different versions to compare."); return; }
+    // A refused comparison clears the last one: it would stand beside the message as if it
+    // answered the pickers.
+    if (!a || !b || this.byId.size < 2) { $("diff-view").replaceChildren(); this.notify.say("Save two versions to compare them."); return; }
+    if (a === b) { $("diff-view").replaceChildren(); this.notify.say("Pick two different versions to compare."); return; }
     const [result, compared] = await Promise.all([
       this.notify.guard(() => this.bridge.diff(a, b)), this.notify.guard(() => this.bridge.compare(a, b))]);
     if (!result) return;
@@ -251,14 +253,18 @@ export function renderActivity(state) {
   const list = $("activity");
   const mutations = (state.mutations || []).slice(-30).reverse();
   // What is listed, not how many: a Roll back or another machine can leave as many as before.
-  const key = JSON.stringify(mutations);
+  const versions = new Map((state.versions || []).map((v) => [v.id, v]));
+  const key = JSON.stringify([mutations, [...versions.values()].map((v) => [v.id, v.label])]);
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   fill(list, mutations.length ? mutations.map((m) => {
     const d = m.data || {};
     let text;
     if (m.type === "task_evolution") text = `${d.task}: ${stageName(d.from_stage)} → ${stageName(d.to_stage)}${d.reason ? ` — ${d.reason}` : ""}`;
-    else if (m.type === "rollback") text = `rolled back to ${d.to_version}`;
+    else if (m.type === "rollback") {
+      const to = versions.get(d.to_version);
+      text = `rolled back to ${to ? `version ${versionName(to)}` : "a version no longer stored"}`;
+    }
     else if (m.type === "pattern_import") text = `${d.task}: imported pattern ${d.pattern} ${d.version} at ${stageName(d.installed_stage)}`;
     else text = `${m.type} ${JSON.stringify(d)}`;
     return h("li", {}, h("time", {}, when(m.timestamp)), " ", text);
