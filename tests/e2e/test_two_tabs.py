@@ -152,3 +152,21 @@ json.dumps([await storage.get("meta", "counter"), [v for _, v in await storage.i
     counter, written = values
     assert counter == 80
     assert sorted(written) == list(range(1, 81))  # every accepted write saw its own value
+
+
+def test_a_change_waiting_for_another_tabs_run_says_so(tabs):
+    """A red-team pass pressed Delete in one tab while the other ran 3,000 steps: nothing was
+    said until the run ended, so the button looked as if it did nothing."""
+    tab_a, tab_b = tabs
+    load_in(tab_a)
+    follows(tab_b, "s.loaded && s.machine_id === 'ticket-triage'")
+    start_run(tab_a, "runA", 3000)
+    tab_a.wait_for_function(
+        "document.getElementById('run-status').textContent === 'Running 3,000 steps…'")
+    tab_b.evaluate("""() => { window.saved = null;
+        window.evomachine.saveVersion('while A runs').then((r) => { window.saved = r; }); }""")
+    tab_b.wait_for_function("document.getElementById('toast').textContent"
+                            ".includes('your change waits for its run to end')")
+    tab_a.wait_for_function("window.runA !== null", timeout=120_000)
+    tab_b.wait_for_function("window.saved !== null", timeout=60_000)
+    assert [v["label"] for v in state(tab_b)["versions"]] == ["while A runs"]

@@ -99,6 +99,7 @@ export class LabBridge extends EventTarget {
    * Reads made after it (state, versions, ...) wait for it, as they did before there was a lock. */
   mutate(what, method, ...args) {
     if (MACHINE_CHANGES.has(what)) this.machineChanges += 1;
+    this.noticeWaiting(what);
     const result = this.shared(async () => this.changed(await this.call(method, ...args), what));
     this.writes = result.then(() => {}, () => {});
     return result;
@@ -128,6 +129,15 @@ export class LabBridge extends EventTarget {
     } catch (failure) {
       console.error("following another tab failed:", failure);
     }
+  }
+
+  /** A change asked for while another tab holds the lock (its run) waits for it: say so
+   * ("waiting" event), so it does not look as if nothing happened. */
+  noticeWaiting(what) {
+    if (this.holding) return; // this tab holds it: the change runs inside
+    this.lockBusy().then((busy) => {
+      if (busy && !this.holding) this.emit("waiting", { what });
+    }).catch(() => {});
   }
 
   async lockBusy() {
@@ -212,6 +222,7 @@ export class LabBridge extends EventTarget {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     await this.pause();
     this.machineChanges += 1;
+    this.noticeWaiting("data");
     const result = this.shared(async () => this.changed(
       await this.exclusive(() => this.reply(this.lab.callBytes("load_data_file", JSON.stringify([filename]), bytes), "load_data_file")),
       "data"));

@@ -166,6 +166,8 @@ export async function mountUI(bridge) {
     return refreshing;
   }
 
+  bridge.addEventListener("waiting", () => notify.say(
+    "Another tab is running this lab: your change waits for its run to end, then happens."));
   bridge.addEventListener("change", (event) => {
     if (MOVES.has(event.detail?.what) && !bridge.isRunning) run.reset();
     refresh();
