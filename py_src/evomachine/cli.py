@@ -139,14 +139,17 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                         seed=args.seed)
     started = time.perf_counter()
     progress = Progress(args.steps, err, enabled=not args.quiet)
+    streak = FailureStreak(executor)
     taken = 0
     while taken < args.steps:  # in chunks, for the progress bar; requests stay in flight
         done = await executor.run(min(progress.every, args.steps - taken),
-                                  concurrency=args.concurrency)
+                                  concurrency=args.concurrency, stop=streak.observe)
         taken += len(done)
         progress.update(taken, executor)
-        if not done or executor.halted:
+        if not done or executor.halted or streak.stopped:
             break
+    if streak.stopped:  # what was sent ahead would only fail (and retry) the same way
+        executor.prefetch.cancel_unfinished()
     await executor.prefetch.settle()
     progress.done(taken, executor)
     if storage is not None:
@@ -174,11 +177,35 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from evomachine import cli_traces
 
         cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
+    if streak.stopped:
+        print(f"error: {streak.limit} task executions in a row failed, so the run stopped "
+              f"after {taken:,} of {args.steps:,} steps; the last: {streak.last}", file=err)
+        return 1
     ran = [history for history in executor.histories.values() if history.seen]
     if ran and not any(record.success for history in ran for record in history.recent):
         print("error: no task execution succeeded (see above)", file=err)
         return 1
     return 0
+
+
+class FailureStreak:
+    """Stops a run once ``limit`` task executions in a row have failed (an LLM that cannot be
+    reached, a key refused): each would fail the same way, after its own retries."""
+
+    def __init__(self, executor: Any, limit: int = 10):
+        self.tasks, self.limit = executor.tasks, limit
+        self.count, self.last = 0, ""
+
+    @property
+    def stopped(self) -> bool:
+        return self.count >= self.limit
+
+    def observe(self, step: Any) -> bool:
+        """After each step: True to stop the run."""
+        if step.node in self.tasks:
+            self.count = self.count + 1 if step.error else 0
+            self.last = step.error or ""
+        return self.stopped
 
 
 def failures(executor: Any) -> list[str]:

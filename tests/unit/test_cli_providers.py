@@ -113,3 +113,20 @@ def test_a_provider_that_is_down_is_named_and_the_run_fails(files):
     assert re.search(r"route: (\d+) of \1 executions failed", err), err
     assert "Connection refused" in err
     assert f"127.0.0.1:{port}" in err and "no task execution succeeded" in err
+
+
+def test_a_run_stops_after_ten_task_executions_in_a_row_fail(files):
+    """A newcomer's tour ran --preset ollama with no server: every step waited for its own
+    retries, 77.6 s for 10 steps, and a longer run would have gone on for as long as asked."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    machine, data, _ = files
+    code, _, err = run(["evolve", str(machine), "--data", str(data), "--steps", "3000",
+                        "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
+                        "--model", "m", "--max-retries", "0", "--quiet"])
+    assert code == 1
+    assert "10 task executions in a row failed, so the run stopped after 20 of 3,000" in err, err
+    assert "Connection refused" in err and "route: 10 of 10 executions failed" in err

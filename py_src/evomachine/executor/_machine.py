@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from evomachine.dsl.truth import hidden_fields, truth_fields
@@ -217,9 +217,10 @@ class MachineExecutor:
         return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
                           error=error)
 
-    async def run(self, max_steps: int = 500, *,
-                  concurrency: int | None = None) -> list[StepResult]:
-        """Step until the machine halts or ``max_steps`` steps ran; the steps taken.
+    async def run(self, max_steps: int = 500, *, concurrency: int | None = None,
+                  stop: Callable[[StepResult], bool] | None = None) -> list[StepResult]:
+        """Step until the machine halts, ``max_steps`` steps ran or ``stop(step)`` is true
+        after a step; the steps taken.
 
         ``concurrency`` (default: the ``concurrency`` attribute, 1) > 1 sends up to that
         many LLM requests for records ahead while the steps still run and decide in
@@ -240,7 +241,7 @@ class MachineExecutor:
                 if result is None:
                     break
                 results.append(result)
-                if self.halted:
+                if self.halted or (stop is not None and stop(result)):
                     break
         finally:
             self.concurrency = previous
