@@ -44,6 +44,11 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
                          if name != best and isinstance(s, dict)), reverse=True)
         if others:
             line += f" (next: {others[0][1]} {_pct(others[0][0])})"
+        installed = metrics.get("synthesizer")
+        if stage != "llm_only" and isinstance(installed, str) and installed != best:
+            # a refresh keeps new code only if it answers more of the recent traffic
+            line += (f"; not installed: the code in place ({installed}) answers as much of "
+                     "the recent traffic")
         out.append(line)
     full = last.get("full") if stage == "llm_only" else metrics.get("cut") or last.get("full")
     if isinstance(full, dict) and full.get("answered") and isinstance(budget, int | float):

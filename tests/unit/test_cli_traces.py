@@ -80,6 +80,13 @@ def test_the_figures_name_the_best_candidate_and_the_budget():
         "code disagrees with the LLM on 20.7% of 140 held-out answers (upper bound 26.0%); "
         "the budget is 10.0%",
     ]
+    # in a code stage, a best candidate that is not the code in place says why (a newcomer saw
+    # "best candidate naive_bayes" beside a Generated code panel showing linear)
+    kept = {"stage": "code_first", "max_disagreement": 0.1, "synthesizer": "linear"}
+    assert figures(kept, last)[0].endswith(
+        "(next: linear 75.0%); not installed: the code in place (linear) answers as much of "
+        "the recent traffic")
+    assert "not installed" not in figures({**kept, "synthesizer": "naive_bayes"}, last)[0]
     hybrid = {"stage": "hybrid", "max_disagreement": 0.1, "live_checks": [40, 2, 10, 3]}
     assert figures(hybrid, {}) == ["live checks of code answers: 40, 2 disagreed (5.0%)",
                                    "code below its cut compared for free: 10, 3 disagreed"]
