@@ -178,8 +178,9 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
     if streak.stopped:
-        print(f"error: {streak.limit} task executions in a row failed, so the run stopped "
-              f"after {taken:,} of {args.steps:,} steps; the last: {streak.last}", file=err)
+        print(f"error: {streak.count} task executions in a row failed"
+              f"{'' if streak.succeeded else ' and none succeeded'}, so the run stopped after "
+              f"{taken:,} of {args.steps:,} steps; the last: {streak.last}", file=err)
         return 1
     ran = [history for history in executor.histories.values() if history.seen]
     if ran and not any(record.success for history in ran for record in history.recent):
@@ -189,21 +190,25 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 class FailureStreak:
-    """Stops a run once ``limit`` task executions in a row have failed (an LLM that cannot be
-    reached, a key refused): each would fail the same way, after its own retries."""
+    """Stops a run that can only fail: the first ``first`` task executions all failed (an LLM
+    that cannot be reached, a key refused: each would fail the same way, after its own
+    retries), or ``later`` in a row failed after some succeeded (the provider went down). A
+    task that fails now and then, even half the time, runs on: 50 failures in a row at a
+    failure rate of one half happen once in 10^15 executions."""
 
-    def __init__(self, executor: Any, limit: int = 10):
-        self.tasks, self.limit = executor.tasks, limit
-        self.count, self.last = 0, ""
+    def __init__(self, executor: Any, first: int = 10, later: int = 50):
+        self.tasks, self.first, self.later = executor.tasks, first, later
+        self.count, self.last, self.succeeded = 0, "", False
 
     @property
     def stopped(self) -> bool:
-        return self.count >= self.limit
+        return self.count >= (self.later if self.succeeded else self.first)
 
     def observe(self, step: Any) -> bool:
         """After each step: True to stop the run."""
         if step.node in self.tasks:
             self.count = self.count + 1 if step.error else 0
+            self.succeeded = self.succeeded or not step.error
             self.last = step.error or ""
         return self.stopped
 

@@ -141,12 +141,12 @@ async def test_refused_saved_settings_with_nothing_loaded_are_said_and_never_exp
     session = await storage.get("meta", "lab/session")
     assert session["dsl"] == ""
     session["llm"] = {"provider": "openai", "model": "m",
-                      "base_url": "https://gw.example/v1/sk-proj-SECRETSECRETSECRETSECRET"}
+                      "base_url": "https://gw.example/v1/sk-proj-SECRET0123SECRET4567SECRET"}
     await storage.put("meta", "lab/session", session)
     lab, state = await reopened(storage)
     assert state["loaded"] is False and state["llm"]["provider"] == "simulated"
     assert "saved LLM settings were not used" in state["llm_note"]
-    assert "SECRETSECRET" not in await lab.call("export_state")
+    assert "SECRET0123SECRET4567SECRET" not in await lab.call("export_state")
 
 
 async def test_settings_come_back_with_nothing_loaded():
@@ -157,3 +157,20 @@ async def test_settings_come_back_with_nothing_loaded():
     await value(lab, "persist")
     lab, state = await reopened(storage)
     assert state["loaded"] is False and state["llm"]["accuracy"] == 0.8
+
+
+async def test_settings_of_a_session_whose_machine_text_is_damaged_are_exported():
+    """Found by review: restore stopped at the damaged text before taking the settings, so
+    an export (what a person makes before Drop) carried the simulated defaults instead."""
+    storage, _ = await saved_lab()
+    lab, _ = await reopened(storage)
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 0.8}))
+    await value(lab, "persist")
+    session = await storage.get("meta", "lab/session")
+    session["dsl"] = "machine \"broken\" {"
+    await storage.put("meta", "lab/session", session)
+    lab, state = await reopened(storage)
+    assert documents(state) == ["meta/lab/session"]
+    exported = await value(lab, "export_state")
+    [saved] = [v for k, v in exported["storage"]["meta"] if k == "lab/session"]
+    assert saved["llm"]["accuracy"] == 0.8

@@ -128,5 +128,21 @@ def test_a_run_stops_after_ten_task_executions_in_a_row_fail(files):
                         "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
                         "--model", "m", "--max-retries", "0", "--quiet"])
     assert code == 1
-    assert "10 task executions in a row failed, so the run stopped after 20 of 3,000" in err, err
+    assert ("10 task executions in a row failed and none succeeded, so the run stopped after "
+            "20 of 3,000") in err, err
     assert "Connection refused" in err and "route: 10 of 10 executions failed" in err
+
+
+def test_a_task_that_fails_half_the_time_runs_on():
+    """Found by review: the first rule stopped any run at ten failures in a row, which a
+    task failing half the time reaches within a few hundred executions (here at step 98)."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "ticket-triage"
+    code, _, err = run(["evolve", str(example / "ticket-triage.machine"), "--data",
+                        str(example / "data.jsonl"), "--steps", "1000", "--error-rate", "0.5",
+                        "--seed", "1", "--quiet"])
+    assert code == 0 and "in a row failed" not in err, err
+    failed = re.search(r"route: (\d+) of (\d+) executions failed", err)
+    assert failed and int(failed[2]) >= 333, err  # all 1,000 steps ran
+    assert 0.35 < int(failed[1]) / int(failed[2]) < 0.65, err

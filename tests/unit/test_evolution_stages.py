@@ -405,6 +405,8 @@ def test_unknown_stage_and_bad_machine_id_are_rejected():
     for bad in ("a/b", "a%2Fb", "..", " ", "a\nb"):
         with pytest.raises(ValueError, match="machine id"):
             EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), machine_id=bad)
+    # a long title makes a long id (slugify does not cut it): earlier builds stored such runs
+    assert EvolutionaryExecutor(parse_machine(TRIAGE % "llm_only"), machine_id="x" * 300)
 
 
 async def test_run_code_checks_results():

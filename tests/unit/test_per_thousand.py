@@ -62,3 +62,20 @@ async def test_in_hybrid_the_saving_follows_the_latest_llm_call_rate():
 def test_points_saved_before_the_llm_only_column_show_a_dash():
     old = {"points": [[5, 0.001, 1.0, None], [10, 0.001, 1.0, None]], "changes": []}
     assert per_thousand({"execution_count": 10}, old) == "—"
+
+
+def test_a_series_saved_before_the_llm_only_column_starts_it_at_its_next_interval():
+    """Found by review: a series from an earlier build counted from an LLM-only cost of 0,
+    so its first new point held the whole run's LLM-only cost: "$0.020 now vs $100"."""
+    from evomachine.app.series import TaskSeries
+
+    old = TaskSeries.from_export({"every": 5, "points": [[5000, 0.0, 0.0, None]],
+                                  "last": {"executions": 5000, "cost": 1.0, "llm_calls": 1000}})
+
+    def metrics(executions: int, llm_only: float) -> dict:
+        return {"execution_count": executions, "llm_calls": 1000, "agreement_rate": None,
+                "performance_metrics": {"total_cost": 1.0}, "llm_only_cost_estimate": llm_only}
+
+    old.sample(metrics(5010, 5.0))
+    old.sample(metrics(5020, 5.002))
+    assert old.points[-2][4] is None and abs(old.points[-1][4] - 0.0002) < 1e-12

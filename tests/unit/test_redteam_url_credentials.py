@@ -140,7 +140,21 @@ def test_path_segments_that_are_not_keys_stay():
                 "https://gw.example/openai/deployments/gpt-4o-2024-08-06-global-standard/v1",
                 "https://gw.example/v1/0b5e4a1c-9f2d-4c3b-8a7e-6d5c4b3a2f1e/chat",
                 "https://my-task-runner-abcdefghijklmnop.example.com/v1",
-                "https://gw.example/v1/sk-short"):
+                "https://gw.example/v1/sk-short",
+                # found by review: model and deployment names, an upper-case hex account id,
+                # a gateway name after fw-, parameters whose last word is not a credential
+                "https://my-resource.openai.azure.com/openai/deployments/"
+                "Llama-4-Maverick-17B-128E-Instruct-FP8?api-version=2024-05-01-preview",
+                "https://api-inference.huggingface.co/models/meta-llama/"
+                "Llama-4-Maverick-17B-128E-Instruct-FP8/v1",
+                "https://apim.azure-api.net/openai/deployments/gpt-4o-2024-08-06-GlobalStandard"
+                "?api-version=2024-10-21",
+                "https://gateway.ai.cloudflare.com/v1/0123456789ABCDEF0123456789abcdef/gw/openai",
+                "https://llm.corp.example/fw-gateway-production-eu/v1",
+                "https://proxy.example.com/v1?deployment=gpt4&auth_mode=header",
+                "https://proxy.example.com/v1?cache_key_prefix=team-a",
+                "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
+                "anthropic.claude-3-5-sonnet-20241022-v2:0"):
         assert redacted(url) == url and secrets_in(url) == []
         parse_config({"provider": "openai", "base_url": url, "model": "m"})
 
@@ -150,3 +164,19 @@ def test_the_key_itself_in_the_url_is_refused_whatever_its_shape():
         parse_config({"provider": "openai", "base_url": "https://gw.example/v1/k/mykey-12345",
                       "model": "m", "api_key": "mykey-12345"})
     assert "mykey-12345" not in str(refused.value)
+
+
+def test_redaction_keeps_no_part_of_a_key_whatever_else_the_url_holds():
+    """Found by review: a user name made the host lower-case before the key in it was
+    hidden, a credential parameter re-encoded the others (+ became %20) so a key there no
+    longer matched, and a csk- key was not a key."""
+    host = "https://user:pw@ABCDEFghijklmnop0123456789QRSTUV.example.com/v1"
+    assert "ABCDEFghijklmnop0123456789QRSTUV".lower() not in redacted(host).lower()
+    assert redacted(host).startswith("https://user:***@***.example.com")
+    plus = "https://gw.example/v1?api_key=abc12345&foo=sk-abcdefgh+ijklmnop1234qrstuvwx5678"
+    shown = redacted(plus)
+    assert "ijklmnop1234" not in shown and "abc12345" not in shown, shown
+    cerebras = "https://api.cerebras.ai/v1/csk-2x9f8k3j4h5g6f7d8s9a0p1o2i3u"
+    assert "2x9f8k" not in redacted(cerebras) and secrets_in(cerebras)
+    with pytest.raises(LLMConfigError):
+        parse_config({"provider": "openai", "base_url": cerebras, "model": "m"})

@@ -27,7 +27,7 @@ class TaskSeries:
         self.max_points = max_points
         self.points: list[list[Any]] = []
         self.changes: list[dict[str, Any]] = []
-        self.last: dict[str, float] = {"executions": 0, "cost": 0.0, "llm_calls": 0,
+        self.last: dict[str, Any] = {"executions": 0, "cost": 0.0, "llm_calls": 0,
                                        "llm_only": 0.0}
         self.stage: str | None = None
 
@@ -45,15 +45,16 @@ class TaskSeries:
         agreement = metrics.get("agreement_rate")
         estimate = metrics.get("llm_only_cost_estimate")
         llm_only = float(estimate) if estimate is not None else None
+        before = self.last.get("llm_only")  # None: unknown (a series saved before it was kept)
         self.points.append([
             executions,
             (cost - self.last["cost"]) / span,
             (calls - self.last["llm_calls"]) / span,
             None if agreement is None else round(float(agreement), 4),
-            None if llm_only is None else (llm_only - self.last.get("llm_only", 0.0)) / span,
+            None if llm_only is None or before is None else (llm_only - before) / span,
         ])
         self.last = {"executions": executions, "cost": cost, "llm_calls": calls,
-                     "llm_only": llm_only if llm_only is not None else 0.0}
+                     "llm_only": llm_only}
         if len(self.points) > self.max_points:
             self.points = self.points[1::2] if len(self.points) % 2 == 0 else self.points[::2]
             self.every *= 2
@@ -73,7 +74,10 @@ class TaskSeries:
         series = cls(int(data.get("every", FIRST_EVERY)))
         series.points = [list(p) for p in data.get("points", [])]
         series.changes = [dict(c) for c in data.get("changes", [])]
-        series.last = {**series.last, **data.get("last", {})}
+        saved = data.get("last", {})
+        series.last = {**series.last, **saved}
+        if "llm_only" not in saved:  # saved before it was kept: the next interval has none
+            series.last["llm_only"] = None
         series.stage = data.get("stage")
         return series
 

@@ -130,6 +130,7 @@ class SessionMixin(LabState):
         self.series = SeriesBook.from_export(
             {name: series.model_dump(by_alias=True) for name, series in
              (session.series or {}).items()})
+        self.llm_config = config  # kept (and exported) even if the machine text is damaged
         try:
             machine = self._parse(self.dsl)
         except LabError as error:

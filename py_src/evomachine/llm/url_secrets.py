@@ -15,28 +15,33 @@ text (an endpoint's error body may echo the URL it was called with).
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
-#: Words that make a query parameter a credential: its name in lower case, split at ``-`` and
-#: ``_``, holds one (``api_key``, ``X-Goog-Api-Key``, ``auth_token``, ``client_secret``).
+#: Words that make a query parameter a credential: its whole name, or its last word (the name
+#: in lower case split at ``-`` and ``_``), is one (``api_key``, ``X-Goog-Api-Key``,
+#: ``auth_token``, ``client_secret``; not ``auth_mode`` nor ``cache_key_prefix``).
 CREDENTIAL_WORDS = frozenset({
     "key", "apikey", "token", "auth", "authorization", "secret", "password", "pass", "pwd",
     "sig", "signature", "code", "credential", "credentials",
 })
-#: A token shaped like an API key: a known key prefix, then 16 or more token characters.
+#: A token shaped like an API key: a known key prefix, then 16 or more token characters
+#: holding a run of 16 letters and digits with a digit in it (``fw-gateway-production-eu``,
+#: words joined by dashes, is a name, not a key).
 KEY_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:sk|pk|rk|gsk|hf|ghp|github_pat|xai|glpat|pplx|fw|r8|nvapi|tgp_v1)"
-    r"[-_][A-Za-z0-9_+-]{16,}|AIza[A-Za-z0-9_-]{30,})")
-#: A long token that mixes upper case, lower case and digits (a key without a prefix).
-MIXED_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
+    r"(?<![A-Za-z0-9])(?:(?:sk|csk|pk|rk|gsk|hf|ghp|github_pat|xai|glpat|pplx|fw|r8|nvapi"
+    r"|tgp_v1)[-_][A-Za-z0-9_+-]{16,}|AIza[A-Za-z0-9_-]{30,})")
+#: A run of 32 or more letters and digits mixing upper case, lower case and digits, and not
+#: only hexadecimal: a key without a prefix. Model and deployment names (words joined by
+#: dashes) and hex account ids are not.
+MIXED_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9]{32,}(?![A-Za-z0-9_-])")
 HIDDEN = "***"
 #: Shorter values are hidden in a shown URL but not searched for in other text.
 MIN_SCRUBBED = 4
 
 
 def _is_credential(name: str) -> bool:
-    words = name.strip().lower().replace("-", "_").split("_")
-    return any(word in CREDENTIAL_WORDS for word in words)
+    name = name.strip().lower().replace("-", "_")
+    return name in CREDENTIAL_WORDS or name.rsplit("_", 1)[-1] in CREDENTIAL_WORDS
 
 
 def credential_params(url: str) -> list[str]:
@@ -44,13 +49,18 @@ def credential_params(url: str) -> list[str]:
     return [name for name, _ in _query(url) if _is_credential(name)]
 
 
+RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{16,}")
+HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
 def _mixed(token: str) -> bool:
     return (any(c.isupper() for c in token) and any(c.islower() for c in token)
-            and any(c.isdigit() for c in token))
+            and any(c.isdigit() for c in token) and not HEX.fullmatch(token))
 
 
 def _tokens(text: str) -> list[str]:
-    found = [match.group() for match in KEY_TOKEN.finditer(text)]
+    found = [match.group() for match in KEY_TOKEN.finditer(text)
+             if RANDOM_RUN.search(match.group())]
     return found + [match.group() for match in MIXED_TOKEN.finditer(text)
                     if _mixed(match.group()) and not any(match.group() in f for f in found)]
 
@@ -93,25 +103,21 @@ def secrets_in(url: str) -> list[str]:
 
 def redacted(url: str) -> str:
     """``url`` with its password, credential parameters' values and key-shaped tokens
-    replaced by ``***``."""
+    replaced by ``***``; everything else as written (no re-encoding, the host's case kept)."""
+    written = scrub(url, sorted(_key_forms(url), key=len, reverse=True))
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port
+        parts = urlsplit(written)
     except ValueError:
-        return scrub(url, secrets_in(url))
+        return scrub(written, secrets_in(url))
     netloc = parts.netloc
-    if parts.username is not None or parts.password is not None:
-        user = parts.username or ""
-        where = (host or "") + (f":{port}" if port is not None else "")
-        netloc = f"{user}:{HIDDEN}@{where}" if parts.password is not None else f"{user}@{where}"
+    userinfo, at, where = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:{HIDDEN}@{where}"
     query = "&".join(
-        f"{quote(name, safe='')}={HIDDEN}" if _is_credential(name)
-        else f"{quote(name, safe='')}={quote(value, safe='')}"
-        for name, value in _query(url)
-    ) if credential_params(url) else parts.query
-    shown = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return scrub(shown, sorted(_key_forms(url), key=len, reverse=True))
+        f"{part.split('=', 1)[0]}={HIDDEN}" if _is_credential(unquote(part.split("=", 1)[0]))
+        else part
+        for part in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def scrub(text: str, secrets: list[str]) -> str:

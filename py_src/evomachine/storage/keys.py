@@ -44,9 +44,6 @@ DATASET_KEY: Final = "lab/dataset"
 GENERATED_ROOT: Final = "generated"
 
 
-MAX_MACHINE_ID = 200
-
-
 def check_machine_id(machine_id: str) -> str:
     """``machine_id`` if it can name a machine's keys, else ``ValueError`` saying why.
 
@@ -55,8 +52,6 @@ def check_machine_id(machine_id: str) -> str:
     """
     if not isinstance(machine_id, str) or not machine_id.strip():
         raise ValueError("a machine id must be a non-empty text")
-    if len(machine_id) > MAX_MACHINE_ID:
-        raise ValueError(f"a machine id has at most {MAX_MACHINE_ID} characters")
     if machine_id in (".", "..") or any(c in machine_id for c in "/%\\") \
             or any(ord(c) < 32 or ord(c) == 127 for c in machine_id):
         raise ValueError(f"machine id {machine_id!r} must not be . or .. nor hold /, %, \\ "
