@@ -98,17 +98,23 @@ def cli_llm_args(argv):
     return parser.parse_args(argv)
 
 
-def test_a_provider_that_is_down_is_named_and_the_run_fails(files):
-    """Connection refused on every call: the reason is printed and the exit code says so."""
+def against_a_dead_server(files, steps: int) -> tuple[int, str, int]:
+    """``evolve`` against a port nothing listens on: (exit code, stderr, the port)."""
     import socket
 
-    with socket.socket() as probe:  # a port nothing listens on
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     machine, data, _ = files
-    code, _, err = run(["evolve", str(machine), "--data", str(data), "--steps", "6",
-                          "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
-                          "--model", "m", "--max-retries", "0", "--quiet"])
+    code, _, err = run(["evolve", str(machine), "--data", str(data), "--steps", str(steps),
+                        "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
+                        "--model", "m", "--max-retries", "0", "--quiet"])
+    return code, err, port
+
+
+def test_a_provider_that_is_down_is_named_and_the_run_fails(files):
+    """Connection refused on every call: the reason is printed and the exit code says so."""
+    code, err, port = against_a_dead_server(files, 6)
     assert code == 1
     assert re.search(r"route: (\d+) of \1 executions failed", err), err
     assert "Connection refused" in err
@@ -118,15 +124,7 @@ def test_a_provider_that_is_down_is_named_and_the_run_fails(files):
 def test_a_run_stops_after_ten_task_executions_in_a_row_fail(files):
     """A newcomer's tour ran --preset ollama with no server: every step waited for its own
     retries, 77.6 s for 10 steps, and a longer run would have gone on for as long as asked."""
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    machine, data, _ = files
-    code, _, err = run(["evolve", str(machine), "--data", str(data), "--steps", "3000",
-                        "--preset", "vllm", "--base-url", f"http://127.0.0.1:{port}/v1",
-                        "--model", "m", "--max-retries", "0", "--quiet"])
+    code, err, _ = against_a_dead_server(files, 3000)
     assert code == 1
     assert ("10 task executions in a row failed and none succeeded, so the run stopped after "
             "20 of 3,000") in err, err
