@@ -3,10 +3,12 @@
 Some gateways take their key in the URL (``?api_key=…``, ``https://user:secret@host``), and a
 key pasted anywhere into the URL (``…/v1/sk-…``, ``?sk-…``, ``…/key=sk-….json``, the host) is
 one too: a token shaped like a provider's key (:data:`KEY_TOKEN`: ``sk-``, ``sk-ant-``,
-``gsk_``, ``xai-``, ``hf_``, ``pplx-``, ``AIza`` and the like, followed by a long token), or
-a long token mixing upper case, lower case and digits (:data:`MIXED_TOKEN`, keys without a
-prefix), counts as a credential. Lower-case ids (hex account ids, UUIDs, deployment names)
-do not.
+``gsk_``, ``xai-``, ``hf_``, ``pplx-``, ``AIza`` and the like, followed by a long random
+token), or a run of 32 letters and digits mixing upper case, lower case and digits
+(:data:`MIXED_TOKEN`, keys without a prefix), counts as a credential. Ids and names do not:
+hex account ids in either case, UUIDs, model and deployment names of words joined by dashes
+(``Llama-4-Maverick-17B-128E-Instruct-FP8``). A key without a prefix that holds dashes is
+not found by its shape; the page still refuses a URL holding the key it uses.
 Such a URL is the key: :func:`redacted` is what errors, ``repr`` and ``describe()``
 show instead, and :func:`secrets_in` lists the values to scrub from any other
 text (an endpoint's error body may echo the URL it was called with).
@@ -34,6 +36,9 @@ KEY_TOKEN = re.compile(
 #: only hexadecimal: a key without a prefix. Model and deployment names (words joined by
 #: dashes) and hex account ids are not.
 MIXED_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9]{32,}(?![A-Za-z0-9_-])")
+#: What a prefixed token must hold to be a key: 16 letters and digits in a row, one a digit.
+RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{16,}")
+HEX = re.compile(r"[0-9A-Fa-f]+")
 HIDDEN = "***"
 #: Shorter values are hidden in a shown URL but not searched for in other text.
 MIN_SCRUBBED = 4
@@ -47,10 +52,6 @@ def _is_credential(name: str) -> bool:
 def credential_params(url: str) -> list[str]:
     """The names of ``url``'s query parameters that carry a credential, in order."""
     return [name for name, _ in _query(url) if _is_credential(name)]
-
-
-RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{16,}")
-HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 def _mixed(token: str) -> bool:
