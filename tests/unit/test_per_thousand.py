@@ -79,3 +79,24 @@ def test_a_series_saved_before_the_llm_only_column_starts_it_at_its_next_interva
     old.sample(metrics(5010, 5.0))
     old.sample(metrics(5020, 5.002))
     assert old.points[-2][4] is None and abs(old.points[-1][4] - 0.0002) < 1e-12
+
+
+def test_a_price_change_does_not_reprice_the_executions_of_earlier_intervals():
+    """Found by review: the LLM-only baseline re-prices every execution answered without the
+    LLM with the latest cost fit, so after a dearer model its interval held the re-pricing of
+    9,000 earlier executions: "$0.309 now vs $1.44 LLM only · saves 78 %" while the LLM
+    answered everything. The chart points now take the baseline as each execution ran."""
+    from evomachine.evolution.accounting import CostModel
+
+    costs = CostModel()
+    for _ in range(1000):
+        costs.called(100, 0.001)
+    for _ in range(9000):
+        costs.skipped(100)
+    accrued, estimate = costs.llm_only_accrued(), costs.llm_only_cost()
+    for _ in range(100):  # a model three times dearer, answering everything
+        costs.called(100, 0.003)
+    assert costs.llm_only_accrued() - accrued == pytest.approx(0.3)  # what the 100 cost
+    assert costs.llm_only_cost() - estimate > 1.0  # the re-priced 9,000 come with them
+    saved = CostModel.from_export({k: v for k, v in costs.export().items() if k != "accrued"})
+    assert saved.llm_only_accrued() == pytest.approx(saved.llm_only_cost())  # an older save

@@ -43,7 +43,9 @@ class TaskSeries:
         if span <= 0:
             return
         agreement = metrics.get("agreement_rate")
-        estimate = metrics.get("llm_only_cost_estimate")
+        # priced as each execution ran, where the engine keeps it: a refitted price must not
+        # re-price the executions of earlier intervals into this one
+        estimate = metrics.get("llm_only_cost_accrued", metrics.get("llm_only_cost_estimate"))
         llm_only = float(estimate) if estimate is not None else None
         before = self.last.get("llm_only")  # None: unknown (a series saved before it was kept)
         self.points.append([

@@ -51,7 +51,7 @@ def input_size(input: Any) -> int:
 class CostModel:
     """Running least-squares fit of task-call cost on input size, and the baseline it gives."""
 
-    _FIELDS = ("n", "sx", "sy", "sxx", "sxy", "llm_cost", "other_n", "other_x")
+    _FIELDS = ("n", "sx", "sy", "sxx", "sxy", "llm_cost", "other_n", "other_x", "accrued")
 
     def __init__(self) -> None:
         self.n = 0
@@ -59,6 +59,9 @@ class CostModel:
         self.llm_cost = 0.0  # what executions that called the LLM for the task cost
         self.other_n = 0  # executions answered without the LLM
         self.other_x = 0.0  # ... and the sum of their input sizes
+        # ... and what each would have cost, priced by the fit when it ran (a chart's interval
+        # is compared with this: later calls re-price every past one in llm_only_cost)
+        self.accrued = 0.0
 
     def called(self, size: int, cost: float) -> None:
         """An execution asked the LLM (as answer or check) and paid ``cost``."""
@@ -73,6 +76,7 @@ class CostModel:
         """An execution was answered without any LLM call."""
         self.other_n += 1
         self.other_x += size
+        self.accrued += self.estimate(size) or 0.0
 
     def coefficients(self) -> tuple[float, float] | None:
         """``(a, b)`` of ``cost ≈ a + b * size``; ``None`` before any priced call."""
@@ -99,6 +103,12 @@ class CostModel:
         skipped = max(0.0, fit[0] * self.other_n + fit[1] * self.other_x)
         return self.llm_cost + skipped
 
+    def llm_only_accrued(self) -> float | None:
+        """As :meth:`llm_only_cost`, each execution answered without the LLM priced when it
+        ran (``None`` before any priced call): differences between two moments are what the
+        executions in between would have cost, whatever later calls do to the fit."""
+        return None if self.coefficients() is None else self.llm_cost + self.accrued
+
     def export(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._FIELDS}
 
@@ -108,4 +118,6 @@ class CostModel:
         for name in cls._FIELDS:
             value = (data or {}).get(name, 0)
             setattr(model, name, int(value) if name in ("n", "other_n") else float(value))
+        if data and "accrued" not in data:  # saved before it was kept: priced as of now
+            model.accrued = (model.llm_only_cost() or 0.0) - model.llm_cost
         return model

@@ -341,6 +341,7 @@ class EvolutionaryExecutor(MachineExecutor):
         state = self._state(task)
         metrics = state.metrics.report(state.stage, state.version_name, state.synthesizer,
                                        state.costs.llm_only_cost())
+        metrics["llm_only_cost_accrued"] = state.costs.llm_only_accrued()
         metrics["code_path"] = state.code_path
         metrics["heldout_agreement"] = state.heldout_agreement
         metrics["max_disagreement"] = state.policy.max_disagreement
