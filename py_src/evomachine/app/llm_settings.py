@@ -70,12 +70,11 @@ class LLMSettingsMixin(LabState):
         elif config.api_key:
             self._api_key, self._key_endpoint = config.api_key, config.endpoint
         config = config.model_copy(update={"api_key": None})
-        self.llm_config, self.llm_error, self.llm_note = config, None, None
         if self.executor is not None:
             self.executor.llm = self._client(config, self.executor.machine)
             await self.persist()
-        elif config.provider != "simulated" and not self._key_fits(config):
-            self.llm_note = self._key_note(config)
+        else:
+            self._settings_alone(config)
         return dumps({"llm": self.llm_public(), "ready": self.llm_error is None,
                       "error": self.llm_error, "note": self.llm_note})
 
@@ -89,6 +88,13 @@ class LLMSettingsMixin(LabState):
         if config.provider != "simulated" and key_in_url(self._api_key, config.base_url):
             raise LLMConfigError(f"invalid LLM settings: base_url: {KEY_IN_URL}")
         return config
+
+    def _settings_alone(self, config: Any) -> None:
+        """Take ``config`` with no machine to build a client for (the note says when the
+        key held is not for its endpoint)."""
+        self.llm_config, self.llm_error, self.llm_note = config, None, None
+        if config.provider != "simulated" and not self._key_fits(config):
+            self.llm_note = self._key_note(config)
 
     def _key_fits(self, config: Any) -> bool:
         return bool(self._api_key) and self._key_endpoint == config.endpoint

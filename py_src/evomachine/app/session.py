@@ -116,9 +116,7 @@ class SessionMixin(LabState):
         except LLMConfigError as error:
             config, refused = parse_config(None), str(error).splitlines()[0]
         if not session.dsl:  # nothing loaded: the settings come back all the same
-            self.llm_config = config
-            if config.provider != "simulated" and not self._key_fits(config):
-                self.llm_note = self._key_note(config)
+            self._settings_alone(config)
             self._note_refused_llm(refused)
             return
         records, problem = await self.store.read_checked("meta", DATASET_KEY)
