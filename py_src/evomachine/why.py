@@ -65,6 +65,13 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
                        f"({_pct(wrong / above)})")
         if below:
             out.append(f"code below its cut compared for free: {below}, {low_wrong} disagreed")
+    wasted = metrics.get("wasted_calls")
+    if isinstance(wasted, int) and wasted > 0:
+        cost = metrics.get("wasted_cost") or 0.0
+        out.append(f"{wasted} request{'s' if wasted != 1 else ''} sent ahead (concurrency) "
+                   f"{'were' if wasted != 1 else 'was'} not needed, the record answered "
+                   f"another way (mostly just after a stage change): ${cost:.4f}, counted in "
+                   f"the cost")
     if "error" in last:
         out.append(f"last synthesis failed: {last['error']}")
     return out

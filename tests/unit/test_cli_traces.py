@@ -92,6 +92,9 @@ def test_the_figures_name_the_best_candidate_and_the_budget():
                                    "code below its cut compared for free: 10, 3 disagreed"]
     assert figures({"stage": "llm_only"}, None) == []
     assert figures({"stage": "llm_only"}, {"error": "boom"}) == ["last synthesis failed: boom"]
+    assert figures({"stage": "hybrid", "wasted_calls": 3, "wasted_cost": 0.0021}, None) == [
+        "3 requests sent ahead (concurrency) were not needed, the record answered another way "
+        "(mostly just after a stage change): $0.0021, counted in the cost"]
 
 
 def test_every_filter_is_an_option():

@@ -93,6 +93,7 @@ class EvolutionaryExecutor(MachineExecutor):
         super().__init__(machine, context, storage, llm=llm, inputs=inputs, machine_id=machine_id,
                          history_limit=history_limit, trace_limit=trace_limit)
         check_machine_id(self.machine_id)
+        self.prefetch.on_waste = self._wasted
 
     def load_machine(self, machine: MachineData) -> None:
         super().load_machine(machine)
@@ -110,6 +111,14 @@ class EvolutionaryExecutor(MachineExecutor):
             states[name] = TaskState(name, stage, policy, f"{self.seed}|{self.machine_id}|{name}",
                                      str(code_path) if code_path is not None else None)
         self.tasks = states
+
+    def _wasted(self, task: str, calls: int, cost: float) -> None:
+        """Answers sent ahead for ``task`` and not taken: its calls and cost (see
+        :class:`~evomachine.executor.concurrent.PrefetchCache`)."""
+        state = self.tasks.get(task)
+        if state is not None:
+            state.metrics.add_wasted(calls, cost)
+            self._changes += 1
 
     # --- running ------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ class TaskMetrics:
         "execution_count", "success_count", "llm_calls", "code_answers", "code_errors",
         "shadow_checks", "shadow_agreements", "expected_known", "expected_correct",
         "stage_executions", "llm_cost_calls", "memo_answers", "audits", "audit_disagreements",
-        "codegen_calls", "syntheses",
+        "codegen_calls", "syntheses", "wasted_calls",
     )
-    _SUMS = ("total_latency_ms", "total_cost", "llm_cost", "codegen_cost", "synthesis_ms")
+    _SUMS = ("total_latency_ms", "total_cost", "llm_cost", "codegen_cost", "synthesis_ms",
+             "wasted_cost")
 
     def __init__(self, agreement_window: int = 200):
         self.execution_count = 0
@@ -50,6 +51,8 @@ class TaskMetrics:
         self.codegen_cost = 0.0
         self.syntheses = 0
         self.synthesis_ms = 0.0
+        self.wasted_calls = 0
+        self.wasted_cost = 0.0
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.agreement: deque[bool] = deque(maxlen=agreement_window)
 
@@ -81,6 +84,14 @@ class TaskMetrics:
         self.codegen_calls += calls
         self.llm_calls += calls
         self.codegen_cost += cost
+        self.total_cost += cost
+
+    def add_wasted(self, calls: int, cost: float) -> None:
+        """Requests sent ahead whose answers no execution took (negative: one was taken after
+        all): the provider bills them, so they are LLM calls and spending like any other."""
+        self.wasted_calls += calls
+        self.llm_calls += calls
+        self.wasted_cost += cost
         self.total_cost += cost
 
     def add_synthesis(self, ms: float) -> None:
@@ -157,6 +168,8 @@ class TaskMetrics:
             "audit_disagreements": self.audit_disagreements,
             "codegen_calls": self.codegen_calls,
             "codegen_cost": self.codegen_cost,
+            "wasted_calls": self.wasted_calls,
+            "wasted_cost": self.wasted_cost,
             "syntheses": self.syntheses,
             "synthesis_ms": round(self.synthesis_ms, 1),
             "agreement_rate": rate,

@@ -214,6 +214,8 @@ class MachineExecutor:
         else:
             self.current_node = edge.target
         self.step_count += 1
+        if self.prefetch.sent_ahead:
+            self.prefetch.passed(concurrent.done_index(self))
         return StepResult(node=node.name, output=output, next=None if edge is None else edge.target,
                           error=error)
 

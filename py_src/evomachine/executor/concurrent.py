@@ -14,10 +14,18 @@ requests share one call (single flight), and an answer is handed out once.
 A wrong prediction costs a request (``stale`` in :meth:`PrefetchCache.report`);
 its answer is kept for the next identical ask, so with a model that answers a
 request the same way whenever it is sent (a deterministic model, the simulated
-one), a concurrent run reaches the same stages, code, metrics and outputs as a
-sequential one. Prefetched per record: the tasks it runs from the Input node
-until a task's output chooses the way (the first task after the Input; later ones
-on an unlabelled path), as long as the prompt does not read ``outputs``.
+one), a concurrent run reaches the same stages, code, outputs and history as a
+sequential one. What it costs is not hidden: once the ordered path has passed the
+record a request was sent for (or the request leaves the cache) without taking its
+answer, the answer's cost is reported as wasted (``PrefetchCache.on_waste``; the
+evolving executor adds it to the task's calls and cost), and taken back if an
+identical ask uses the answer after all.
+
+Prefetched per record: the tasks it runs from the Input node until a task's output
+chooses the way (the first task after the Input; later ones on an unlabelled path), as
+long as the prompt does not read ``outputs``. Nothing is sent for records a run's
+remaining steps cannot reach (:func:`reachable`, counted on the machine's shortest way
+round), so requests in flight at the end of a run are for its own records.
 
 Code answers from a sandbox boundary (a process, a Worker) are sent ahead the same way,
 in batches, while the ordered path commits the earlier ones. At concurrency 1 an
@@ -30,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +46,7 @@ from evomachine.executor._types import ExecutionError, TaskResult, TaskSpec, cho
 from evomachine.llm.base import LLMRequest, LLMResponse
 
 _END: Any = object()
+PASSED_ALL = 1 << 62  # a record index past every record: PrefetchCache.passed(PASSED_ALL)
 
 
 class Lookahead(Iterator[Any]):
@@ -87,11 +96,15 @@ def request_key(request: LLMRequest) -> str:
 
 
 class _Entry:
-    __slots__ = ("record", "task")
+    __slots__ = ("counted", "key", "name", "record", "task", "wasted")
 
-    def __init__(self, task: asyncio.Future[LLMResponse], record: int):
+    def __init__(self, task: asyncio.Future[LLMResponse], record: int, key: str, name: str):
         self.task = task
         self.record = record
+        self.key = key
+        self.name = name  # the request's task, whose cost a wasted answer adds to
+        self.wasted = False  # not taken by the ordered path when its record was passed
+        self.counted = False  # ... and its answer's cost reported as wasted
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
@@ -106,12 +119,22 @@ class PrefetchCache:
         self.limit = limit
         self.client: Any = None
         self._entries: dict[str, _Entry] = {}
+        self._order: deque[_Entry] = deque()  # in the order sent: by record, mostly
         self.stats: Counter[str] = Counter()
+        self.wasted_cost = 0.0
+        self.on_waste: Callable[[str, int, float], None] | None = None
+        """Told ``(task, calls, cost)`` when answers nobody took are counted as wasted, and
+        with negative figures when one is taken after all."""
         self.code: Any = None
         """Code answers computed ahead (an executor whose tasks run code sets it), or None."""
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def sent_ahead(self) -> bool:
+        """Whether answers sent ahead are still to be taken or counted as wasted."""
+        return bool(self._order)
 
     def start(self, client: Any, request: LLMRequest, record: int) -> bool:
         """Send ``request`` now unless an identical one is already waiting; True if sent."""
@@ -123,10 +146,11 @@ class PrefetchCache:
             return False
         task = asyncio.ensure_future(client.complete(request))
         task.add_done_callback(_retrieve)
-        self._entries[key] = _Entry(task, record)
+        entry = self._entries[key] = _Entry(task, record, key, request.task)
+        self._order.append(entry)
         self.stats["sent"] += 1
         while len(self._entries) > self.limit:
-            self._entries.pop(next(iter(self._entries)))
+            self._waste(self._entries.pop(next(iter(self._entries))))
             self.stats["evicted"] += 1
         return True
 
@@ -136,8 +160,44 @@ class PrefetchCache:
             entry = self._entries.pop(request_key(request), None)
             if entry is not None and not entry.task.cancelled():  # (cancelled: asked anew)
                 self.stats["used"] += 1
+                if entry.wasted:  # taken after all: its cost is the ordered path's
+                    entry.wasted = False
+                    if entry.counted:
+                        self._count(entry, -1)
                 return await entry.task
         return await client.complete(request)
+
+    def passed(self, first: int) -> None:
+        """The ordered path finished every record before ``first``: answers sent for them and
+        not taken are wasted (kept all the same, for an identical ask)."""
+        order, entries = self._order, self._entries
+        while order and (order[0].record < first or entries.get(order[0].key) is not order[0]):
+            entry = order.popleft()  # (or taken, or gone: nothing to count)
+            if entries.get(entry.key) is entry:
+                self._waste(entry)
+
+    def _waste(self, entry: _Entry) -> None:
+        """Count ``entry``'s answer as wasted, now or when it arrives (once)."""
+        if entry.wasted:
+            return
+        entry.wasted = True
+        if entry.task.done():
+            self._count(entry, 1)
+        else:
+            entry.task.add_done_callback(
+                lambda _task, entry=entry: self._count(entry, 1) if entry.wasted else None)
+
+    def _count(self, entry: _Entry, sign: int) -> None:
+        """Report ``entry``'s answer as wasted (``sign`` 1) or taken after all (-1)."""
+        task = entry.task
+        if task.cancelled() or task.exception() is not None:
+            return  # no answer came: nothing billed that this side knows of
+        cost = float(task.result().cost or 0.0)
+        entry.counted = sign > 0
+        self.stats["wasted"] += sign
+        self.wasted_cost += sign * cost
+        if self.on_waste is not None:
+            self.on_waste(entry.name, sign, sign * cost)
 
     def ahead(self, first: int) -> int:
         """Answers waiting for records at or after ``first``."""
@@ -161,8 +221,13 @@ class PrefetchCache:
         return len(unfinished)
 
     def clear(self) -> None:
+        """Forget every answer sent ahead; those not taken are wasted (a request still in
+        flight is counted when it answers)."""
         self.stats["evicted"] += len(self._entries)
+        for entry in self._entries.values():
+            self._waste(entry)
         self._entries.clear()
+        self._order.clear()
 
     async def settle(self) -> None:
         """Wait for every request still in flight (their answers stay here)."""
@@ -170,13 +235,14 @@ class PrefetchCache:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
 
-    def report(self, first: int) -> dict[str, int]:
+    def report(self, first: int) -> dict[str, Any]:
         """``sent``, ``used`` by the ordered path, ``waiting`` for records at or after
         ``first``, ``stale`` (predicted for records already done: wasted unless asked again),
-        ``evicted``."""
+        ``evicted``, and ``wasted`` answers with their ``wasted_cost``."""
         waiting = self.ahead(first)
         return {"sent": self.stats["sent"], "used": self.stats["used"], "waiting": waiting,
-                "stale": len(self._entries) - waiting, "evicted": self.stats["evicted"]}
+                "stale": len(self._entries) - waiting, "evicted": self.stats["evicted"],
+                "wasted": self.stats["wasted"], "wasted_cost": self.wasted_cost}
 
 
 def record_plan(ex: Any) -> list[TaskSpec]:
@@ -228,6 +294,7 @@ class Prefetcher:
         self.machine: Any = None
         self.code: deque[tuple[int, tuple[str, Any, str, Any]]] = deque()
         """Code runs predicted and not sent ahead yet: ``(record, Guess.code)``."""
+        self.ways: Paths | None = None  # the machine's paths, found when a run first asks
 
     async def fill(self, done: int, item: Any) -> None:
         """Predict records from ``done`` on (``item(j)``: record ``j``'s task input or _END)."""
@@ -241,6 +308,7 @@ class Prefetcher:
                     if pending.keys[guess.key] <= 0:
                         del pending.keys[guess.key]
         cache: PrefetchCache = self.ex.prefetch
+        cache.passed(done)
         # A record read before it was predicted (the window was empty then) is the ordered
         # path's own: it asks for it itself. (A predicted record under way has next past it.)
         j = max(self.next, self.ex.input_cursor)
@@ -248,7 +316,9 @@ class Prefetcher:
         window = self.lookahead
         steps_left = getattr(self.ex, "steps_left", None)
         if steps_left is not None:
-            window = min(window, reachable(self.ex, len(self.plan), steps_left))
+            if self.ways is None:
+                self.ways = paths(self.ex, len(self.plan))
+            window = min(window, reachable(self.ex, self.ways, steps_left))
         while (j < done + window and self.plan
                and cache.ahead(done) < self.concurrency):
             value = item(j)
@@ -290,15 +360,53 @@ class Prefetcher:
             await cache.submit(runs, self.ex.context)
 
 
-def reachable(ex: Any, tasks: int, steps: int) -> int:
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Steps around a machine's one Input node: from each node that leads back to it
+    (``to_input``), and the shortest way from it round to it again (``cycle``; ``None``
+    when no way leads back)."""
+
+    to_input: dict[str, int]
+    cycle: int | None
+
+
+def paths(ex: Any, tasks: int) -> Paths:
+    """The :class:`Paths` of ``ex``'s machine (every edge counts, error edges too: the
+    shortest ways); a record takes at least its Input step and one per task (``tasks``)."""
+    inputs = [n.name for n in ex.machine.iter_nodes() if n.kind == "input"]
+    if len(inputs) != 1:
+        return Paths({}, None)
+    leads_to: dict[str, list[str]] = {}
+    for source, edges in ex._edges.items():
+        for edge in edges:
+            leads_to.setdefault(edge.target, []).append(source)
+    to_input, queue = {inputs[0]: 0}, deque(inputs)
+    while queue:
+        node = queue.popleft()
+        for source in leads_to.get(node, []):
+            if source not in to_input:
+                to_input[source] = to_input[node] + 1
+                queue.append(source)
+    back = [to_input[edge.target] for edge in ex._edges.get(inputs[0], [])
+            if edge.target in to_input]
+    return Paths(to_input, max(1 + min(back), tasks + 1) if back else None)
+
+
+def reachable(ex: Any, ways: Paths, steps: int) -> int:
     """How many records from the first unfinished one ``steps`` more steps can bring to their
-    first task, at most: a record takes its Input step and one step per task (``tasks``). On
-    the Input node the next record's first task is 2 steps away; under way, that record counts
-    and the next one's first task is at least 3 steps away (this node, Input, task)."""
+    first task, at most. From the Input node the next record's first task is 2 steps away
+    (Input, task); from a node under way, that record counts, and the next one's first task is
+    the way to the Input node and 2 more steps away; each later record one ``cycle`` more."""
     node = ex._nodes.get(ex.current_node or "")
-    if node is None or node.kind == "input":
-        return 0 if steps < 2 else (steps - 2) // (tasks + 1) + 1
-    return 1 + (0 if steps < 3 else (steps - 3) // (tasks + 1) + 1)
+    under_way, away = 0, 0
+    if node is not None and node.kind != "input":
+        under_way, away = 1, ways.to_input.get(node.name)
+    if away is None:  # no way back to the Input node: only the record under way
+        return under_way
+    first = away + 2
+    if steps < first:
+        return under_way
+    return under_way + 1 + ((steps - first) // ways.cycle if ways.cycle else 0)
 
 
 def cache_of(ex: Any) -> Any:
@@ -306,7 +414,7 @@ def cache_of(ex: Any) -> Any:
     return ex.prefetch.code
 
 
-def _done(ex: Any) -> int:
+def done_index(ex: Any) -> int:
     """Index of the first record not finished yet."""
     node = ex._nodes.get(ex.current_node or "")
     return ex.input_cursor if node is None or node.kind == "input" else ex.input_cursor - 1
@@ -323,6 +431,8 @@ async def before_step(ex: Any) -> None:
     prefetcher: Prefetcher | None = ex._prefetcher
     llm = ex.concurrency > 1  # else code answers only (``code_lookahead``)
     lookahead = 4 * ex.concurrency if llm else ex.code_lookahead
+    if prefetcher is not None and prefetcher.inputs is not inputs:
+        ex.prefetch.passed(PASSED_ALL)  # sent for records of another source: not this run's
     if (prefetcher is None or prefetcher.inputs is not inputs or prefetcher.machine is not
             ex.machine or prefetcher.concurrency != ex.concurrency
             or prefetcher.lookahead != lookahead):
@@ -339,7 +449,7 @@ async def before_step(ex: Any) -> None:
         return record if record is _END else ex.visible_input(record)[0]
 
     ex.prefetch.drop_broken()
-    await prefetcher.fill(_done(ex), item)
+    await prefetcher.fill(done_index(ex), item)
 
 
 async def execute_batch(ex: Any, name: str, inputs: Iterable[Any], concurrency: int,
@@ -360,4 +470,5 @@ async def execute_batch(ex: Any, name: str, inputs: Iterable[Any], concurrency: 
             results.append(await ex.execute_task(name, value, expected=truth))
     finally:
         await ex.prefetch.settle()
+        ex.prefetch.passed(len(items))
     return results
