@@ -227,3 +227,48 @@ def test_opening_an_empty_lab_loads_neither_pydantic_nor_jinja2():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, env={"PYTHONPATH": str(ROOT / "py_src")}, check=True)
     assert out.stdout.strip() == "[]"
+
+
+PRODUCE = """machine "Produce sorter"
+Input item { source: "produce.csv"; ground_truth: "label"; }
+Task sort { prompt: "Fruit or vegetable: {{ input.text }}"; output<"fruit" | "vegetable">; }
+item -> sort;
+sort -> item;
+"""
+
+
+async def test_another_machine_naming_its_own_source_does_not_run_on_the_last_ones_data():
+    """A newcomer pasted a produce sorter (``source: "produce.csv"``) over ticket triage: it
+    ran on the tickets, 25 executions failing with answers that were not fruit."""
+    lab = await loaded_lab()
+    state = await value(lab, "load", PRODUCE)
+    assert state["dataset"]["count"] == 0 and state["dataset"]["source"] == "produce.csv"
+    assert state["halted"]
+    chunk = await value(lab, "run_chunk", 10, 1000.0, None, None)
+    assert chunk["reason"] == "no_data" and chunk["steps"] == 0
+    # its own file then loads as usual, and an edit of the same machine keeps it
+    state = await value(lab, "load_data", "text,label\napple,fruit\nleek,vegetable\n",
+                        "produce.csv")
+    assert state["dataset"]["count"] == 2
+    state = await value(lab, "load", PRODUCE.replace("Fruit or", "Is it fruit or"))
+    assert state["dataset"]["count"] == 2 and state["dataset"]["name"] == "produce.csv"
+    # a machine naming no file keeps the data set as before
+    state = await value(lab, "load", DSL.replace('source: "data.jsonl"; ', ""))
+    assert state["dataset"]["count"] == 2 and "source" not in state["dataset"]
+    # and so does an edit of the loaded machine, whatever file it names
+    state = await value(lab, "load", DSL)
+    assert state["dataset"]["count"] == 2
+
+
+async def test_a_used_up_data_set_still_shows_as_used_up_after_a_reload():
+    storage = MemoryStorage()
+    lab = lab_over(storage)
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 1.0}))
+    rows = "\n".join(DATA.splitlines()[:5])
+    await value(lab, "load", DSL, rows, "data.jsonl", "ticket-triage")
+    result = await run(lab, 100)
+    assert result["reason"] == "halted" and (await value(lab, "state"))["halted"]
+    await value(lab, "persist")
+    again = Lab(storage)
+    await again._restore()
+    assert (await value(again, "state"))["halted"]  # it said "15 steps so far · next node"

@@ -101,8 +101,10 @@ export class MachinePanel {
     const loaded = await this.notify.guard(() => this.bridge.load(text));
     if (!loaded) { this.submitted = null; return; }
     const warned = warnings(result) ? ` ${warnings(result)}: see the list under the editor.` : "";
-    this.notify.say((loaded.dataset.count ? `Loaded ${loaded.machine.title}; it starts from the first record.` : `Loaded ${loaded.machine.title}; now load a data set.`) + warned,
-      warned ? "warning" : "info");
+    const data = loaded.dataset;
+    this.notify.say((data.count ? `Loaded ${loaded.machine.title}; it starts from the first record.`
+      : `Loaded ${loaded.machine.title}; now load ${data.source ? `its data set, ${data.source}` : "a data set"}.`) + warned,
+    warned || !data.count ? "warning" : "info");
   }
 
   // --- examples ---------------------------------------------------------------------
@@ -201,12 +203,12 @@ export class MachinePanel {
     if (!state.loaded) this.loadedDsl = null;
     const d = state.dataset;
     const missing = d.missing || [];
-    const key = JSON.stringify([d.name, d.count, d.fields, d.encoding, d.notice, missing, state.input_cursor]);
+    const key = JSON.stringify([d.name, d.count, d.fields, d.encoding, d.notice, d.source, missing, state.input_cursor]);
     if ($("data-info").dataset.key === key) return; // a run refreshes often: redraw what changed
     $("data-info").dataset.key = key;
     fill($("data-info"), d.count
       ? `${d.name || "data"}: ${records(d.count)} (${d.fields.join(", ")}) · ${count(state.input_cursor || 0)} read`
-      : "No data loaded.",
+      : d.source && state.loaded ? `No data loaded: this machine reads ${d.source}; choose it under “Data set”.` : "No data loaded.",
     d.count && d.notice ? h("strong", { class: "data-notice" }, ` Read as ${d.encoding}: ${d.notice}.`) : null,
     // A prompt's missing field renders empty: say so before a run pays for prompts with holes.
     d.count && missing.length ? h("strong", { class: "data-notice data-missing" }, ` ${missing.join("; ")}.`) : null);

@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 const setText = (element, text) => { if (element.textContent !== text) element.textContent = text; };
 const RUN_BUTTONS = ["step-btn", "run-btn", "until-btn"];
 const WHAT = { step: "The step", run: "The run", until: "The run" };
-const REASONS = { done: "Done", paused: "Paused", halted: "The data set is used up", reached: "Stage reached", error: "Stopped", no_llm: "No LLM" };
+const REASONS = { done: "Done", paused: "Paused", halted: "The data set is used up", reached: "Stage reached", error: "Stopped", no_llm: "No LLM", no_data: "No data set" };
 
 export class RunPanel {
   /** `onProgress()` is called as a run moves (the page refreshes what it shows, now and then). */
@@ -165,6 +165,7 @@ export class RunPanel {
       // Failed executions do not stop a run (the machine moves on): say how many, and the last.
       const failed = d.failed ? ` ${counted(d.failed, "task execution")} failed; the last, ${d.last_failure}` : "";
       this.ended = d.reason === "reached" && !d.steps ? `${why} already: ${at}; nothing ran.`
+        : d.reason === "no_data" ? "Nothing ran: no data set is loaded; choose one under “Data set”."
         : `${why} after ${steps(d.steps)}${d.error ? `: ${d.error.replace(/[.\s]+$/, "")}` : ""}${at ? `: ${at}` : ""}.${cut}${failed}`;
       $("run-status").textContent = this.queued ? `${this.ended} ${this.queuedText()}` : this.ended;
       $("run-status").classList.toggle("bad", Boolean(d.failed));
@@ -177,7 +178,8 @@ export class RunPanel {
       ? `Diagram of ${state.machine.title}: ${state.machine.nodes.length} nodes; current node ${state.current_node || "none (halted)"}` : "No machine loaded";
     if ($("diagram").getAttribute("aria-label") !== label) $("diagram").setAttribute("aria-label", label);
     setText($("run-position"), !state.loaded ? "No machine loaded."
-      : state.halted ? `Halted after ${steps(state.step_count)}: the data set is used up.`
+      : !state.dataset?.count ? "No data loaded: nothing to run yet."
+      : state.halted ? `Halted after ${steps(state.step_count)}: the data set is used up (another data set starts the machine again).`
         : `${steps(state.step_count)} so far · next node: ${state.current_node}`);
   }
 

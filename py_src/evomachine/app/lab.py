@@ -183,6 +183,12 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             self._missing_seen = seen
         return seen[2]
 
+    def _used_up(self, ex: Any) -> bool:
+        """Whether the next step would find no record (also after a reload, before any step
+        has found out): the machine waits on an Input node past the last record."""
+        node = ex._nodes.get(ex.current_node or "")
+        return node is not None and node.kind == "input" and ex.input_cursor >= len(self.records)
+
     async def state_dict(self) -> dict[str, Any]:
         ex = self.executor
         base: dict[str, Any] = {
@@ -202,7 +208,7 @@ class Lab(RunMixin, LibraryMixin, TraceMixin, MachinesMixin, PricesMixin,
             "machine_id": ex.machine_id,
             "machine": machine_graph(ex.machine),
             "current_node": ex.current_node,
-            "halted": bool(ex.halted),
+            "halted": bool(ex.halted) or self._used_up(ex),
             "step_count": ex.step_count,
             "input_cursor": ex.input_cursor,
             "stages": ex.stages(),

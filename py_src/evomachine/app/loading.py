@@ -44,11 +44,21 @@ class LoadMixin(LabState):
                    data_name: str | None = None, example: str | None = None) -> str:
         """Load a machine (and a data set, JSONL/CSV/JSON-array text) and start it fresh.
 
-        Without ``data`` the current data set is kept. Returns :meth:`state`.
+        Without ``data`` the current data set is kept, unless another machine comes whose
+        Input names its own ``source`` file and the data set is not that file: it starts
+        with no records (and ``dataset.source`` names the file to load) instead of running
+        on another machine's data. Returns :meth:`state`.
         """
+        from evomachine.executor import slugify
+
         machine = self._parse(dsl)
-        records = self.records
+        records, name = self.records, self.dataset.get("name")
         read: dict[str, Any] = {}
+        sources = sorted({str(node.attr("source")) for node in machine.iter_nodes()
+                          if node.kind == "input" and node.attr("source")})
+        another = self.executor is None or self.executor.machine_id != slugify(machine.title)
+        if data is None and records and another and sources and name not in sources:
+            records, name, read = [], None, {"source": " or ".join(sources)}
         if isinstance(data, str):
             try:
                 data = read_data(data, data_name or "")
@@ -57,12 +67,10 @@ class LoadMixin(LabState):
         if data is not None:
             records = data.records
             read = {"encoding": data.encoding, "notice": data.notice}
-        from evomachine.executor import slugify
-
         await self.stash_for(slugify(machine.title))  # another machine loaded now stays stored
         self.records = records
         described = describe_records(records) if records else {"count": 0, "fields": []}
-        self.dataset = {"name": data_name or self.dataset.get("name"), **described, **read}
+        self.dataset = {"name": data_name or name, **described, **read}
         self.dsl, self.example = dsl, example
         self.series, self.last_run_at = SeriesBook(), None
         self.executor = self._new_executor(machine, self._client(self.llm_config, machine))

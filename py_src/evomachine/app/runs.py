@@ -40,8 +40,9 @@ class RunMixin(LabState):
         ``reason`` is ``done`` (all steps ran), ``budget`` (time is up, call
         again), ``halted`` (no more input), ``reached`` (a task got to
         ``until_stage``), ``paused`` (:meth:`interrupt` was called meanwhile),
-        ``no_llm`` or ``error``. ``failed`` counts the task executions that failed (the
-        machine moved on), ``last_failure`` says where and why the last one did.
+        ``no_llm``, ``no_data`` (no records at all) or ``error``. ``failed`` counts the
+        task executions that failed (the machine moved on), ``last_failure`` says where and
+        why the last one did.
         """
         result = await self._steps(max_steps, budget_ms, until_stage, until_task, collect=False)
         return dumps(result)
@@ -74,6 +75,8 @@ class RunMixin(LabState):
         from evomachine.ladder import STAGES
 
         ex = self._require()
+        if not self.records and self._used_up(ex):  # (the simulated LLM needs records too)
+            return self._chunk_result(0, "no_data", "no data set is loaded", [])
         if ex.llm is None and ex.machine.tasks():
             return self._chunk_result(0, "no_llm", self.llm_error or "no LLM is set", [])
         ex.concurrency = self.llm_config.run_concurrency()  # LLM requests sent ahead
