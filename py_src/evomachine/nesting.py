@@ -72,10 +72,13 @@ def code_depth(code: str, stop: int | None = None) -> int:
     Each open bracket is a level; within one bracket level, every operator and every
     keyword in :data:`_DEEPER` since the last comma adds one (``1+1+1`` or ``not not x``
     nest); an indentation level adds two, and each ``elif`` of a chain one (an ``elif``
-    is an ``if`` inside the one before). Tokenizing stops at the first error, with the
-    depth measured up to there (the parser stops there too).
+    is an ``if`` inside the one before). A comma in a lambda's parameters (before its
+    ``:``) separates nothing: ``lambda a,: lambda a,: ...`` nests, and counts on. Tokenizing
+    stops at the first error, with the depth measured up to there (the parser stops there
+    too).
     """
     stack = [0]  # per open bracket: the operators counted since its last comma
+    params = [0]  # per open bracket: lambdas whose ':' has not come yet
     chains = [0]  # per indentation level: the elifs of the chain under way
     inner = 1  # sum(stack) + len(stack)
     outer = 2  # 2 * len(chains) + sum(chains)
@@ -91,7 +94,7 @@ def code_depth(code: str, stop: int | None = None) -> int:
                 if len(chains) > 1:
                     outer -= 2 + chains.pop()
             elif kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                stack, inner, line_start = [0], 1, True
+                stack, params, inner, line_start = [0], [0], 1, True
             elif kind not in (tokenize.NL, tokenize.COMMENT):
                 if line_start:
                     line_start = False
@@ -105,19 +108,24 @@ def code_depth(code: str, stop: int | None = None) -> int:
                     if text in _OPEN:
                         stack[-1] += 1
                         stack.append(0)
+                        params.append(0)
                         inner += 2
                     elif text in _CLOSE:
                         if len(stack) > 1:
                             inner -= stack.pop() + 1
-                    elif text in (",", ";"):
+                            params.pop()
+                    elif text in (",", ";") and not params[-1]:
                         inner -= stack[-1]
                         stack[-1] = 0
                         line_start = text == ";"
                     else:
+                        if text == ":" and params[-1]:
+                            params[-1] -= 1
                         stack[-1] += 1
                         inner += 1
                 elif kind == tokenize.NAME and text in _DEEPER:
                     stack[-1] += 1
+                    params[-1] += text == "lambda"
                     inner += 1
             if inner + outer > deepest:
                 deepest = inner + outer

@@ -367,3 +367,36 @@ def test_reset_is_a_way_out_when_boot_fails(page, server, requests_log):
     page.unroute("**/manifest.json")
     boot(page, server.url)
     assert state(page)["loaded"] is False
+
+
+def _plant(value, bomb: str) -> int:
+    """Put ``bomb`` in front of every generated module stored in an export; how many."""
+    planted = 0
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, inner in list(items):
+        if isinstance(inner, str) and inner.startswith('"""Generated code for task'):
+            value[key] = bomb + inner
+            planted += 1
+        else:
+            planted += _plant(inner, bomb)
+    return planted
+
+
+def test_an_imported_module_nested_through_lambda_commas_never_stops_the_engine(watched):
+    """``lambda a,: lambda a,: …`` 2,000 deep passed the nesting check (a comma reset its
+    count) and ``ast.parse`` overflowed Pyodide's stack in the engine Worker: every reload
+    then died within seconds, and only Reset (deleting everything) got the page back (rt10)."""
+    page = watched
+    load_and_run(page)
+    assert page.evaluate("() => window.evomachine.runUntil('hybrid')")["reason"] == "reached"
+    document = json.loads(page.evaluate("() => window.evomachine.exportState()"))
+    assert _plant(document, "X = " + "lambda a,: " * 2000 + "1\n") >= 1
+    page.evaluate("(text) => window.evomachine.importState(text)", json.dumps(document))
+    code = page.evaluate("() => window.evomachine.code('route').then((c) => c.exportable,"
+                         " (e) => e.message)")
+    assert code is False or "nests" in str(code), code  # refused, never parsed
+    result = page.evaluate("() => window.evomachine.run(30)")
+    assert result["steps"] == 30
+    assert "The engine stopped" not in page.inner_text("body")
+    nothing_ran(page)

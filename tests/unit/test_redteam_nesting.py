@@ -40,6 +40,9 @@ DEEP_CODE = {
     "elif": "def solve(input):\n    if input:\n        pass\n"
             + "    elif input:\n        pass\n" * LEVELS + "    return 1\n",
     "lambda": "def solve(input):\n    return " + "lambda: " * LEVELS + "1\n",
+    # a comma in a lambda's parameters reset the count: 2,000 levels measured as 7 (rt10)
+    "lambda params": "def solve(input):\n    return " + "lambda a,: " * LEVELS + "1\n",
+    "lambda defaults": "def solve(input):\n    return " + "lambda a=1, *b,: " * LEVELS + "1\n",
     "ternary": "def solve(input):\n    return " + "1 if input else " * LEVELS + "1\n",
 }
 REQUEST = LLMRequest(prompt="Route: my bill is wrong", task="route",
@@ -121,6 +124,10 @@ def test_ordinary_text_is_measured_right_and_passes():
         nesting.check_json("[" * 201 + "]" * 201)
     code = "def f(x):\n    if x:\n        return [1, (2 + 3) * 4]\n    elif x:\n        pass\n"
     assert nesting.code_depth(code) < 20
+    # lambdas side by side are siblings: the comma after a lambda's body still separates
+    siblings = "F = [" + ", ".join(["lambda a, b: a + b"] * 300) + "]\n"
+    assert nesting.code_depth(siblings) < 20
+    nesting.check_code(siblings)
     nesting.check_code(code * 500)
 
 
