@@ -66,3 +66,19 @@ def test_anthropic_provider_and_a_failing_server_give_failed_executions_not_a_cr
     assert route and route[0]["error"], result
     assert "500" in route[0]["error"] and KEY not in route[0]["error"]
     assert call(app, "state()")["metrics"]["route"]["success_rate"] < 1.0
+
+
+def test_an_answer_over_four_mb_is_a_failed_execution_not_a_task_output(app):
+    """A hostile endpoint's 60 MB answers were stored as outputs until the state document
+    passed the browser's longest string and was saved empty (rt10)."""
+    server = FakeLLMServer(answer="x" * (5 * 1024 * 1024)).start()
+    try:
+        call(app, "loadExample(args[0])", "ticket-triage")
+        call(app, "setLLM(args[0])", {"provider": "openai", "base_url": f"{server.base_url}/v1",
+                                      "model": "m", "api_key": KEY, "concurrency": 1})
+        result = call(app, "step(args[0])", 2)
+        [route] = [r for r in result["results"] if r["node"] == "route"]
+        assert route["output"] is None and "answered more than 4 MB" in route["error"]
+        assert len(server.requests) == 1  # refused once, not tried again
+    finally:
+        server.stop()

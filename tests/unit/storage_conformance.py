@@ -216,6 +216,26 @@ async def check_large_values(make_storage: MakeStorage) -> None:
     await storage.close()
 
 
+async def check_a_value_too_long_to_store_is_refused_and_the_old_one_stays(
+        make_storage: MakeStorage) -> None:
+    """Past the longest string a browser holds, IndexedDB stored "" over a good document with
+    no error (rt10): every backend refuses a value past its serializer's ``max_chars``."""
+    from evomachine.storage.serde import MAX_DOCUMENT_CHARS, JsonSerializer
+
+    storage = await _fresh(make_storage)
+    expect(storage.serializer.max_chars == MAX_DOCUMENT_CHARS, "the default limit")
+    storage.serializer = JsonSerializer(max_chars=1000)
+    await storage.put("state", "doc", "x" * 900)
+    await expect_raises(SerializationError, storage.put("state", "doc", "x" * 1001),
+                        "a value past the limit must be refused")
+    await expect_raises(SerializationError, storage.write_batch([
+        ("state", "other", 1), ("state", "doc", ["y" * 600, "y" * 600])]),
+        "a batch with a value past the limit must be refused whole")
+    expect(await storage.get("state", "doc") == "x" * 900, "the old value must stay")
+    expect(await storage.keys("state") == ["doc"], "the refused batch wrote something")
+    await storage.close()
+
+
 async def check_batch_writes_apply_in_order(make_storage: MakeStorage) -> None:
     storage = await _fresh(make_storage)
     await storage.put("state", "gone", 1)
@@ -327,6 +347,7 @@ async def check_describe_and_usage(make_storage: MakeStorage) -> None:
 
 
 CHECKS = [
+    check_a_value_too_long_to_store_is_refused_and_the_old_one_stays,
     check_falsy_values_read_back_as_themselves,
     check_none_is_not_missing,
     check_overwrite_and_remove,

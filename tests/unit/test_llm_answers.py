@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evomachine.llm import AnswerError, output_schema_for, parse_answer
+from evomachine.llm.answers import MAX_ANSWER_CHARS
 from evomachine.model import Attribute, Identifier, Node, TypeRef
 
 
@@ -176,3 +177,10 @@ def test_property_random_text_raises_only_answer_error(text):
 @given(st.one_of(st.integers(-10**9, 10**9), st.floats(allow_nan=False, allow_infinity=False)))
 def test_property_numbers_round_trip(number):
     assert parse_answer(repr(number), {"type": "number"}) == number
+
+
+def test_an_answer_past_the_longest_a_task_takes_is_refused():
+    """rt10: huge answers were task outputs, kept several times each in the stored state."""
+    assert parse_answer("x" * MAX_ANSWER_CHARS, None) == "x" * MAX_ANSWER_CHARS
+    with pytest.raises(AnswerError, match="over the 100,000 a task's answer may have"):
+        parse_answer("x" * (MAX_ANSWER_CHARS + 1), None)

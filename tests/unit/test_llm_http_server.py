@@ -117,3 +117,17 @@ async def test_nothing_listening_is_a_retryable_error():
     with pytest.raises(LLMError, match="cannot connect") as caught:
         await client.complete(REQUEST)
     assert caught.value.retryable and sleeps == [0.5]
+
+
+async def test_an_answer_over_four_mb_is_refused_once_not_taken():
+    """A hostile endpoint's 150 MB answers were task outputs: stored four times each, they took
+    the state past the browser's longest string, and an empty document was saved (rt10)."""
+    big = FakeLLMServer(answer="x" * (5 * 1024 * 1024)).start()
+    try:
+        sleeps, clients_ = clients(big)
+        for client in clients_:
+            with pytest.raises(LLMError, match="answered more than 4 MB, which is refused"):
+                await client.complete(REQUEST)
+        assert len(big.requests) == 2 and sleeps == []  # not tried again
+    finally:
+        big.stop()

@@ -17,7 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from evomachine.llm.transport_base import TransportError, TransportResult
+from evomachine.llm.transport_base import (
+    MAX_RESPONSE_BYTES,
+    TOO_LONG,
+    TransportError,
+    TransportResult,
+)
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_THREADS = 64
@@ -57,10 +62,10 @@ def _post(url: str, headers: dict[str, str], data: bytes, timeout_s: float) -> T
     opener = _opener_for(url)
     try:
         with opener.open(request, timeout=timeout_s) as response:
-            return response.status, _lower(response.headers), _text(response.read())
+            return response.status, _lower(response.headers), _text(_bounded(response))
     except urllib.error.HTTPError as error:
         with error:
-            return error.code, _lower(error.headers), _text(error.read())
+            return error.code, _lower(error.headers), _text(_bounded(error))
     except TimeoutError:
         raise TransportError(f"no answer within {timeout_s:g} s", timeout=True) from None
     except urllib.error.URLError as error:
@@ -87,6 +92,14 @@ def _opener_for(url: str) -> urllib.request.OpenerDirector:
 
 def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()} if headers else {}
+
+
+def _bounded(response: Any) -> bytes:
+    """The body, read no further than :data:`MAX_RESPONSE_BYTES` (TransportError past it)."""
+    data = response.read(MAX_RESPONSE_BYTES + 1)
+    if len(data) > MAX_RESPONSE_BYTES:
+        raise TransportError(TOO_LONG, final=True)
+    return data
 
 
 def _text(data: bytes) -> str:

@@ -12,7 +12,13 @@ from typing import Any
 
 from evomachine._compat import ffi, js_global, pyfetch
 from evomachine.interrupts import Interrupted, in_flight, pause_requested
-from evomachine.llm.transport_base import REDIRECT_REFUSED, TransportError, TransportResult
+from evomachine.llm.transport_base import (
+    MAX_RESPONSE_BYTES,
+    REDIRECT_REFUSED,
+    TOO_LONG,
+    TransportError,
+    TransportResult,
+)
 
 
 class FetchTransport:
@@ -38,7 +44,13 @@ class FetchTransport:
                 )
                 if str(response.type) == "opaqueredirect":  # answered, not followed
                     raise TransportError(REDIRECT_REFUSED, final=True)
+                declared = str(response.headers.get("content-length") or "")
+                if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                    pause.abort()  # not read at all
+                    raise TransportError(TOO_LONG, final=True)
                 text = await response.text()
+                if len(text) > MAX_RESPONSE_BYTES:  # (no length said: read, then refused)
+                    raise TransportError(TOO_LONG, final=True)
             status = int(response.status)
             response_headers = {k.lower(): str(v) for k, v in response.headers.items()}
         except TransportError:

@@ -111,15 +111,25 @@ def clean_text(text: str) -> str:
     return cleaned
 
 
+MAX_ANSWER_CHARS = 100_000
+"""The longest reply taken as a task's answer (about 25,000 tokens; a model's usual cap is
+4,096). Each answer is kept several times in the task's state (history, memo, traces), so
+a hostile endpoint's huge answers would fill the browser's storage."""
+
+
 def parse_answer(text: str, schema: dict[str, Any] | None) -> Any:
     """Parse and validate a model's reply against ``schema``; raise :class:`AnswerError`.
 
     Enum values match case-insensitively and come back in their canonical
     spelling; numbers, booleans (``true/false/yes/no``), objects and arrays
-    are parsed from JSON. With no schema the reply comes back stripped.
+    are parsed from JSON. With no schema the reply comes back stripped. A reply over
+    :data:`MAX_ANSWER_CHARS` characters is refused.
     """
     if not isinstance(text, str):
         raise AnswerError(f"expected the model's answer as text, got {type(text).__name__}")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerError(f"the answer is {len(text):,} characters long, over the "
+                          f"{MAX_ANSWER_CHARS:,} a task's answer may have")
     if schema is None:
         return text.strip()
     cleaned = clean_text(text)

@@ -14,6 +14,15 @@ TransportResult = tuple[int, dict[str, str], str]
 """``(status, headers with lower-case names, body text)``."""
 
 
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+"""The longest HTTP answer read from an LLM endpoint. An answer of 4,096 tokens is about
+20 KB; a hostile endpoint's 150 MB answers were taken as task outputs, stored about four
+times each in the machine's state, and took it past the browser's longest string, which
+saved an empty document over the good one."""
+
+TOO_LONG = (f"answered more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB, which is refused "
+            "(an answer within the model's token limit is a few KB)")
+
 REDIRECT_REFUSED = ("answered with a redirect, which is not followed (it would send the API key "
                     "to the address the redirect names): use that address as the base URL")
 """What a redirect from an LLM endpoint tells the user, in either runtime."""
