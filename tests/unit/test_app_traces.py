@@ -128,3 +128,21 @@ async def test_two_versions_compare_per_task_by_name_with_their_series():
     assert series["a"][-1][0] <= 30 < series["b"][-1][0] <= 130
     reply = await call(lab, "compare", first, "nope")
     assert reply["ok"] is False and "no saved version 'nope'" in reply["error"]
+
+
+async def test_an_open_trace_cuts_a_huge_value_and_says_by_how_much():
+    """A 30 MB answer opened in the traces panel held the page's main thread for 13 s (rt10);
+    the table row was short already, the open trace was whole."""
+    lab = Lab(MemoryStorage())
+    await value(lab, "set_llm", json.dumps({"provider": "simulated", "accuracy": 1.0}))
+    machine = ('machine "Echo"\nInput item { ground_truth: "label"; }\n'
+               'Task echo { prompt: "Say: {{ input.text }}"; }\nitem -> echo;\necho -> item;\n')
+    huge = "x" * 100_000
+    await value(lab, "load", machine, json.dumps([{"text": huge, "label": huge}]), "big.json")
+    await run(lab, 2)
+    whole = await value(lab, "trace", "echo", 1)
+    assert whole["output"].startswith("x" * 20_000)
+    assert whole["output"].endswith("… (80,000 more characters; the JSONL export has it whole)")
+    assert len(whole["input"]) < 21_000 and len(whole["prompt"]) < 21_000
+    exported = await value(lab, "export_traces", "echo", "all", "", "jsonl")
+    assert huge in exported["text"]  # the export keeps it whole

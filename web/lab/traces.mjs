@@ -248,7 +248,7 @@ export class TracesPanel {
       const label = FILTERS.find(([v]) => v === q.where)?.[1].toLowerCase() || q.where;
       this.summary.textContent = `${count(this.total)} of ${count(this.kept)} kept executions` +
         `${q.where === "all" ? "" : ` (${label})`}${q.search ? ` matching “${q.search}”` : ""}` +
-        ` · the newest ${count(this.limit)} per task are kept`;
+        ` · the newest ${count(this.limit)} per task are kept while this page is open, ${count(result.stored)} across a reload`;
       return result.rows;
     }).catch((error) => {
       this.loading.delete(number);

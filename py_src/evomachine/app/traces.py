@@ -17,6 +17,9 @@ from evomachine.traces import FILTERS, Trace, to_csv, to_jsonl
 
 MAX_WINDOW = 500
 SHORT = 160  # characters of an input or an error a table row shows
+DETAIL = 20_000  # characters of each value the open trace shows (a 30 MB answer held the
+# page's main thread for 13 s while the browser laid it out)
+DETAIL_FIELDS = ("input", "output", "llm_output", "code_output", "audited", "error", "prompt")
 EXPORT_FORMATS = ("csv", "jsonl")
 
 
@@ -25,6 +28,18 @@ def _short(value: Any) -> Any:
         return None
     text = value if isinstance(value, str) else dumps(value)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def _detail(value: Any) -> Any:
+    """``value`` as the open trace shows it: whole up to :data:`DETAIL` characters, else its
+    start and how much more there is (the export has it whole)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else dumps(value)
+    if len(text) <= DETAIL:
+        return value
+    return (f"{text[:DETAIL]}… ({len(text) - DETAIL:,} more characters; the JSONL export "
+            "has it whole)")
 
 
 def row(trace: Trace) -> dict[str, Any]:
@@ -59,9 +74,10 @@ class TraceMixin(LabState):
 
     async def traces(self, task: str, where: str = "all", search: str = "", offset: int = 0,
                      limit: int = 100, newest: int | None = None) -> str:
-        """``{total, kept, limit, version, offset, rows, newest, above}``: rows ``offset``… of
-        the selection, newest first (``kept`` counts the task's traces before filtering;
-        ``newest`` is the newest execution's number).
+        """``{total, kept, limit, stored, version, offset, rows, newest, above}``: rows
+        ``offset``… of the selection, newest first (``kept`` counts the task's traces before
+        filtering, ``limit`` how many are kept while the lab runs, ``stored`` how many of
+        them a reload brings back; ``newest`` is the newest execution's number).
 
         With ``newest`` (the newest execution a table saw when it loaded), ``offset`` counts
         from that execution, and ``above`` says how many executions came in over it since:
@@ -81,18 +97,22 @@ class TraceMixin(LabState):
         window = [row(selection[total - 1 - i]) for i in range(start, min(total, start + limit))]
         return dumps({"task": task, "total": total, "kept": ex.trace_book.count(task),
                       "limit": ex.trace_book.limit, "version": ex.trace_book.version,
+                      "stored": ex.histories[task].limit if task in ex.histories else 0,
                       "offset": offset, "rows": window,
                       "newest": selection[-1].seq if selection else None, "above": above})
 
     async def trace(self, task: str, seq: int) -> str:
-        """One trace whole, with the prompt its task renders for that input now."""
+        """One trace, with the prompt its task renders for that input now; a value over
+        :data:`DETAIL` characters is cut there, saying by how much."""
         selection = self._selection(task, "all", "")
         seq = int(seq)
         found = next((t for t in reversed(selection) if t.seq == seq), None)
         if found is None:
             raise LabError(f"execution {seq} of {task!r} is no longer kept (the newest "
                            f"{self.executor.trace_book.limit} are)")
-        return dumps({**found.as_dict(), "prompt": self.executor.trace_prompt(task, found.input)})
+        whole = {**found.as_dict(), "prompt": self.executor.trace_prompt(task, found.input)}
+        return dumps({key: _detail(value) if key in DETAIL_FIELDS else value
+                      for key, value in whole.items()})
 
     async def export_traces(self, task: str, where: str = "all", search: str = "",
                             format: str = "csv") -> str:
