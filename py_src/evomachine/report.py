@@ -146,6 +146,23 @@ def task_section(executor: Any, name: str, saved: dict[str, Any] | None) -> dict
     }
 
 
+def mutation_row(mutation: dict[str, Any]) -> dict[str, Any]:
+    """One row of "Stages over time": a stage change, or what else happened (a roll back, a
+    pattern imported), said in the Why column, with "—" where a column does not apply."""
+    data = mutation.get("data") or {}
+    kind = mutation.get("type")
+    row = {"when": when(mutation.get("timestamp")), "task": data.get("task") or "—",
+           "from": "—", "to": "—", "reason": data.get("reason", "")}
+    if kind == "task_evolution":
+        return {**row, "from": data.get("from_stage"), "to": data.get("to_stage")}
+    if kind == "rollback":
+        return {**row, "reason": f"rolled back to version {data.get('to_version')}"}
+    if kind == "pattern_import":
+        return {**row, "to": data.get("installed_stage") or "—",
+                "reason": f"imported pattern {data.get('pattern')} {data.get('version')}"}
+    return {**row, "reason": row["reason"] or str(kind)}
+
+
 def report_context(executor: Any, series: dict[str, Any] | None = None,
                    run: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the report shows. ``series`` is the lab's sampled chart series per task
@@ -153,9 +170,7 @@ def report_context(executor: Any, series: dict[str, Any] | None = None,
     the kept history. ``run`` holds extra facts as ``{label: value}`` (steps, LLM)."""
     from evomachine import __version__
 
-    mutations = [{"when": when(m.get("timestamp")), "task": m["data"].get("task"),
-                  "from": m["data"].get("from_stage"), "to": m["data"].get("to_stage"),
-                  "reason": m["data"].get("reason", "")} for m in executor.get_mutations()]
+    mutations = [mutation_row(m) for m in executor.get_mutations()]
     tasks = [task_section(executor, name, (series or {}).get(name)) for name in executor.tasks]
     facts = {label: ", ".join(f"{k}: {v}" for k, v in value.items())
              if isinstance(value, dict) else value for label, value in (run or {}).items()}

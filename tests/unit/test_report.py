@@ -221,3 +221,18 @@ async def test_a_huge_generated_module_is_cut_and_says_so():
     html = render_html(ex)
     assert f"the first {report.MAX_CODE} of its {len(code)} characters" in html
     assert len(html) < report.MAX_CODE + 40_000
+
+
+def test_a_roll_back_and_a_pattern_import_read_as_what_they_were_not_none():
+    """A rollback showed as "None | None | None" in the downloaded report."""
+    from evomachine.report import mutation_row
+
+    rollback = mutation_row({"type": "rollback", "timestamp": 0,
+                             "data": {"to_version": "v-abc", "from_version": None}})
+    assert rollback["task"] == rollback["from"] == rollback["to"] == "—"
+    assert rollback["reason"] == "rolled back to version v-abc"
+    imported = mutation_row({"type": "pattern_import", "timestamp": 0, "data": {
+        "task": "route", "pattern": "router", "version": "v2", "installed_stage": "hybrid"}})
+    assert (imported["task"], imported["to"]) == ("route", "hybrid")
+    assert imported["reason"] == "imported pattern router v2"
+    assert "None" not in str(rollback) + str(imported)
