@@ -64,7 +64,8 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
             out.append(f"live checks of code answers: {above}, {wrong} disagreed "
                        f"({_pct(wrong / above)})")
         if below:
-            out.append(f"code below its cut compared for free: {below}, {low_wrong} disagreed")
+            out.append(f"answers the code was unsure of (below its cut, so the LLM gave them), "
+                       f"compared for free: {below}, {low_wrong} disagreed")
     wasted = metrics.get("wasted_calls")
     if isinstance(wasted, int) and wasted > 0:
         cost = metrics.get("wasted_cost") or 0.0

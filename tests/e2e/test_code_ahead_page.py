@@ -47,6 +47,7 @@ def test_code_answers_cross_in_batches_and_pause_still_stops_the_run(page, serve
         if stage == "code_only":
             break
         evolve.click()
+        page.click("#promote-confirm")  # moved by hand: the page asks first
         page.wait_for_function(
             "(stage) => window.evomachine.state().then((s) => s.stages.route !== stage)",
             arg=stage, timeout=60_000)

@@ -36,7 +36,7 @@ def test_versions_compare_per_task_and_are_named_by_label(lab):
     toast(lab, "Saved version “before”")
     run_steps(lab, 300)
     lab.click("#save-version")
-    toast(lab, "Saved version saved ")
+    toast(lab, "Saved a version (no label), ")
     expect(lab.locator("#versions-body tr")).to_have_count(2)
     expect(lab.locator("#versions-body")).to_contain_text("no label")
     ids = [v["id"] for v in lab.evaluate("window.evomachine.state()")["versions"]]

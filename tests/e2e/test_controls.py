@@ -70,6 +70,16 @@ CONTROLS: dict[str, tuple[str, str]] = {
     "pause-btn": ("#pause-btn", "test_pause_button_stops_a_long_run"),
     "card-code": ("[data-action='code']", "test_card_buttons_view_code_and_evolve"),
     "card-evolve": ("[data-action='evolve']", "test_card_buttons_view_code_and_evolve"),
+    "promote-cancel": ("#promote-cancel", "test_card_buttons_view_code_and_evolve"),
+    "promote-confirm": ("#promote-confirm", "test_card_buttons_view_code_and_evolve"),
+    "rollback-cancel": ("#rollback-cancel", "test_person_audit_three.py::"
+                        "test_roll_back_over_steps_no_version_holds_asks_first"),
+    "rollback-confirm": ("#rollback-confirm", "test_person_audit_three.py::"
+                         "test_roll_back_over_steps_no_version_holds_asks_first"),
+    "open-keep-edits": ("#open-keep-edits", "test_person_audit_three.py::"
+                        "test_open_over_edits_not_loaded_asks_and_keep_editing_keeps_them"),
+    "open-drop-edits": ("#open-drop-edits", "test_person_audit_three.py::"
+                        "test_open_over_edits_not_loaded_asks_and_keep_editing_keeps_them"),
     "code-task": ("#code-task", "test_code_task_select_shows_that_task"),
     "code-download": ("#code-download", "test_card_buttons_view_code_and_evolve"),
     "code-download-js": ("#code-download-js", "test_card_buttons_view_code_and_evolve"),
@@ -367,6 +377,10 @@ def test_card_buttons_view_code_and_evolve(lab):
         download.value.path()).read_text()
     before = stages[other]
     lab.click(f".task-card[data-task='{other}'] [data-action='evolve']")
+    lab.click("#promote-cancel")  # asked first; Cancel moves nothing
+    assert state(lab)["stages"][other] == before
+    lab.click(f".task-card[data-task='{other}'] [data-action='evolve']")
+    lab.click("#promote-confirm")
     lab.wait_for_function("(a) => window.evomachine.state().then((s) => s.stages[a[0]] !== a[1])",
                           arg=[other, before])
     toast(lab, f"{other} is now")

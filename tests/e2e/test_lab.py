@@ -156,6 +156,7 @@ def test_journey_roll_back_through_the_versions_panel(lab):
     assert lab.locator(".chart canvas[data-probe='kept']").count() == 1
     assert lab.locator(".task-card .uplot").count() == 3
     lab.click("#versions-body button[data-rollback]")
+    lab.click("#rollback-confirm")  # the 60 steps since are in no version: asked first
     lab.wait_for_function("(n) => window.evomachine.state().then((s) => s.step_count === n)",
                           arg=JOURNEY["steps"])
     current = state(lab)

@@ -37,6 +37,10 @@ def test_roll_back_by_keyboard_keeps_the_focus_in_the_versions_panel(lab: Page):
     run_steps(lab, 5)
     lab.locator("button[data-rollback]").focus()
     lab.keyboard.press("Enter")
+    # 5 steps no version holds: asked first, Cancel focused; Tab, Enter rolls back
+    lab.wait_for_function("document.activeElement?.id === 'rollback-cancel'")
+    lab.keyboard.press("Tab")
+    lab.keyboard.press("Enter")
     lab.wait_for_function(TOAST, arg="Rolled back")
     lab.wait_for_function(HERE_NOW)
     assert lab.evaluate("document.activeElement.id") == "versions-title"

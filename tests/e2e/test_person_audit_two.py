@@ -87,6 +87,7 @@ def test_the_open_execution_goes_when_a_roll_back_removes_it(lab: Page):
     newest.click()
     lab.wait_for_function(DETAIL, arg="Execution 20 of route")
     lab.locator("button[data-rollback]").click()
+    lab.click("#rollback-confirm")  # 30 steps no version holds: asked first
     lab.wait_for_function(TOAST, arg="Rolled back")
     lab.wait_for_function(SUMMARY, arg="10 of")
     lab.wait_for_function("document.getElementById('trace-detail').textContent === ''")
@@ -256,6 +257,7 @@ def test_activity_follows_a_roll_back(lab: Page):
     so the list still showed the stage change undone and not the roll back."""
     lab.wait_for_function("document.getElementById('activity').textContent.includes('→ Hybrid')")
     lab.locator("button[data-rollback]").first.click()
+    lab.click("#rollback-confirm")  # the run to hybrid is in no version: asked first
     lab.wait_for_function(TOAST, arg="Rolled back")
     lab.wait_for_function("document.getElementById('activity').textContent"
                           ".includes('rolled back to')")
@@ -264,6 +266,7 @@ def test_activity_follows_a_roll_back(lab: Page):
 
 def evolve_now(page: Page) -> None:
     page.click("#tasks button[data-action='evolve']")
+    page.click("#promote-confirm")
     page.wait_for_function(TOAST, arg="route is now")
     page.wait_for_function("document.getElementById('code-meta').textContent.includes('version v')")
 

@@ -89,7 +89,8 @@ def test_the_figures_name_the_best_candidate_and_the_budget():
     assert "not installed" not in figures({**kept, "synthesizer": "naive_bayes"}, last)[0]
     hybrid = {"stage": "hybrid", "max_disagreement": 0.1, "live_checks": [40, 2, 10, 3]}
     assert figures(hybrid, {}) == ["live checks of code answers: 40, 2 disagreed (5.0%)",
-                                   "code below its cut compared for free: 10, 3 disagreed"]
+                                   "answers the code was unsure of (below its cut, so the LLM gave "
+                                   "them), compared for free: 10, 3 disagreed"]
     assert figures({"stage": "llm_only"}, None) == []
     assert figures({"stage": "llm_only"}, {"error": "boom"}) == ["last synthesis failed: boom"]
     assert figures({"stage": "hybrid", "wasted_calls": 3, "wasted_cost": 0.0021}, None) == [

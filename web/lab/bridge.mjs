@@ -57,6 +57,7 @@ export class LabBridge extends EventTarget {
     this.holding = false;                // inside the Web Lock (a run or a change in progress)
     this.writes = Promise.resolve();     // the last change asked for; reads wait for it
     this.machineChanges = 0;             // changes asked for that may replace the machine loaded
+    this.busy = null;                    // {label} of a change the page makes in several awaits
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     if (this.channel) this.channel.onmessage = () => this.followOtherTab();
     this.pageApi = pageApi;
@@ -95,9 +96,32 @@ export class LabBridge extends EventTarget {
     return navigator.locks.request(LOCK_NAME, signal ? { signal } : {}, body);
   }
 
+  /** Do `work(token)` as this tab's one change under way: every other change asked meanwhile
+   * is refused, saying `label` (an import is read, asked about, then written). */
+  async during(label, work) {
+    this.refuseWhileBusy();
+    const token = this.busy = { label };
+    try {
+      return await work(token);
+    } finally {
+      if (this.busy === token) this.busy = null;
+    }
+  }
+
+  /** Throw if a change is under way that `token` does not belong to; else true. */
+  refuseWhileBusy(token = null) {
+    if (this.busy && this.busy !== token) throw new LabError(`${this.busy.label} is under way; try again when it has finished.`);
+    return true;
+  }
+
   /** Call a method that changes state, holding the lock; "change" fires before it is released.
    * Reads made after it (state, versions, ...) wait for it, as they did before there was a lock. */
   mutate(what, method, ...args) {
+    return this.mutateAs(null, what, method, ...args);
+  }
+
+  mutateAs(token, what, method, ...args) {
+    this.refuseWhileBusy(token);
     if (MACHINE_CHANGES.has(what)) this.machineChanges += 1;
     this.noticeWaiting(what);
     const result = this.shared(async () => this.changed(await this.call(method, ...args), what));
@@ -140,8 +164,9 @@ export class LabBridge extends EventTarget {
     }).catch(() => {});
   }
 
+  /** Whether another tab holds the lock (this tab's own change holding it is no wait to tell). */
   async lockBusy() {
-    if (!navigator.locks?.query) return false;
+    if (!navigator.locks?.query || this.holding) return false;
     const { held } = await navigator.locks.query();
     return held.some((lock) => lock.name === LOCK_NAME);
   }
@@ -220,6 +245,7 @@ export class LabBridge extends EventTarget {
   /** A data file's bytes (a Uint8Array or ArrayBuffer): the engine finds the encoding. */
   async loadDataFile(data, filename = "") {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    this.refuseWhileBusy();
     await this.pause();
     this.machineChanges += 1;
     this.noticeWaiting("data");
@@ -264,6 +290,7 @@ export class LabBridge extends EventTarget {
   }
 
   async runLoop(total, until, task) {
+    this.refuseWhileBusy();
     const control = { pauseRequested: false, abort: new AbortController() };
     let finish;
     control.done = new Promise((resolve) => { finish = resolve; });
@@ -412,8 +439,9 @@ export class LabBridge extends EventTarget {
   async importState(json, options = {}) {
     const text = typeof json === "string" ? json : JSON.stringify(json);
     const choice = options.llm || "keep";
+    this.refuseWhileBusy(options.token);  // (the page's import: the token of its `during`)
     await this.pause();
-    const state = await this.mutate("import", "import_state", text, JSON.stringify({ llm: choice }));
+    const state = await this.mutateAs(options.token || null, "import", "import_state", text, JSON.stringify({ llm: choice }));
     if (choice === "file_with_key") moveRememberedKey(state.llm);
     return state;
   }

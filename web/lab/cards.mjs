@@ -13,7 +13,7 @@ const CHARTS = [
 
 const FIELDS = [
   ["executions", "Executions"], ["success", "Success rate"], ["llm_rate", "LLM-call rate"],
-  ["agreement", "Agreement with LLM"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency (incl. synthesis)"],
+  ["agreement", "Agreement with LLM (code's answers)"], ["accuracy", "Accuracy (labels)"], ["avg", "Avg latency (incl. synthesis)"],
   ["p95", "p95 latency (excl. synthesis)"], ["cpe", "Cost / execution"], ["total", "Total cost"], ["saved", "Cost saved"],
   ["per1k", "Per 1,000 executions"],
 ];
@@ -34,7 +34,7 @@ function skeleton(task, handlers) {
     h("div", { class: "charts", dataset: { field: "charts" } }),
     h("div", { class: "card-actions" },
       h("button", { type: "button", dataset: { action: "code" }, on: { click: () => handlers.showCode(task) } }, "View code"),
-      h("button", { type: "button", dataset: { action: "evolve" }, on: { click: () => handlers.evolve(task) } }, "Evolve now")));
+      h("button", { type: "button", dataset: { action: "evolve" }, on: { click: () => handlers.evolve(task) } }, "Promote now…")));
 }
 
 /** Write `text` into `element` only when it differs. */

@@ -96,7 +96,8 @@ function stageMarkers(getChanges) {
   };
 }
 
-function axisSize(u, values) {
+/** The width a y axis needs for its tick labels (uPlot's `size` callback). */
+export function axisSize(u, values) {
   if (!values) return 40;
   const longest = Math.max(...values.map((v) => String(v).length));
   return Math.ceil(longest * 6.6) + 14;

@@ -4,6 +4,7 @@
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { h } from "../dom.mjs";
+import { axisSize } from "./charts.mjs";
 import { STAGE_NAMES, count, pct, usd } from "./format.mjs";
 
 const ROWS = [
@@ -47,20 +48,21 @@ function overlay(compared, task, column, title, format, width) {
     const points = (series[side] || []).filter((p) => Number.isFinite(p[0]));
     return [points.map((p) => p[0]), points.map((p) => (Number.isFinite(p[column]) ? p[column] : null))];
   });
+  const names = [compared.a.name, compared.b.name];
+  const shown = [0, 1].filter((i) => tables[i][0].length);
+  // The two versions' colours name them in the caption (uPlot's own legend was a bare table).
   const figure = h("figure", { class: "chart compare-chart", dataset: { column: String(column), points: `${tables[0][0].length},${tables[1][0].length}` } },
-    h("figcaption", { class: "small" }, title));
-  if (!tables[0][0].length && !tables[1][0].length) {
+    h("figcaption", { class: "small" }, title, shown.map((i) => [" · ", h("span", { class: ["compare-key", i ? "key-b" : "key-a"] }, names[i])])));
+  if (!shown.length) {
     figure.append(h("p", { class: "small muted" }, "No chart points saved with these versions."));
     return figure;
   }
-  const names = [compared.a.name, compared.b.name];
-  const shown = [0, 1].filter((i) => tables[i][0].length);
   const data = uPlot.join(shown.map((i) => tables[i]));
   const opts = {
-    width, height: 140, legend: { show: true }, cursor: { drag: { x: false, y: false } },
+    width, height: 140, legend: { show: false }, cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false } },
     axes: [{ stroke: "#57606a", grid: { stroke: "#eaeef2" } },
-      { stroke: "#57606a", grid: { stroke: "#eaeef2" }, size: 56, values: (u, ticks) => ticks.map(format) }],
+      { stroke: "#57606a", grid: { stroke: "#eaeef2" }, size: axisSize, values: (u, ticks) => ticks.map(format) }],
     series: [{ label: "executions" },
       ...shown.map((i) => ({ label: names[i], stroke: COLOURS[i], width: 2, spanGaps: true, points: { show: false }, value: (u, v) => format(v) }))],
   };
@@ -71,7 +73,9 @@ function overlay(compared, task, column, title, format, width) {
 /** The comparison of two versions, as one element for the versions panel. */
 export function renderCompare(compared) {
   const tasks = Object.keys(compared.tasks || {});
-  const width = 300;
+  // As wide as the versions panel allows (one chart a row on a phone, up to two side by side).
+  const panel = document.getElementById("diff-view")?.clientWidth || 0;
+  const width = Math.max(240, Math.min(460, panel > 560 ? Math.floor(panel / 2) - 12 : panel - 8));
   return h("section", { class: "compare-view", "aria-label": `Comparing ${compared.a.name} with ${compared.b.name}` },
     h("h3", {}, `${compared.a.name} → ${compared.b.name}`),
     tasks.length ? tasks.map((task) => h("div", { class: "compare-task" }, table(compared, task),

@@ -41,17 +41,27 @@ export class HeaderTools {
     const file = input.files[0];
     input.value = "";
     if (!file) return;
+    // From the file's choice to its last write, the import is the one change under way: a Run,
+    // a load or another import asked meanwhile is refused, saying so (it would overwrite or be
+    // overwritten without the question either one asks).
+    await this.notify.guard(() => this.bridge.during(`The import of ${file.name}`, (token) => this.importing(file, token)));
+  }
+
+  async importing(file, token) {
     // Read under a limit, with a progress bar: a huge file picked by mistake is refused by its
     // size before a byte is read, instead of filling the tab's memory.
     const text = await this.notify.guard(() => readDataFile(file, $("import-label"), { limit: MAX_IMPORT_BYTES, kind: "exports to import" }));
     if (text === null) return;
+    this.notify.say(`Checking ${file.name}…`);
     // Checked whole first: a file that would be refused changes nothing and says why.
     const summary = await this.notify.guard(() => this.bridge.inspectImport(text));
     if (!summary) return;
     const llm = await chooseImportedLLM(summary, replacingLines(summary));
     if (llm === null) { this.notify.say(`Import of ${file.name} cancelled; nothing was changed.`); return; }
-    const imported = await this.notify.guard(() => this.bridge.importState(text, { llm }));
-    if (imported) this.notify.say(`Imported ${file.name}.`);
+    const ran = this.bridge.isRunning; // an import pauses the run first
+    this.notify.say(`Importing ${file.name}…`);
+    const imported = await this.notify.guard(() => this.bridge.importState(text, { llm, token }));
+    if (imported) this.notify.say(`Imported ${file.name}${ran ? "; the run was paused for it" : ""}.`);
   }
 
   async renderStorage() {

@@ -56,10 +56,17 @@ export class MachinePanel {
       if (this.editor.value !== text) return;
       this.editor.setErrors(result.errors, result);
       const dirty = this.loaded && text !== this.loadedDsl;
+      if (result.ok && this.problemsSaid) this.notify.withdraw(this.problemsSaid); // fixed since
       $("dsl-status").textContent = result.ok
         ? `No problems${warnings(result) ? ` · ${warnings(result)}` : ""}${dirty ? " · edited: press Load machine to use it" : ""}`
         : `${result.errors.length} problem${result.errors.length === 1 ? "" : "s"}`;
     }, 250);
+  }
+
+  /** Whether the editor holds text the person typed that is not the machine loaded. */
+  hasEdits() {
+    const text = this.editor.value;
+    return Boolean(this.loaded && text.trim() && text !== this.loadedDsl && text !== this.placed);
   }
 
   // Unsaved edits survive a reload: {dsl, base} where base is the loaded text they started from.
@@ -93,7 +100,8 @@ export class MachinePanel {
     this.editor.setErrors(result.errors, result);
     if (!result.ok) {
       const n = result.errors.length;
-      this.notify.say(`The machine has ${count(n)} problem${n === 1 ? "" : "s"}; see the list under the editor.`, "error");
+      this.problemsSaid = `The machine has ${count(n)} problem${n === 1 ? "" : "s"}; see the list under the editor.`;
+      this.notify.say(this.problemsSaid, "error");
       return;
     }
     if (this.loaded && !(await this.notify.guard(() => confirmReplace(this.bridge, text, "Loading this machine")))) return;

@@ -15,7 +15,8 @@ function stagesText(stages) {
 }
 
 export class MachinesPanel {
-  constructor(bridge, notify) {
+  /** `hasEdits()`: whether the editor holds edits not loaded (Open puts its own machine there). */
+  constructor(bridge, notify, hasEdits = () => false) {
     this.bridge = bridge;
     this.notify = notify;
     this.key = null;
@@ -28,6 +29,7 @@ export class MachinesPanel {
       const button = event.target.closest("button[data-open-machine]");
       if (!button) return;
       const id = button.dataset.openMachine;
+      if (hasEdits() && !(await keepEditsOrOpen(button.dataset.title || id))) return;
       const opened = await notify.guard(() => bridge.switchMachine(id));
       if (!opened) return;
       notify.say(`Opened ${opened.machine?.title || id} where it was left: ${steps(opened.step_count)}.`);
@@ -68,12 +70,12 @@ export class MachinesPanel {
     const busy = this.bridge.isRunning;
     fill($("machines-body"), machines.length ? machines.map((m) => h("tr", { class: m.current ? "head" : null },
       h("th", { scope: "row" }, String(m.title), m.current ? [" ", h("span", { class: "pill" }, "loaded")] : null),
-      h("td", {}, m.problem ? h("span", { class: "bad" }, `damaged: ${m.problem}`) : stagesText(m.stages)),
+      h("td", { class: "stages" }, m.problem ? h("span", { class: "bad" }, `damaged: ${m.problem}`) : stagesText(m.stages)),
       h("td", { class: "num" }, count(m.step_count)),
-      h("td", { class: "num" }, count(m.records)),
-      h("td", {}, when(m.last_run_at)),
+      h("td", { class: "num records" }, count(m.records)),
+      h("td", { class: "when" }, when(m.last_run_at)),
       h("td", { class: "row-actions" }, m.current || m.problem ? null : h("button", {
-        type: "button", dataset: { openMachine: String(m.machine_id) }, disabled: busy,
+        type: "button", dataset: { openMachine: String(m.machine_id), title: String(m.title) }, disabled: busy,
         "aria-label": `Open machine ${m.title}`,
       }, "Open"), " ", h("button", {
         type: "button", class: "danger",
@@ -84,11 +86,30 @@ export class MachinesPanel {
   }
 }
 
+/** The editor holds edits not loaded: Open puts the other machine's text there. Resolves true
+ * to open all the same. */
+async function keepEditsOrOpen(title) {
+  const choice = await ask({
+    title: `Open ${title}? Your edits are not loaded`,
+    lines: [
+      "The editor holds changes you have not loaded (Load machine or Ctrl+Enter loads them).",
+      `Opening ${title} puts its machine in the editor in their place.`,
+    ],
+    choices: [
+      { value: false, label: "Keep editing", id: "open-keep-edits" },
+      { value: true, label: `Open ${title}, drop my edits`, kind: "danger", id: "open-drop-edits" },
+    ],
+    cancelValue: false,
+  });
+  return choice === true;
+}
+
 /**
  * Before a load: when it would start a stored run again, ask. Resolves true to go ahead.
  * `dsl` is the machine about to be loaded; `what` names the load ("Loading the example ...").
  */
 export async function confirmReplace(bridge, dsl, what) {
+  bridge.refuseWhileBusy(); // an import under way would replace it meanwhile: no question now
   const plan = await bridge.planLoad(dsl);
   if (!plan.replaces) return true;
   const r = plan.replaces;

@@ -25,6 +25,14 @@ export class Notifier {
     this.timer = setTimeout(() => { toast.hidden = true; }, kind === "error" ? 9000 : 4000);
   }
 
+  /** Hide the toast now if it still says `message` (what it said has been put right). */
+  withdraw(message) {
+    const toast = $("toast");
+    if (toast.hidden || toast.textContent !== message) return;
+    clearTimeout(this.timer);
+    toast.hidden = true;
+  }
+
   /** Run `work`; show its error instead of throwing. Resolves to its value or null. */
   async guard(work) {
     try {

@@ -1,5 +1,6 @@
 // The code viewer, versions (save, list, diff, rollback), pattern library and activity panels.
 
+import { ask } from "../dialog.mjs";
 import { fill, h, keepFocusNear, onSubmitOnce, oneOf } from "../dom.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
@@ -113,13 +114,33 @@ export class CodePanel {
   }
 }
 
+/** The machine ran on since its last saved version: rolling back loses that. True to go on. */
+async function confirmRollback(name) {
+  const choice = await ask({
+    title: `Roll back to ${name}?`,
+    lines: [
+      "The machine has run on since its last saved version: those steps, the code they learnt and their charts are lost.",
+      "Save a version first to be able to come back to where it is now.",
+    ],
+    choices: [
+      { value: false, label: "Cancel", id: "rollback-cancel" },
+      { value: true, label: `Roll back to ${name}`, kind: "danger", id: "rollback-confirm" },
+    ],
+    cancelValue: false,
+  });
+  return choice === true;
+}
+
 export class VersionsPanel {
   constructor(bridge, notify, afterChange) {
     this.bridge = bridge;
     this.notify = notify;
     onSubmitOnce($("version-form"), async () => {
       const saved = await notify.guard(() => bridge.saveVersion($("version-label").value.trim() || null));
-      if (saved) { $("version-label").value = ""; notify.say(`Saved version ${versionName(saved.versions.find((v) => v.id === saved.id))}`); }
+      if (!saved) return;
+      $("version-label").value = "";
+      const v = saved.versions.find((version) => version.id === saved.id);
+      notify.say(v?.label ? `Saved version “${v.label}”.` : `Saved a version (no label), ${when(v?.created_at)}.`);
     });
     $("diff-btn").addEventListener("click", () => this.diff());
     $("versions-body").addEventListener("click", async (event) => {
@@ -127,6 +148,7 @@ export class VersionsPanel {
       if (!button) return;
       const id = button.dataset.rollback;
       const name = versionName(this.byId.get(id));
+      if (this.unsaved && !(await confirmRollback(name))) return;
       const state = await notify.guard(() => bridge.rollback(id));
       if (state) { notify.say(`Rolled back to ${name}`); afterChange?.(state); keepFocusNear(button, $("versions-title")); }
     });
@@ -140,6 +162,8 @@ export class VersionsPanel {
   render(state) {
     const versions = state.versions || [];
     this.byId = new Map(versions.map((v) => [v.id, v]));
+    // Steps no saved version holds: a roll back loses them, so it asks first.
+    this.unsaved = Boolean(state.step_count) && !versions.some((v) => v.at);
     const body = $("versions-body");
     // Everything the rows show goes into the key: an import can keep a version's id and change
     // its label or metrics, and the table must follow.
@@ -151,7 +175,9 @@ export class VersionsPanel {
         const id = String(v.id);
         const name = v.label ? h("strong", {}, String(v.label)) : h("span", { class: "muted", title: id }, "no label");
         return h("tr", { class: v.head ? "head" : null },
-          h("td", {}, name, v.head ? [" ", h("span", { class: "pill" }, "current")] : null),
+          // "current" while the machine is where the version left it; once it ran on, the
+          // version is only the last one saved on this run
+          h("td", {}, name, v.head ? [" ", h("span", { class: "pill" }, v.at ? "current" : "last saved")] : null),
           h("td", {}, when(v.created_at)),
           h("td", {}, stages),
           // The machine is where this version left it: rolling back to it would change nothing.

@@ -3,16 +3,17 @@
 //
 //   header.mjs         Export, Import (and its question), storage indicator, damaged documents
 //   run-panel.mjs      Step / Run / Run until / Pause, keys, progress, diagram
-//   cards.mjs          one card per task (View code, Evolve now)
+//   cards.mjs          one card per task (View code, Promote now)
 //   machine-panel.mjs  editor, Load machine, examples, data file
 //   llm-panel.mjs      provider settings and status; prices.mjs the price table
 //   machines.mjs       the machines this browser keeps
 //   panels.mjs         generated code, versions, patterns, activity; traces.mjs the traces
 
+import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
 import { useLabReset } from "../reset.mjs";
 import { TaskCards } from "./cards.mjs";
-import { STAGE_NAMES } from "./format.mjs";
+import { STAGE_NAMES, STAGES } from "./format.mjs";
 import { HeaderTools, ProblemsBox } from "./header.mjs";
 import { LLMPanel } from "./llm-panel.mjs";
 import { MachinePanel } from "./machine-panel.mjs";
@@ -38,6 +39,28 @@ function nextFrame() {
   });
 }
 
+/** "Promote now" skips the evidence the error budget waits for: say what is skipped, then
+ * ask. True to promote. */
+async function confirmPromotion(task, state) {
+  const stage = state?.stages?.[task];
+  const next = STAGES[STAGES.indexOf(stage) + 1];
+  if (!next) return true; // at the last stage: the engine says there is nothing to move to
+  const waits = state?.tasks?.[task]?.why?.next_step || state?.metrics?.[task]?.next_step;
+  const choice = await ask({
+    title: `Move ${task} to ${STAGE_NAMES[next]} now?`,
+    lines: [
+      `The engine moves a task up by itself once the evidence is in${waits ? `; now: ${waits}` : ""}.`,
+      `Moved by hand, ${task} goes to ${STAGE_NAMES[next]} without that evidence: its code answers at the confidence you set (0.8 when none), not within the error budget, until live checks decide.`,
+    ],
+    choices: [
+      { value: false, label: "Cancel", id: "promote-cancel" },
+      { value: true, label: `Move to ${STAGE_NAMES[next]}`, kind: "danger", id: "promote-confirm" },
+    ],
+    cancelValue: false,
+  });
+  return choice === true;
+}
+
 function startHere() {
   return h("div", { class: "panel empty" }, h("h2", {}, "Start here"),
     h("p", {}, "Pick an example in the Machine panel and press ", h("strong", {}, "Load example"),
@@ -60,7 +83,7 @@ export async function mountUI(bridge) {
   const run = new RunPanel(page, () => { if (performance.now() - lastRefresh > REFRESH_DURING_RUN_MS) refresh(); });
   const machine = new MachinePanel(page);
   const llm = new LLMPanel(page);
-  const machines = new MachinesPanel(bridge, notify);
+  const machines = new MachinesPanel(bridge, notify, () => machine.hasEdits());
   const codePanel = new CodePanel(bridge, notify);
   $("code-task").addEventListener("change", () => savePrefs({ codeTask: $("code-task").value }));
   const cards = new TaskCards($("tasks"), {
@@ -73,6 +96,7 @@ export async function mountUI(bridge) {
       $("code-title").scrollIntoView({ behavior: "smooth" });
     },
     evolve: async (task) => {
+      if (!(await confirmPromotion(task, state))) return;
       const result = await notify.guard(() => bridge.evolve(task));
       if (result) notify.say(`${task} is now ${STAGE_NAMES[result.stage]}.`);
     },
