@@ -80,6 +80,8 @@ def test_prices_file_is_checked_and_used(tmp_path):
 
 
 def test_concurrency_gives_the_sequential_outcome(files):
+    """The same stages, executions and accuracy; the calls and cost of K = 8 add the requests
+    sent ahead that no execution took, and the table says so (the provider bills them)."""
     machine, data, _ = files
     tables = []
     for k in ("1", "8"):
@@ -87,7 +89,13 @@ def test_concurrency_gives_the_sequential_outcome(files):
                             "--seed", "2", "--concurrency", k, "--quiet"])
         assert code == 0
         tables.append([line for line in out.splitlines() if " steps in " not in line])
-    assert tables[0] == tables[1]
+    sequential, concurrent = tables
+    wasted = [line for line in concurrent if "sent ahead (concurrency) were not needed" in line]
+    assert len(wasted) == 1 and len(concurrent) == len(sequential) + 1
+    assert [line for line in concurrent if line not in wasted][:2] == sequential[:2]
+    one, eight = sequential[2].split(), concurrent[2].split()
+    assert (one[:3], one[-1]) == (eight[:3], eight[-1])  # task, stage, executions, accuracy
+    assert int(eight[3]) == int(one[3]) + int(wasted[0].split()[0])  # LLM calls
 
 
 def cli_llm_args(argv):

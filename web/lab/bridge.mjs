@@ -18,6 +18,7 @@
 
 import { forgetLocal } from "../reset.mjs";
 import { CHANNEL, LOCK } from "../storage-keys.mjs";
+import { ChangeGate } from "./busy.mjs";
 import { moveRememberedKey, rememberKey } from "./key-memory.mjs";
 
 const CHUNK_STEPS = 2000;
@@ -57,7 +58,7 @@ export class LabBridge extends EventTarget {
     this.holding = false;                // inside the Web Lock (a run or a change in progress)
     this.writes = Promise.resolve();     // the last change asked for; reads wait for it
     this.machineChanges = 0;             // changes asked for that may replace the machine loaded
-    this.busy = null;                    // {label} of a change the page makes in several awaits
+    this.gate = new ChangeGate((label) => new LabError(`${label} is under way; try again when it has finished.`));
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     if (this.channel) this.channel.onmessage = () => this.followOtherTab();
     this.pageApi = pageApi;
@@ -96,35 +97,28 @@ export class LabBridge extends EventTarget {
     return navigator.locks.request(LOCK_NAME, signal ? { signal } : {}, body);
   }
 
-  /** Do `work(token)` as this tab's one change under way: every other change asked meanwhile
-   * is refused, saying `label` (an import is read, asked about, then written). */
-  async during(label, work) {
-    this.refuseWhileBusy();
-    const token = this.busy = { label };
-    try {
-      return await work(token);
-    } finally {
-      if (this.busy === token) this.busy = null;
-    }
+  /** Do `work(token)` as this tab's one change under way (`busy.mjs`): others are refused. */
+  during(label, work) {
+    return this.gate.during(label, work);
   }
 
   /** Throw if a change is under way that `token` does not belong to; else true. */
   refuseWhileBusy(token = null) {
-    if (this.busy && this.busy !== token) throw new LabError(`${this.busy.label} is under way; try again when it has finished.`);
-    return true;
+    return this.gate.refuse(token);
   }
 
   /** Call a method that changes state, holding the lock; "change" fires before it is released.
    * Reads made after it (state, versions, ...) wait for it, as they did before there was a lock. */
   mutate(what, method, ...args) {
-    return this.mutateAs(null, what, method, ...args);
+    return this.change(null, what, () => this.call(method, ...args));
   }
 
-  mutateAs(token, what, method, ...args) {
+  /** `invoke()` as a change `what`, for the change under way `token` (or none). */
+  change(token, what, invoke) {
     this.refuseWhileBusy(token);
     if (MACHINE_CHANGES.has(what)) this.machineChanges += 1;
     this.noticeWaiting(what);
-    const result = this.shared(async () => this.changed(await this.call(method, ...args), what));
+    const result = this.shared(async () => this.changed(await invoke(), what));
     this.writes = result.then(() => {}, () => {});
     return result;
   }
@@ -247,13 +241,8 @@ export class LabBridge extends EventTarget {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     this.refuseWhileBusy();
     await this.pause();
-    this.machineChanges += 1;
-    this.noticeWaiting("data");
-    const result = this.shared(async () => this.changed(
-      await this.exclusive(() => this.reply(this.lab.callBytes("load_data_file", JSON.stringify([filename]), bytes), "load_data_file")),
-      "data"));
-    this.writes = result.then(() => {}, () => {});
-    return result;
+    return this.change(null, "data", () => this.exclusive(
+      () => this.reply(this.lab.callBytes("load_data_file", JSON.stringify([filename]), bytes), "load_data_file")));
   }
 
   /** A data file's bytes read as loadDataFile would, changing nothing: {count, encoding, notice}. */
@@ -441,7 +430,7 @@ export class LabBridge extends EventTarget {
     const choice = options.llm || "keep";
     this.refuseWhileBusy(options.token);  // (the page's import: the token of its `during`)
     await this.pause();
-    const state = await this.mutateAs(options.token || null, "import", "import_state", text, JSON.stringify({ llm: choice }));
+    const state = await this.change(options.token || null, "import", () => this.call("import_state", text, JSON.stringify({ llm: choice })));
     if (choice === "file_with_key") moveRememberedKey(state.llm);
     return state;
   }

@@ -114,7 +114,7 @@ class EvolutionaryExecutor(MachineExecutor):
 
     def _wasted(self, task: str, calls: int, cost: float) -> None:
         """Answers sent ahead for ``task`` and not taken: its calls and cost (see
-        :class:`~evomachine.executor.concurrent.PrefetchCache`)."""
+        :class:`~evomachine.executor.prefetch.PrefetchCache`)."""
         state = self.tasks.get(task)
         if state is not None:
             state.metrics.add_wasted(calls, cost)
