@@ -99,7 +99,7 @@ export async function confirmAndReset(status = () => {}) {
   if (choice !== "reset") return false;
   if (labReset) {
     try {
-      await labReset();
+      if ((await labReset()) === false) return false; // the lab said why it cannot now
       forgetLocal();
       return true;
     } catch (error) {

@@ -33,6 +33,16 @@ export class Notifier {
     toast.hidden = true;
   }
 
+  /** Run `work` now (not async); show its error instead of throwing. Its value, or null. */
+  guardNow(work) {
+    try {
+      return work();
+    } catch (error) {
+      this.say(error.message || String(error), "error");
+      return null;
+    }
+  }
+
   /** Run `work`; show its error instead of throwing. Resolves to its value or null. */
   async guard(work) {
     try {

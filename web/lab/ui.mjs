@@ -109,6 +109,8 @@ export async function mountUI(bridge) {
   // Reset is wired by the page (web/reset.mjs) so it works even when boot fails; with the lab up
   // it clears storage through the engine and the page carries on, showing nothing of before.
   useLabReset(async () => {
+    // An import under way would write into what the reset deletes: say so, reset nothing.
+    if (!notify.guardNow(() => bridge.refuseWhileBusy())) return false;
     await bridge.reset();
     run.reset();
     versions.clear();
