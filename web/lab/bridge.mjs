@@ -1,9 +1,9 @@
 // The automation API (window.evomachine) over the Python Lab. Every call returns a promise.
 // Python runs in the engine Worker (engine.mjs, engine-worker.mjs) and is called through one
 // door, Lab.call(method, argsJson) -> {ok, value | error}, as messages, so no proxy crosses.
-// Runs are chunked: run_chunk does a few steps or ~30 ms, and the loop here asks for the next
-// one. pause() stops the loop between chunks and also interrupts the chunk running in the
-// worker, which stops after its current step ("paused").
+// Runs are chunked (run-loop.mjs): run_chunk does a few steps or ~30 ms, and the loop asks for
+// the next one. pause() stops the loop between chunks and also interrupts the chunk running
+// in the worker, which stops after its current step ("paused").
 //
 // Two tabs of one origin share one storage. Every call that changes state runs holding the
 // origin-wide Web Lock LOCK_NAME, after lab.sync() has caught up with what other tabs saved,
@@ -19,33 +19,19 @@
 import { forgetLocal } from "../reset.mjs";
 import { CHANNEL, LOCK } from "../storage-keys.mjs";
 import { ChangeGate } from "./busy.mjs";
+import { LabError } from "./errors.mjs";
+import { RunLoop } from "./run-loop.mjs";
 import { moveRememberedKey, rememberKey } from "./key-memory.mjs";
 
-const CHUNK_STEPS = 2000;
-const CHUNK_BUDGET_MS = 30;
-const PERSIST_EVERY_MS = 3000;
+export { LabError };
+
 const LOCK_NAME = LOCK;
 const CHANNEL_NAME = CHANNEL;
 
 /** Changes that may replace the machine loaded (and its task names): see machineChanges. */
 const MACHINE_CHANGES = new Set(["load", "data", "loadData", "import", "reset", "repair", "rollback", "switchMachine", "deleteMachine"]);
 
-export class LabError extends Error {
-  constructor(message, kind = "user") {
-    super(message);
-    this.name = "LabError";
-    this.kind = kind;
-  }
-}
-
-const channel = new MessageChannel();
-const waiting = [];
-channel.port1.onmessage = () => waiting.shift()?.();
-function yieldToBrowser() {
-  return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
-}
-
-export class LabBridge extends EventTarget {
+export class LabBridge extends RunLoop(EventTarget) {
   /** `pageApi` is Lab.page_api's table [{method, kind, api}]: the plain methods come from it. */
   constructor(lab, base, pageApi = []) {
     super();
@@ -276,127 +262,6 @@ export class LabBridge extends EventTarget {
   /** Run until a task (any, or `task`) reaches `stage`, at most `max` steps. */
   runUntil(stage, options = {}) {
     return this.runLoop(options.max || 100000, stage, options.task || null);
-  }
-
-  async runLoop(total, until, task) {
-    this.refuseWhileBusy();
-    const control = { pauseRequested: false, abort: new AbortController() };
-    let finish;
-    control.done = new Promise((resolve) => { finish = resolve; });
-    // The run is asked for from the call on: Pause stops it while the last run is ending too.
-    const earlier = this.asked; // asked for before this one and not started: this one replaces it
-    this.asked = control;
-    if (earlier) { earlier.pauseRequested = true; earlier.abort.abort(); }
-    await this.stop(this.running);
-    if (earlier) await earlier.done;
-    if (this.asked === control) this.asked = null;
-    this.running = control;
-    try {
-      if (await this.lockBusy()) this.emit("run", { phase: "waiting", total, until });
-      return await this.shared(() => this.runChunks(control, total, until, task), control.abort.signal, false);
-    } catch (failure) {
-      if (failure?.name !== "AbortError") throw failure;
-      const summary = { steps: 0, reason: "paused", error: null, elapsed_ms: 0, steps_per_s: 0, stages: {}, halted: false, interrupted: false, interrupted_node: null, reached: null, failed: 0, last_failure: null };
-      this.emit("run", { phase: "end", ...summary, total, until });
-      return summary; // paused while waiting for another tab
-    } finally {
-      if (this.running === control) this.running = null;
-      finish();
-    }
-  }
-
-  async runChunks(control, total, until, task) {
-    const started = performance.now();
-    let lastPersist = started;
-    let steps = 0;
-    let reason = "done";
-    let error = null;
-    let last = null;
-    let failed = 0; // task executions that failed; the machine moved on
-    let lastFailure = null;
-    this.emit("run", { phase: "start", total, until });
-    try {
-      while (steps < total) {
-        if (control.pauseRequested) { reason = "paused"; break; }
-        const want = Math.min(CHUNK_STEPS, total - steps);
-        last = await this.call("run_chunk", want, CHUNK_BUDGET_MS, until, task);
-        steps += last.steps;
-        failed += last.failed || 0;
-        lastFailure = last.last_failure || lastFailure;
-        const elapsed = performance.now() - started;
-        this.emit("run", { phase: "progress", steps, total, elapsed, rate: steps / (elapsed / 1000), chunk: last, until });
-        if (!["done", "budget"].includes(last.reason)) { reason = last.reason; error = last.error; break; }
-        if (performance.now() - lastPersist > PERSIST_EVERY_MS) {
-          await this.call("persist");
-          lastPersist = performance.now();
-        }
-        await yieldToBrowser();
-      }
-    } catch (failure) {
-      reason = "error";
-      error = failure.message;
-    }
-    const elapsed = performance.now() - started;
-    const summary = {
-      steps, reason, error, elapsed_ms: elapsed, steps_per_s: elapsed > 0 ? steps / (elapsed / 1000) : 0,
-      stages: last ? last.stages : {}, halted: last ? last.halted : false,
-      interrupted: last ? last.reason === "paused" : false, // Pause stopped a chunk in the engine
-      // The node whose step Pause cut short (its LLM request was aborted); it runs again next time.
-      interrupted_node: last?.interrupted_node ?? null,
-      reached: last?.reached ?? null, // the task at the stage asked for
-      failed, last_failure: lastFailure,
-    };
-    // The run has stopped: say so now; saving what it did follows (run() resolves after it).
-    control.saving = true;
-    this.emit("run", { phase: "end", ...summary, total, until });
-    try {
-      await this.call("persist");
-    } catch (failure) {
-      if (summary.reason !== "error") Object.assign(summary, { reason: "error", error: failure.message });
-    }
-    this.emit("change", { what: "run" });
-    if (summary.reason === "error" || summary.reason === "no_llm") throw new LabError(summary.error || "the run stopped");
-    return summary;
-  }
-
-  /** Stop a run between chunks, and one asked for that has not started yet; resolves once
-   * they have stopped (at once when none runs). */
-  async pause() {
-    const asked = this.asked;
-    if (asked) { asked.pauseRequested = true; asked.abort.abort(); }
-    const stopped = await this.stop(this.running);
-    if (asked) await asked.done;
-    return stopped || asked !== null;
-  }
-
-  /** Stop the run `control` (none: nothing to do); resolves once it has ended. */
-  async stop(control) {
-    if (!control) return false;
-    control.pauseRequested = true;
-    control.abort.abort(); // only matters while the run waits for another tab's lock
-    // The engine runs in a Worker: tell the chunk running there to stop after its current step.
-    // When it took the message (the chunk was waiting, e.g. for the LLM), the page says so.
-    this.lab.interrupt?.().then((interrupting) => {
-      // (the answer may come after the run has ended and said so: then it says nothing)
-      if (interrupting && this.running === control && !control.saving) this.emit("run", { phase: "pausing" });
-    }).catch(() => {});
-    await control.done;
-    return true;
-  }
-
-  get isRunning() {
-    return this.running !== null || this.asked !== null;
-  }
-
-  /** The run was asked to pause, or has stopped and is saving what it did: a run asked for
-   * now starts once it has ended (runLoop waits for it). */
-  get isStopping() {
-    return this.running !== null && (this.running.pauseRequested || this.running.saving === true);
-  }
-
-  /** The run has stopped and is saving what it did (the page shows how it ended). */
-  get isSaving() {
-    return this.running?.saving === true;
   }
 
   // --- state, versions, patterns --------------------------------------------------------
