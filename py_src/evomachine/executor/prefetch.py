@@ -125,8 +125,12 @@ class PrefetchCache:
             self.on_waste(entry.name, sign, sign * cost)
 
     def ahead(self, first: int) -> int:
-        """Answers waiting for records at or after ``first``."""
-        return sum(entry.record >= first for entry in self._entries.values())
+        """Answers waiting for records at or after ``first``: the ones not passed yet (kept in
+        ``_order``, about a window of them), not every answer kept (up to ``limit``, most of
+        them stale in a long run, and this is asked once per record predicted)."""
+        entries = self._entries
+        return sum(entry.record >= first and entries.get(entry.key) is entry
+                   for entry in self._order)
 
     def drop_broken(self) -> None:
         """Forget requests that ended cancelled or aborted (a Pause): they are sent again."""
