@@ -65,8 +65,13 @@ export class MachinePanel {
 
   /** Whether the editor holds text the person typed that is not the machine loaded. */
   hasEdits() {
+    return this.loaded && this.typed() && this.editor.value !== this.loadedDsl;
+  }
+
+  /** Whether the editor holds text the person typed (not the text the panel put there). */
+  typed() {
     const text = this.editor.value;
-    return Boolean(this.loaded && text.trim() && text !== this.loadedDsl && text !== this.placed);
+    return Boolean(text.trim()) && text !== this.placed;
   }
 
   // Unsaved edits survive a reload: {dsl, base} where base is the loaded text they started from.
@@ -87,7 +92,7 @@ export class MachinePanel {
    * said of the text before (its problems, 'edited') goes with it. Over the person's edits it
    * is an edit Ctrl+Z undoes, so a load never takes away text that was typed. */
   place(text) {
-    const edited = this.editor.value.trim() && this.editor.value !== this.placed;
+    const edited = this.typed();
     this.placed = text;
     if (edited) this.editor.replace(text);
     else this.editor.value = text;
@@ -128,8 +133,7 @@ export class MachinePanel {
     this.describeExample();
     const e = this.example();
     if (this.loaded || !e) return;
-    const edited = this.editor.value.trim() && this.editor.value !== this.placed;
-    if (edited) {
+    if (this.typed()) {
       this.notify.say(`Your edits stay in the editor; Load example loads ${e.title || e.name} instead.`);
       return;
     }
