@@ -292,6 +292,16 @@ def test_patterns_save_and_import_through_the_panel(lab):
         "document.getElementById('toast').textContent.includes('Imported ticket-router')")
     kinds = [m["type"] for m in state(lab)["mutations"]]
     assert "pattern_import" in kinds
+    # A machine none of whose tasks allows "sales" is not offered the router (a mouse user's
+    # session: the Import button was there and the engine refused after the click).
+    narrow = lab.evaluate("window.evomachine.state()")["dsl"].replace(
+        '| "sales">', '>').replace('machine "Ticket triage"', 'machine "Two queues"')
+    lab.evaluate("(text) => window.evomachine.load(text)", narrow)
+    lab.wait_for_function("document.getElementById('patterns-list').textContent"
+                          ".includes('nothing to import it into')")
+    assert lab.locator("#patterns-list button[data-import='ticket-router']").count() == 0
+    lab.evaluate("window.evomachine.loadExample('ticket-triage')")
+    lab.wait_for_selector("#patterns-list button[data-import='ticket-router']")
 
 
 # Per chart, whether its canvas shows the hybrid colour (the dashed marker) around the x the

@@ -272,3 +272,23 @@ async def test_a_used_up_data_set_still_shows_as_used_up_after_a_reload():
     again = Lab(storage)
     await again._restore()
     assert (await value(again, "state"))["halted"]  # it said "15 steps so far · next node"
+
+
+async def test_the_library_lists_for_each_pattern_the_tasks_it_fits():
+    """Found by a mouse user's session: a pattern was offered for import into a task whose
+    outputs cannot hold its answers, and refused only after the click."""
+    lab = await loaded_lab()
+    await run(lab, 300)
+    await value(lab, "save_pattern", "route", "router", "")
+    assert [p["fits"] for p in await value(lab, "patterns", "")] == [["route"]]
+    other = (DSL.replace('machine "Ticket triage"', 'machine "Two routers"')
+             .replace('Task route "Route ticket"', 'Task narrow "Two queues" {\n'
+                      '    prompt: "Billing or tech? {{ input.text }}";\n'
+                      '    output<"billing" | "tech">;\n}\n\nTask route "Route ticket"')
+             .replace("ticket -> route;", "ticket -> narrow;\nnarrow -> route;")
+             .replace('ground_truth: "label"', 'ground_truth: { narrow: "label", route: "label" }'))
+    await value(lab, "load", other, DATA, "data.jsonl", "two-routers")
+    [listed] = await value(lab, "patterns", "rout")
+    assert listed["fits"] == ["route"]  # narrow allows no "sales"
+    refused = await call(lab, "import_pattern", "router", "narrow", None)
+    assert refused["ok"] is False and "does not allow" in refused["error"]

@@ -100,3 +100,14 @@ def test_a_price_change_does_not_reprice_the_executions_of_earlier_intervals():
     assert costs.llm_only_cost() - estimate > 1.0  # the re-priced 9,000 come with them
     saved = CostModel.from_export({k: v for k, v in costs.export().items() if k != "accrued"})
     assert saved.llm_only_accrued() == pytest.approx(saved.llm_only_cost())  # an older save
+
+
+def test_a_stage_spending_more_than_the_llm_alone_says_so_instead_of_a_negative_saving():
+    """Found by a mouse user's session: right after a drift (audits, re-learning and
+    code-writing together) the card read "saves -6%"."""
+    points = [[100, 0.0012, 1.0, None, 0.001], [200, 0.00106, 1.0, None, 0.001]]
+    shown = per_thousand({"execution_count": 200}, {"points": points, "changes": []})
+    assert shown == "$1.13 now vs $1.00 LLM only · costs 13% more", shown
+    even = [[100, 0.001004, 1.0, None, 0.001]]  # 0.4% more rounds to nothing: no "-0%"
+    assert per_thousand({"execution_count": 100}, {"points": even, "changes": []}).endswith(
+        "saves 0%")

@@ -2,7 +2,7 @@
 
 import { fill, h, oneOf } from "../dom.mjs";
 import { ChartRow } from "./charts.mjs";
-import { STAGE_NAMES, STAGES, count, counted, ms, pct, usd } from "./format.mjs";
+import { STAGE_NAMES, STAGES, count, counted, ms, pct, stageWords, usd } from "./format.mjs";
 import { perThousand, savedText } from "./savings.mjs";
 
 const CHARTS = [
@@ -112,8 +112,8 @@ export class TaskCards {
       ? `Stage changes: ${changes.map((c) => `→ ${stageName(c.to)} at execution ${count(c.at)}`).join(" · ")}`
       : "No stage change yet.");
     const why = m.why || {};
-    set("next", why.next_step ? `Next: ${why.next_step}` : "");
-    const figures = Array.isArray(why.figures) ? why.figures.map(String) : [];
+    set("next", why.next_step ? `Next: ${stageWords(why.next_step)}` : "");
+    const figures = Array.isArray(why.figures) ? why.figures.map(stageWords) : [];
     const list = card.querySelector('[data-field="figures"]');
     if (list.dataset.key !== figures.join("\n")) {
       list.dataset.key = figures.join("\n");

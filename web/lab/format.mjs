@@ -58,3 +58,10 @@ export function when(seconds) {
 
 export const STAGES = ["llm_only", "hybrid", "code_first", "code_only"];
 export const STAGE_NAMES = { llm_only: "LLM only", hybrid: "Hybrid", code_first: "Code first", code_only: "Code only" };
+
+/** The engine's sentences name stages by their identifiers ("code_first needs 200 live
+ * checks"); the page calls them by STAGE_NAMES ("Code first"). Says each the page's way. */
+export function stageWords(text) {
+  return String(text).replace(/\b(llm_only|hybrid|code_first|code_only)\b/g, (id, _, at) =>
+    (at === 0 ? STAGE_NAMES[id] : id === "llm_only" ? "LLM only" : STAGE_NAMES[id].toLowerCase()));
+}

@@ -4,7 +4,7 @@ import { ask } from "../dialog.mjs";
 import { fill, h, keepFocusNear, onSubmitOnce, oneOf } from "../dom.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
-import { STAGE_NAMES, STAGES, count, pct, records, when } from "./format.mjs";
+import { STAGE_NAMES, STAGES, count, pct, records, stageWords, when } from "./format.mjs";
 
 const $ = (id) => document.getElementById(id);
 const stageName = (stage) => STAGE_NAMES[oneOf(stage, STAGES)] || String(stage ?? "—");
@@ -249,7 +249,10 @@ export class PatternsPanel {
     const patterns = await this.bridge.patterns(search).catch(() => []);
     // None found by a search: say so (not 'No patterns yet') when there are patterns to find.
     const stored = !patterns.length && search.trim() ? (await this.bridge.patterns("").catch(() => [])).length : 0;
-    const key = JSON.stringify([patterns.map((p) => `${p.name}@${p.version}`), this.tasks, stored ? search : ""]);
+    // Offered into the tasks whose outputs it fits (the engine says which), every task when
+    // it does not say (nothing loaded).
+    const into = (p) => (Array.isArray(p.fits) ? this.tasks.filter((t) => p.fits.includes(t)) : this.tasks);
+    const key = JSON.stringify([patterns.map((p) => [`${p.name}@${p.version}`, into(p)]), this.tasks, stored ? search : ""]);
     const list = $("patterns-list");
     if (list.dataset.key === key) return;
     list.dataset.key = key;
@@ -262,6 +265,12 @@ export class PatternsPanel {
     fill(list, patterns.map((p, i) => {
       const m = p.performance_metrics || {};
       const from = `${p.trained_on?.machine_id || "?"}/${p.trained_on?.task_name || "?"}`;
+      const tasks = into(p);
+      if (this.tasks.length && !tasks.length) {
+        return h("li", {}, h("div", {},
+          h("strong", {}, String(p.name)), " ", h("span", { class: "pill" }, String(p.version)), " ",
+          h("span", { class: "muted small" }, `from ${from} · can answer what no task of this machine allows: nothing to import it into`)));
+      }
       return h("li", {},
         h("div", {},
           h("strong", {}, String(p.name)), " ", h("span", { class: "pill" }, String(p.version)), " ",
@@ -269,8 +278,8 @@ export class PatternsPanel {
             `${stageName(p.stage)} · ${p.synthesizer || "?"} · success ${pct(m.success_rate)} over ${num(m.execution_count)} · from ${from}`)),
         h("div", { class: "inline" },
           h("label", { htmlFor: `pattern-into-${i}` }, "into"),
-          h("select", { id: `pattern-into-${i}` }, this.tasks.map((t) => h("option", {}, t))),
-          h("button", { type: "button", dataset: { import: String(p.name), version: String(p.version) }, disabled: !this.tasks.length }, "Import")));
+          h("select", { id: `pattern-into-${i}` }, tasks.map((t) => h("option", {}, t))),
+          h("button", { type: "button", dataset: { import: String(p.name), version: String(p.version) }, disabled: !tasks.length }, "Import")));
     }));
   }
 }
@@ -286,7 +295,7 @@ export function renderActivity(state) {
   fill(list, mutations.length ? mutations.map((m) => {
     const d = m.data || {};
     let text;
-    if (m.type === "task_evolution") text = `${d.task}: ${stageName(d.from_stage)} → ${stageName(d.to_stage)}${d.reason ? ` — ${d.reason}` : ""}`;
+    if (m.type === "task_evolution") text = `${d.task}: ${stageName(d.from_stage)} → ${stageName(d.to_stage)}${d.reason ? ` — ${stageWords(d.reason)}` : ""}`;
     else if (m.type === "rollback") {
       const to = versions.get(d.to_version);
       text = `rolled back to ${to ? `version ${versionName(to)}` : "a version no longer stored"}`;

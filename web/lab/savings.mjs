@@ -34,6 +34,11 @@ export function perThousand(m, series) {
   if (!count || !m.execution_count) return "—";
   const now = (spent / count) * 1000;
   const base = (llmOnly / count) * 1000;
-  const saved = base > 0 ? ` · saves ${pct(1 - now / base, 0)}` : "";
-  return `${usd(now)} now vs ${usd(base)} LLM only${saved}`;
+  return `${usd(now)} now vs ${usd(base)} LLM only${base > 0 ? ` · ${against(1 - now / base)}` : ""}`;
+}
+
+/** "saves 12%", or "costs 6% more" when the stage spends more than the LLM alone would (just
+ * after a drift: audits, code-writing and the LLM's answers together). */
+function against(share) {
+  return Math.round(share * 100) < 0 ? `costs ${pct(-share, 0)} more` : `saves ${pct(Math.max(0, share), 0)}`;
 }

@@ -13,7 +13,7 @@ import { ask } from "../dialog.mjs";
 import { fill, h } from "../dom.mjs";
 import { useLabReset } from "../reset.mjs";
 import { TaskCards } from "./cards.mjs";
-import { STAGE_NAMES, STAGES } from "./format.mjs";
+import { STAGE_NAMES, STAGES, stageWords } from "./format.mjs";
 import { HeaderTools, ProblemsBox } from "./header.mjs";
 import { LLMPanel } from "./llm-panel.mjs";
 import { MachinePanel } from "./machine-panel.mjs";
@@ -49,7 +49,7 @@ async function confirmPromotion(task, state) {
   const choice = await ask({
     title: `Move ${task} to ${STAGE_NAMES[next]} now?`,
     lines: [
-      `The engine moves a task up by itself once the evidence is in${waits ? `; now: ${waits}` : ""}.`,
+      `The engine moves a task up by itself once the evidence is in${waits ? `; now: ${stageWords(waits)}` : ""}.`,
       `Moved by hand, ${task} goes to ${STAGE_NAMES[next]} without that evidence: its code answers at the confidence you set (0.8 when none), not within the error budget, until live checks decide.`,
     ],
     choices: [

@@ -75,15 +75,22 @@ class LibraryMixin(LabState):
         return dumps({"diff": diff, "rows": flatten_diff(diff)})
 
     async def patterns(self, query: str = "") -> str:
-        """The pattern library (best matches of ``query`` first), without the code."""
+        """The pattern library (best matches of ``query`` first), without the code; with a
+        machine loaded, each says which of its tasks it ``fits`` (can be imported into)."""
         if not await self.storage.keys("patterns"):
             return "[]"  # and persistence (pydantic) stays unloaded on a first visit
         from evomachine.persistence import PatternLibrary
 
         library = PatternLibrary(self.storage)
         found = await (library.search(query) if query.strip() else library.list_patterns())
-        return dumps([p.model_dump(mode="json", exclude={"code"}) | {"lines": p.code.count("\n")}
-                      for p in found])
+        tasks = self.executor.machine.tasks() if self.executor is not None else []
+
+        def fits(pattern: Any) -> dict[str, Any]:
+            return {"fits": [t.name for t in tasks if library.misfit(pattern, t) is None]} \
+                if self.executor is not None else {}
+
+        return dumps([p.model_dump(mode="json", exclude={"code"})
+                      | {"lines": p.code.count("\n")} | fits(p) for p in found])
 
     async def save_pattern(self, task: str, name: str, description: str = "") -> str:
         """Keep ``task``'s current code in the pattern library as ``name``."""

@@ -151,7 +151,9 @@ class PatternLibrary:
             tasks = ", ".join(n.name for n in executor.machine.tasks()) or "none"
             raise ValueError(f"machine {executor.machine_id!r} has no Task {task!r} "
                              f"(its tasks: {tasks})")
-        self._check_outputs(pattern, node)
+        misfit = self.misfit(pattern, node)
+        if misfit:
+            raise ValueError(misfit)
         source = f"pattern:{pattern.name}@{pattern.version}"
         result = await executor.install_code(task, pattern.code, pattern.stage, source)
         executor.record_mutation("pattern_import", {
@@ -162,14 +164,17 @@ class PatternLibrary:
         return {**result, "pattern": pattern.name, "version": pattern.version}
 
     @staticmethod
-    def _check_outputs(pattern: Pattern, node: Any) -> None:
+    def misfit(pattern: Pattern, node: Any) -> str | None:
+        """Why ``pattern``'s code cannot be ``node``'s (a Task): it can answer what the task's
+        output does not allow. ``None`` when it fits."""
         produced = _output_enum(pattern.output_schema)
         attribute = node.attributes.get("output")
         allowed = attribute.type.literals if attribute is not None and attribute.type else []
         if produced and allowed and not set(map(str, produced)) <= set(allowed):
             extra = sorted(set(map(str, produced)) - set(allowed))
-            raise ValueError(f"pattern {pattern.name!r} can output {extra}, which task "
-                             f"{node.name!r} does not allow (it allows {allowed})")
+            return (f"pattern {pattern.name!r} can output {extra}, which task "
+                    f"{node.name!r} does not allow (it allows {allowed})")
+        return None
 
     # -- JSON files ------------------------------------------------------------------
 
