@@ -8,6 +8,7 @@ writes every trace a run kept (``trace_limit`` per task) when it ends instead.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -80,12 +81,18 @@ def render(traces: list[Trace], last: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: C0 and C1 controls and DEL: an LLM's answer holding ``ESC ] 52`` would write the
+#: terminal's clipboard, ``ESC ] 0`` its title (red team rt11). Cells show them escaped.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _cut(value: Any) -> str:
+    """A table cell: one line, control characters escaped, at most ``CELL`` characters."""
     if value is None:
         return ""
     from evomachine.traces import _show
 
-    text = " ".join(_show(value).split())
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], " ".join(_show(value).split()))
     return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 

@@ -123,7 +123,7 @@ def sniff_format(text: str, filename: str = "") -> str:
         return "jsonl"
     if lowered.endswith((".csv", ".tsv")):
         return "csv"
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in _lines(text) if line.strip()), "")
     return "jsonl" if first.lstrip().startswith(("{", "[")) else "csv"
 
 
@@ -145,7 +145,7 @@ def _parse_jsonl(text: str) -> list[dict[str, Any]]:
     records = _read_jsonl(text)
     if _SURROGATE_ESCAPE.search(text):  # JSON may escape half a pair: not Unicode text
         where = "record" if text.lstrip().startswith("[") else "line"
-        lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        lines = [n for n, line in enumerate(_lines(text), 1) if line.strip()]
         for index, record in enumerate(records):
             try:
                 json.dumps(record, ensure_ascii=False).encode("utf-8")
@@ -159,6 +159,12 @@ def _parse_jsonl(text: str) -> list[dict[str, Any]]:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def _lines(text: str) -> list[str]:
+    """JSON Lines' lines: split at "\\n" (and "\\r\\n") only. ``str.splitlines`` also splits
+    at U+2028, U+2029, U+0085 and more, which JSON strings may hold as they are."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _read_jsonl(text: str) -> list[dict[str, Any]]:
     stripped = text.strip()
     if stripped.startswith("["):  # a plain JSON array is accepted too
@@ -168,7 +174,7 @@ def _read_jsonl(text: str) -> list[dict[str, Any]]:
             raise DataError(f"invalid JSON array: {error}") from None
         return [_as_record(value, index + 1, "record") for index, value in enumerate(values)]
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         try:

@@ -57,6 +57,7 @@ from evomachine.prompt_budget import (
     checked_mul,
     checked_pow,
     current_budget,
+    template_too_long,
 )
 
 __all__ = ["MAX_CALL_DEPTH", "MAX_CHARS", "MAX_INT_BITS", "MAX_NESTING", "MAX_STEPS",
@@ -201,6 +202,8 @@ class Prompt:
     def __init__(self, task: str, source: str):
         self.task = task
         self.source = source
+        if template_too_long(source):
+            raise PromptError(task, f"invalid template: {template_too_long(source)}")
         try:
             check_template(source, _ENVIRONMENT)  # deep expressions exhaust Pyodide's stack
             self._template = _ENVIRONMENT.from_string(source)

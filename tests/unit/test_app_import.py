@@ -242,3 +242,15 @@ async def test_a_machine_id_that_cannot_name_keys_is_refused(bad_id):
     text = json.dumps(document).replace("ticket-triage", bad_id)
     error = await refused(lab, text, "machine id")
     assert "nothing" in error
+
+
+async def test_a_history_range_longer_than_the_file_is_refused_before_it_is_listed():
+    """Red team (rt11): ``recent: {from: 1, to: 10^7}`` took 1.3 GB to list before the file
+    was refused (10^12: a MemoryError, in the page the engine Worker's death)."""
+    lab, document = await exported_lab()
+    bad = copy.deepcopy(document)
+    entry(bad, "state", "ticket-triage")[1]["histories"]["route"]["recent"] = {
+        "from": 1, "to": 10**12}
+    error = await refused(lab, bad, "state/ticket-triage")
+    assert "lists history records that are missing: history/ticket-triage/route/" in error
+    assert "1,000,000" not in error and len(error) < 400, error

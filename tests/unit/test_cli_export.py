@@ -69,3 +69,45 @@ async def test_the_page_method_gives_the_module_and_its_types_once_there_is_code
     assert [[a[0], a[1]] for a in answers] == [
         [module.execute(item, {})["output"], module.execute(item, {})["confidence"]]
         for item in inputs]
+
+
+def _tamper(db, **task: str) -> None:
+    """Set fields of task route in the run stored in ``db`` ({code}: the code first stored)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        [value] = connection.execute("select value from kv where namespace='state'").fetchone()
+        doc = json.loads(value)
+        route = doc["tasks"]["route"]
+        route.setdefault("first_code", route["code"])
+        for key, text in task.items():
+            route[key] = text.format(code=route["first_code"])
+        connection.execute("update kv set value=? where namespace='state'", (json.dumps(doc),))
+
+
+def test_a_tampered_store_names_no_file_and_runs_nothing(files):  # noqa: F811
+    """Red team (rt11): a stored ``code_path`` of ``conftest.py`` made export-js replace the
+    user's conftest.py with stored code that ran ``os.system`` under pytest."""
+    machine, data, tmp = files
+    db = tmp / "run.db"
+    base = ["export-js", str(machine), "--store", f"sqlite:{db}", "--task", "route"]
+    assert run(["evolve", str(machine), "--data", str(data), "--store", f"sqlite:{db}",
+                "--steps", "900", "--quiet"])[0] == 0
+    out = tmp / "project"
+    out.mkdir()
+    (out / "conftest.py").write_text("# mine\n")
+    _tamper(db, code_path="generated/x/conftest.py",
+            code="{code}\nimport os\nos.system('touch pwned')\n")
+    code, said = export([*base, "--out", str(out)])
+    assert code == 2 and "import of 'os' is not allowed" in said, said
+    assert sorted(p.name for p in out.iterdir()) == ["conftest.py"]
+    assert (out / "conftest.py").read_text() == "# mine\n"
+    _tamper(db, code_path="generated/x/conftest.py", code="{code}")
+    code, said = export([*base, "--out", str(out)])
+    assert code == 0 and "conftest" not in said and "route_v" in said, said
+    names = sorted(p.name for p in out.iterdir())
+    assert names[0] == "conftest.py" and len(names) == 4
+    assert (out / "conftest.py").read_text() == "# mine\n"
+    code, said = export([*base, "--out", str(out)])  # the same names again
+    assert code == 2 and "already there: --force replaces" in said
+    assert export([*base, "--out", str(out), "--force"])[0] == 0

@@ -140,6 +140,24 @@ async def test_a_missing_history_record_is_its_own_error_not_a_missing_machine()
     assert caught.value.key == key
 
 
+async def test_a_recent_range_longer_than_the_stored_history_is_refused_before_it_is_listed():
+    """Red team (rt11): a stored ``recent: {from: 1, to: 10^12}`` was listed number by number
+    (a bare MemoryError in the CLI)."""
+    from evomachine.evolution.snapshot import MissingHistoryError
+
+    storage = MemoryStorage()
+    ex = make(storage, persist_every=10_000)
+    await ex.run(max_steps=30)
+    await ex.flush()
+    doc = await storage.get("state", "ticket-triage")
+    [index] = doc["histories"].values()
+    index["recent"] = {"from": 1, "to": 10**12}
+    await storage.put("state", "ticket-triage", doc)
+    with pytest.raises(MissingHistoryError, match="missing history record") as caught:
+        await EvolutionaryExecutor.restore(storage, "ticket-triage", llm=MappingLLM(MAPPING))
+    assert caught.value.key not in await storage.keys("history", "ticket-triage/")
+
+
 async def test_a_saved_run_on_a_node_the_machine_lacks_is_refused():
     ex = make(None)
     await ex.run(max_steps=3)

@@ -198,10 +198,15 @@ class HistoryIndex(_Open):
     recent: RecentRange | list[Count]
     sample: list[Count]
 
-    def seqs(self) -> list[int]:
+    def seqs(self, at_most: int | None = None) -> list[int]:
+        """The records listed; a recent range at most ``at_most`` long (a hostile ``to`` of
+        10^12 is never listed whole)."""
         recent = self.recent
-        listed = (list(range(recent.from_, recent.to + 1)) if isinstance(recent, RecentRange)
-                  else list(recent))
+        if isinstance(recent, RecentRange):
+            last = recent.to if at_most is None else min(recent.to, recent.from_ + at_most - 1)
+            listed = list(range(recent.from_, last + 1))
+        else:
+            listed = list(recent)
         return [*listed, *self.sample]
 
 

@@ -22,9 +22,10 @@ class LoadMixin(LabState):
     async def check(self, dsl: str) -> str:
         """``{ok, errors: [{line, column, message}], warnings, names}`` for the editor's
         markers and completion (``names``: :func:`~evomachine.app.views.dsl_names`;
-        ``warnings``: attributes that do nothing, :mod:`evomachine.dsl.hints`)."""
+        ``warnings``: attributes that do nothing and answers no edge takes,
+        :mod:`evomachine.dsl.hints`)."""
         from evomachine.dsl import DSLError
-        from evomachine.dsl.hints import attribute_hints
+        from evomachine.dsl.hints import attribute_hints, edge_hints
         from evomachine.dsl.parser import parse_document
         from evomachine.dsl.validate import validate_machine
 
@@ -36,7 +37,8 @@ class LoadMixin(LabState):
         except DSLError as error:
             return dumps({"ok": False, "errors": error.to_dicts(), "warnings": [],
                           "names": dsl_names(None)})
-        warnings = [hint.to_dict() for hint in attribute_hints(machine, source_map, dsl)]
+        hints = attribute_hints(machine, source_map, dsl) + edge_hints(machine, source_map)
+        warnings = [hint.to_dict() for hint in hints]
         return dumps({"ok": True, "errors": [], "warnings": warnings,
                       "names": dsl_names(machine)})
 

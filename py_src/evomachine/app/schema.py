@@ -275,7 +275,8 @@ def missing_history(machine_id: str, doc: StateDoc, present: set[str]) -> list[t
     """``(document, problem)`` for each history record ``doc`` lists that is not ``present``."""
     missing = []
     for task, index in doc.histories.items():
-        for seq in index.seqs():
+        # a range longer than the file's records is cut at one more: one of those is missing
+        for seq in index.seqs(at_most=len(present) + 1):
             key = f"{machine_id}/{task}/{seq:010d}"
             if key not in present:
                 missing.append(key)

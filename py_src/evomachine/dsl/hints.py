@@ -1,4 +1,5 @@
-"""Warnings on a machine that parses: task attributes that would do nothing as written.
+"""Warnings on a machine that parses: task attributes that would do nothing as written, and
+answers a task may give that no edge takes.
 
 A task's attributes override its evolution policy by name (``EvolutionPolicy.for_task``),
 so a misspelt one (``max_disagrement``) or one that 0.2's error budget replaced
@@ -9,6 +10,7 @@ metadata) are left alone unless they are one typo away from a name the engine re
 
 from __future__ import annotations
 
+import json
 from difflib import get_close_matches
 
 from ..model import MachineData
@@ -60,9 +62,32 @@ def attribute_hints(machine: MachineData, source_map: SourceMap | None = None,
     return hints
 
 
+def edge_hints(machine: MachineData, source_map: SourceMap | None = None) -> list[Problem]:
+    """One warning per task whose declared answers (``output<"a" | "b">``) include some no edge
+    leaving it takes, with no unlabelled edge to take the rest: such an answer stops the run
+    ("no outgoing edge matches"). A task with no edge at all ends the machine: no warning."""
+    nodes = list(machine.iter_nodes())
+    spans = source_map.nodes if source_map and len(source_map.nodes) == len(nodes) else None
+    hints: list[Problem] = []
+    for index, node in enumerate(nodes):
+        attribute = node.attributes.get("output") if node.kind == "task" else None
+        answers = attribute.type.literals if attribute is not None and attribute.type else []
+        labels = [edge.label for edge in machine.edges if edge.source == node.name]
+        if not answers or not labels or None in labels:
+            continue
+        untaken = [a for a in answers
+                   if (a if isinstance(a, str) else json.dumps(a, sort_keys=True)) not in labels]
+        if untaken:
+            line, column = spans[index].position if spans else (0, 0)
+            hints.append(Problem(line, column, (
+                f"task '{node.name}' can answer {', '.join(map(repr, untaken))}, but no edge "
+                f"leaving it is labelled so and none is unlabelled: that answer stops the run")))
+    return hints
+
+
 def text_hints(text: str) -> list[Problem]:
-    """:func:`attribute_hints` of a machine's text, placed at line and column (none when the
-    text does not parse: its errors say more)."""
+    """:func:`attribute_hints` and :func:`edge_hints` of a machine's text, placed at line and
+    column (none when the text does not parse: its errors say more)."""
     from .errors import DSLError
     from .parser import parse_document
 
@@ -70,4 +95,4 @@ def text_hints(text: str) -> list[Problem]:
         machine, source_map = parse_document(text)
     except DSLError:
         return []
-    return attribute_hints(machine, source_map, text)
+    return attribute_hints(machine, source_map, text) + edge_hints(machine, source_map)

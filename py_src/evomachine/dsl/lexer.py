@@ -7,6 +7,7 @@ skips error tokens quietly so one mistake is reported once.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -71,8 +72,12 @@ def tokenize(text: str, index: LineIndex | None = None) -> tuple[list[Token], li
         elif kind == "string":
             append(Token("string", _decode(raw[1:-1], start + 1, index, problems), start, end))
         elif kind == "number":
-            is_float = "." in raw or "e" in raw or "E" in raw
-            append(Token("number", float(raw) if is_float else int(raw), start, end))
+            value, wrong = _number(raw)
+            if wrong:
+                problems.append(index.problem(start, wrong))
+                append(Token("error", raw, start, end))
+            else:
+                append(Token("number", value, start, end))
         elif kind == "tstring":
             append(Token("string", _decode(raw[3:-3], start + 3, index, problems), start, end))
         else:
@@ -80,6 +85,24 @@ def tokenize(text: str, index: LineIndex | None = None) -> tuple[list[Token], li
             append(Token("error", raw, start, end))
     append(Token("eof", None, len(text), len(text)))
     return tokens, problems
+
+
+#: Longest integer literal: Python refuses to read one of more than 4,300 digits.
+MAX_INT_DIGITS = 100
+
+
+def _number(raw: str) -> tuple[int | float | None, str | None]:
+    """The literal's value, or why it is not one: an integer too long to be a setting
+    (Python's 4,300-digit guard would be a traceback), a float that overflows (``1e999``
+    parses as infinity, which the DSL cannot write back)."""
+    if "." in raw or "e" in raw or "E" in raw:
+        value = float(raw)
+        if math.isinf(value):
+            return None, f"number {raw[:40]!r} is too large"
+        return value, None
+    if len(raw.lstrip("0")) > MAX_INT_DIGITS:
+        return None, f"number of {len(raw):,} digits is too large (at most {MAX_INT_DIGITS})"
+    return int(raw), None
 
 
 def _error_message(kind: str | None, raw: str) -> str:

@@ -29,7 +29,8 @@ from .lexer import ARROWS
 from .source_map import EdgeSpan, NodeSpan, Position, SourceMap
 from .validate import validate_machine
 
-__all__ = ["MAX_DEPTH", "EdgeSpan", "NodeSpan", "SourceMap", "parse_document", "parse_machine"]
+__all__ = ["MAX_DEPTH", "MAX_EDGES", "EdgeSpan", "NodeSpan", "SourceMap", "parse_document",
+           "parse_machine"]
 
 _EDGE_OPENERS = frozenset((*ARROWS, "-", "<-"))
 
@@ -57,6 +58,11 @@ def parse_machine(text: str, *, validate: bool = True) -> MachineData:
         if problems:
             raise DSLError(problems, source=text)
     return machine
+
+
+#: Most edges a machine may have. ``a, b, … -> a, b, …`` writes sources × targets edges: 2,000
+#: names on each side are 44 KB of text and 4 million edges (3.8 GB, then a crash).
+MAX_EDGES = 10_000
 
 
 class _Parser(ValueParser):
@@ -210,6 +216,9 @@ class _Parser(ValueParser):
         while self.tok.kind in _EDGE_OPENERS:
             arrow, label, attributes = self.connector()
             targets = self.group()
+            if len(self.edges) + len(sources) * len(targets) > MAX_EDGES:
+                raise self.fail(self.tok, f"this statement makes {len(sources) * len(targets):,} "
+                                f"edges, and a machine may have {MAX_EDGES:,} in all")
             for source, source_pos in sources:
                 for target, target_pos in targets:
                     self.edges.append(

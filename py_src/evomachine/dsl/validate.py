@@ -145,6 +145,10 @@ def _in_unit_interval(raw: Any) -> bool:
 @lru_cache(maxsize=512)
 def template_error(source: str) -> str | None:
     """Why ``source`` does not compile as a sandboxed jinja2 template, or None if it does."""
+    from ..prompt_budget import template_too_long
+
+    if template_too_long(source):
+        return template_too_long(source)
     if "{" not in source:
         return None  # no jinja syntax at all: nothing can fail
     from jinja2 import TemplateSyntaxError

@@ -108,9 +108,15 @@ def _history_index(history: TaskHistory) -> dict[str, Any]:
             "sample": [r.seq for r in history.sample]}
 
 
-def _index_seqs(index: dict[str, Any]) -> list[int]:
+def _index_seqs(index: dict[str, Any], stored: int) -> list[int]:
+    """The sequence numbers ``index`` lists as recent. A range longer than the ``stored``
+    records (a damaged or hostile document: ``to`` of 10^12) is cut at one more than them:
+    one of those is missing, and ``restore`` names it; the rest are never listed."""
     recent = index["recent"]
-    return list(range(recent["from"], recent["to"] + 1)) if isinstance(recent, dict) else recent
+    if not isinstance(recent, dict):
+        return recent
+    first = recent["from"]
+    return list(range(first, min(recent["to"], first + stored) + 1))
 
 
 def export_state(ex: EvolutionaryExecutor, *, inline_history: bool) -> dict[str, Any]:
@@ -239,9 +245,10 @@ async def restore(cls: type[EvolutionaryExecutor], storage: Any, machine_id: str
                     f"saved executor {machine_id!r} is missing history record {key}", key=key)
             return records[key]
 
+        seqs = _index_seqs(index, len(records))
         histories[name] = {
             "limit": index["limit"], "sample_size": index["sample_size"], "seen": index["seen"],
-            "seed": index["seed"], "recent": [record(s) for s in _index_seqs(index)],
+            "seed": index["seed"], "recent": [record(s) for s in seqs],
             "sample": [record(s) for s in index["sample"]],
         }
     state = {**doc, "histories": histories}
