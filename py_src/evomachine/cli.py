@@ -98,13 +98,22 @@ def read_records(path: Path, err: TextIO | None = None) -> list[dict[str, Any]]:
     return data.records
 
 
+def machine_text(path: Path) -> str:
+    """A machine file's text: UTF-8, a byte-order mark allowed (some editors write one)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CLIError(f"cannot read machine file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise CLIError(f"{path} is not UTF-8 text (byte {error.start:,}: "
+                       f"{error.object[error.start:error.start + 1]!r}); save it as UTF-8"
+                       ) from None
+
+
 def load_machine(path: Path) -> Any:
     from evomachine.dsl import DSLError, parse_machine
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CLIError(f"cannot read machine file {path}: {error.strerror}") from None
+    text = machine_text(path)
     try:
         return parse_machine(text)
     except DSLError as error:
@@ -113,6 +122,7 @@ def load_machine(path: Path) -> Any:
 
 async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from evomachine.evolution import EvolutionaryExecutor
+    from evomachine.executor import ExecutionError
 
     if args.steps < 0:
         raise CLIError("--steps must be >= 0")
@@ -121,16 +131,27 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from evomachine.dsl.fields import missing_fields
     from evomachine.dsl.hints import text_hints
 
-    for hint in text_hints(args.machine.read_text(encoding="utf-8")):
+    for hint in text_hints(machine_text(args.machine)):
         print(f"warning: {args.machine}:{hint.line}:{hint.column}: {hint.message}", file=err)
     for missing in missing_fields(machine, records):
         print(f"warning: {args.data}: {missing}", file=err)
     llm = make_llm(args, machine, records)
+    from evomachine.cli_llm import unpriced_models
+
+    for model in unpriced_models(args, machine):
+        print(f"warning: no price is known for model {model!r}: its calls count as $0 and "
+              f"nothing shows as saved; give --prices FILE with "
+              f"{{\"{model}\": [input, output]}} in USD per million tokens", file=err)
     storage = open_storage(args.store)
     executor = None
     if storage is not None and not args.fresh:
         machine_id = EvolutionaryExecutor(machine).machine_id
         executor = await saved_run(storage, machine_id, args.store, llm=llm, inputs=records)
+        if executor is not None and executor.machine != machine:
+            # It would resume with the machine it was saved with, and the edit would do nothing.
+            raise CLIError(f"{args.machine} is not the machine of the run of {machine_id!r} "
+                           f"saved in {args.store}: it was changed since. --fresh starts it "
+                           "afresh and replaces the saved run")
         if executor is not None:
             print(f"resuming {machine_id!r} from {args.store} at input record "
                   f"{executor.input_cursor}", file=err)
@@ -140,15 +161,20 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     started = time.perf_counter()
     progress = Progress(args.steps, err, enabled=not args.quiet)
     streak = FailureStreak(executor)
-    taken = 0
+    taken, first_step = 0, executor.step_count
+    stuck = None  # the machine cannot go on (no edge fits an answer): what it said
     while taken < args.steps:  # in chunks, for the progress bar; requests stay in flight
-        done = await executor.run(min(progress.every, args.steps - taken),
-                                  concurrency=args.concurrency, stop=streak.observe)
+        try:
+            done = await executor.run(min(progress.every, args.steps - taken),
+                                      concurrency=args.concurrency, stop=streak.observe)
+        except ExecutionError as error:  # the steps before it stand: save and report them
+            stuck, taken = str(error), executor.step_count - first_step
+            break
         taken += len(done)
         progress.update(taken, executor)
         if not done or executor.halted or streak.stopped:
             break
-    if streak.stopped:  # what was sent ahead would only fail (and retry) the same way
+    if streak.stopped or stuck:  # what was sent ahead would only fail the same way
         executor.prefetch.cancel_unfinished()
     await executor.prefetch.settle()
     progress.done(taken, executor)
@@ -177,6 +203,10 @@ async def evolve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from evomachine import cli_traces
 
         cli_traces.write_file(args.traces, cli_traces.select(executor, None, "all", ""))
+    if stuck:
+        print(f"error: the run stopped after {taken:,} of {args.steps:,} steps: {stuck}; "
+              f"fix the machine, then run again{' with --fresh' if storage else ''}", file=err)
+        return 1
     if streak.stopped:
         print(f"error: {streak.count} task executions in a row failed"
               f"{'' if streak.succeeded else ' and none succeeded'}, so the run stopped after "

@@ -118,6 +118,18 @@ def load_prices(path: Path | None) -> Any:
     return table
 
 
+def unpriced_models(args: argparse.Namespace, machine: Any) -> list[str]:
+    """The models a real provider's run asks (``--model``, tasks' ``model``) that the price
+    table does not know: their calls would count $0, with nothing shown as saved. A local
+    server (``--preset``) costs nothing indeed, so it is not asked about."""
+    if provider_of(args) == "simulated" or args.preset:
+        return []
+    table = load_prices(args.prices)
+    asked = {args.model, *(str(task.attr("model")) for task in machine.tasks()
+                           if task.attr("model"))}
+    return sorted(model for model in asked if model and not table.knows(model))
+
+
 def real_provider(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Any:
     """An Anthropic or OpenAI-compatible client with a shared :class:`RateLimiter`."""
     from evomachine.llm.anthropic import ANTHROPIC_BASE_URL, AnthropicClient

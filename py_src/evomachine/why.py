@@ -38,12 +38,20 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
     best = last.get("synthesizer")
     score = scores.get(best) if isinstance(best, str) else None
     if isinstance(score, dict) and isinstance(score.get("heldout_agreement"), int | float):
-        line = (f"best candidate {best}: held-out agreement with the LLM "
+        # Candidates compete on the share of inputs they may answer within the budget
+        # ("rank"), then on agreement: a runner-up may agree more and still answer less.
+        ranked = isinstance(score.get("rank"), int | float)
+        share = f"may answer {_pct(score['rank'])} of held-out inputs within the budget, " \
+            if ranked else ""
+        line = (f"best candidate {best}: {share}held-out agreement with the LLM "
                 f"{_pct(score['heldout_agreement'])} on {score.get('n_heldout', '?')} examples")
-        others = sorted(((s.get("heldout_agreement") or 0.0, name) for name, s in scores.items()
-                         if name != best and isinstance(s, dict)), reverse=True)
+        others = sorted(((s.get("rank") or 0.0, s.get("heldout_agreement") or 0.0, name)
+                         for name, s in scores.items() if name != best and isinstance(s, dict)),
+                        reverse=True)
         if others:
-            line += f" (next: {others[0][1]} {_pct(others[0][0])})"
+            rank, agreement, name = others[0]
+            line += (f" (next: {name}, {_pct(rank)} within the budget, {_pct(agreement)})"
+                     if ranked else f" (next: {name} {_pct(agreement)})")
         installed = metrics.get("synthesizer")
         if stage != "llm_only" and isinstance(installed, str) and installed != best:
             # a refresh keeps new code only if it answers more of the recent traffic

@@ -280,6 +280,16 @@ def test_http_provider_fields_and_use_these_settings(lab):
     assert lab.is_visible("#llm-base-url") and lab.is_hidden("#llm-accuracy")
     lab.fill("#llm-base-url", "http://127.0.0.1:9/v1")
     lab.fill("#llm-model", "local-model")
+    # Another provider does not inherit this one's URL, model or key (a newcomer's tour: the
+    # Anthropic key went to the URL the fields still held); coming back restores them.
+    lab.fill("#llm-key", "sk-for-the-local-server")
+    lab.select_option("#llm-provider", "anthropic")
+    assert [lab.input_value(f) for f in ("#llm-base-url", "#llm-model", "#llm-key")] == \
+        ["", "", ""]
+    assert lab.get_attribute("#llm-base-url", "placeholder") == "https://api.anthropic.com"
+    lab.select_option("#llm-provider", "openai")
+    assert [lab.input_value(f) for f in ("#llm-base-url", "#llm-model", "#llm-key")] == \
+        ["http://127.0.0.1:9/v1", "local-model", ""]
     lab.fill("#llm-key", "sk-controls-test")
     lab.check("#llm-remember")
     lab.click("#apply-llm")

@@ -394,4 +394,9 @@ def test_accessibility_labels_contrast_and_focus_order(lab):
     assert "step-btn" in order and "run-btn" in order
     # The run controls come first after the header, as they do on screen (one column on a phone).
     assert order.index("reset-all") < order.index("step-btn") < order.index("example-select")
+    # Panels sit on screen in the document's (so Tab's) order from the code panel down: the
+    # traces panel was drawn last, so Tab from its table went up to Versions.
+    tops = lab.evaluate("""() => ['.code-panel', '#traces-panel', '.versions-panel',
+        '.activity-panel'].map((s) => document.querySelector(s).getBoundingClientRect().top)""")
+    assert tops == sorted(tops), tops
     shot(lab, "final")

@@ -311,6 +311,10 @@ def step5_watch(page: Page, me: Person, tmp: Path) -> None:
     expect(page.locator("#code-meta")).to_contain_text("route")
     expect(page.locator("#code-meta table.scores tbody tr").first).to_be_visible()
     assert page.locator("#code-meta table.scores tbody tr").count() >= 2  # every candidate
+    # ✓ marks the winner only where the scores are the shown version's own
+    caption = page.locator("#code-meta table.scores caption").inner_text()
+    marks = "".join(page.locator("#code-meta table.scores tbody th").all_inner_texts())
+    assert ("✓" in marks) == ("wrote" in caption) != ("not installed" in marks), (caption, marks)
     source = me.download("#code-download", tmp).read_text()
     assert "def execute" in source
 

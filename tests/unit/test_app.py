@@ -61,6 +61,12 @@ async def test_a_task_reaches_hybrid_after_300_steps_and_its_code_is_shown():
     code = await value(lab, "code", "route")
     assert code["version"] == "v1" and "def execute" in code["source"]
     assert code["synthesizer"] == code["last_synthesis"]["synthesizer"]
+    # The synthesis at execution 100 answered no more than v1: not installed, and the page
+    # says so beside its best; the one that wrote v1 said so when it did.
+    assert code["last_synthesis"]["at"] == 100 and "installed_version" not in code["last_synthesis"]
+    lab = await loaded_lab()
+    await run(lab, 3000, "hybrid")
+    assert (await value(lab, "code", "route"))["last_synthesis"]["installed_version"] == 1
     assert code["filename"].endswith(".py")
     series = state["series"]["route"]
     [change] = series["changes"]

@@ -43,6 +43,16 @@ def test_openai_compatible_server_with_a_key_from_the_environment(files, server,
     data_out = json.loads(saved)
     assert data_out["llm"]["api_key_set"] is True and data_out["concurrency"] == 4
     assert data_out["llm"]["limits"]["max_concurrency"] == 4
+    # "tiny" has no price: its calls count $0, and the run says so (a newcomer's tour saw a
+    # paid model's run bill $0 without a word); a price for it silences that
+    assert "warning: no price is known for model 'tiny'" in err
+    prices = tmp / "prices.json"
+    prices.write_text('{"tiny": [0.1, 0.4]}', encoding="utf-8")
+    code, out, err = run(["evolve", str(machine), "--data", str(data), "--steps", "6",
+                          "--provider", "openai", "--model", "tiny", "--base-url",
+                          server.base_url + "/v1", "--api-key-env", "MY_KEY", "--quiet",
+                          "--prices", str(prices)])
+    assert code == 0 and "no price" not in err, err
 
 
 def test_presets_need_no_key_and_point_at_the_usual_address(monkeypatch):

@@ -8,7 +8,10 @@ export class LLMPanel {
     this.bridge = bridge;
     this.notify = notify;
     this.form = $("llm-form");
-    $("llm-provider").addEventListener("change", () => this.showProvider());
+    // The base URL and model typed for each provider: switching keeps them apart (a newcomer's
+    // tour: Anthropic's key went to the OpenAI-compatible URL the fields still held).
+    this.typed = {};
+    $("llm-provider").addEventListener("change", () => this.switchProvider());
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.apply(); });
     // Edits not yet applied: the fields keep them until applied, or until the settings in use
     // change another way (an import, another tab), wherever the focus goes meanwhile.
@@ -16,6 +19,21 @@ export class LLMPanel {
     this.shownSettings = null;
     this.form.addEventListener("input", () => { this.edited = true; });
     this.form.addEventListener("change", () => { this.edited = true; });
+  }
+
+  /** The person picked another provider: the URL and model fields show what was typed for it
+   * (empty at first), and the key field is emptied: a key belongs to one provider. */
+  switchProvider() {
+    const before = this.shownProvider;
+    const now = $("llm-provider").value;
+    if (before && before !== now) {
+      this.typed[before] = { base_url: $("llm-base-url").value, model: $("llm-model").value };
+      const kept = this.typed[now] || { base_url: "", model: "" };
+      $("llm-base-url").value = kept.base_url;
+      $("llm-model").value = kept.model;
+      $("llm-key").value = "";
+    }
+    this.showProvider();
   }
 
   showProvider() {

@@ -89,12 +89,18 @@ export class CodePanel {
       this.shown = `${this.machine}:${task}:${info.version}:${info.stage}`;
       return;
     }
-    const scores = Object.entries(info.last_synthesis?.scores || {});
+    const last = info.last_synthesis || {};
+    const scores = Object.entries(last.scores || {});
+    // The scores are of the last synthesis; its winner may not be the code shown (a refresh
+    // that answered no more than the code in place is not installed: a newcomer's tour read
+    // "linear ✓ 90.9%" under "winner linear · held-out agreement 87.9%").
+    const wrote = last.installed_version === undefined ? null : `v${last.installed_version}` === String(info.version);
     const rows = scores.map(([name, score]) => h("tr", { class: score.selected ? "selected" : null },
-      h("th", { scope: "row" }, name, score.selected ? " ✓" : ""),
+      h("th", { scope: "row" }, name, score.selected ? (wrote === false ? " (best, not installed)" : " ✓") : ""),
       h("td", {}, score.dropped
         ? h("span", { class: "muted" }, `dropped: ${String(score.dropped).slice(0, 90)}`)
         : pct(score.heldout_agreement)),
+      h("td", {}, score.rank === undefined ? "—" : pct(score.rank, 0)),
       h("td", {}, score.coverage === undefined ? "—" : pct(score.coverage, 0)),
       h("td", {}, num(score.n_heldout))));
     fill($("code-meta"),
@@ -104,8 +110,12 @@ export class CodePanel {
         " · held-out agreement ", h("strong", {}, pct(info.heldout_agreement)),
         ` · ${count(info.source.split("\n").length)} lines`),
       rows.length ? h("table", { class: "scores" },
-        h("caption", {}, `Held-out scores of each synthesizer at the last synthesis (execution ${num(info.last_synthesis.at)})`),
-        h("thead", {}, h("tr", {}, ["Synthesizer", "Held-out agreement", "Coverage", "Held-out size"].map((t) => h("th", { scope: "col" }, t)))),
+        h("caption", {}, wrote
+          ? `Held-out scores of each synthesizer at the synthesis that wrote ${info.version} (execution ${num(last.at)}); ✓ the winner`
+          : wrote === false
+            ? `Held-out scores of each synthesizer at the last synthesis (execution ${num(last.at)}), whose best was not installed: ${info.version} is from an earlier one (the task card's Next says what the code waits for)`
+            : `Held-out scores of each synthesizer at the last synthesis (execution ${num(last.at)})`),
+        h("thead", {}, h("tr", {}, ["Synthesizer", "Held-out agreement", "Within budget", "Coverage", "Held-out size"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows)) : null);
     $("code-view").querySelector("code").replaceChildren(highlightPython(info.source));
     $("code-download").disabled = false;

@@ -380,6 +380,9 @@ class Evolver:
         state.code_load_tried = True
         state.synthesis_failures = 0
         state.kills = 0
+        if candidate.synthesis is not None and state.last_synthesis:
+            # the last synthesis's scores are this version's (the page marks its winner so)
+            state.last_synthesis["installed_version"] = version
         if candidate.synthesizer.startswith("stacked:"):
             # The code in place still answers where it did: its checks above the cut stand
             # (and the next refresh comes when it would have).
@@ -420,7 +423,8 @@ class Evolver:
             error = (state.last_synthesis or {}).get("error", "no history")
             raise EvolutionError(f"task {state.name!r} cannot move to {target}: no code could be "
                                  f"synthesized ({error})")
-        await self.change_stage(state, target, "manual trigger_evolution")
+        await self.change_stage(state, target, "promoted by hand (trigger_evolution), without "
+                                "the error budget's evidence")
         return target
 
 

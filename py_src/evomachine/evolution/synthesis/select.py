@@ -1,7 +1,8 @@
 """``synthesize``: fit every candidate on train, score it on held-out, emit the winner.
 
-The winner has the best held-out agreement with the LLM (ties go to the
-simpler synthesizer, see ``base.SIMPLICITY``). Its confidence table is fitted
+The winner has the best ``rank`` (the executor's: the share of held-out inputs it may
+answer within the error budget), then the best held-out agreement with the LLM, then
+is the simpler synthesizer (``base.SIMPLICITY``). Its confidence table is fitted
 on its held-out raw scores; then it is refitted on all examples, rendered,
 checked, loaded through the sandbox and spot-checked against the in-process
 model before the code is returned.
