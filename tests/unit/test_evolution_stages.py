@@ -324,6 +324,11 @@ async def test_mutation_shape_and_manual_trigger_stops_at_code_only():
         assert mutation["data"]["code_path"] == "generated/ticket-triage/route_v1.py"
     mutations[0]["data"]["task"] = "changed"
     assert ex.get_mutations()[0]["data"]["task"] == "route"
+    # said in words a person reads (a newcomer's tour found "manual trigger_evolution" and
+    # "change score 0.00 of 4.0")
+    assert mutations[-1]["data"]["reason"].startswith("promoted by hand (trigger_evolution)")
+    assert "change detector stands at 0.00 and sends the task back to the LLM at" in \
+        ex.task_metrics("route")["next_step"]
 
 
 async def test_trigger_without_history_or_code_is_a_clear_error():

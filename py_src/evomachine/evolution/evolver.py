@@ -232,7 +232,8 @@ class Evolver:
             return (f"code_only needs every input within {budget} and "
                     f"{policy.code_only_min_checks} live checks; {checks} so far; held-out {full}")
         return (f"code_only: audits {100 * policy.audit_rate:.0f}% of answers; "
-                f"{state.metrics.audits} audits, change score {state.detector.score:.2f} of "
+                f"{state.metrics.audits} audits so far; their change detector stands at "
+                f"{state.detector.score:.2f} and sends the task back to the LLM at "
                 f"{state.detector.h}")
 
     # --- change -------------------------------------------------------------------
