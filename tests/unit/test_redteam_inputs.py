@@ -14,8 +14,6 @@ from evomachine.dsl import DSLError, parse_machine
 from evomachine.dsl.hints import text_hints
 from evomachine.dsl.parser import MAX_EDGES
 
-pytestmark = pytest.mark.needs_event_loop
-
 
 def machine_with(task_lines: str, tail: str = "i -> t;") -> str:
     return f'machine "m"\nInput i;\nTask t {{\n{task_lines}\n}}\n{tail}\n'
@@ -67,6 +65,7 @@ def test_an_answer_no_edge_takes_is_warned_of():
     assert not text_hints(without.replace("route -tech-> tech;", "route -> tech;"))
 
 
+@pytest.mark.needs_event_loop  # the CLI drives its run with asyncio.run
 def test_an_answer_no_edge_takes_stops_the_cli_run_cleanly_and_keeps_what_ran(files):  # noqa: F811
     """It was an uncaught ExecutionError: no report, no traces, the steps since the last
     write lost, and each resume crashed again at the same record."""
@@ -90,6 +89,7 @@ def test_an_answer_no_edge_takes_stops_the_cli_run_cleanly_and_keeps_what_ran(fi
     assert code == 0, err
 
 
+@pytest.mark.needs_event_loop  # the CLI drives its run with asyncio.run
 def test_machine_files_in_other_encodings_say_so_and_a_byte_order_mark_is_read(files):  # noqa: F811
     machine, data, _tmp = files
     text = TRIAGE % "llm_only"
