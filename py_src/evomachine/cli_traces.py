@@ -92,7 +92,7 @@ def _cut(value: Any) -> str:
         return ""
     from evomachine.traces import _show
 
-    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], " ".join(_show(value).split()))
+    text = _CONTROL.sub(_escaped, " ".join(_show(value).split()))
     return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 
@@ -115,5 +115,19 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO, *, fail: Any) 
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {len(traces)} executions to {args.out}", file=err)
     else:
-        out.write(text)
+        # CSV and JSON Lines keep answers as they are, for a file or a pipe; a terminal gets
+        # their control characters escaped, as the table shows them (ESC ] 52 writes the
+        # clipboard).
+        out.write(_CONTROL.sub(_escaped, text) if args.format != "table" and _tty(out) else text)
     return 0
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group() if match.group() in "\n\r\t" else repr(match.group())[1:-1]
+
+
+def _tty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False

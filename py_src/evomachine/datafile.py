@@ -160,9 +160,13 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _lines(text: str) -> list[str]:
-    """JSON Lines' lines: split at "\\n" (and "\\r\\n") only. ``str.splitlines`` also splits
-    at U+2028, U+2029, U+0085 and more, which JSON strings may hold as they are."""
-    return [line.removesuffix("\r") for line in text.split("\n")]
+    """JSON Lines' lines: split at "\\r\\n", "\\r" and "\\n" only (JSON strings cannot hold
+    those raw). ``str.splitlines`` also splits at U+2028, U+2029, U+0085 and more, which JSON
+    strings may hold as they are."""
+    return _LINE_BREAK.split(text)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _read_jsonl(text: str) -> list[dict[str, Any]]:

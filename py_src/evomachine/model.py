@@ -8,9 +8,9 @@ serializes to JSON without custom code. Attribute values keep their DSL kind
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 
@@ -22,9 +22,19 @@ class Identifier(BaseModel):
     name: str
 
 
+def _identifier_back(value: Any) -> Any:
+    """JSON gives an identifier back as ``{"kind": "identifier", "name": …}``, which the union's
+    smart mode would keep as a dict (an exact match): read it as the identifier it was."""
+    if isinstance(value, dict) and value.keys() == {"kind", "name"} \
+            and value["kind"] == "identifier" and isinstance(value["name"], str):
+        return Identifier(name=value["name"])
+    return value
+
+
 AttributeValue = TypeAliasType(
     "AttributeValue",
-    'Identifier | bool | int | float | str | list[AttributeValue] | dict[str, AttributeValue]',
+    'Annotated[Identifier | bool | int | float | str | list[AttributeValue] '
+    '| dict[str, AttributeValue], BeforeValidator(_identifier_back)]',
 )
 
 

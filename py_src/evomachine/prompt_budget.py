@@ -37,6 +37,7 @@ def template_too_long(source: str) -> str | None:
     return (f"the prompt is {len(source):,} characters long; at most {MAX_TEMPLATE_CHARS:,} "
             "are accepted")
 
+
 class BudgetExceeded(Exception):
     """Raised inside a render that went over its budget; ``Prompt.render`` reports it."""
 

@@ -202,8 +202,8 @@ class Prompt:
     def __init__(self, task: str, source: str):
         self.task = task
         self.source = source
-        if template_too_long(source):
-            raise PromptError(task, f"invalid template: {template_too_long(source)}")
+        if too_long := template_too_long(source):
+            raise PromptError(task, f"invalid template: {too_long}")
         try:
             check_template(source, _ENVIRONMENT)  # deep expressions exhaust Pyodide's stack
             self._template = _ENVIRONMENT.from_string(source)

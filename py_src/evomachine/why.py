@@ -17,6 +17,12 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _number(value: Any) -> float | None:
+    """``value`` when it is a number (stored state is outside text), else None."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
 def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
             policy: Any = None) -> list[str]:
     """Short sentences with the figures behind ``metrics['next_step']`` (may be empty).
@@ -40,12 +46,13 @@ def figures(metrics: dict[str, Any], last_synthesis: dict[str, Any] | None,
     if isinstance(score, dict) and isinstance(score.get("heldout_agreement"), int | float):
         # Candidates compete on the share of inputs they may answer within the budget
         # ("rank"), then on agreement: a runner-up may agree more and still answer less.
-        ranked = isinstance(score.get("rank"), int | float)
+        ranked = _number(score.get("rank")) is not None
         share = f"may answer {_pct(score['rank'])} of held-out inputs within the budget, " \
             if ranked else ""
         line = (f"best candidate {best}: {share}held-out agreement with the LLM "
                 f"{_pct(score['heldout_agreement'])} on {score.get('n_heldout', '?')} examples")
-        others = sorted(((s.get("rank") or 0.0, s.get("heldout_agreement") or 0.0, name)
+        others = sorted(((_number(s.get("rank")) or 0.0,
+                          _number(s.get("heldout_agreement")) or 0.0, name)
                          for name, s in scores.items() if name != best and isinstance(s, dict)),
                         reverse=True)
         if others:

@@ -314,7 +314,8 @@ def step5_watch(page: Page, me: Person, tmp: Path) -> None:
     # ✓ marks the winner only where the scores are the shown version's own
     caption = page.locator("#code-meta table.scores caption").inner_text()
     marks = "".join(page.locator("#code-meta table.scores tbody th").all_inner_texts())
-    assert ("✓" in marks) == ("wrote" in caption) != ("not installed" in marks), (caption, marks)
+    assert ("✓" in marks) == ("that wrote" in caption) != ("not the code shown" in marks), \
+        (caption, marks)
     source = me.download("#code-download", tmp).read_text()
     assert "def execute" in source
 

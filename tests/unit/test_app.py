@@ -63,7 +63,8 @@ async def test_a_task_reaches_hybrid_after_300_steps_and_its_code_is_shown():
     assert code["synthesizer"] == code["last_synthesis"]["synthesizer"]
     # The synthesis at execution 100 answered no more than v1: not installed, and the page
     # says so beside its best; the one that wrote v1 said so when it did.
-    assert code["last_synthesis"]["at"] == 100 and "installed_version" not in code["last_synthesis"]
+    last = code["last_synthesis"]
+    assert last["at"] == 100 and last["installed_version"] is None
     lab = await loaded_lab()
     await run(lab, 3000, "hybrid")
     assert (await value(lab, "code", "route"))["last_synthesis"]["installed_version"] == 1
@@ -298,3 +299,17 @@ async def test_the_library_lists_for_each_pattern_the_tasks_it_fits():
     assert listed["fits"] == ["route"]  # narrow allows no "sales"
     refused = await call(lab, "import_pattern", "router", "narrow", None)
     assert refused["ok"] is False and "does not allow" in refused["error"]
+
+
+async def test_check_warns_of_an_answer_no_edge_takes_and_the_library_fits_nothing_unloaded():
+    """The editor's path (``check``) carries the edge warning ``evolve`` prints; with no
+    machine loaded the library names no ``fits`` (found by review: both untested)."""
+    lab = await loaded_lab()
+    checked = await value(lab, "check", DSL.replace("route -sales-> sales;\n", ""))
+    assert checked["ok"] is True
+    assert any("can answer 'sales', but no edge" in w["message"] for w in checked["warnings"])
+    await run(lab, 300)
+    await value(lab, "save_pattern", "route", "router", "")
+    unloaded = lab_over(lab.storage)
+    [listed] = await value(unloaded, "patterns", "")
+    assert "fits" not in listed

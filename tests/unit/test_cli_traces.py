@@ -96,6 +96,10 @@ def test_the_figures_name_the_best_candidate_and_the_budget():
         "best candidate linear: may answer 62.0% of held-out inputs within the budget, "
         "held-out agreement with the LLM 89.7% on 195 examples (next: naive_bayes, 40.0% "
         "within the budget, 90.3%)")
+    # stored state is outside text: a rank that is no number is no TypeError (found by review)
+    odd = {**ranked, "scores": {**ranked["scores"], "lookup": {"rank": "x",
+                                                               "heldout_agreement": "y"}}}
+    assert figures(metrics, odd)[0] == figures(metrics, ranked)[0]
     hybrid = {"stage": "hybrid", "max_disagreement": 0.1, "live_checks": [40, 2, 10, 3]}
     assert figures(hybrid, {}) == ["live checks of code answers: 40, 2 disagreed (5.0%)",
                                    "answers the code was unsure of (below its cut, so the LLM gave "

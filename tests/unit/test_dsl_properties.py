@@ -115,6 +115,17 @@ def test_print_then_parse_is_identity(machine):
     assert format_machine(again) == text
 
 
+@SETTINGS
+@given(machines())
+def test_json_then_validate_is_identity(machine):
+    """How a run stores its machine: an identifier value (``mode: fast;``) came back as the
+    dict ``{"kind": "identifier", "name": "fast"}``, so a stored run never equalled its own
+    file (``evolve --store`` refused to resume it) and a bare ``evolution_stage`` was refused."""
+    from evomachine.model import MachineData
+
+    assert MachineData.model_validate(machine.model_dump(mode="json")) == machine
+
+
 def _check_never_crashes(text: str) -> None:
     try:
         parse_machine(text)

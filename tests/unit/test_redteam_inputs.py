@@ -32,7 +32,8 @@ def test_an_edge_statement_of_millions_of_edges_is_refused_as_it_is_read():
     text = 'machine "f"\n' + "".join(f"State n{i};\n" for i in range(2000)) + \
         f"{names} -> {names};\n"
     said = refused(text)
-    assert f"makes 4,000,000 edges, and a machine may have {MAX_EDGES:,} in all" in said
+    assert (f"the machine would have 4,000,000 edges (4,000,000 made here); at most "
+            f"{MAX_EDGES:,} are allowed") in said
     fine = ", ".join(f"n{i}" for i in range(100))  # 10,000: as many as allowed
     parse_machine('machine "f"\n' + "".join(f"State n{i};\n" for i in range(100)) +
                   f"{fine} -> {fine};\n")
@@ -48,6 +49,7 @@ def test_a_prompt_past_100000_characters_is_refused_before_jinja_reads_it():
 @pytest.mark.parametrize(("literal", "message"), [
     ("1" * 5000, "number of 5,000 digits is too large"),
     ("1e999", "number '1e999' is too large"),
+    ("0" * 4400 + "1", "number of 4,401 digits is too large"),  # leading zeros count too
 ])
 def test_numbers_no_setting_can_hold_are_dsl_errors_at_their_place(literal, message):
     """A 5,000-digit integer was Python's raw ValueError (the editor got no line); ``1e999``
@@ -90,6 +92,21 @@ def test_an_answer_no_edge_takes_stops_the_cli_run_cleanly_and_keeps_what_ran(fi
 
 
 @pytest.mark.needs_event_loop  # the CLI drives its run with asyncio.run
+def test_an_unchanged_machine_resumes_identifier_values_and_all(files):  # noqa: F811
+    """Found by review: identifier values (``team: support;``) came back from the store as
+    dicts, so the changed-machine check refused every resume of such a machine."""
+    machine, data, tmp = files
+    machine.write_text((TRIAGE % "llm_only").replace(
+        "Task route {", "Task route {\n    team: support; tags: [fast, 2]; mode: {speed: fast};"))
+    store = f"sqlite:{tmp / 'run.db'}"
+    argv = ["evolve", str(machine), "--data", str(data), "--store", store, "--steps", "30",
+            "--quiet"]
+    assert run(argv)[0] == 0
+    code, _out, err = run(argv)
+    assert code == 0 and "resuming 'ticket-triage'" in err, err
+
+
+@pytest.mark.needs_event_loop  # the CLI drives its run with asyncio.run
 def test_machine_files_in_other_encodings_say_so_and_a_byte_order_mark_is_read(files):  # noqa: F811
     machine, data, _tmp = files
     text = TRIAGE % "llm_only"
@@ -105,6 +122,7 @@ def test_json_lines_split_at_newlines_only():
     text = '{"text": "a\u2028b\u2029c\u0085d"}\r\n\n{"text": "e"}\n'
     assert parse_records(text, filename="d.jsonl") == [{"text": "a\u2028b\u2029c\u0085d"},
                                                        {"text": "e"}]
+    assert parse_records('{"a": 1}\r{"a": 2}\r', filename="d.jsonl") == [{"a": 1}, {"a": 2}]
 
 
 def test_traces_table_cells_escape_terminal_controls():
@@ -112,6 +130,41 @@ def test_traces_table_cells_escape_terminal_controls():
     from evomachine.cli_traces import _cut
 
     assert _cut("\x1b]52;c;cHduZWQ=\x07clip\x9b") == "\\x1b]52;c;cHduZWQ=\\x07clip\\x9b"
+
+
+@pytest.mark.needs_event_loop  # the CLI drives its run with asyncio.run
+def test_csv_traces_to_a_terminal_escape_controls_and_to_a_file_keep_them(files):  # noqa: F811
+    """Found by review: only the table escaped them; ``--format csv`` to a terminal wrote
+    ``ESC ] 52`` as it was."""
+    import asyncio
+    import io
+
+    from evomachine import cli, cli_traces
+
+    machine, data, tmp = files
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    data.write_text("".join(json.dumps({**r, "label": r["label"] + "\x1b]0;t\x07"}) + "\n"
+                            for r in rows[:5]) + "".join(json.dumps(r) + "\n" for r in rows[5:]))
+    machine.write_text((TRIAGE % "llm_only").replace('output<"billing" | "tech" | "sales">',
+                                                      "output<string>").replace(
+        "route -billing-> billing;", "route -> billing;").replace(
+        "route -tech-> tech;\nroute -sales-> sales;\n", ""))
+    store = f"sqlite:{tmp / 'run.db'}"
+    run(["evolve", str(machine), "--data", str(data), "--store", store, "--steps", "15",
+         "--quiet"])
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = {}
+    for name, sink in (("terminal", Terminal()), ("pipe", io.StringIO())):
+        args = cli.build_parser().parse_args(["traces", str(machine), "--store", store,
+                                              "--format", "csv"])
+        assert asyncio.run(cli_traces.run(args, sink, io.StringIO(), fail=cli.CLIError)) == 0
+        shown[name] = sink.getvalue()
+    assert "\x1b" not in shown["terminal"] and "\\x1b]0;t\\x07" in shown["terminal"]
+    assert "\x1b]0;t\x07" in shown["pipe"]
 
 
 async def test_a_stored_patterns_odd_output_schema_is_no_crash():

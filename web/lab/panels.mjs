@@ -2,6 +2,7 @@
 
 import { ask } from "../dialog.mjs";
 import { fill, h, keepFocusNear, onSubmitOnce, oneOf } from "../dom.mjs";
+import { scoresCaption } from "./code-scores.mjs";
 import { renderCompare } from "./compare.mjs";
 import { highlightPython } from "./highlight.mjs";
 import { STAGE_NAMES, STAGES, count, pct, records, stageWords, when } from "./format.mjs";
@@ -91,12 +92,9 @@ export class CodePanel {
     }
     const last = info.last_synthesis || {};
     const scores = Object.entries(last.scores || {});
-    // The scores are of the last synthesis; its winner may not be the code shown (a refresh
-    // that answered no more than the code in place is not installed: a newcomer's tour read
-    // "linear ✓ 90.9%" under "winner linear · held-out agreement 87.9%").
-    const wrote = last.installed_version === undefined ? null : `v${last.installed_version}` === String(info.version);
+    const { caption, mark } = scoresCaption(last, info.version);
     const rows = scores.map(([name, score]) => h("tr", { class: score.selected ? "selected" : null },
-      h("th", { scope: "row" }, name, score.selected ? (wrote === false ? " (best, not installed)" : " ✓") : ""),
+      h("th", { scope: "row" }, name, score.selected ? mark : ""),
       h("td", {}, score.dropped
         ? h("span", { class: "muted" }, `dropped: ${String(score.dropped).slice(0, 90)}`)
         : pct(score.heldout_agreement)),
@@ -110,11 +108,7 @@ export class CodePanel {
         " · held-out agreement ", h("strong", {}, pct(info.heldout_agreement)),
         ` · ${count(info.source.split("\n").length)} lines`),
       rows.length ? h("table", { class: "scores" },
-        h("caption", {}, wrote
-          ? `Held-out scores of each synthesizer at the synthesis that wrote ${info.version} (execution ${num(last.at)}); ✓ the winner`
-          : wrote === false
-            ? `Held-out scores of each synthesizer at the last synthesis (execution ${num(last.at)}), whose best was not installed: ${info.version} is from an earlier one (the task card's Next says what the code waits for)`
-            : `Held-out scores of each synthesizer at the last synthesis (execution ${num(last.at)})`),
+        h("caption", {}, caption),
         h("thead", {}, h("tr", {}, ["Synthesizer", "Held-out agreement", "Within budget", "Coverage", "Held-out size"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows)) : null);
     $("code-view").querySelector("code").replaceChildren(highlightPython(info.source));

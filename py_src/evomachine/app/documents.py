@@ -127,6 +127,7 @@ class Score(_Open):
     heldout_agreement: Number | None = None
     coverage: Number | None = None
     n_heldout: Count | None = None
+    rank: Number | None = None  # the share it may answer within the budget (the page shows it)
 
 
 class LastSynthesis(_Open):
@@ -134,6 +135,8 @@ class LastSynthesis(_Open):
     synthesizer: str | None = None
     error: str | None = None
     scores: dict[str, Score] = Field(default_factory=dict)
+    installed_version: Count | None = None  # the version this synthesis wrote (None: none)
+    replaced_by: Count | None = None  # a version installed after it from elsewhere (a pattern)
 
 
 class CutDoc(_Open):

@@ -83,11 +83,11 @@ class LibraryMixin(LabState):
 
         library = PatternLibrary(self.storage)
         found = await (library.search(query) if query.strip() else library.list_patterns())
-        tasks = self.executor.machine.tasks() if self.executor is not None else []
+        tasks = self.executor.machine.tasks() if self.executor is not None else None
 
-        def fits(pattern: Any) -> dict[str, Any]:
-            return {"fits": [t.name for t in tasks if library.misfit(pattern, t) is None]} \
-                if self.executor is not None else {}
+        def fits(pattern: Any) -> dict[str, Any]:  # nothing loaded: nothing to fit
+            return {} if tasks is None else {
+                "fits": [t.name for t in tasks if library.misfit(pattern, t) is None]}
 
         return dumps([p.model_dump(mode="json", exclude={"code"})
                       | {"lines": p.code.count("\n")} | fits(p) for p in found])

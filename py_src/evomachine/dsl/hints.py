@@ -10,7 +10,6 @@ metadata) are left alone unless they are one typo away from a name the engine re
 
 from __future__ import annotations
 
-import json
 from difflib import get_close_matches
 
 from ..model import MachineData
@@ -75,8 +74,7 @@ def edge_hints(machine: MachineData, source_map: SourceMap | None = None) -> lis
         labels = [edge.label for edge in machine.edges if edge.source == node.name]
         if not answers or not labels or None in labels:
             continue
-        untaken = [a for a in answers
-                   if (a if isinstance(a, str) else json.dumps(a, sort_keys=True)) not in labels]
+        untaken = [answer for answer in answers if answer not in labels]  # literals are str
         if untaken:
             line, column = spans[index].position if spans else (0, 0)
             hints.append(Problem(line, column, (

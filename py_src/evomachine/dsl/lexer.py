@@ -100,8 +100,9 @@ def _number(raw: str) -> tuple[int | float | None, str | None]:
         if math.isinf(value):
             return None, f"number {raw[:40]!r} is too large"
         return value, None
-    if len(raw.lstrip("0")) > MAX_INT_DIGITS:
-        return None, f"number of {len(raw):,} digits is too large (at most {MAX_INT_DIGITS})"
+    digits = len(raw.lstrip("+-"))  # leading zeros count: Python's own guard counts them
+    if digits > MAX_INT_DIGITS:
+        return None, f"number of {digits:,} digits is too large (at most {MAX_INT_DIGITS})"
     return int(raw), None
 
 

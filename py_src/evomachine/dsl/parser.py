@@ -216,9 +216,10 @@ class _Parser(ValueParser):
         while self.tok.kind in _EDGE_OPENERS:
             arrow, label, attributes = self.connector()
             targets = self.group()
-            if len(self.edges) + len(sources) * len(targets) > MAX_EDGES:
-                raise self.fail(self.tok, f"this statement makes {len(sources) * len(targets):,} "
-                                f"edges, and a machine may have {MAX_EDGES:,} in all")
+            made = len(sources) * len(targets)
+            if len(self.edges) + made > MAX_EDGES:
+                raise self.fail(self.tok, f"the machine would have {len(self.edges) + made:,} "
+                                f"edges ({made:,} made here); at most {MAX_EDGES:,} are allowed")
             for source, source_pos in sources:
                 for target, target_pos in targets:
                     self.edges.append(

@@ -147,8 +147,8 @@ def template_error(source: str) -> str | None:
     """Why ``source`` does not compile as a sandboxed jinja2 template, or None if it does."""
     from ..prompt_budget import template_too_long
 
-    if template_too_long(source):
-        return template_too_long(source)
+    if too_long := template_too_long(source):
+        return too_long
     if "{" not in source:
         return None  # no jinja syntax at all: nothing can fail
     from jinja2 import TemplateSyntaxError

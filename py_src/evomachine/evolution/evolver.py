@@ -333,7 +333,8 @@ class Evolver:
                                 "scores": result.scores,
                                 "cut": cut.as_dict() if cut else None, "full": full.as_dict(),
                                 "codegen_asked": client is not None, "ms": round(spent, 1),
-                                "majority": round(majority, 6)}
+                                "majority": round(majority, 6),
+                                "installed_version": None}  # install() sets it
         return Candidate(result.code, result.synthesizer, result.heldout_agreement, module,
                          cut.as_dict() if cut else None, full.as_dict(), result), spent
 
@@ -381,9 +382,11 @@ class Evolver:
         state.code_load_tried = True
         state.synthesis_failures = 0
         state.kills = 0
-        if candidate.synthesis is not None and state.last_synthesis:
-            # the last synthesis's scores are this version's (the page marks its winner so)
-            state.last_synthesis["installed_version"] = version
+        if state.last_synthesis:
+            # Whether the last synthesis's scores are this version's (the page's View code
+            # marks its winner installed only then), or code from elsewhere came after it.
+            key = "installed_version" if candidate.synthesis is not None else "replaced_by"
+            state.last_synthesis[key] = version
         if candidate.synthesizer.startswith("stacked:"):
             # The code in place still answers where it did: its checks above the cut stand
             # (and the next refresh comes when it would have).
