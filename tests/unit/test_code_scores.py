@@ -7,29 +7,15 @@ carried no mark to tell, and a pattern imported since was taken for an earlier s
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
+from page_modules import call_page_function
 from test_app import loaded_lab, run, value
 
 pytestmark = pytest.mark.cpython_only
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def caption(last: dict, version: str) -> dict:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    script = ("const [last, version] = JSON.parse(process.argv[1]);"
-              f"import({json.dumps((ROOT / 'web' / 'lab' / 'code-scores.mjs').as_uri())})"
-              ".then((mod) => console.log(JSON.stringify(mod.scoresCaption(last, version))));")
-    done = subprocess.run([node, "--input-type=module", "-e", script,
-                           json.dumps([last, version])],
-                          capture_output=True, text=True, timeout=60, check=True)
-    return json.loads(done.stdout)
+    return call_page_function("lab/code-scores.mjs", "scoresCaption", last, version)
 
 
 async def test_the_winner_is_marked_only_where_its_synthesis_wrote_the_code_shown():

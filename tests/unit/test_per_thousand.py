@@ -8,29 +8,15 @@ an LLM-call rate of 81%. Now both sides are measured over the same latest execut
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
+from page_modules import call_page_function
 from test_app import loaded_lab, run, value
 
 pytestmark = pytest.mark.cpython_only
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def per_thousand(metrics: dict, series: dict) -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    script = ("const [m, s] = JSON.parse(process.argv[1]);"
-              f"import({json.dumps((ROOT / 'web' / 'lab' / 'savings.mjs').as_uri())})"
-              ".then((mod) => console.log(mod.perThousand(m, s)));")
-    done = subprocess.run([node, "--input-type=module", "-e", script,
-                           json.dumps([metrics, series])],
-                          capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout.strip()
+    return call_page_function("lab/savings.mjs", "perThousand", metrics, series)
 
 
 async def card(lab, steps: int, until: str | None = None) -> tuple[dict, dict]:
