@@ -73,8 +73,8 @@ def _output_enum(schema: dict[str, Any] | None) -> list[Any] | None:
     if not schema:
         return None
     enum = schema.get("enum")
-    output = schema.get("properties", {}).get("output") if isinstance(
-        schema.get("properties"), dict) else None
+    properties = schema.get("properties")
+    output = properties.get("output") if isinstance(properties, dict) else None
     if enum is None and isinstance(output, dict):  # a stored pattern's schema is outside text
         enum = output.get("enum")
     return list(enum) if isinstance(enum, list) else None
