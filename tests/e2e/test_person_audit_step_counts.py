@@ -28,6 +28,9 @@ def test_one_step_is_said_in_the_singular(lab: Page):
                           ".startsWith('1 step')")
     assert lab.text_content("#run-position").startswith("1 step so far · next node: ")
     lab.fill("#run-count", "1")
+    # The Step above ended saying "Done after 1 step." too: mark the status, so the wait
+    # below sees the Run's end, not the Step's (CI: the Run had only started).
+    lab.evaluate("document.getElementById('run-status').textContent = 'clicked'")
     lab.click("#run-btn")
     lab.wait_for_function("document.getElementById('run-status').textContent.startsWith('Done')")
     assert lab.text_content("#run-status") == "Done after 1 step."
