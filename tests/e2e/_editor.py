@@ -11,6 +11,8 @@ _VIEW = """const { EditorView } = await import('@codemirror/view');
     document.getElementById('dsl').shadowRoot.querySelector('.cm-editor'));"""
 
 TEXT = f"async () => {{ {_VIEW} return view.state.doc.toString(); }}"
+# Whether the text starts with the argument: the editor follows a change at the page's next draw.
+STARTS_WITH = f"async (start) => {{ {_VIEW} return view.state.doc.toString().startsWith(start); }}"
 LENGTH = f"async () => {{ {_VIEW} return view.state.doc.length; }}"
 SELECTION = f"""async () => {{ {_VIEW}
   const {{ from, to, head }} = view.state.selection.main;

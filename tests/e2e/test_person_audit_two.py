@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from _editor import editor_selection, editor_text
+from _editor import STARTS_WITH, editor_selection, editor_text
 from playwright.sync_api import Page
 
 from conftest import fresh_lab, run_steps
@@ -31,11 +31,7 @@ def lab(browser, server) -> Iterator[Page]:
 
 
 def editor_holds(page: Page, start: str) -> None:
-    page.wait_for_function(
-        "async (start) => { const { EditorView } = await import('@codemirror/view');"
-        " const view = EditorView.findFromDOM(document.getElementById('dsl').shadowRoot"
-        ".querySelector('.cm-editor')); return view.state.doc.toString().startsWith(start); }",
-        arg=start)
+    page.wait_for_function(STARTS_WITH, arg=start)
 
 
 def test_picking_an_example_keeps_a_machine_being_written(lab: Page):

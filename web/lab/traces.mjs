@@ -13,6 +13,7 @@ export const ROW_PX = 28;
 const PAGE = 100;
 const OVERSCAN = 8;
 const VIEW_ROWS = 14;
+const MOVES = { ArrowDown: 1, ArrowUp: -1, PageDown: VIEW_ROWS, PageUp: -VIEW_ROWS };
 const STALE_MS = 1000;
 
 const FILTERS = [
@@ -69,6 +70,12 @@ export class TracesPanel {
     this.newest = null;       // the newest execution when the rows were loaded: offsets count from it
     this.loadedAfter = null;  // the bridge's machineChanges when they were loaded
     this.open = null;         // the execution shown below the table: {task, seq, key}
+    this.reloading = null;    // the reload under way (one at a time), and whether it was
+    this.again = false;       // asked for again meanwhile
+    this.reloads = 0;         // reloads under way: they renumber the rows
+    this.heading = null;      // a reload's count of the rows that came in above: pages wait for it
+    this.keys = [];           // arrow keys pressed during a reload, moved once it has settled
+    this.replaying = false;   // those keys are being moved
     this.build();
     after.after(this.section);
   }
@@ -160,6 +167,7 @@ export class TracesPanel {
     this.generation += 1;
     this.pages.clear();
     this.loading.clear();
+    this.keys.length = 0;
     this.total = 0;
     this.steps = -1;
     this.newest = null;
@@ -174,9 +182,40 @@ export class TracesPanel {
    * Otherwise (a run added executions above, newest first) a view scrolled down and a focused
    * row keep the executions they showed: the new rows come in above them, not under the
    * mouse or the keyboard. Every page of one load counts its offsets from the newest
-   * execution that load saw, so pages fetched later line up while the run goes on. */
-  async reload(top = true) {
-    if (!this.task.value) return;
+   * execution that load saw, so pages fetched later line up while the run goes on. Arrow keys
+   * pressed meanwhile move from the row the reload leaves focused, once it has: moved from
+   * the old numbering, they went to another execution, or the reload took the focus back. */
+  reload(top = true) {
+    // One reload at a time keeps the rows: a second one started before the first had drawn
+    // counted from rows numbered two ways, and the focused row became another execution (CI
+    // saw it). Asked again meanwhile, the reload under way loads once more when done. Another
+    // query (top) starts at once: its rows are new, and nothing is kept in place.
+    if (!top && this.reloading) {
+      this.again = true;
+      return this.reloading;
+    }
+    this.again = false;
+    this.reloads += 1;
+    const reloading = this.reloadWhileAsked(top).finally(() => {
+      if (this.reloading === reloading) this.reloading = null;
+      this.reloads -= 1;
+      this.replayKeys();
+    });
+    this.reloading = reloading;
+    return reloading;
+  }
+
+  async reloadWhileAsked(top) {
+    let generation = await this.load(top);
+    while (this.again && generation === this.generation) {
+      this.again = false;
+      generation = await this.load(false);
+    }
+  }
+
+  /** Load the rows once; resolves the load's generation (another load since makes it stale). */
+  async load(top) {
+    if (!this.task.value) return this.generation;
     const previous = top ? null : this.newest;
     const active = document.activeElement;
     const row = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
@@ -186,6 +225,7 @@ export class TracesPanel {
     this.pages.clear();
     this.loading.clear();
     this.newest = null;
+    this.heading = null;
     this.lastLoad = performance.now();
     if (top) this.viewport.scrollTop = 0;
     const generation = this.generation;
@@ -196,16 +236,19 @@ export class TracesPanel {
       // Rows to keep in place: first how many came in above them (at the top of the view
       // with no row focused, the new rows simply show).
       const q = this.query();
-      const head = await this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
+      const heading = this.bridge.traces(q.task, q.where, q.search, 0, 0, previous).catch((error) => {
         this.failed(error, generation);
         return null;
       });
-      if (!head || generation !== this.generation) return;
+      this.heading = heading;
+      const head = await heading;
+      if (this.heading === heading) this.heading = null;
+      if (!head || generation !== this.generation) return generation;
       if (this.bridge.machineChanges !== changes) {
         // Another machine may have been opened meanwhile: these rows may be of tasks that are
         // gone. The page draws again once it is loaded, and this table loads then.
         this.steps = -1;
-        return;
+        return generation;
       }
       this.newest = head.newest;
       above = head.above || 0;
@@ -215,9 +258,10 @@ export class TracesPanel {
       }
     }
     await this.page(Math.floor(this.first() / PAGE));
-    if (generation !== this.generation) return;
+    if (generation !== this.generation) return generation;
     this.draw();
-    if (focused !== null && above) this.focusRow(focused + above);
+    if (focused !== null && above) await this.focusRow(focused + above);
+    return generation;
   }
 
   first() { return Math.max(0, Math.floor(this.viewport.scrollTop / ROW_PX) - OVERSCAN); }
@@ -232,6 +276,9 @@ export class TracesPanel {
   }
 
   page(number) {
+    // Until a reload knows where its offsets count from, a page asked for would count from
+    // another execution (a scroll, a key during the reload): ask once it knows.
+    if (this.heading) return this.heading.then(() => this.page(number));
     if (this.pages.has(number)) return Promise.resolve(this.pages.get(number));
     if (this.loading.has(number)) return this.loading.get(number);
     const generation = this.generation;
@@ -262,16 +309,36 @@ export class TracesPanel {
   /** Arrow keys, Page Up/Down, Home and End on the table: focus another row. From the table
    * itself (Tab lands there), any of them focuses the first row in view. */
   move(event, row) {
-    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: VIEW_ROWS, PageUp: -VIEW_ROWS };
-    if (!(event.key in moves) && event.key !== "Home" && event.key !== "End") return;
+    if (!(event.key in MOVES) && event.key !== "Home" && event.key !== "End") return;
     if (event.altKey || event.ctrlKey || event.metaKey || !this.total) return;
     event.preventDefault();
+    if (this.reloads || this.keys.length) this.keys.push(event.key);
+    else this.moveFrom(event.key, row);
+  }
+
+  /** Focus the row `key` leads to from `row` (the table itself: the first row in view). */
+  moveFrom(key, row) {
     let index;
-    if (event.key === "Home") index = 0;
-    else if (event.key === "End") index = this.total - 1;
+    if (key === "Home") index = 0;
+    else if (key === "End") index = this.total - 1;
     else if (!row) index = Math.ceil(this.viewport.scrollTop / ROW_PX);
-    else index = Number(row.getAttribute("aria-rowindex")) - 1 + moves[event.key];
-    this.focusRow(Math.max(0, Math.min(this.total - 1, index)));
+    else index = Number(row.getAttribute("aria-rowindex")) - 1 + MOVES[key];
+    return this.focusRow(Math.max(0, Math.min(this.total - 1, index)));
+  }
+
+  /** The keys pressed during reloads, in order, each from the row the last one focused. */
+  async replayKeys() {
+    if (this.replaying) return;
+    this.replaying = true;
+    try {
+      while (this.keys.length && !this.reloads) {
+        const active = document.activeElement;
+        const row = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
+        await this.moveFrom(this.keys.shift(), row);
+      }
+    } finally {
+      this.replaying = false;
+    }
   }
 
   /** Scroll row `index` into view, draw it (asking for its page if needed) and focus it. */
