@@ -1,6 +1,6 @@
 """The page while the engine works in its Worker: Pause latency, frame gaps, boot, throughput.
 
-    .venv/bin/python bench/ui.py [--runs 5]
+    .venv/bin/python bench/ui.py [--runs 5] [--steps 2000]
 
 In headless Chromium, on dist/ served from 127.0.0.1, with ticket-triage. "Pause -> stopped" is
 a click on Pause until the run status says "Paused" (the chunk running in the engine Worker
@@ -8,7 +8,9 @@ ends, the page persists and reports): with the simulated LLM, and with an OpenAI
 server on 127.0.0.1 that never answers (tests/unit/llm_fake_server.py; Pause aborts the request
 in flight). Frame gaps are the times between animation frames on the page during a 2,000-step
 evolving run from the start of the data (the main thread never runs Python). "Boot to ready" is
-from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``. Every wait on
+from navigation to ``window.evomachine.ready``. "Run" is steps/s of ``run(3000)``. ``--steps``
+sets the evolving run's length, and the throughput run's (1.5 times it); the suite's smoke
+run uses a short one. Every wait on
 the page is bounded: a run that ends another way stops the bench with the status it showed.
 Frame gaps depend on the machine's load (printed with the table); the same page idle for as
 long as the run took gives the gaps load alone causes.
@@ -69,7 +71,7 @@ PAUSE_CLICK = """async (waitMs) => {
 
 # Gaps between animation frames while `work` runs: [longest, over 50 ms, how long it took].
 # The same on an idle page for as long is the machine's floor: what load alone costs.
-FRAME_GAPS = """async (idleMs) => {
+FRAME_GAPS = """async ([idleMs, steps]) => {
   """ + WITHIN + """
   // idle: once the page has drawn what the run left (it goes idle), nothing runs for idleMs
   if (idleMs !== null) await new Promise((go) => requestIdleCallback(go, { timeout: 5000 }));
@@ -84,8 +86,8 @@ FRAME_GAPS = """async (idleMs) => {
   };
   requestAnimationFrame(frame);
   try {
-    await within(idleMs === null ? window.evomachine.run(2000)
-      : new Promise((resolve) => setTimeout(resolve, idleMs)), 600000, "run(2000)");
+    await within(idleMs === null ? window.evomachine.run(steps)
+      : new Promise((resolve) => setTimeout(resolve, idleMs)), 600000, `run(${steps})`);
   } finally {
     running = false;
   }
@@ -146,6 +148,8 @@ def pause_while_waiting(page, server: FakeLLMServer) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2000,
+                        help="the evolving run's steps (the throughput run's: 1.5 times as many)")
     args = parser.parse_args()
     pauses, hanging, gaps, slow_frames, boots, rates = [], [], [], [], [], []
     idle_gaps, idle_slow = [], []
@@ -169,14 +173,14 @@ def main() -> None:
             bounded(page, "loadExample", "ticket-triage")  # data for the whole run
             pauses.append(paused(page.evaluate(PAUSE_CLICK, 150 + 100 * index)))
             bounded(page, "loadExample", "ticket-triage")
-            longest, over, took = page.evaluate(FRAME_GAPS, None)
+            longest, over, took = page.evaluate(FRAME_GAPS, [None, args.steps])
             gaps.append(longest)
             slow_frames.append(over)
-            longest, over, _ = page.evaluate(FRAME_GAPS, took)  # nothing runs, as long
+            longest, over, _ = page.evaluate(FRAME_GAPS, [took, args.steps])  # idle as long
             idle_gaps.append(longest)
             idle_slow.append(over)
             bounded(page, "loadExample", "ticket-triage")
-            rates.append(bounded(page, "run", 3000, seconds=600)["steps_per_s"])
+            rates.append(bounded(page, "run", args.steps * 3 // 2, seconds=600)["steps_per_s"])
         bounded(page, "setLLM", {
             "provider": "openai", "base_url": f"{server.base_url}/v1", "model": "local",
             "api_key": "sk-bench", "remember": False})
@@ -184,17 +188,19 @@ def main() -> None:
             hanging.append(pause_while_waiting(page, server))
         context.close()
     server.stop()
+    evolving = f"{args.steps:,}-step evolving run"
     rows = [
         ["boot to ready", *(f"{v:.0f} ms" for v in summary(boots))],
         ["Pause click -> 'Paused' shown, simulated LLM", *(f"{v:.0f} ms" for v in summary(pauses))],
         ["Pause click -> 'Paused' shown, provider never answers",
          *(f"{v:.0f} ms" for v in summary(hanging))],
-        ["longest frame gap, 2,000-step evolving run", *(f"{v:.0f} ms" for v in summary(gaps))],
-        ["frames over 50 ms, 2,000-step evolving run", *(f"{v:.0f}" for v in summary(slow_frames))],
+        [f"longest frame gap, {evolving}", *(f"{v:.0f} ms" for v in summary(gaps))],
+        [f"frames over 50 ms, {evolving}", *(f"{v:.0f}" for v in summary(slow_frames))],
         ["longest frame gap, idle page as long (load alone)",
          *(f"{v:.0f} ms" for v in summary(idle_gaps))],
         ["frames over 50 ms, idle page as long", *(f"{v:.0f}" for v in summary(idle_slow))],
-        ["run(3000), simulated LLM", *(f"{v:,.0f} steps/s" for v in summary(rates))],
+        [f"run({args.steps * 3 // 2:,}), simulated LLM",
+         *(f"{v:,.0f} steps/s" for v in summary(rates))],
     ]
     load = ", ".join(f"{a:.1f} -> {b:.1f}"
                      for a, b in zip(load_before, os.getloadavg(), strict=True))

@@ -7,17 +7,25 @@ localStorage fallback (the worker has no localStorage) goes through the page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Page
 from test_lab import boot, state
 
-from conftest import engine_worker
+from conftest import engine_worker, fresh_lab
 from unit.llm_fake_server import FakeLLMServer
 
 pytestmark = pytest.mark.e2e
 
 RESOURCES = "performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)"
+
+
+@pytest.fixture(scope="module")
+def lab(browser, server) -> Iterator[Page]:
+    """One booted page for the tests that need nothing but a lab (each loads what it runs)."""
+    yield from fresh_lab(browser, server)
 
 
 def test_the_page_runs_no_python_and_the_engine_worker_does(app, requests_log):
@@ -41,8 +49,8 @@ def test_the_page_runs_no_python_and_the_engine_worker_does(app, requests_log):
     assert any(urlparse(url).path == "/pyodide/pyodide.asm.wasm" for url in requests_log.urls)
 
 
-def test_the_engine_keeps_its_state_in_indexeddb_from_the_worker(app):
-    page = app
+def test_the_engine_keeps_its_state_in_indexeddb_from_the_worker(lab):
+    page = lab
     page.evaluate("window.evomachine.reset()")
     info = page.evaluate("window.evomachine.storage()")
     assert info["backend"] == "indexeddb"
@@ -69,8 +77,8 @@ def test_the_engine_keeps_its_state_in_indexeddb_from_the_worker(app):
         assert after[key] == before[key], key
 
 
-def test_the_csp_lets_only_same_origin_workers_start(app):
-    page = app
+def test_the_csp_lets_only_same_origin_workers_start(lab):
+    page = lab
     policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["worker-src"] == "'self'"
@@ -113,8 +121,8 @@ def slow_llm():
     server.stop()
 
 
-def test_pause_stops_a_run_waiting_on_a_provider_that_never_answers(app, slow_llm):
-    page = app
+def test_pause_stops_a_run_waiting_on_a_provider_that_never_answers(lab, slow_llm):
+    page = lab
     page.evaluate("window.evomachine.loadExample('ticket-triage')")
     configured = page.evaluate("(c) => window.evomachine.setLLM(c)", {
         "provider": "openai", "base_url": f"{slow_llm.base_url}/v1", "model": "local",
@@ -155,8 +163,8 @@ def test_pause_stops_a_run_waiting_on_a_provider_that_never_answers(app, slow_ll
     assert state(page)["input_cursor"] == after["input_cursor"]  # route took the same record
 
 
-def test_pause_from_the_api_reports_where_the_run_stopped(app):
-    page = app
+def test_pause_from_the_api_reports_where_the_run_stopped(lab):
+    page = lab
     page.evaluate("window.evomachine.loadExample('ticket-triage')")
     page.evaluate("window.evomachine.setLLM({provider: 'simulated', accuracy: 0.97})")
     summary = page.evaluate("""async () => {
