@@ -93,6 +93,9 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 )
 
+# Processes for the e2e layer (pytest-xdist): two on the two-core machine CI runs on.
+E2E_WORKERS = max(2, min(4, os.cpu_count() or 2))
+
 # Fixed zip timestamp so wheels we build are byte-for-byte reproducible.
 ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -576,10 +579,19 @@ def test(pytest_args: list[str]) -> int:
     ensure_chromium()
     if shutil.which("node") is None:
         raise BuildError("node is not installed; the Pyodide test layer runs under Node.js 20+")
-    # Fast layers first: a failure there is seen in seconds, not after the browser runs.
-    layers = ["tests/unit", "tests/build", "tests/pyodide", "tests/e2e"]
-    cmd = [str(venv_python()), "-m", "pytest", *(pytest_args or []),
-           *([] if any((ROOT / a.split("::")[0]).exists() for a in pytest_args) else layers)]
+    pytest = [str(venv_python()), "-m", "pytest", *(pytest_args or [])]
+    if any((ROOT / a.split("::")[0]).exists() for a in pytest_args):
+        return run_pytest(pytest)  # the tests named, as asked
+    # Fast layers first: a failure there is seen in minutes, not after the browser runs (the
+    # Pyodide layer runs in Node beside the CPython one). The browser layer is then spread over
+    # E2E_WORKERS processes, a whole file to each (a file's tests share a page, in order): it
+    # waits on the page often enough that one process keeps two cores only 60 % busy.
+    first = run_pytest([*pytest, "tests/unit", "tests/build", "tests/pyodide"])
+    second = run_pytest([*pytest, "-n", str(E2E_WORKERS), "--dist", "loadfile", "tests/e2e"])
+    return first or second
+
+
+def run_pytest(cmd: list[str]) -> int:
     log("running " + " ".join(cmd[2:]))
     return subprocess.call(cmd, cwd=ROOT)
 

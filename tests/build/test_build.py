@@ -131,3 +131,20 @@ def test_a_second_build_runs_offline_and_a_failed_build_keeps_dist(build, tmp_pa
         build.build_dist()
     assert (tmp_path / "dist" / "manifest.json").read_text() == manifest
     assert not list(ROOT.glob("dist.*")), "a staging folder was left behind"
+
+
+def test_the_test_command_runs_the_fast_layers_then_the_browser_on_several_workers(
+        build, monkeypatch):
+    calls: list[list[str]] = []
+    codes = iter([3, 0])
+    monkeypatch.setattr(build, "build", lambda: None)
+    monkeypatch.setattr(build, "ensure_chromium", lambda: None)
+    monkeypatch.setattr(build.subprocess, "call",
+                        lambda cmd, cwd: calls.append(cmd[3:]) or next(codes))
+    assert build.test(["-x"]) == 3  # the first failure's code, and the browser layer ran too
+    assert calls == [["-x", "tests/unit", "tests/build", "tests/pyodide"],
+                     ["-x", "-n", str(build.E2E_WORKERS), "--dist", "loadfile", "tests/e2e"]]
+    calls.clear()
+    codes = iter([0])
+    assert build.test(["tests/e2e/test_lab.py", "-q"]) == 0  # what is named runs alone, as asked
+    assert calls == [["tests/e2e/test_lab.py", "-q"]]

@@ -18,8 +18,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 ROOT = Path(__file__).resolve().parents[2]
 # Storage belongs to an origin (scheme, host and port): one server per session keeps the
 # origin stable for tests that reopen a persistent profile. The port itself is any free one,
-# so two test runs on one machine don't collide; EVOMACHINE_E2E_PORT pins it.
+# so two test runs on one machine don't collide; EVOMACHINE_E2E_PORT pins it. Each
+# pytest-xdist worker (build.py test runs this layer on several) is a session with a server
+# of its own: a pinned port is the first worker's, and the others count up from it.
 PORT = int(os.environ.get("EVOMACHINE_E2E_PORT", "0"))
+if PORT:
+    PORT += int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
 def _load_build_module():
