@@ -72,10 +72,10 @@ export class TracesPanel {
     this.open = null;         // the execution shown below the table: {task, seq, key}
     this.reloading = null;    // the reload under way (one at a time), and whether it was
     this.again = false;       // asked for again meanwhile
-    this.reloads = 0;         // reloads under way: they renumber the rows
+    this.loads = 0;           // loads under way: they renumber the rows
     this.heading = null;      // a reload's count of the rows that came in above: pages wait for it
-    this.keys = [];           // arrow keys pressed during a reload, moved once it has settled
-    this.replaying = false;   // those keys are being moved
+    this.keys = [];           // moving keys (arrows, Page, Home, End) pressed during a load
+    this.replaying = false;   // those keys are being moved, in order
     this.build();
     after.after(this.section);
   }
@@ -168,6 +168,8 @@ export class TracesPanel {
     this.pages.clear();
     this.loading.clear();
     this.keys.length = 0;
+    this.reloading = null;    // (a reload under way is stale now: the next one starts afresh)
+    this.again = false;
     this.total = 0;
     this.steps = -1;
     this.newest = null;
@@ -182,40 +184,54 @@ export class TracesPanel {
    * Otherwise (a run added executions above, newest first) a view scrolled down and a focused
    * row keep the executions they showed: the new rows come in above them, not under the
    * mouse or the keyboard. Every page of one load counts its offsets from the newest
-   * execution that load saw, so pages fetched later line up while the run goes on. Arrow keys
-   * pressed meanwhile move from the row the reload leaves focused, once it has: moved from
-   * the old numbering, they went to another execution, or the reload took the focus back. */
+   * execution that load saw, so pages fetched later line up while the run goes on. Moving
+   * keys pressed during a load move after it, from the row it leaves focused: moved from the
+   * old numbering, they went to another execution, or the load took the focus back. */
   reload(top = true) {
     // One reload at a time keeps the rows: a second one started before the first had drawn
     // counted from rows numbered two ways, and the focused row became another execution (CI
-    // saw it). Asked again meanwhile, the reload under way loads once more when done. Another
-    // query (top) starts at once: its rows are new, and nothing is kept in place.
+    // saw it). Asked again meanwhile, the reload under way loads once more when done (unless
+    // another query or machine made it stale). Another query (top) starts at once: its rows
+    // are new, and nothing is kept in place.
     if (!top && this.reloading) {
       this.again = true;
       return this.reloading;
     }
     this.again = false;
-    this.reloads += 1;
     const reloading = this.reloadWhileAsked(top).finally(() => {
       if (this.reloading === reloading) this.reloading = null;
-      this.reloads -= 1;
-      this.replayKeys();
+      this.moveQueued(); // keys left by a reload another query made stale
     });
     this.reloading = reloading;
     return reloading;
   }
 
+  /** Load, move the keys pressed meanwhile, and load again while asked to: the keys move
+   * between loads, so a run that keeps asking never holds them back. */
   async reloadWhileAsked(top) {
     let generation = await this.load(top);
+    await this.moveQueued();
     while (this.again && generation === this.generation) {
       this.again = false;
       generation = await this.load(false);
+      await this.moveQueued();
     }
   }
 
-  /** Load the rows once; resolves the load's generation (another load since makes it stale). */
+  /** Load the rows once; resolves the load's generation (another load, or clear(), since
+   * makes it stale). */
   async load(top) {
+    this.loads += 1;
+    try {
+      return await this.loadOnce(top);
+    } finally {
+      this.loads -= 1;
+    }
+  }
+
+  async loadOnce(top) {
     if (!this.task.value) return this.generation;
+    if (top) this.keys.length = 0; // keys pressed on the rows of another query
     const previous = top ? null : this.newest;
     const active = document.activeElement;
     const row = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
@@ -312,7 +328,7 @@ export class TracesPanel {
     if (!(event.key in MOVES) && event.key !== "Home" && event.key !== "End") return;
     if (event.altKey || event.ctrlKey || event.metaKey || !this.total) return;
     event.preventDefault();
-    if (this.reloads || this.keys.length) this.keys.push(event.key);
+    if (this.loads || this.keys.length || this.replaying) this.keys.push(event.key);
     else this.moveFrom(event.key, row);
   }
 
@@ -326,15 +342,20 @@ export class TracesPanel {
     return this.focusRow(Math.max(0, Math.min(this.total - 1, index)));
   }
 
-  /** The keys pressed during reloads, in order, each from the row the last one focused. */
-  async replayKeys() {
+  /** The keys pressed during loads, in order, each from the row the last one focused (each
+   * one's move done before the next, a page fetched if need be). Keys whose table the focus
+   * has left since are dropped: they would pull it back from where the person went. */
+  async moveQueued() {
     if (this.replaying) return;
     this.replaying = true;
     try {
-      while (this.keys.length && !this.reloads) {
+      while (this.keys.length && !this.loads) {
         const active = document.activeElement;
-        const row = this.viewport.contains(active) ? active.closest(".trace-row[data-seq]") : null;
-        await this.moveFrom(this.keys.shift(), row);
+        if (!this.viewport.contains(active)) {
+          this.keys.length = 0;
+          break;
+        }
+        await this.moveFrom(this.keys.shift(), active.closest(".trace-row[data-seq]"));
       }
     } finally {
       this.replaying = false;
