@@ -275,8 +275,11 @@ export class TracesPanel {
     }
     await this.page(Math.floor(this.first() / PAGE));
     if (generation !== this.generation) return generation;
-    this.draw();
+    // Drawn first, the focused row's element could show the row now in its slot, and the focus
+    // was on another execution (CI saw it 8 rows off) until focusRow moved it: focusRow draws,
+    // then focuses at once.
     if (focused !== null && above) await this.focusRow(focused + above);
+    else this.draw();
     return generation;
   }
 
